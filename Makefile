@@ -1,0 +1,38 @@
+# `make demo` and `make test` set themselves up; a second run only checks stamps.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP_STAMP := $(VENV)/.installed
+APT_STAMP := $(VENV)/.apt-installed
+# System packages the runners and the sandbox need (Debian names).
+APT_PACKAGES := bubblewrap catch2 libboost-date-time-dev libtbb-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup test demo clean apt
+
+setup: $(PIP_STAMP) $(APT_STAMP)
+
+$(PIP_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+$(APT_STAMP): Makefile
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@mkdir -p $(VENV) && touch $@
+
+apt: $(APT_STAMP)
+
+test: setup
+	$(PY) -m pytest -q
+
+demo: setup
+	$(VENV)/bin/polyglot-hrm demo --output-dir demo_output
+
+clean:
+	rm -rf $(VENV) demo_output build *.egg-info

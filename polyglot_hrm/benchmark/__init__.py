@@ -1,0 +1,21 @@
+"""Read a benchmark tree into :class:`Problem` objects, and index them across languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .complexity import complexity_score
+from .crosslang import CrossLanguageIndex
+from .problem import ROLES, Problem, ProblemFile, ProblemMetadata, Role, load_problems_json, save_problems
+from .reader import BenchmarkError, ExtractReport, PolyglotBenchmarkExtractor, load_benchmark, read_exercise
+
+__all__ = [
+    "BenchmarkError", "CrossLanguageIndex", "ExtractReport", "PolyglotBenchmarkExtractor", "Problem",
+    "ProblemFile", "ProblemMetadata", "ROLES", "Role", "complexity_score", "load_benchmark",
+    "load_problems_json", "mini_benchmark_root", "read_exercise", "save_problems",
+]
+
+
+def mini_benchmark_root() -> Path:
+    """The built-in mini-benchmark (polyglot layout), shipped as package data."""
+    return Path(__file__).resolve().parent.parent / "data" / "mini_benchmark"

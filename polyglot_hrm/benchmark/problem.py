@@ -1,0 +1,133 @@
+"""Records for one exercise in one language, and their JSON form."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Literal, get_args
+
+__all__ = ["Role", "ROLES", "ProblemFile", "ProblemMetadata", "Problem", "save_problems", "load_problems_json"]
+
+Role = Literal["solution", "reference", "test", "editor", "support"]
+ROLES: tuple[str, ...] = get_args(Role)
+
+
+@dataclass(frozen=True)
+class ProblemFile:
+    """One file of an exercise. ``path`` is relative to the exercise root, POSIX style.
+
+    For ``reference`` files the path is where the file goes in a workspace (the solution
+    path it replaces or, for extra helper classes, the path it is added at), not where the
+    benchmark keeps it under ``.meta/``.
+    """
+
+    path: str
+    role: Role
+    content: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"ProblemFile {self.path!r}: role {self.role!r} is not one of {ROLES}")
+
+
+@dataclass(frozen=True)
+class ProblemMetadata:
+    """What the exercise says about itself, plus what we compute from it.
+
+    ``complexity`` is a score in [0, 1]; see :func:`polyglot_hrm.benchmark.complexity.complexity_score`.
+    ``difficulty`` is Exercism's 1-10 rating where the layout carries it (a track's
+    ``config.json``); the polyglot benchmark does not, so it is ``None`` there.
+    """
+
+    blurb: str = ""
+    source: str | None = None
+    source_url: str | None = None
+    authors: tuple[str, ...] = ()
+    test_case_count: int | None = None
+    difficulty: int | None = None
+    complexity: float = 0.0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ProblemMetadata":
+        data = dict(data)
+        data["authors"] = tuple(data.get("authors") or ())
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One exercise in one language, with every file it needs to be solved and tested."""
+
+    language: str
+    slug: str
+    instructions: str
+    files: tuple[ProblemFile, ...]
+    metadata: ProblemMetadata = field(default_factory=ProblemMetadata)
+    # Solution paths that must disappear when the reference is in place (a C++ exercise whose
+    # reference is header-only: its CMakeLists.txt compiles the .cpp stub if it exists).
+    reference_removes: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.language}/{self.slug}"
+
+    def files_with_role(self, *roles: Role) -> list[ProblemFile]:
+        return [f for f in self.files if f.role in roles]
+
+    def paths(self, *roles: Role) -> list[str]:
+        return [f.path for f in self.files_with_role(*roles)]
+
+    def workspace_files(self, mode: Literal["stub", "reference"] = "stub") -> dict[str, str]:
+        """The files of a ready-to-test exercise directory: stub or reference in place."""
+        files = {f.path: f.content for f in self.files_with_role("solution", "test", "editor", "support")}
+        if mode == "reference":
+            for path in self.reference_removes:
+                files.pop(path, None)
+            files.update({f.path: f.content for f in self.files_with_role("reference")})
+        elif mode != "stub":
+            raise ValueError(f"mode must be 'stub' or 'reference', not {mode!r}")
+        return files
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data = {"id": self.id, **data}
+        data["metadata"]["authors"] = list(self.metadata.authors)
+        data["files"] = [asdict(f) for f in self.files]
+        data["reference_removes"] = list(self.reference_removes)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Problem":
+        problem = cls(
+            language=data["language"],
+            slug=data["slug"],
+            instructions=data["instructions"],
+            files=tuple(ProblemFile(**f) for f in data["files"]),
+            metadata=ProblemMetadata.from_dict(data.get("metadata") or {}),
+            reference_removes=tuple(data.get("reference_removes") or ()),
+        )
+        if "id" in data and data["id"] != problem.id:
+            raise ValueError(f"problem id {data['id']!r} does not match language/slug {problem.id!r}")
+        return problem
+
+
+def save_problems(problems: Iterable[Problem], path: str | Path) -> int:
+    """Write problems as a JSON list; returns how many were written."""
+    rows = [p.to_dict() for p in problems]
+    Path(path).write_text(json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8")
+    return len(rows)
+
+
+def load_problems_json(path: str | Path) -> list[Problem]:
+    """Read a file written by :func:`save_problems` (or ``polyglot-hrm extract``)."""
+    path = Path(path)
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such problems file; create one with `polyglot-hrm extract`") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err}); re-create it with `polyglot-hrm extract`") from None
+    if not isinstance(rows, list):
+        raise ValueError(f"{path}: expected a JSON list of problems, got {type(rows).__name__}")
+    return [Problem.from_dict(r) for r in rows]

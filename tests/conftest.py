@@ -1,0 +1,65 @@
+"""Shared fixtures: the built-in mini-benchmark, the real benchmark when available, tree builders."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from polyglot_hrm.benchmark import load_benchmark, mini_benchmark_root
+
+ALL_LANGUAGES = ["cpp", "go", "java", "javascript", "python", "rust"]
+
+
+@pytest.fixture(scope="session")
+def mini_root() -> Path:
+    return mini_benchmark_root()
+
+
+@pytest.fixture(scope="session")
+def mini_problems(mini_root: Path):
+    return load_benchmark(mini_root, strict=True)
+
+
+@pytest.fixture(scope="session")
+def real_root() -> Path:
+    root = os.environ.get("POLYGLOT_BENCHMARK_ROOT")
+    if not root:
+        pytest.skip("POLYGLOT_BENCHMARK_ROOT is not set (point it at a polyglot-benchmark clone)")
+    return Path(root)
+
+
+def write_exercise(exercise: Path, files: dict[str, str], config: dict[str, Any] | None = None,
+                   instructions: str = "Do the thing.\n") -> Path:
+    """Write an exercise directory: ``files`` by relative path, plus docs and .meta/config.json."""
+    for rel, content in files.items():
+        path = exercise / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    docs = exercise / ".docs" / "instructions.md"
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    docs.write_text(instructions)
+    if config is not None:
+        meta = exercise / ".meta" / "config.json"
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta.write_text(json.dumps(config))
+    return exercise
+
+
+def python_exercise(exercise: Path, slug_module: str = "greet") -> Path:
+    """A minimal, valid Python exercise (used by layout and bad-input tests)."""
+    return write_exercise(
+        exercise,
+        {
+            f"{slug_module}.py": "def greet():\n    pass\n",
+            f"{slug_module}_test.py": f"from {slug_module} import greet\n\ndef test_greet():\n    assert greet() == 'hi'\n",
+            ".meta/example.py": "def greet():\n    return 'hi'\n",
+            ".meta/tests.toml": '[a1]\ndescription = "one"\n\n[b2]\ndescription = "two"\ninclude = false\n',
+        },
+        {"authors": ["us"], "blurb": "Say hi.", "files": {"solution": [f"{slug_module}.py"],
+                                                         "test": [f"{slug_module}_test.py"],
+                                                         "example": [".meta/example.py"]}},
+    )
