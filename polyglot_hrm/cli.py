@@ -118,6 +118,103 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_candidate(directory: Path) -> dict[str, str]:
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{directory}: --candidate must be a directory of files laid out like the exercise")
+    return {p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def _find_problem(args: argparse.Namespace) -> Problem:
+    language = args.problem.split("/", 1)[0]
+    args.languages = language
+    problems, _ = _extract(args)
+    match = [p for p in problems if p.id == args.problem]
+    if not match:
+        raise ValueError(f"no problem {args.problem!r} under {args.benchmark_root or _default_root()}; "
+                         f"ids look like python/bowling (see `polyglot-hrm stats`)")
+    return match[0]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .execution import run_problem
+
+    problem = _find_problem(args)
+    if args.candidate and args.reference:
+        raise ValueError("Can't provide both `--candidate` and `--reference`. Choose one.")
+    candidate = _read_candidate(args.candidate) if args.candidate else None
+    mode = "reference" if args.reference else ("candidate" if candidate else "stub")
+    result = run_problem(problem, candidate, mode=mode, timeout=args.timeout)
+    print(json.dumps(result.to_dict(), indent=1))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .execution import RunTask, run_many
+
+    problems, _ = _extract(args)
+    modes = ["reference", "stub"] if args.mode == "both" else [args.mode]
+    tasks = [RunTask(p, mode=m) for p in problems for m in modes]
+    start = time.perf_counter()
+    results = run_many(tasks, jobs=args.jobs, timeout=args.timeout, desc="validating")
+    wall = time.perf_counter() - start
+    print(validation_report(problems, results, wall))
+    if args.output:
+        rows = [r.to_dict(with_output=False) for r in results]
+        Path(args.output).write_text(json.dumps({"wall_s": round(wall, 2), "results": rows}, indent=1))
+        print(f"\nwrote {len(rows)} results to {args.output}")
+    return 0
+
+
+def validation_report(problems: Sequence[Problem], results: Sequence, wall: float) -> str:
+    import statistics
+
+    langs = [lang for lang in CrossLanguageIndex.from_problems(problems).languages]
+    rows = []
+    for lang in langs:
+        mine = [r for r in results if r.problem_id.split("/")[0] == lang]
+        ref = [r for r in mine if r.mode == "reference"]
+        stub = [r for r in mine if r.mode == "stub"]
+        pct = lambda rs: 100.0 * sum(r.passed for r in rs) / len(rs) if rs else float("nan")  # noqa: E731
+        rows.append([lang, len({r.problem_id for r in mine}), f"{sum(r.passed for r in ref)}/{len(ref)}", pct(ref),
+                     f"{sum(r.passed for r in stub)}/{len(stub)}", pct(stub),
+                     statistics.median(r.duration_s for r in mine) if mine else 0.0])
+    ref_all = [r for r in results if r.mode == "reference"]
+    stub_all = [r for r in results if r.mode == "stub"]
+    rows.append(["total", len({r.problem_id for r in results}), f"{sum(r.passed for r in ref_all)}/{len(ref_all)}",
+                 100.0 * sum(r.passed for r in ref_all) / max(1, len(ref_all)),
+                 f"{sum(r.passed for r in stub_all)}/{len(stub_all)}", 100.0 * sum(r.passed for r in stub_all) / max(1, len(stub_all)),
+                 statistics.median(r.duration_s for r in results) if results else 0.0])
+    out = [format_table(["language", "problems", "reference pass", "ref %", "stub pass", "stub %", "median s"], rows,
+                        title=f"Runner fidelity ({len(results)} runs in {wall:.1f} s wall)")]
+    surprises = [r for r in results if (r.mode == "reference") != r.passed]
+    if surprises:
+        out.append(f"\n{len(surprises)} surprise(s): references that do not pass, stubs that do")
+        for r in surprises:
+            out.append(f"\n--- {r.problem_id} [{r.mode}] {r.status} ({r.tests_passed}/{r.tests_total} tests)\n{r.output[-2000:]}")
+    return "\n".join(out)
+
+
+def cmd_setup_runners(args: argparse.Namespace) -> int:
+    from .execution.provision import setup_runners
+
+    problems, _ = _extract(args)
+    done = setup_runners(problems, _languages(args.languages))
+    print("\n".join(done) if done else "runners already provisioned; nothing to do")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .execution.context import RunnerContext
+    from .execution.provision import doctor
+
+    ctx = RunnerContext()
+    rows = doctor(ctx)
+    print(format_table(["language", "tool", "version", "fix"], [[r.language, r.tool, r.version or "MISSING", r.fix] for r in rows],
+                       title=f"Toolchains and provisioned dependencies (cache: {ctx.cache_dir})"))
+    return 1 if any(r.version is None for r in rows) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polyglot-hrm", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -133,6 +230,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_root_args(p)
     p.add_argument("--json", type=Path, default=None, help="also write the numbers to this JSON file")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("run", help="run one problem's tests against a candidate (or the stub) and print the result")
+    _add_root_args(p)
+    p.add_argument("--problem", required=True, help="problem id, LANGUAGE/SLUG, e.g. python/bowling")
+    p.add_argument("--candidate", type=Path, default=None,
+                   help="directory whose files replace or add files at the same relative paths (default: the stub as is)")
+    p.add_argument("--reference", action="store_true", help="run with the reference solution in place")
+    p.add_argument("--timeout", type=float, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("validate", help="run every reference and stub: runner fidelity per language")
+    _add_root_args(p)
+    p.add_argument("--jobs", type=int, default=None, help="parallel runs (default: one per core)")
+    p.add_argument("--mode", choices=["both", "reference", "stub"], default="both", help="what to run (default: both)")
+    p.add_argument("--timeout", type=float, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
+    p.add_argument("--output", "-o", type=Path, default=None, help="write the results as JSON here")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("setup-runners", help="install test-framework dependencies once into the runner cache")
+    _add_root_args(p)
+    p.set_defaults(func=cmd_setup_runners)
+
+    p = sub.add_parser("doctor", help="toolchain versions and what is missing, with the command that fixes it")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("demo", help="the whole loop on the built-in mini-benchmark")
     p.add_argument("--output-dir", type=Path, default=Path("demo_output"), help="where outputs go (default: demo_output)")

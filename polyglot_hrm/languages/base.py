@@ -1,22 +1,60 @@
 """The shape every language module fills in.
 
 A language module says how an exercise of its track is laid out (which example file replaces
-which stub, which files are not worth carrying) and, for the runners, how its tests are run
-and read. Adding a language is one new module that subclasses :class:`Language` and calls
-:func:`polyglot_hrm.languages.register`.
+which stub, which files are not worth carrying), how its skipped tests are un-skipped, which
+commands build and test it, and how to read the test tool's output. Adding a language is one new
+module that subclasses :class:`Language` and calls :func:`polyglot_hrm.languages.register`.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from pathlib import PurePosixPath
-from typing import ClassVar, Sequence
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, ClassVar, Sequence
 
-__all__ = ["Language", "LayoutError"]
+from ..execution.results import TestCounts
+
+if TYPE_CHECKING:
+    from ..benchmark.problem import Problem
+    from ..execution.context import RunnerContext
+
+__all__ = ["Language", "LayoutError", "Step", "ToolCheck", "tool_version"]
 
 
 class LayoutError(ValueError):
     """An exercise's files do not fit the layout its language expects."""
+
+
+@dataclass
+class Step:
+    """One command of a run. A failing ``compiles`` step means the candidate did not build."""
+
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    compiles: bool = False
+
+
+@dataclass
+class ToolCheck:
+    name: str
+    version: str | None  # None: missing
+    fix: str = ""
+
+
+def tool_version(argv: Sequence[str], pattern: str = r"\d+\.\d+(\.\d+)?") -> str | None:
+    """First version-looking string a tool prints, or None when it is not installed."""
+    if shutil.which(argv[0]) is None:
+        return None
+    try:
+        out = subprocess.run(list(argv), capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(pattern, out.stdout + out.stderr)
+    return match.group(0) if match else "unknown"
 
 
 class Language:
@@ -29,6 +67,12 @@ class Language:
     #: ``.meta/`` files that are references although ``config.json`` does not list them,
     #: mapped to the workspace path they replace.
     unlisted_references: ClassVar[dict[str, str]] = {}
+    #: Globs of test files whose skipped tests :meth:`unskip` turns back on.
+    test_globs: ClassVar[tuple[str, ...]] = ()
+    #: Long builds first: the pool starts these before quick ones so the batch ends sooner.
+    run_cost: ClassVar[int] = 1
+
+    # ------------------------------------------------------------------ layout
 
     def is_ignored(self, path: str) -> bool:
         return any(fnmatch.fnmatch(path, pattern) for pattern in self.ignored_files)
@@ -51,6 +95,42 @@ class Language:
 
     def reference_removes(self, solution_paths: Sequence[str], reference_paths: Sequence[str]) -> list[str]:
         """Solution paths that must be deleted when the reference is in place."""
+        return []
+
+    # ------------------------------------------------------------------ running
+
+    def is_test_file(self, path: str) -> bool:
+        return any(fnmatch.fnmatch(path, pattern) for pattern in self.test_globs)
+
+    def unskip(self, text: str) -> str:
+        """Turn the track's skipped tests back on (Exercism skips all but the first)."""
+        return text
+
+    def prepare(self, workspace: Path, ctx: "RunnerContext") -> None:
+        """Anything a workspace needs before its steps run (links to shared dependencies)."""
+
+    def steps(self, workspace: Path, ctx: "RunnerContext") -> list[Step]:
+        raise NotImplementedError(f"{self.name}: no test command")
+
+    def parse_counts(self, output: str) -> TestCounts | None:
+        """Tests passed/failed from the test step's output; None when it has no summary."""
+        raise NotImplementedError
+
+    def is_compile_error(self, output: str, returncode: int | None, counts: TestCounts | None) -> bool:
+        """Whether a failing test step failed to build or load the code (rather than failing tests)."""
+        return False
+
+    # ------------------------------------------------------------------ provisioning
+
+    def provision(self, ctx: "RunnerContext", problems: Sequence["Problem"]) -> list[str]:
+        """Install what the tests need into ``ctx.cache_dir``; returns what was done, for the log."""
+        return []
+
+    def missing_provision(self, ctx: "RunnerContext") -> str | None:
+        """Why runs would fail now for lack of provisioning, or None when ready."""
+        return None
+
+    def toolchain(self) -> list[ToolCheck]:
         return []
 
     def __repr__(self) -> str:

@@ -1,12 +1,48 @@
-"""Go: ``go test``; the reference is ``.meta/example.go``; ``cases_test.go`` is an editor file."""
+"""Go: ``go test ./...``; the reference is ``.meta/example.go``; ``cases_test.go`` is an editor file.
+
+Nothing is skipped. Runs are offline (``GOPROXY=off``, ``GOTOOLCHAIN=local``) and share one build
+cache, which Go keys by content, so a stale entry cannot change a result.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
 
 from . import register
-from .base import Language
+from ..execution.results import TestCounts
+from .base import Language, Step, ToolCheck, tool_version
+
+_RESULT = re.compile(r"^\s*--- (PASS|FAIL): (\S+)", re.M)
 
 
 class Go(Language):
     name = "go"
     track_names = ("go",)
+    test_globs = ("*_test.go",)
+
+    def steps(self, workspace: Path, ctx) -> list[Step]:
+        env = {"GOCACHE": str(ctx.path("go", "build")), "GOMODCACHE": str(ctx.path("go", "mod")),
+               "GOPATH": str(ctx.path("go", "path")), "GOPROXY": "off", "GOTOOLCHAIN": "local",
+               "GOFLAGS": "-mod=mod -buildvcs=false", "GO111MODULE": "on", "CGO_ENABLED": "0"}
+        return [Step(["go", "test", "-v", "-count=1", "./..."], env=env)]
+
+    def parse_counts(self, output: str) -> TestCounts | None:
+        results = dict((name, outcome) for outcome, name in _RESULT.findall(output))
+        if not results:
+            return None
+        # Count leaves: a test with subtests is counted through its subtests.
+        leaves = [n for n in results if not any(other.startswith(n + "/") for other in results)]
+        passed = sum(1 for n in leaves if results[n] == "PASS")
+        return TestCounts(passed, len(leaves) - passed)
+
+    def is_compile_error(self, output: str, returncode: int | None, counts: TestCounts | None) -> bool:
+        if "[build failed]" in output or "[setup failed]" in output:
+            return True
+        return returncode not in (0, None) and counts is None and "panic:" not in output
+
+    def toolchain(self) -> list[ToolCheck]:
+        return [ToolCheck("go", tool_version(["go", "version"]), "install Go 1.21+ (golang-go)")]
 
 
 GO = register(Go())

@@ -1,0 +1,5 @@
+package caesarshift
+
+func Shift(text string, amount int) string {
+	panic("Please implement the Shift function")
+}

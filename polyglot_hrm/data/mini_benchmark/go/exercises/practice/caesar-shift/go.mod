@@ -1,0 +1,3 @@
+module caesarshift
+
+go 1.18

@@ -1,0 +1,5 @@
+package clamplist
+
+func ClampAll(values []int, low, high int) ([]int, error) {
+	panic("Please implement the ClampAll function")
+}

@@ -1,0 +1,3 @@
+module clamplist
+
+go 1.18

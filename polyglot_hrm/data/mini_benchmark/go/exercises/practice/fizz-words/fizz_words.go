@@ -1,0 +1,5 @@
+package fizzwords
+
+func FizzWords(sentence string) string {
+	panic("Please implement the FizzWords function")
+}

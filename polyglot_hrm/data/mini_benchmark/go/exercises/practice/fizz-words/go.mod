@@ -1,0 +1,3 @@
+module fizzwords
+
+go 1.18

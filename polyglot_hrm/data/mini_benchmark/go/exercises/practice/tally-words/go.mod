@@ -1,0 +1,3 @@
+module tallywords
+
+go 1.18

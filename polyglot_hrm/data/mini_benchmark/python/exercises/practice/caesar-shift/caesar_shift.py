@@ -1,0 +1,2 @@
+def shift(text, amount):
+    pass

@@ -1,0 +1,2 @@
+def digit_sum(number):
+    pass

@@ -1,0 +1,2 @@
+def fizz_words(sentence):
+    pass

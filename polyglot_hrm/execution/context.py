@@ -1,0 +1,42 @@
+"""Where provisioned runner dependencies live, and what every run needs to know."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["CACHE_ENV", "RunnerContext", "default_cache_dir"]
+
+CACHE_ENV = "POLYGLOT_HRM_CACHE"
+
+
+def default_cache_dir() -> Path:
+    """``$POLYGLOT_HRM_CACHE``, else ``$XDG_CACHE_HOME/polyglot-hrm/runners`` (``~/.cache/...``)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "polyglot-hrm" / "runners"
+
+
+@dataclass
+class RunnerContext:
+    """Shared settings of the runners: the cache of provisioned dependencies, the Python that runs pytest."""
+
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    python: str = sys.executable
+
+    def path(self, *parts: str) -> Path:
+        return self.cache_dir.joinpath(*parts)
+
+    def base_env(self) -> dict[str, str]:
+        """A small, predictable environment: no colours, no telemetry, the user's PATH."""
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "JAVA_HOME", "TMPDIR")
+        env = {k: os.environ[k] for k in keep if k in os.environ}
+        env.setdefault("LANG", "C.UTF-8")
+        env.update({"CI": "true", "NO_COLOR": "1", "TERM": "dumb"})
+        if "RUSTUP_HOME" not in env and (Path.home() / ".rustup").is_dir():
+            # The runs get their own CARGO_HOME; rustup must still find its toolchains.
+            env["RUSTUP_HOME"] = str(Path.home() / ".rustup")
+        return env

@@ -1,0 +1,60 @@
+"""What a test run returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, get_args
+
+__all__ = ["Status", "STATUSES", "TestCounts", "RunResult"]
+
+Status = Literal["passed", "failed", "compile_error", "timeout", "error"]
+STATUSES: tuple[str, ...] = get_args(Status)
+
+
+@dataclass(frozen=True)
+class TestCounts:
+    """Tests counted from the test tool's own output."""
+
+    passed: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed
+
+    def __add__(self, other: "TestCounts") -> "TestCounts":
+        return TestCounts(self.passed + other.passed, self.failed + other.failed)
+
+
+@dataclass
+class RunResult:
+    """One run of an exercise's tests against one candidate.
+
+    ``status``: ``passed`` (every test ran and passed), ``failed`` (it built, some test failed),
+    ``compile_error`` (it did not build, or the test file could not be loaded), ``timeout``
+    (the wall-clock limit was hit; the whole process tree was killed), ``error`` (anything else:
+    no tests found, the runner's own failure, a resource limit).
+    """
+
+    problem_id: str
+    status: Status
+    tests_passed: int = 0
+    tests_failed: int = 0
+    tests_total: int = 0
+    duration_s: float = 0.0
+    output: str = ""
+    mode: str = "candidate"
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_dict(self, with_output: bool = True) -> dict[str, Any]:
+        data = asdict(self)
+        if not with_output:
+            data.pop("output")
+        return data
