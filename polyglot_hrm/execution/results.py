@@ -15,6 +15,8 @@ STATUSES: tuple[str, ...] = get_args(Status)
 class TestCounts:
     """Tests counted from the test tool's own output."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     passed: int = 0
     failed: int = 0
 

@@ -83,6 +83,7 @@ class RunTask:
     problem: Problem
     candidate: Mapping[str, str] | None = None
     mode: Mode = "candidate"
+    timeout: float | None = None  # None: run_many's timeout
     key: object = field(default=None)
 
 
@@ -97,8 +98,8 @@ def run_many(tasks: Sequence[RunTask], jobs: int | None = None, timeout: float =
     order = sorted(range(len(tasks)), key=lambda i: -get_language(tasks[i].problem.language).run_cost)
     results: list[RunResult | None] = [None] * len(tasks)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(run_problem, tasks[i].problem, tasks[i].candidate, tasks[i].mode, timeout, ctx): i
-                   for i in order}
+        futures = {pool.submit(run_problem, tasks[i].problem, tasks[i].candidate, tasks[i].mode,
+                               tasks[i].timeout or timeout, ctx): i for i in order}
         for future in tqdm(as_completed(futures), total=len(futures), desc=desc, disable=not progress, unit="run"):
             results[futures[future]] = future.result()
     return [r for r in results if r is not None]

@@ -1,0 +1,89 @@
+"""Runners on the mini-benchmark, in all six languages: reference, stub, compile error, timeout, partial."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import ALL_LANGUAGES
+from fixtures.candidates import COMPILE_ERROR, INFINITE_LOOP, PARTIAL, PARTIAL_COUNTS, SOLUTION_PATH
+from polyglot_hrm.execution import RunTask, run_many, run_problem
+from polyglot_hrm.execution.provision import setup_runners
+
+# Compiled languages need the build to finish before the loop starts.
+LOOP_TIMEOUT = {"python": 10, "javascript": 15, "go": 20, "java": 30, "rust": 60, "cpp": 90}
+KINDS = ("reference", "stub", "partial", "compile_error", "loop")
+
+
+@pytest.fixture(scope="module")
+def results(mini_problems):
+    """Every (language, kind) run of digit-sum, on the pool (both cores), once for the module."""
+    setup_runners(mini_problems)
+    problems = {p.language: p for p in mini_problems if p.slug == "digit-sum"}
+    tasks = []
+    for lang in ALL_LANGUAGES:
+        p, path = problems[lang], SOLUTION_PATH[lang]
+        tasks += [RunTask(p, mode="reference", key=(lang, "reference")),
+                  RunTask(p, mode="stub", key=(lang, "stub")),
+                  RunTask(p, {path: PARTIAL[lang]}, key=(lang, "partial")),
+                  RunTask(p, {path: COMPILE_ERROR[lang]}, key=(lang, "compile_error")),
+                  RunTask(p, {path: INFINITE_LOOP[lang]}, timeout=LOOP_TIMEOUT[lang], key=(lang, "loop"))]
+    out = run_many(tasks, timeout=180, progress=False)
+    return {t.key: r for t, r in zip(tasks, out)}
+
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("language", ALL_LANGUAGES)
+def test_reference_passes_every_test(results, mini_problems, language):
+    r = results[(language, "reference")]
+    expected = next(p for p in mini_problems if p.id == f"{language}/digit-sum").metadata.test_case_count
+    assert r.status == "passed", r.output
+    assert (r.tests_passed, r.tests_failed, r.tests_total) == (expected, 0, expected)
+
+
+@pytest.mark.parametrize("language", ALL_LANGUAGES)
+def test_stub_fails(results, language):
+    r = results[(language, "stub")]
+    assert r.status in ("failed", "compile_error"), r.output
+    assert r.tests_passed == 0
+
+
+@pytest.mark.parametrize("language", ALL_LANGUAGES)
+def test_partial_solution_counts(results, language):
+    r = results[(language, "partial")]
+    assert r.status == "failed", r.output
+    assert (r.tests_passed, r.tests_failed) == PARTIAL_COUNTS, r.output
+    assert r.tests_total == sum(PARTIAL_COUNTS)
+
+
+@pytest.mark.parametrize("language", ALL_LANGUAGES)
+def test_compile_error_is_reported_as_such(results, language):
+    r = results[(language, "compile_error")]
+    assert r.status == "compile_error", r.output
+    assert r.tests_passed == 0
+
+
+@pytest.mark.parametrize("language", ALL_LANGUAGES)
+def test_infinite_loop_times_out(results, language):
+    r = results[(language, "loop")]
+    assert r.status == "timeout", r.output
+    assert r.duration_s < LOOP_TIMEOUT[language] + 15
+    assert "timed out" in r.output
+
+
+def test_every_mini_problem_passes_with_reference_and_fails_as_stub(mini_problems):
+    tasks = [RunTask(p, mode=m) for p in mini_problems for m in ("reference", "stub")]
+    out = run_many(tasks, timeout=180, progress=False)
+    wrong = [(r.problem_id, r.mode, r.status) for r in out if (r.mode == "reference") != r.passed]
+    assert not wrong, wrong
+
+
+def test_candidate_cannot_escape_or_replace_tests(mini_problems):
+    p = next(p for p in mini_problems if p.id == "python/digit-sum")
+    r = run_problem(p, {"../evil.py": "x = 1\n"})
+    assert r.status == "error" and "not a relative path inside the exercise" in r.output
+    # Replacing the test file with an always-passing one is ignored: the real tests still run.
+    test_path = p.paths("test")[0]
+    r = run_problem(p, {test_path: "def test_ok():\n    assert True\n"})
+    assert r.status == "failed" and r.tests_total == 6
