@@ -6,11 +6,14 @@ PIP_STAMP := $(VENV)/.installed
 APT_STAMP := $(VENV)/.apt-installed
 # System packages the runners and the sandbox need (Debian names).
 APT_PACKAGES := bubblewrap catch2 libboost-date-time-dev libtbb-dev
+MINI   := polyglot_hrm/data/mini_benchmark
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup test demo clean apt
 
 setup: $(PIP_STAMP) $(APT_STAMP)
+	@# Test-framework deps (Jest, JUnit, crates) into the runner cache; a no-op once done.
+	$(VENV)/bin/polyglot-hrm setup-runners --benchmark-root $(MINI)
 
 $(PIP_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -52,6 +52,14 @@ class Cpp(Language):
         found = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|failed)", lines[-1])}
         return TestCounts(found.get("passed", 0), found.get("failed", 0))
 
+    def missing_provision(self, ctx) -> str | None:
+        # Boost date_time and TBB for the few exercises that link them; Catch2 for the mini-benchmark's shim.
+        wanted = {"boost/date_time.hpp": "libboost-date-time-dev", "tbb/tbb.h": "libtbb-dev",
+                  "catch2/catch.hpp": "catch2"}
+        missing = [pkg for header, pkg in wanted.items() if not any(
+            (Path(root) / header).is_file() for root in ("/usr/include", "/usr/local/include"))]
+        return f"missing headers; run `apt-get install {' '.join(missing)}` (or `make setup`)" if missing else None
+
     def toolchain(self) -> list[ToolCheck]:
         return [ToolCheck("g++", tool_version(["g++", "--version"]), "apt-get install g++"),
                 ToolCheck("cmake", tool_version(["cmake", "--version"]), "apt-get install cmake")]

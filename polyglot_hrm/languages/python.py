@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 from . import register
@@ -40,7 +41,7 @@ class Python(Language):
 
     def toolchain(self) -> list[ToolCheck]:
         return [ToolCheck("python3", tool_version(["python3", "--version"]), "install Python 3.10+"),
-                ToolCheck("pytest", tool_version(["python3", "-m", "pytest", "--version"]), "pip install pytest")]
+                ToolCheck("pytest", tool_version([sys.executable, "-m", "pytest", "--version"]), "pip install pytest")]
 
 
 PYTHON = register(Python())
