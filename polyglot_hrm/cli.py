@@ -14,6 +14,7 @@ from typing import Sequence
 from . import __version__
 from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem,
                         mini_benchmark_root, save_problems)
+from .execution.sandbox import ExecutionNotAllowed
 from .tables import format_table
 
 logger = logging.getLogger("polyglot_hrm")
@@ -267,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (BenchmarkError, FileNotFoundError, ValueError) as err:
+    except (BenchmarkError, FileNotFoundError, ValueError, ExecutionNotAllowed) as err:
         print(f"polyglot-hrm {args.command}: error: {err}", file=sys.stderr)
         return 2
 

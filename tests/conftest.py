@@ -24,6 +24,24 @@ def mini_problems(mini_root: Path):
     return load_benchmark(mini_root, strict=True)
 
 
+@pytest.fixture
+def allow_execution(monkeypatch):
+    """Opt in to running candidate code for one test (as a user does with the env var)."""
+    monkeypatch.setenv("POLYGLOT_HRM_ALLOW_CODE_EXECUTION", "1")
+
+
+@pytest.fixture(scope="module")
+def allow_execution_module():
+    """The same for a module-scoped fixture; restores the environment afterwards."""
+    old = os.environ.get("POLYGLOT_HRM_ALLOW_CODE_EXECUTION")
+    os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = "1"
+    yield
+    if old is None:
+        del os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"]
+    else:
+        os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = old
+
+
 @pytest.fixture(scope="session")
 def real_root() -> Path:
     root = os.environ.get("POLYGLOT_BENCHMARK_ROOT")

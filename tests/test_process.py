@@ -43,3 +43,10 @@ def test_excerpt_keeps_head_and_tail():
     cut = excerpt(text, 1000)
     assert cut.startswith("HEAD") and cut.endswith("TAIL") and len(cut) < 1100
     assert excerpt("short", 1000) == "short"
+
+
+def test_output_past_the_limit_is_stopped(tmp_path):
+    code = "import sys\nwhile True:\n    sys.stdout.write('y' * 1_000_000)\n"
+    out = safe_run([sys.executable, "-c", code], tmp_path, timeout=60, max_output_bytes=20_000_000)
+    assert out.output_exceeded and not out.timed_out
+    assert out.duration_s < 30

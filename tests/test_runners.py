@@ -15,7 +15,7 @@ KINDS = ("reference", "stub", "partial", "compile_error", "loop")
 
 
 @pytest.fixture(scope="module")
-def results(mini_problems):
+def results(mini_problems, allow_execution_module):
     """Every (language, kind) run of digit-sum, on the pool (both cores), once for the module."""
     setup_runners(mini_problems)
     problems = {p.language: p for p in mini_problems if p.slug == "digit-sum"}
@@ -79,7 +79,19 @@ def test_every_mini_problem_passes_with_reference_and_fails_as_stub(mini_problem
     assert not wrong, wrong
 
 
-def test_candidate_cannot_escape_or_replace_tests(mini_problems):
+def test_candidate_runs_need_the_opt_in(mini_problems, monkeypatch):
+    from polyglot_hrm.execution.sandbox import ExecutionNotAllowed
+
+    monkeypatch.delenv("POLYGLOT_HRM_ALLOW_CODE_EXECUTION", raising=False)
+    monkeypatch.delenv("HF_ALLOW_CODE_EVAL", raising=False)
+    p = next(p for p in mini_problems if p.id == "python/digit-sum")
+    with pytest.raises(ExecutionNotAllowed, match="POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1"):
+        run_problem(p, {"digit_sum.py": "x = 1\n"})
+    monkeypatch.setenv("HF_ALLOW_CODE_EVAL", "1")  # what HF code_eval users already set
+    assert run_problem(p, {"digit_sum.py": PARTIAL["python"]}).tests_passed == 1
+
+
+def test_candidate_cannot_escape_or_replace_tests(mini_problems, allow_execution):
     p = next(p for p in mini_problems if p.id == "python/digit-sum")
     r = run_problem(p, {"../evil.py": "x = 1\n"})
     assert r.status == "error" and "not a relative path inside the exercise" in r.output

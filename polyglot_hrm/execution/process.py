@@ -22,6 +22,8 @@ __all__ = ["ProcessOutcome", "safe_run", "excerpt"]
 # What is kept of a command's output for parsing: the test tools print their summary at the end.
 HEAD_BYTES = 256 * 1024
 TAIL_BYTES = 768 * 1024
+# Past this much output the run is stopped: no test suite prints that much, a flood does.
+MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -31,6 +33,7 @@ class ProcessOutcome:
     timed_out: bool
     duration_s: float
     bytes_written: int
+    output_exceeded: bool = False
 
     @property
     def truncated(self) -> bool:
@@ -45,12 +48,13 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def safe_run(argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 60.0,
-             preexec_fn=None) -> ProcessOutcome:
+             max_output_bytes: int = MAX_OUTPUT_BYTES) -> ProcessOutcome:
     """Run ``argv``; never raises for what the command does, only for a command that cannot start."""
     start = time.monotonic()
     proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env) if env is not None else None,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True, preexec_fn=preexec_fn)
+                            start_new_session=True)
+    flooded = threading.Event()
     head = bytearray()
     tail = bytearray()
     total = 0
@@ -63,6 +67,9 @@ def safe_run(argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None = Non
             if not chunk:
                 return
             total += len(chunk)
+            if total > max_output_bytes and not flooded.is_set():
+                flooded.set()
+                _kill_group(proc)
             room = HEAD_BYTES - len(head)
             if room > 0:
                 head.extend(chunk[:room])
@@ -90,7 +97,8 @@ def safe_run(argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None = Non
     if total > len(head) + len(tail):
         text += f"\n... [{total - len(head) - len(tail)} bytes of output dropped] ...\n"
     text += tail.decode("utf-8", "replace")
-    return ProcessOutcome(None if timed_out else proc.returncode, text, timed_out, time.monotonic() - start, total)
+    return ProcessOutcome(None if timed_out else proc.returncode, text, timed_out, time.monotonic() - start, total,
+                          flooded.is_set())
 
 
 def excerpt(text: str, limit: int = 8000) -> str:

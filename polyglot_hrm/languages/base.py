@@ -36,6 +36,8 @@ class Step:
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
     compiles: bool = False
+    #: Paths outside the workspace this step may write (shared caches of compiler output).
+    writable: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -71,6 +73,10 @@ class Language:
     test_globs: ClassVar[tuple[str, ...]] = ()
     #: Long builds first: the pool starts these before quick ones so the batch ends sooner.
     run_cost: ClassVar[int] = 1
+    #: Whether an address-space rlimit is a usable memory bound where no cgroup is available. The JVM
+    #: reserves far more address space than it uses, and V8 and the Go runtime reserve large arenas:
+    #: those languages are bounded by runtime flags (:meth:`memory_env`) instead.
+    address_space_limit: ClassVar[bool] = True
 
     # ------------------------------------------------------------------ layout
 
@@ -111,6 +117,10 @@ class Language:
 
     def steps(self, workspace: Path, ctx: "RunnerContext") -> list[Step]:
         raise NotImplementedError(f"{self.name}: no test command")
+
+    def memory_env(self, memory_mb: int) -> dict[str, str]:
+        """Environment that keeps the language's runtime under ``memory_mb`` (heap flags)."""
+        return {}
 
     def parse_counts(self, output: str) -> TestCounts | None:
         """Tests passed/failed from the test step's output; None when it has no summary."""

@@ -46,6 +46,11 @@ class Java(Language):
     ignored_files = ("gradlew", "gradlew.bat", "gradle/*")
     test_globs = ("src/test/java/*.java",)
     run_cost = 2
+    address_space_limit = False
+
+    def memory_env(self, memory_mb: int) -> dict[str, str]:
+        # Heap at half the budget leaves room for metaspace, code cache and thread stacks.
+        return {"JAVA_TOOL_OPTIONS": f"-Xmx{max(256, memory_mb // 2)}m"}
 
     def reference_target(self, example: str, solution_paths: Sequence[str], slug: str) -> str:
         if example.startswith(_REFERENCE_ROOT):

@@ -36,6 +36,10 @@ class JavaScript(Language):
     # Licence text and lint config are not needed to build, test or learn from an exercise.
     ignored_files = ("LICENSE", ".eslintrc")
     test_globs = ("*.spec.js", "*.test.js")
+    address_space_limit = False
+
+    def memory_env(self, memory_mb: int) -> dict[str, str]:
+        return {"NODE_OPTIONS": f"--max-old-space-size={max(256, memory_mb // 2)}"}
 
     def unskip(self, text: str) -> str:
         return _SKIP.sub(r"\1(", _XTEST.sub(r"\1(", text))

@@ -1,0 +1,1 @@
+"""Training: tokenizer, prompt format, collator, samplers, callbacks, training config and pipeline."""
