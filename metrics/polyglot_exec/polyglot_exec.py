@@ -1,0 +1,86 @@
+"""polyglot_exec: score code by running each exercise's real unit tests (C++, Go, Java, JavaScript, Python, Rust)."""
+
+import json
+
+import datasets
+import evaluate
+
+import polyglot_hrm.execution.scoring as scoring
+from polyglot_hrm.execution.sandbox import OPT_IN_MESSAGE, require_opt_in
+
+_CITATION = """\
+@misc{chen2021codex,
+  title={Evaluating Large Language Models Trained on Code},
+  author={Mark Chen and others},
+  year={2021}, eprint={2107.03374}, archivePrefix={arXiv}, primaryClass={cs.LG}
+}
+"""
+
+_DESCRIPTION = """\
+Executes candidate solutions of Exercism exercises (Aider's polyglot benchmark, or the rows of the
+polyglot-hrm dataset) against each exercise's own unit tests, in a sandbox, and reports the unbiased
+pass@k estimator overall and per language, with counts by status (compile errors, timeouts).
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions: one list of candidates per problem; a candidate is a mapping {path: file content}
+        of the files it writes over the exercise's stub (for example {"bob.py": "def response(...): ..."}).
+    references: one per problem: a polyglot-hrm dataset row (with `files`, `language`, `slug`), or
+        {"problem_id": "python/bowling", "benchmark_root": "/path/to/polyglot-benchmark"}.
+    k: list of k for pass@k (default [1]). A k larger than some problem's number of candidates is
+        left out of the output.
+    num_workers: parallel runs (default: one per CPU core).
+    timeout: wall-clock seconds per run, build included (default 180).
+Returns:
+    pass@k for each k; per_language: {language: {pass@k..., problems}}; status_counts: runs by status
+    (passed, failed, compile_error, timeout, error); results: per problem, per candidate run results.
+Examples:
+    >>> import os; os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = "1"  # doctest: +SKIP
+    >>> from polyglot_hrm.benchmark import mini_benchmark_root
+    >>> metric = evaluate.load("metrics/polyglot_exec")  # doctest: +SKIP
+    >>> bad = {"digit_sum.py": "def digit_sum(number):\\n    return number % 10\\n"}
+    >>> ref = {"problem_id": "python/digit-sum", "benchmark_root": str(mini_benchmark_root())}
+    >>> out = metric.compute(predictions=[[bad]], references=[ref])  # doctest: +SKIP
+    >>> out["pass@1"], out["status_counts"]["failed"]  # doctest: +SKIP
+    (0.0, 1)
+"""
+
+_WARNING = OPT_IN_MESSAGE
+
+
+def _encode(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class PolyglotExec(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=datasets.Features({
+                # Candidates and references are JSON-encoded on the way in (compute does it), since
+                # Arrow features cannot hold {path: content} mappings with arbitrary keys.
+                "predictions": datasets.Sequence(datasets.Value("string")),
+                "references": datasets.Value("string"),
+            }),
+            homepage="https://github.com/Aider-AI/polyglot-benchmark",
+            codebase_urls=["https://github.com/Aider-AI/polyglot-benchmark"],
+            reference_urls=["https://arxiv.org/abs/2107.03374"],
+        )
+
+    def compute(self, *, predictions=None, references=None, **kwargs):
+        """Encode {path: content} candidates and row references as JSON, then compute as usual."""
+        if predictions is not None:
+            predictions = [[_encode(c) for c in cands] for cands in predictions]
+        if references is not None:
+            references = [_encode(r) for r in references]
+        return super().compute(predictions=predictions, references=references, **kwargs)
+
+    def _compute(self, predictions, references, k=(1,), num_workers=None, timeout=180.0):
+        require_opt_in()
+        problems = [scoring.problem_from_reference(json.loads(r)) for r in references]
+        candidates = [[json.loads(c) for c in cands] for cands in predictions]
+        return scoring.score_candidates(problems, candidates, k=list(k), num_workers=num_workers, timeout=timeout)
