@@ -169,9 +169,13 @@ def llama_forward_s(model: LlamaForCausalLM, length: int, device: str) -> float:
 # ---------------------------------------------------------------------------------------------- memory
 def memory_child(which: str, length: int, device: str) -> dict[str, float]:
     """Run in a fresh process: peak memory (MiB) of one training step of `which` at `length` tokens."""
-    hrm = build_hrm()
-    model = hrm if which == "hrm" else build_llama(n_params(hrm), hrm.config)
-    del hrm
+    if which == "hrm":
+        model = build_hrm()
+    else:
+        # Count the HRM's parameters on the meta device: materialising it would raise the peak RSS we measure.
+        with torch.device("meta"):
+            hrm = HRMForCausalLM(HRMConfig())
+        model = build_llama(n_params(hrm), hrm.config)
     model.to(device)
     step = train_step_fn(model, length, device)
     if device == "cuda":

@@ -1,0 +1,194 @@
+"""Configuration of the polyglot HRM (Hierarchical Reasoning Model, arXiv 2506.21734).
+
+`HRMConfig` extends transformers' `HrmTextConfig` (H/L stacks, prefix-LM, k-step gradient) with what
+the original HRM has and HRM-Text lacks: puzzle (here: language x task) embeddings, deep supervision
+over segments and the ACT Q-head. The puzzle-identifier table lives here because the checkpoint must
+be self-describing; the tokenizer imports it from this module so both always agree.
+
+This file is also shipped next to saved checkpoints as remote code, so it imports nothing but
+transformers (and nothing from `polyglot_hrm`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huggingface_hub.dataclasses import strict
+from transformers.models.hrm_text.configuration_hrm_text import HrmTextConfig
+
+__all__ = [
+    "HRMConfig",
+    "LANGUAGES",
+    "NO_PUZZLE",
+    "TASKS",
+    "default_puzzle_identifier_names",
+    "puzzle_identifier_name",
+]
+
+# The shared language x task table. Order is part of the checkpoint format: never reorder, only append.
+LANGUAGES: tuple[str, ...] = ("cpp", "go", "java", "javascript", "python", "rust")
+TASKS: tuple[str, ...] = ("generation", "diff_edit", "transfer")
+NO_PUZZLE = "none"
+
+
+def puzzle_identifier_name(language: str, task: str) -> str:
+    """Name of the puzzle identifier for one language x task pair, e.g. `"python/diff_edit"`."""
+    return f"{language}/{task}"
+
+
+def default_puzzle_identifier_names() -> list[str]:
+    """`["none", "cpp/generation", "cpp/diff_edit", ..., "rust/transfer"]`: id 0 means no task."""
+    return [NO_PUZZLE] + [puzzle_identifier_name(lang, task) for lang in LANGUAGES for task in TASKS]
+
+
+def _require(ok: bool, field: str, value: Any, reason: str, fix: str) -> None:
+    """Raise a `ValueError` that names the field, the reason and the fix."""
+    if not ok:
+        raise ValueError(f"HRMConfig.{field}={value!r} is invalid: {reason}. Fix: {fix}.")
+
+
+@strict
+class HRMConfig(HrmTextConfig):
+    r"""
+    Configuration of [`HRMForCausalLM`]. Defaults give a model of about 26M parameters (the HRM paper's size)
+    with an 8192-token vocabulary.
+
+    `num_hidden_layers` is, as in `HrmTextConfig`, passed as the number of layers *per stack* (H and L have
+    the same depth). On construction it is remembered in `num_layers_per_stack` and rewritten to the number
+    of KV-cache slots the recurrent forward needs at inference, so `DynamicCache(config=...)` (which
+    `generate` builds) has one slot per attention invocation:
+    `num_layers_per_stack * H_cycles * (L_cycles + 1) * effective_inference_segments`.
+
+    HRM-specific fields:
+        puzzle_emb_len (`int`, defaults to 1): learned prefix positions per sequence, selected by
+            `puzzle_identifiers` (0 disables the prefix).
+        puzzle_identifier_names (`list[str]`, optional): the language x task table; index = id. Defaults to
+            `default_puzzle_identifier_names()` (19 entries, id 0 = "none").
+        num_segments (`int`, defaults to 2): deep-supervision segments per training forward; the H/L state
+            is carried, detached, from one segment to the next and each segment gets a loss.
+        halt_max_steps (`int`, defaults to 2): ACT cap on segments per sequence (must be >= num_segments).
+        halt_exploration_prob (`float`, defaults to 0.1): probability of forcing a random minimum number of
+            segments before halting (the paper's exploration).
+        inference_segments (`int`, optional): segments run at inference / generation; `None` means
+            `num_segments` (a fixed count, as the original evaluates).
+        q_loss_weight (`float`, defaults to 0.5): weight of the Q-halt and Q-continue losses.
+        L_bp_cycles (`list[int]`, defaults to `[1]`): HRM-Text's k-step gradient: per H-cycle, how many of
+            the trailing L-steps run with autograd (left-padded with 1s). `[1]` is closest to the paper's
+            one-step gradient.
+    """
+
+    model_type = "polyglot_hrm"
+
+    vocab_size: int = 8192
+    hidden_size: int = 512
+    intermediate_size: int = 2048
+    num_hidden_layers: int = 2
+    num_attention_heads: int = 8
+    head_dim: int | None = None
+    max_position_embeddings: int = 4096
+    pad_token_id: int | None = 0
+    bos_token_id: int | None = 1
+    eos_token_id: int | list[int] | None = 2
+    H_cycles: int = 2
+    L_cycles: int = 2
+
+    puzzle_emb_len: int = 1
+    puzzle_identifier_names: list[str] | None = None
+    num_segments: int = 2
+    halt_max_steps: int = 2
+    halt_exploration_prob: float = 0.1
+    inference_segments: int | None = None
+    q_loss_weight: float = 0.5
+
+    def __post_init__(self, **kwargs: Any) -> None:
+        if self.L_bp_cycles is None:
+            self.L_bp_cycles = [1]
+        if self.puzzle_identifier_names is None:
+            self.puzzle_identifier_names = default_puzzle_identifier_names()
+        if self.head_dim is None and self.num_attention_heads > 0:
+            self.head_dim = self.hidden_size // self.num_attention_heads
+        self._validate_hrm_fields()
+        if self.num_layers_per_stack is None:
+            # First construction: `num_hidden_layers` carries the per-stack depth (HrmTextConfig convention).
+            self.num_layers_per_stack = self.num_hidden_layers
+        # Always recomputed (not only on first construction) so that overriding `inference_segments` at load
+        # time, e.g. `from_pretrained(..., inference_segments=4)`, resizes the generation cache too.
+        self.num_hidden_layers = self.num_layers_per_stack * self.cache_slots_per_segment * self.effective_inference_segments
+        super().__post_init__(**kwargs)
+
+    # ------------------------------------------------------------------ derived quantities
+    @property
+    def cache_slots_per_segment(self) -> int:
+        """Stack invocations per segment (`H_cycles * (L_cycles + 1)`); times layers = KV slots per segment."""
+        return self.H_cycles * (self.L_cycles + 1)
+
+    @property
+    def effective_inference_segments(self) -> int:
+        """Segments run at inference: `inference_segments`, or `num_segments` when unset."""
+        return self.inference_segments if self.inference_segments is not None else self.num_segments
+
+    @property
+    def num_puzzle_identifiers(self) -> int:
+        """Rows of the puzzle-embedding table."""
+        return len(self.puzzle_identifier_names)
+
+    def puzzle_id(self, language: str | None, task: str | None) -> int:
+        """Id of a language x task pair in this config's table; `None` for either gives 0 ("none")."""
+        if language is None or task is None:
+            return 0
+        name = puzzle_identifier_name(language, task)
+        if name not in self.puzzle_identifier_names:
+            raise ValueError(
+                f"No puzzle identifier for language={language!r}, task={task!r}: known names are "
+                f"{self.puzzle_identifier_names}. Use one of LANGUAGES={LANGUAGES} and TASKS={TASKS}."
+            )
+        return self.puzzle_identifier_names.index(name)
+
+    # ------------------------------------------------------------------ validation
+    def _validate_hrm_fields(self) -> None:
+        """Check every field this class adds or depends on; raise `ValueError(field, reason, fix)`."""
+        positive = {
+            "vocab_size": self.vocab_size,
+            "hidden_size": self.hidden_size,
+            "intermediate_size": self.intermediate_size,
+            "num_attention_heads": self.num_attention_heads,
+            "H_cycles": self.H_cycles,
+            "L_cycles": self.L_cycles,
+            "num_segments": self.num_segments,
+            "halt_max_steps": self.halt_max_steps,
+            "max_position_embeddings": self.max_position_embeddings,
+        }
+        for name, value in positive.items():
+            _require(isinstance(value, int) and value >= 1, name, value, "must be an integer >= 1", f"set {name} >= 1")
+        per_stack = self.num_layers_per_stack if self.num_layers_per_stack is not None else self.num_hidden_layers
+        _require(per_stack >= 1, "num_hidden_layers", per_stack, "each H/L stack needs at least one layer",
+                 "pass num_hidden_layers >= 1 (layers per stack)")
+        _require(self.hidden_size % self.num_attention_heads == 0, "hidden_size", self.hidden_size,
+                 f"not divisible by num_attention_heads={self.num_attention_heads}",
+                 "choose hidden_size as a multiple of num_attention_heads")
+        _require(self.head_dim is not None and self.head_dim >= 2 and self.head_dim % 2 == 0, "head_dim", self.head_dim,
+                 "rotary embeddings need an even head dimension >= 2", "set head_dim to an even number or leave it None")
+        _require(self.halt_max_steps >= self.num_segments, "halt_max_steps", self.halt_max_steps,
+                 f"smaller than num_segments={self.num_segments}, so the last segments could never run",
+                 f"set halt_max_steps >= {self.num_segments} or lower num_segments")
+        _require(0.0 <= self.halt_exploration_prob <= 1.0, "halt_exploration_prob", self.halt_exploration_prob,
+                 "is a probability", "use a value in [0, 1]")
+        _require(self.inference_segments is None or self.inference_segments >= 1, "inference_segments",
+                 self.inference_segments, "at least one segment must run", "use None (= num_segments) or an int >= 1")
+        _require(self.q_loss_weight >= 0.0, "q_loss_weight", self.q_loss_weight, "a negative weight rewards a bad Q-head",
+                 "use a value >= 0 (0 disables the ACT losses)")
+        _require(self.puzzle_emb_len >= 0, "puzzle_emb_len", self.puzzle_emb_len, "a prefix length cannot be negative",
+                 "use 0 (no prefix) or a positive number of prefix positions")
+        names = self.puzzle_identifier_names
+        _require(len(names) >= 1 and names[0] == NO_PUZZLE, "puzzle_identifier_names", names[:3],
+                 f"id 0 must be {NO_PUZZLE!r} (rows without a task)", "leave it None for the default table")
+        _require(len(set(names)) == len(names), "puzzle_identifier_names", names, "names must be unique",
+                 "remove duplicate entries")
+        bp = self.L_bp_cycles
+        _require(0 < len(bp) <= self.H_cycles and all(1 <= k <= self.L_cycles for k in bp), "L_bp_cycles", bp,
+                 f"needs 1..H_cycles={self.H_cycles} entries, each in 1..L_cycles={self.L_cycles}",
+                 "use e.g. [1] (one-step gradient) or [L_cycles] (full backprop through the last H-cycle)")
+        for name in ("pad_token_id", "bos_token_id"):
+            value = getattr(self, name)
+            _require(value is None or 0 <= value < self.vocab_size, name, value, f"outside the vocabulary (size {self.vocab_size})",
+                     f"use an id in [0, {self.vocab_size}) matching the tokenizer, or None")
