@@ -59,7 +59,7 @@ def run_problem(problem: Problem, candidate: Mapping[str, str] | None = None, mo
             outputs: list[str] = []
             memory_env = language.memory_env(sandbox.limits.memory_mb)
             address_space = sandbox.limits.memory_mb if language.address_space_limit else None
-            for step in language.steps(ws, ctx):
+            for step in language.steps(ws, ctx, problem):
                 remaining = timeout - (time.monotonic() - start)
                 if remaining <= 0:
                     return result("timeout", "\n".join(outputs) + f"\n[timed out after {timeout:.0f} s]")

@@ -115,7 +115,7 @@ class Language:
     def prepare(self, workspace: Path, ctx: "RunnerContext") -> None:
         """Anything a workspace needs before its steps run (links to shared dependencies)."""
 
-    def steps(self, workspace: Path, ctx: "RunnerContext") -> list[Step]:
+    def steps(self, workspace: Path, ctx: "RunnerContext", problem: "Problem | None" = None) -> list[Step]:
         raise NotImplementedError(f"{self.name}: no test command")
 
     def memory_env(self, memory_mb: int) -> dict[str, str]:

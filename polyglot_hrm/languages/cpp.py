@@ -1,4 +1,4 @@
-"""C++: CMake + the Catch2 single header bundled in ``test/``.
+"""C++: the exercise's CMake build and its bundled Catch2 single header.
 
 References are ``.meta/example.cpp`` and ``.meta/example.h``. A header-only reference has no
 ``.cpp``; the exercise's CMakeLists.txt compiles ``<slug>.cpp`` whenever it exists, so the stub
@@ -6,20 +6,90 @@ References are ``.meta/example.cpp`` and ``.meta/example.h``. A header-only refe
 behind ``#if defined(EXERCISM_RUN_ALL_TESTS)``: the runner configures with
 ``-DEXERCISM_RUN_ALL_TESTS=ON``. CMakeLists.txt names its target after the exercise folder, so
 the workspace folder is named after the slug.
+
+Speed without losing fidelity: CMake itself is asked, once per distinct CMakeLists.txt, for the
+exact compile flags (definitions included, e.g. Boost's), sources and link line of the target
+(``flags.make``, ``link.txt``, ``compile_commands.json``); that recipe, and the object of
+``test/tests-main.cpp`` (Catch2's ``main``, the slow part to compile), are cached by content
+hash. A run then makes one compiler call with CMake's own flags. Whenever the workspace's
+CMakeLists.txt or Catch2 files differ from the exercise's originals (a candidate changed them), or
+a ``.cpp`` appears that CMake was not configured with, the run falls back to plain CMake.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+import shlex
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from . import register
+from ..execution.artifacts import ArtifactCache, content_key
 from ..execution.results import TestCounts
 from .base import Language, Step, ToolCheck, tool_version
 
+logger = logging.getLogger(__name__)
+
 _ALL_PASSED = re.compile(r"All tests passed \(\d+ assertions? in (\d+) test cases?\)")
 _SUMMARY = re.compile(r"^test cases:(.*)$", re.M)
+_MAIN = "test/tests-main.cpp"
+_CATCH = "test/catch.hpp"
+
+
+@dataclass(frozen=True)
+class CMakeRecipe:
+    """What CMake would run for the exercise's target, with ``@WS@`` for the source folder."""
+
+    compiler: str
+    compile_flags: tuple[str, ...]
+    sources: tuple[str, ...]  # relative to the exercise folder
+    link_args: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def _toolchain_id() -> str:
+    return "\n".join(subprocess.run(argv, capture_output=True, text=True).stdout.splitlines()[0]
+                     for argv in (["c++", "--version"], ["cmake", "--version"]))
+
+
+def _read_make_var(text: str, name: str) -> list[str]:
+    match = re.search(rf"^{name} = (.*)$", text, re.M)
+    return shlex.split(match.group(1)) if match else []
+
+
+def _configure(problem, folder: Path) -> CMakeRecipe:
+    """Ask CMake (on the exercise's original, trusted files) what it would compile and link."""
+    src = folder / problem.slug
+    for f in problem.files_with_role("solution", "test", "editor", "support"):
+        (src / f.path).parent.mkdir(parents=True, exist_ok=True)
+        (src / f.path).write_text(f.content)
+    build = folder / "build"
+    subprocess.run(["cmake", "-S", str(src), "-B", str(build), "-DEXERCISM_RUN_ALL_TESTS=ON",
+                    "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"], check=True, capture_output=True, text=True)
+    target = build / "CMakeFiles" / f"{problem.slug}.dir"
+    flags = (target / "flags.make").read_text()
+    commands = json.loads((build / "compile_commands.json").read_text())
+    compile_flags = [*_read_make_var(flags, "CXX_DEFINES"), *_read_make_var(flags, "CXX_INCLUDES"),
+                     *_read_make_var(flags, "CXX_FLAGS")]
+    link = shlex.split((target / "link.txt").read_text())
+    link_args, skip = [], False
+    for token in link[1:]:
+        if skip:
+            skip = False
+        elif token == "-o":
+            skip = True
+        elif not token.endswith(".o"):
+            link_args.append(token)
+    ws = str(src)
+    fix = lambda items: tuple(t.replace(ws, "@WS@") for t in items)  # noqa: E731
+    sources = tuple(str(Path(c["file"]).relative_to(src)) for c in commands)
+    return CMakeRecipe(shlex.split(commands[0]["command"])[0], fix(compile_flags), sources, fix(link_args))
 
 
 class Cpp(Language):
@@ -32,12 +102,86 @@ class Cpp(Language):
         replaced = set(reference_paths)
         return [p for p in solution_paths if PurePosixPath(p).suffix == ".cpp" and p not in replaced]
 
-    def steps(self, workspace: Path, ctx) -> list[Step]:
+    # ------------------------------------------------------------------ cached build pieces
+
+    def recipe(self, problem, ctx) -> CMakeRecipe | None:
+        originals = {f.path: f.content for f in problem.files}
+        if "CMakeLists.txt" not in originals:
+            return None
+        key = content_key("cpp-recipe-v1", problem.slug, originals["CMakeLists.txt"],
+                          sorted(p for p in originals if p.endswith(".cpp")), _toolchain_id())
+
+        def build(folder: Path) -> None:
+            with tempfile.TemporaryDirectory() as tmp:
+                recipe = _configure(problem, Path(tmp))
+            (folder / "recipe.json").write_text(json.dumps(recipe.__dict__))
+
+        try:
+            entry = ArtifactCache(ctx.path("cpp", "recipes")).get(key, build)
+            data = json.loads((entry / "recipe.json").read_text())
+        except (OSError, subprocess.CalledProcessError, ValueError, KeyError, IndexError) as err:
+            logger.warning("%s: no cached CMake recipe (%s); using CMake for this run", problem.id, err)
+            return None
+        return CMakeRecipe(data["compiler"], tuple(data["compile_flags"]), tuple(data["sources"]),
+                           tuple(data["link_args"]))
+
+    def main_object(self, problem, recipe: CMakeRecipe, ctx) -> Path | None:
+        originals = {f.path: f.content for f in problem.files}
+        if _MAIN not in originals or _CATCH not in originals:
+            return None
+        flags = [f for f in recipe.compile_flags if "@WS@" not in f]
+        key = content_key("cpp-main-v1", recipe.compiler, flags, originals[_CATCH], originals[_MAIN], _toolchain_id())
+
+        def build(folder: Path) -> None:
+            with tempfile.TemporaryDirectory() as tmp:
+                for path in (_MAIN, _CATCH):
+                    (Path(tmp) / path).parent.mkdir(parents=True, exist_ok=True)
+                    (Path(tmp) / path).write_text(originals[path])
+                subprocess.run([recipe.compiler, *flags, "-c", _MAIN, "-o", str(folder / "tests-main.o")],
+                               cwd=tmp, check=True, capture_output=True)
+
+        try:
+            return ArtifactCache(ctx.path("cpp", "objects")).get(key, build) / "tests-main.o"
+        except (OSError, subprocess.CalledProcessError) as err:
+            logger.warning("%s: could not precompile the Catch2 main (%s)", problem.id, err)
+            return None
+
+    # ------------------------------------------------------------------ running
+
+    def _fast_steps(self, workspace: Path, ctx, problem) -> list[Step] | None:
+        originals = {f.path: f.content for f in problem.files}
+
+        def unchanged(path: str) -> bool:
+            return (workspace / path).is_file() and (workspace / path).read_text() == originals.get(path)
+
+        if not unchanged("CMakeLists.txt"):
+            return None
+        recipe = self.recipe(problem, ctx)
+        if recipe is None:
+            return None
+        present = {p.name for p in workspace.glob("*.cpp")}
+        if not present <= set(recipe.sources):
+            return None  # a .cpp CMake was not configured with: let CMake decide
+        sources = [s for s in recipe.sources if (workspace / s).is_file()]
+        if _MAIN in sources and unchanged(_MAIN) and unchanged(_CATCH):
+            main = self.main_object(problem, recipe, ctx)
+            if main is not None:
+                sources = [str(main) if s == _MAIN else s for s in sources]
+        exe = workspace / "build" / workspace.name
+        exe.parent.mkdir(exist_ok=True)
+        ws = str(workspace)
+        argv = [recipe.compiler, *(f.replace("@WS@", ws) for f in recipe.compile_flags), *sources,
+                "-o", str(exe), *(a.replace("@WS@", ws) for a in recipe.link_args)]
+        return [Step(argv, compiles=True), Step([str(exe)])]
+
+    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
+        fast = self._fast_steps(workspace, ctx, problem) if problem is not None else None
+        if fast is not None:
+            return fast
         build = workspace / "build"
         exe = build / workspace.name
         return [
-            Step(["cmake", "-S", str(workspace), "-B", str(build), "-DEXERCISM_RUN_ALL_TESTS=ON",
-                  "-DCMAKE_BUILD_TYPE=Debug"], compiles=True),
+            Step(["cmake", "-S", str(workspace), "-B", str(build), "-DEXERCISM_RUN_ALL_TESTS=ON"], compiles=True),
             Step(["cmake", "--build", str(build), "--target", workspace.name], compiles=True),
             Step([str(exe)]),
         ]
@@ -51,6 +195,16 @@ class Cpp(Language):
             return None
         found = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|failed)", lines[-1])}
         return TestCounts(found.get("passed", 0), found.get("failed", 0))
+
+    def provision(self, ctx, problems: Sequence) -> list[str]:
+        """Precompute CMake recipes and Catch2 mains for every C++ problem (optional: runs do it lazily)."""
+        done = 0
+        for p in problems:
+            if p.language == self.name:
+                recipe = self.recipe(p, ctx)
+                if recipe is not None and self.main_object(p, recipe, ctx) is not None:
+                    done += 1
+        return [f"CMake recipes and Catch2 mains ready for {done} exercise(s)"] if done else []
 
     def missing_provision(self, ctx) -> str | None:
         # Boost date_time and TBB for the few exercises that link them; Catch2 for the mini-benchmark's shim.

@@ -26,7 +26,7 @@ class Go(Language):
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         return {"GOMEMLIMIT": f"{memory_mb}MiB"}
 
-    def steps(self, workspace: Path, ctx) -> list[Step]:
+    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
         # `go test` = build (with the same vet checks) + run the test binary from the package folder.
         # Split in two so that only the build, which runs no candidate code, may write the shared cache.
         cache = ctx.path("go", "build")

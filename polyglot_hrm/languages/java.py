@@ -74,7 +74,7 @@ class Java(Language):
         jars = sorted(j for c in rest for j in self.coordinate_dir(ctx, c).glob("*.jar"))
         return jar, jars
 
-    def steps(self, workspace: Path, ctx) -> list[Step]:
+    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
         launcher, jars = self.classpath(workspace, ctx)
         sources = sorted(str(p.relative_to(workspace)) for p in (workspace / "src").rglob("*.java"))
         classes = workspace / "build" / "classes"

@@ -52,7 +52,7 @@ class JavaScript(Language):
         if not link.exists():
             link.symlink_to(self.modules_dir(ctx), target_is_directory=True)
 
-    def steps(self, workspace: Path, ctx) -> list[Step]:
+    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
         jest = self.modules_dir(ctx) / "jest" / "bin" / "jest.js"
         argv = ["node", str(jest), "--ci", "--watchman=false", "--colors=false", "--rootDir", str(workspace),
                 "--cacheDirectory", str(workspace / ".jest-cache")]

@@ -19,7 +19,7 @@ class Python(Language):
     track_names = ("python",)
     test_globs = ("*_test.py", "test_*.py")
 
-    def steps(self, workspace: Path, ctx) -> list[Step]:
+    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
         argv = [ctx.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=classic"]
         return [Step(argv, env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"})]
 

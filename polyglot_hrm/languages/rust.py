@@ -57,7 +57,7 @@ class Rust(Language):
                 "CARGO_TERM_COLOR": "never", "CARGO_INCREMENTAL": "0", "CARGO_NET_OFFLINE": "true",
                 "RUST_BACKTRACE": "0"}
 
-    def steps(self, workspace: Path, ctx) -> list[Step]:
+    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
         env = self.env(workspace, ctx)
         return [Step(["cargo", "test", "--offline", "--no-run", "-q"], env=env, compiles=True),
                 Step(["cargo", "test", "--offline", "--", "--include-ignored"], env=env)]

@@ -1,6 +1,7 @@
 #if !defined(CLAMP_LIST_H)
 #define CLAMP_LIST_H
 
+#include <stdexcept>
 #include <vector>
 
 namespace clamp_list {
