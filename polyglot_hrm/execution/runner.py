@@ -55,7 +55,7 @@ def run_problem(problem: Problem, candidate: Mapping[str, str] | None = None, mo
     cgroup = Cgroup.create(sandbox.limits) if sandbox.use_cgroup else None
     try:
         with workspace(problem.slug, files) as ws:
-            language.prepare(ws, ctx)
+            language.prepare(ws, ctx, problem)
             outputs: list[str] = []
             memory_env = language.memory_env(sandbox.limits.memory_mb)
             address_space = sandbox.limits.memory_mb if language.address_space_limit else None

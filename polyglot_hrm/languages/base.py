@@ -112,7 +112,7 @@ class Language:
         """Turn the track's skipped tests back on (Exercism skips all but the first)."""
         return text
 
-    def prepare(self, workspace: Path, ctx: "RunnerContext") -> None:
+    def prepare(self, workspace: Path, ctx: "RunnerContext", problem: "Problem | None" = None) -> None:
         """Anything a workspace needs before its steps run (links to shared dependencies)."""
 
     def steps(self, workspace: Path, ctx: "RunnerContext", problem: "Problem | None" = None) -> list[Step]:

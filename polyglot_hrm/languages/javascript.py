@@ -47,7 +47,7 @@ class JavaScript(Language):
     def modules_dir(self, ctx) -> Path:
         return ctx.path("javascript", "node_modules")
 
-    def prepare(self, workspace: Path, ctx) -> None:
+    def prepare(self, workspace: Path, ctx, problem=None) -> None:
         link = workspace / "node_modules"
         if not link.exists():
             link.symlink_to(self.modules_dir(ctx), target_is_directory=True)

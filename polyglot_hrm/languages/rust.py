@@ -10,14 +10,19 @@ the reference is in place. Crates are fetched once (``setup-runners``) into the 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 from . import register
+from ..execution.artifacts import ArtifactCache, content_key
 from ..execution.results import TestCounts
 from .base import Language, LayoutError, Step, ToolCheck, tool_version
 
@@ -26,7 +31,19 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+logger = logging.getLogger(__name__)
 _RESULT = re.compile(r"test result: \w+\. (\d+) passed; (\d+) failed")
+
+
+@lru_cache(maxsize=1)
+def _rustc_version() -> str:
+    return subprocess.run(["rustc", "-vV"], capture_output=True, text=True).stdout
+
+
+def _dependency_sections(cargo_toml: str) -> dict:
+    data = tomllib.loads(cargo_toml)
+    keep = ("dependencies", "dev-dependencies", "build-dependencies", "profile", "features")
+    return {"edition": data.get("package", {}).get("edition"), **{k: data.get(k) for k in keep}}
 
 
 def has_dependencies(cargo_toml: str) -> bool:
@@ -51,6 +68,53 @@ class Rust(Language):
                     return candidate
             raise LayoutError(f"Rust example {example!r}: no src/lib.rs or src/main.rs among the solution files")
         return super().reference_target(example, solution_paths, slug)
+
+    def prepare(self, workspace: Path, ctx, problem=None) -> None:
+        """Seed ``target/`` with the exercise's crates, compiled once per dependency set.
+
+        Only for a Cargo.toml that is one of the exercise's own (stub or reference): the seed is
+        built outside the sandbox, so it must never come from a candidate's manifest. Cargo's
+        own fingerprints decide what of the seed it reuses, so a seed can only save time.
+        """
+        manifest = workspace / "Cargo.toml"
+        if problem is None or not manifest.is_file():
+            return
+        text = manifest.read_text()
+        originals = {f.content for f in problem.files if f.path == "Cargo.toml"}
+        if text not in originals or not has_dependencies(text):
+            return
+        seed = self.dependency_seed(ctx, text)
+        if seed is not None:
+            shutil.copytree(seed / "target", workspace / "target", symlinks=True, dirs_exist_ok=True)
+            if not (workspace / "Cargo.lock").exists():
+                shutil.copy2(seed / "Cargo.lock", workspace / "Cargo.lock")
+
+    def dependency_seed(self, ctx, cargo_toml: str) -> Path | None:
+        key = content_key("rust-seed-v1", json.dumps(_dependency_sections(cargo_toml), sort_keys=True),
+                          _rustc_version(), str(ctx.path("cargo")))
+
+        def build(folder: Path) -> None:
+            with tempfile.TemporaryDirectory() as tmp:
+                crate = Path(tmp) / "seed"
+                (crate / "src").mkdir(parents=True)
+                (crate / "src" / "lib.rs").write_text("")
+                data = tomllib.loads(cargo_toml)
+                name = data.get("package", {}).get("name", "seed")
+                (crate / "Cargo.toml").write_text(cargo_toml)
+                env = {**ctx.base_env(), **self.env(crate, ctx), "CARGO_TARGET_DIR": str(folder / "target")}
+                subprocess.run(["cargo", "test", "--offline", "--no-run", "-q"], cwd=crate, env=env, check=True,
+                               capture_output=True)
+                shutil.copy2(crate / "Cargo.lock", folder / "Cargo.lock")
+                # Keep only the dependencies: the seed crate's own artifacts would just be rebuilt.
+                for path in (folder / "target").rglob(f"*{name.replace('-', '_')}*"):
+                    if path.is_file():
+                        path.unlink()
+
+        try:
+            return ArtifactCache(ctx.path("rust", "seeds")).get(key, build)
+        except (OSError, subprocess.CalledProcessError, tomllib.TOMLDecodeError) as err:
+            logger.warning("could not pre-build the crates of a Cargo.toml (%s); the run builds them", err)
+            return None
 
     def env(self, workspace: Path, ctx) -> dict[str, str]:
         return {"CARGO_HOME": str(ctx.path("cargo")), "CARGO_TARGET_DIR": str(workspace / "target"),
