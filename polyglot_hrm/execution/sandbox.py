@@ -193,13 +193,13 @@ class Cgroup:
 _warned_no_bwrap = False
 
 
-def _home_binds(paths: Sequence[Path]) -> list[Path]:
-    """Of the paths a run must see, those the hidden home directory would cover."""
-    home = Path.home().resolve()
+def _hidden_binds(paths: Sequence[Path]) -> list[Path]:
+    """Of the paths a run must see, those that the hidden home directory or the private /tmp would cover."""
+    hidden = [Path.home().resolve(), Path("/tmp")]
     out = []
     for p in paths:
         p = Path(p).resolve() if Path(p).exists() else Path(p)
-        if p == home or home in p.parents:
+        if any(p == h or h in p.parents for h in hidden):
             out.append(p)
     return sorted(set(out))
 
@@ -247,7 +247,7 @@ class Sandbox:
         home = Path.home()
         argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
                 "--tmpfs", str(home)]
-        for p in _home_binds(self.visible_paths(ctx)):
+        for p in _hidden_binds(self.visible_paths(ctx)):
             argv += ["--ro-bind", str(p), str(p)]
         for p in writable:
             Path(p).mkdir(parents=True, exist_ok=True)
