@@ -107,15 +107,22 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from .execution import RunTask, run_many
+
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    extractor = PolyglotBenchmarkExtractor(mini_benchmark_root(), strict=True)
-    problems = extractor.extract()
+    problems = PolyglotBenchmarkExtractor(mini_benchmark_root(), strict=True).extract()
     save_problems(problems, out / "problems.json")
     print(stats_tables(problems))
-    print(f"\ndemo: {len(problems)} problems from the built-in mini-benchmark in {time.perf_counter() - start:.1f} s; "
-          f"outputs in {out.resolve()}/ (problems.json)")
+    print("\nRunning every reference and stub of the mini-benchmark by execution ...")
+    run_start = time.perf_counter()
+    results = run_many([RunTask(p, mode=m) for p in problems for m in ("reference", "stub")], desc="validating")
+    print(validation_report(problems, results, time.perf_counter() - run_start))
+    rows = [r.to_dict(with_output=False) for r in results]
+    (out / "validate.json").write_text(json.dumps({"results": rows}, indent=1))
+    print(f"\ndemo: {len(problems)} problems, {len(results)} runs in {time.perf_counter() - start:.1f} s; "
+          f"outputs in {out.resolve()}/ (problems.json, validate.json)")
     return 0
 
 
