@@ -1,0 +1,9 @@
+"""The Hugging Face dataset: builder, row engine, export and dataset card, cross-language mapping."""
+
+from .build import assign_splits, build_rows, difficulty_buckets, tree_hash
+from .builder import PolyglotHRM
+from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
+from .features import features_for
+
+__all__ = ["CONFIG_NAMES", "PolyglotHRM", "PolyglotHRMConfig", "SPLITS", "assign_splits", "build_rows",
+           "difficulty_buckets", "features_for", "tree_hash"]

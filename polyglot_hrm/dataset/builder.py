@@ -1,0 +1,73 @@
+"""``PolyglotHRM``: the ``datasets`` builder of the three configurations (re-exported by the repository's
+``polyglot_hrm_dataset.py``).
+
+    builder = PolyglotHRM(config_name="diff_edit", data_dir=BENCHMARK_ROOT)  # no data_dir: mini-benchmark
+    builder.download_and_prepare()
+    ds = builder.as_dataset()  # DatasetDict: train / validation / test
+
+Options are keyword arguments (``PolyglotHRM(config_name="diff_edit", seed=1, verify_by_execution=False)``),
+validated by :class:`PolyglotHRMConfig`.
+
+**Caching.** The cache directory is ``<cache>/polyglot_hrm/<config id>/<version>/<hash>``: ``datasets``
+derives the config id from the options passed (``data_dir`` included); this builder sets ``hash`` to a
+digest of the benchmark tree's files (:func:`~polyglot_hrm.dataset.build.tree_hash`) and of the code that
+makes rows. So an unchanged tree reloads from the Arrow cache (``download_and_prepare`` only hashes
+the tree), and editing any benchmark file builds afresh into a new directory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import datasets
+
+from .build import benchmark_root, build_rows, code_hash, tree_hash
+from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
+from .features import features_for
+
+__all__ = ["PolyglotHRM", "PolyglotHRMConfig"]
+
+_DESCRIPTION = """\
+Training data from Aider's polyglot benchmark (Exercism exercises in C++, Go, Java, JavaScript, Python
+and Rust): `generation` (instructions + stub -> solution), `diff_edit` (Aider SEARCH/REPLACE edits:
+implement, bug_fix from verified mutants, feature) and `transfer` (a solution in one language -> the same
+exercise in another). Every row carries all files of its exercise, so it can be executed later.
+"""
+_HOMEPAGE = "https://github.com/Aider-AI/polyglot-benchmark"
+_LICENSE = "MIT (Exercism exercises, via Aider's polyglot benchmark)"
+
+
+class PolyglotHRM(datasets.GeneratorBasedBuilder):
+    """Builder of the ``generation``, ``diff_edit`` and ``transfer`` configurations."""
+
+    VERSION = datasets.Version("1.0.0")
+    BUILDER_CONFIG_CLASS = PolyglotHRMConfig
+    BUILDER_CONFIGS = [PolyglotHRMConfig(name=name, version=datasets.Version("1.0.0")) for name in CONFIG_NAMES]
+    DEFAULT_CONFIG_NAME = "generation"
+    DEFAULT_WRITER_BATCH_SIZE = 100  # rows carry whole exercises (C++ ones a 650 kB Catch2 header)
+
+    def __init__(self, *args: Any, hash: str | None = None, dataset_name: str | None = None, **kwargs: Any):
+        if hash is None:
+            root = benchmark_root(kwargs.get("data_dir"))
+            if not root.is_dir():
+                raise FileNotFoundError(f"data_dir={str(root)!r}: no such directory; pass the root of a "
+                                        f"polyglot-benchmark clone (or no data_dir for the built-in mini-benchmark)")
+            hash = f"{tree_hash(root)[:16]}-{code_hash()}"
+        super().__init__(*args, hash=hash, dataset_name=dataset_name or "polyglot_hrm", **kwargs)
+        # `datasets` sets options on a copy of a predefined config with setattr: validate them here.
+        self.config.__post_init__()
+
+    def _info(self) -> datasets.DatasetInfo:
+        return datasets.DatasetInfo(description=_DESCRIPTION, features=features_for(self.config.name),
+                                    homepage=_HOMEPAGE, license=_LICENSE)
+
+    def _split_generators(self, dl_manager):
+        rows = build_rows(self.config)
+        by_split: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
+        for row in rows:
+            by_split[row["split"]].append(row)
+        return [datasets.SplitGenerator(name=s, gen_kwargs={"rows": by_split[s]}) for s in SPLITS]
+
+    def _generate_examples(self, rows):
+        for row in rows:
+            yield row["id"], row

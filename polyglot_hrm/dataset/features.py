@@ -1,0 +1,61 @@
+"""The ``datasets.Features`` of each configuration. Files are lists of ``{path, role, content}``."""
+
+from __future__ import annotations
+
+import datasets
+
+__all__ = ["FILE", "features_for"]
+
+FILE = {"path": datasets.Value("string"), "role": datasets.Value("string"), "content": datasets.Value("string")}
+
+_METADATA = {
+    "complexity": datasets.Value("float64"),
+    "test_case_count": datasets.Value("int32"),  # null where the exercise has no .meta/tests.toml
+    "blurb": datasets.Value("string"),
+    "source": datasets.Value("string"),
+    "source_url": datasets.Value("string"),
+}
+
+
+def _common() -> dict:
+    return {
+        "id": datasets.Value("string"),  # "diff_edit/python/bowling/bug_fix/3"; unique in a config
+        "problem_id": datasets.Value("string"),  # "python/bowling": the problem whose tests judge the row
+        "task": datasets.Value("string"),  # generation | diff_edit | transfer
+        "language": datasets.Value("string"),
+        "slug": datasets.Value("string"),
+        "split": datasets.Value("string"),
+        "difficulty": datasets.Value("string"),  # easy | medium | hard (complexity tertile in the language)
+        "instructions": datasets.Value("string"),
+        "input_files": datasets.List(FILE),  # what the solver sees (roles solution, editor; source for transfer)
+        "target_files": datasets.List(FILE),  # the editable files that the answer changes, as they must end up
+        "files": datasets.List(FILE),  # every file of the problem (solution, reference, test, editor, support)
+        "reference_removes": datasets.List(datasets.Value("string")),
+        "metadata": _METADATA,
+    }
+
+
+def features_for(name: str) -> datasets.Features:
+    """Features of the ``generation``, ``diff_edit`` or ``transfer`` configuration."""
+    fields = _common()
+    if name == "transfer":
+        fields["source_language"] = datasets.Value("string")
+        fields["source_problem_id"] = datasets.Value("string")
+    elif name == "diff_edit":
+        fields.update({
+            "edit_type": datasets.Value("string"),  # implement | bug_fix | feature
+            "target_edit": datasets.Value("string"),  # Aider SEARCH/REPLACE text: input_files -> target_files
+            "test_feedback": datasets.Value("string"),  # trimmed failing test output (verified bug_fix), or ""
+            "verification": datasets.Value("string"),  # test status of the input when run, or "not_run"
+            "mutation": {"operator": datasets.Value("string"), "target": datasets.Value("string"),
+                         "path": datasets.Value("string"), "line": datasets.Value("int32"),
+                         "description": datasets.Value("string")},
+            "edit_stats": {"n_blocks": datasets.Value("int32"), "edited_chars": datasets.Value("int32"),
+                           "changed_chars": datasets.Value("int32"), "unique_anchors": datasets.Value("bool"),
+                           "applies": datasets.Value("bool"), "well_formed": datasets.Value("bool"),
+                           "minimality": datasets.Value("float64"), "line_minimality": datasets.Value("float64")},
+            "quality_score": datasets.Value("float64"),
+        })
+    elif name != "generation":
+        raise ValueError(f"unknown configuration {name!r}; choose generation, diff_edit or transfer")
+    return datasets.Features(fields)
