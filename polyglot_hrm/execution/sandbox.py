@@ -151,6 +151,10 @@ class Cgroup:
 
     def memory_exceeded(self) -> bool:
         for d in self.dirs:
+            oom = d / "memory.oom_control"  # v1: failcnt can stay 0 while the OOM killer acts
+            if oom.is_file() and any(line.split()[:1] == ["oom_kill"] and int(line.split()[1]) > 0
+                                     for line in oom.read_text().splitlines() if len(line.split()) == 2):
+                return True
             for name in ("memory.failcnt", "memory.events"):
                 path = d / name
                 if path.is_file():
@@ -224,8 +228,9 @@ class Sandbox:
     def visible_paths(self, ctx) -> list[Path]:
         """Toolchains and caches a run must see, wherever they live."""
         home = Path.home()
+        # Only ~/.cargo/bin (rustup's proxies), not ~/.cargo: that may hold registry credentials.
         paths = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent, ctx.cache_dir,
-                 home / ".rustup", home / ".cargo"]
+                 home / ".rustup", home / ".cargo" / "bin"]
         for tool in ("go", "cargo", "node", "java", "javac", "cmake"):
             found = shutil.which(tool)
             if found:
@@ -254,6 +259,9 @@ class Sandbox:
             argv += ["--bind", str(p), str(p)]
         argv += ["--bind", str(workspace), str(workspace), "--chdir", str(workspace),
                  "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "sandbox",
+                # Started as root, bwrap would keep every capability: the run could unmount the
+                # hidden home or remount / writable. Nothing a test needs wants a capability.
+                "--cap-drop", "ALL",
                  "--die-with-parent", "--new-session", "--setenv", "HOME", str(home)]
         return argv
 

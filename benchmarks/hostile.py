@@ -1,0 +1,124 @@
+"""The hostile-candidate matrix: every attack in every language against the sandbox, as a table.
+
+    POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 python benchmarks/hostile.py [--jobs 2] [--languages python,go]
+                                                                       [--attacks fork_bomb,network] [--no-escape]
+
+The same candidates and host checks as ``tests/test_hostile.py`` (from ``tests/fixtures/hostile.py``).
+Prints one table of statuses and durations (attack x language; ``!`` marks a status the attack
+must not end with, ``*`` a cell whose host check failed), one of the host checks (``ok`` or what
+got through), and whether every language's reference still passes afterwards. Exits 1 when any
+attack got through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from fixtures.hostile import (ALLOWED, ATTACKS, ESCAPE, LANGUAGES, MEMORY_BOMB_DONE, SLACK_S, TIMEOUT,  # noqa: E402
+                              cgroup_available, descendants, make_cases, reap_zombies, set_child_subreaper)
+from polyglot_hrm.benchmark import load_benchmark, mini_benchmark_root  # noqa: E402
+from polyglot_hrm.execution import RunTask, run_many  # noqa: E402
+from polyglot_hrm.execution.provision import setup_runners  # noqa: E402
+from polyglot_hrm.execution.sandbox import require_opt_in  # noqa: E402
+from polyglot_hrm.tables import format_table  # noqa: E402
+
+
+def cell_problems(case, result) -> list[str]:
+    """What went wrong in one cell besides the host: wrong status, too long, a bomb that completed."""
+    out = []
+    if result.status not in ALLOWED[case.attack]:
+        out.append(f"status {result.status}, expected {'/'.join(sorted(ALLOWED[case.attack]))}")
+    if result.duration_s > case.timeout + SLACK_S:
+        out.append(f"took {result.duration_s:.0f} s, limit {case.timeout} s")
+    if MEMORY_BOMB_DONE in result.output:
+        out.append("the memory bomb got 9 GB")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--languages", default=",".join(LANGUAGES))
+    parser.add_argument("--attacks", default=",".join(ATTACKS))
+    parser.add_argument("--no-escape", action="store_true", help=f"leave out the {ESCAPE} row")
+    args = parser.parse_args(argv)
+    require_opt_in()
+    languages = [lang for lang in args.languages.split(",") if lang]
+    attacks = [a for a in args.attacks.split(",") if a]
+
+    problems = {p.language: p for p in load_benchmark(mini_benchmark_root()) if p.slug == "digit-sum"}
+    setup_runners(list(problems.values()), languages)
+    cgroup = cgroup_available()
+    cases = make_cases(attacks, languages, escape=not args.no_escape, cgroup=cgroup)
+    subreaper = set_child_subreaper(True)
+    start = time.monotonic()
+    try:
+        for case in cases:
+            case.setup()
+        tasks = [RunTask(problems[c.language], c.candidate(), timeout=c.timeout, key=c.key) for c in cases]
+        results = run_many(tasks, jobs=args.jobs, progress=sys.stderr.isatty(), desc="hostile candidates")
+        host = {c.key: c.host_problems(r.output) for c, r in zip(cases, results)}
+        other = {c.key: cell_problems(c, r) for c, r in zip(cases, results)}
+        leftovers = descendants() if subreaper else []
+        matrix_s = time.monotonic() - start
+        refs = run_many([RunTask(problems[lang], mode="reference", timeout=180) for lang in languages],
+                        jobs=args.jobs, progress=False)
+    finally:
+        for case in cases:
+            case.cleanup()
+        if subreaper:
+            reap_zombies()
+            set_child_subreaper(False)
+
+    by_key = {c.key: r for c, r in zip(cases, results)}
+    rows_attacks = [a for a in [*attacks, ESCAPE] if any(c.attack == a for c in cases)]
+    status_rows, host_rows = [], []
+    for attack in rows_attacks:
+        srow, hrow = [attack], [attack]
+        for lang in languages:
+            r = by_key.get((attack, lang))
+            if r is None:
+                srow.append("n/a")
+                hrow.append("n/a")
+                continue
+            flag = ("!" if other[(attack, lang)] else "") + ("*" if host[(attack, lang)] else "")
+            srow.append(f"{r.status} {r.duration_s:.1f}s{flag}")
+            hrow.append("ok" if not host[(attack, lang)] else f"BREACHED ({len(host[(attack, lang)])})")
+        status_rows.append(srow)
+        host_rows.append(hrow)
+    print(format_table(["attack", *languages], status_rows,
+                       title=f"Status and duration per hostile run (limits: "
+                             f"{', '.join(f'{lang} {TIMEOUT[lang]}s' for lang in languages)}; "
+                             f"per-run cgroup: {'yes' if cgroup else 'no'})"))
+    print()
+    print(format_table(["attack", *languages], host_rows,
+                       title="Host checks (canaries in ~ and /tmp intact, no file written there, no connection "
+                             "to 127.0.0.1, secret not in output, no surviving process)"))
+    print()
+    print(format_table(["language", "reference after the matrix", "duration_s"],
+                       [[lang, r.status, r.duration_s] for lang, r in zip(languages, refs)],
+                       title="The next run works"))
+    print()
+    print(f"{len(cases)} hostile runs in {matrix_s:.0f} s on {args.jobs} workers; "
+          f"processes left among our descendants: {len(leftovers)}")
+
+    breaches = [(c.key, host[c.key] + other[c.key]) for c in cases if host[c.key] or other[c.key]]
+    for key, problems_found in breaches:
+        print(f"GOT THROUGH {key[0]}/{key[1]}:")
+        for line in problems_found:
+            print(f"  - {line}")
+    for pid, cmd in leftovers:
+        print(f"LEFT RUNNING: {pid} {cmd[:200]}")
+    bad_refs = [lang for lang, r in zip(languages, refs) if not r.passed]
+    if bad_refs:
+        print(f"REFERENCES FAILING AFTER THE MATRIX: {', '.join(bad_refs)}")
+    return 1 if breaches or leftovers or bad_refs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Hostile candidates against the sandbox, in all six languages (issue 4, item 2).
+
+Every attack of ``fixtures/hostile.py`` replaces the solution of the mini-benchmark's ``digit-sum``:
+infinite loop, fork bomb, memory bomb (> 8 GB), writing and deleting files in the host user's home
+and the host's /tmp, connecting to a server on 127.0.0.1, a 128 MB output flood, a detached
+process that tries to outlive the run, and reading a secret from the home directory. Each run must
+end as failed/timeout/error (never passed, never a compile error: the attack has to have run)
+within its time limit, leave the host untouched (canaries, files, the server, the output, no
+surviving process) and the next run must work.
+
+The whole matrix runs once, on the pool (two workers), in a module-scoped fixture; the tests then
+check each (attack, language) cell. ``python benchmarks/hostile.py`` prints the same matrix as a table.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from fixtures.hostile import (ALLOWED, ATTACKS, ESCAPE, LANGUAGES, MEMORY_BOMB_DONE, SLACK_S, cgroup_available,
+                              descendants, make_cases, reap_zombies, set_child_subreaper)
+from polyglot_hrm.execution import RunTask, run_many
+from polyglot_hrm.execution.provision import setup_runners
+
+pytestmark = pytest.mark.slow
+
+#: What the captured output of a run may grow to (``run_problem`` keeps an 8000-character excerpt).
+OUTPUT_CAP = 10_000
+
+
+class Outcome:
+    """What the module fixture found: results and host problems per case, and the after-runs."""
+
+    def __init__(self, cases, results, problems, leftovers, references):
+        self.cases = {c.key: c for c in cases}
+        self.results = {c.key: r for c, r in zip(cases, results)}
+        self.problems = problems
+        self.leftovers = leftovers
+        self.references = references
+
+
+@pytest.fixture(scope="module")
+def outcome(mini_problems, allow_execution_module):
+    setup_runners(mini_problems)
+    problems = {p.language: p for p in mini_problems if p.slug == "digit-sum"}
+    cases = make_cases(cgroup=cgroup_available())
+    # Orphans of our runs become our children rather than init's: none can hide from descendants().
+    subreaper = set_child_subreaper(True)
+    try:
+        for case in cases:
+            case.setup()
+        tasks = [RunTask(problems[c.language], c.candidate(), timeout=c.timeout, key=c.key) for c in cases]
+        results = run_many(tasks, jobs=2, progress=False, desc="hostile candidates")
+        problems_found = {c.key: c.host_problems(r.output) for c, r in zip(cases, results)}
+        leftovers = descendants() if subreaper else []
+        # The next run works: every language's reference, after the whole hostile matrix.
+        refs = run_many([RunTask(problems[lang], mode="reference", timeout=180, key=lang) for lang in LANGUAGES],
+                        jobs=2, progress=False)
+        yield Outcome(cases, results, problems_found, leftovers, dict(zip(LANGUAGES, refs)))
+    finally:
+        for case in cases:
+            case.cleanup()
+        if subreaper:
+            reap_zombies()
+            set_child_subreaper(False)
+
+
+CELLS = [(a, lang) for a in ATTACKS for lang in LANGUAGES] + [(ESCAPE, "python")]
+
+def _id(cell):
+    return f"{cell[0]}-{cell[1]}"
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=_id)
+def test_attack_is_contained(outcome, cell):
+    attack, language = cell
+    if cell not in outcome.cases:
+        pytest.skip("no per-run cgroup here: this memory bomb would be unbounded (GOMEMLIMIT is soft; Node "
+                    "Buffers are outside the V8 heap), so it is not run")
+    case, r = outcome.cases[cell], outcome.results[cell]
+    where = f"{attack} in {language}: {r.status} after {r.duration_s:.1f} s\n{r.output[-3000:]}"
+    assert r.status != "compile_error", f"the attack never ran: {where}"
+    assert r.status != "passed", where
+    assert r.status in ALLOWED[attack], where
+    # Ends within its limit (plus the time to kill the tree and clean up).
+    assert r.duration_s <= case.timeout + SLACK_S, where
+    # The host is untouched.
+    assert outcome.problems[cell] == [], f"{where}\nhost problems: {outcome.problems[cell]}"
+    # Captured output stays capped whatever the candidate writes.
+    assert len(r.output) <= OUTPUT_CAP, where
+    if ALLOWED[attack] == {"failed"}:
+        # It compiled, the tests ran and failed: the attack's code did run.
+        assert r.tests_total > 0 and r.tests_failed > 0, where
+    if attack == "memory_bomb":
+        assert MEMORY_BOMB_DONE not in r.output, f"the memory bomb got 9 GB: {where}"
+    if attack == "output_flood":
+        assert "output limit exceeded" in r.output, where
+    if attack == "read_home_secret":
+        assert "cannot read the secret" in r.output, where
+
+
+def test_no_process_outlives_the_matrix(outcome):
+    """Nothing started by any hostile run is left among this process's descendants."""
+    assert outcome.leftovers == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_next_run_works(outcome, language):
+    r = outcome.references[language]
+    assert r.status == "passed", r.output
+
+
+@pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "java"])
+def test_memory_bomb_is_reported_as_over_the_memory_limit(outcome, language):
+    """The cgroup is what stops these bombs (Java's stops at -Xmx with an OutOfMemoryError: a failed test)."""
+    if ("memory_bomb", language) not in outcome.results:
+        pytest.skip("no per-run cgroup here")
+    r = outcome.results[("memory_bomb", language)]
+    assert r.status == "error" and "memory limit" in r.output, f"{r.status}\n{r.output[-2000:]}"
