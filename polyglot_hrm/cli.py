@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
+from .dataset.commands import add_dataset_commands
 from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem,
                         mini_benchmark_root, save_problems)
 from .execution.sandbox import ExecutionNotAllowed
@@ -266,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the whole loop on the built-in mini-benchmark")
     p.add_argument("--output-dir", type=Path, default=Path("demo_output"), help="where outputs go (default: demo_output)")
     p.set_defaults(func=cmd_demo)
+
+    add_dataset_commands(sub)
     return parser
 
 

@@ -11,8 +11,7 @@ from ..languages import LANGUAGES
 
 __all__ = ["CONFIG_NAMES", "PolyglotHRMConfig", "SPLITS"]
 
-CONFIG_NAMES = ("generation", "diff_edit", "transfer")
-SPLITS = ("train", "validation", "test")
+from .names import CONFIG_NAMES, SPLITS
 
 
 @dataclass
@@ -34,7 +33,8 @@ class PolyglotHRMConfig(datasets.BuilderConfig):
         verify_by_execution: run each ``bug_fix`` mutant's tests and keep it only if they fail (status
             ``failed``), with the failing output as ``test_feedback``. None (default): on for the languages
             whose runners are available (``polyglot-hrm doctor``), decided when the data is built.
-        verify_timeout: seconds per verification run.
+        verify_timeout: seconds per verification run (mutants often loop forever: keep it short; a run that
+            times out is dropped).
         train_ratio, validation_ratio, test_ratio: shares of *slugs* per split (they must sum to 1).
     """
 
@@ -47,7 +47,7 @@ class PolyglotHRMConfig(datasets.BuilderConfig):
     min_diff_quality_score: float = 0.5
     seed: int = 42
     verify_by_execution: Optional[bool] = None
-    verify_timeout: float = 120.0
+    verify_timeout: float = 30.0
     train_ratio: float = 0.8
     validation_ratio: float = 0.1
     test_ratio: float = 0.1

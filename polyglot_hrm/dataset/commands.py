@@ -1,0 +1,149 @@
+"""Dataset subcommands of ``polyglot-hrm``: ``build``, ``export``, ``push``, ``crosslang``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from ..tables import format_table
+from .names import CONFIG_NAMES, SPLITS
+
+__all__ = ["add_dataset_commands", "stats_report"]
+
+
+def _configs(value: str | None) -> list[str]:
+    names = [v.strip() for v in (value or ",".join(CONFIG_NAMES)).split(",") if v.strip()]
+    unknown = [n for n in names if n not in CONFIG_NAMES]
+    if unknown:
+        raise ValueError(f"--configs: unknown {unknown}; choose from {', '.join(CONFIG_NAMES)}")
+    return names
+
+
+def _options(args: argparse.Namespace) -> dict:
+    verify = {"auto": None, "on": True, "off": False}[args.verify]
+    return {"languages": args.languages, "max_problems_per_language": args.max_problems_per_language,
+            "max_diff_examples_per_problem": args.max_diff_examples_per_problem,
+            "max_transfer_examples_per_pair": args.max_transfer_examples_per_pair, "seed": args.seed,
+            "min_diff_quality_score": args.min_diff_quality_score,
+            "verify_by_execution": verify}
+
+
+def _add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--benchmark-root", type=Path, default=None,
+                   help="polyglot-benchmark clone (default: the built-in mini-benchmark)")
+    p.add_argument("--configs", default=None, help=f"comma-separated subset of {','.join(CONFIG_NAMES)} (default: all)")
+    p.add_argument("--languages", default=None, help="comma-separated languages (default: all six)")
+    p.add_argument("--max-problems-per-language", type=int, default=None, help="seeded sample size (default: all)")
+    p.add_argument("--max-diff-examples-per-problem", type=int, default=None, help="diff_edit rows per problem (default: 10)")
+    p.add_argument("--max-transfer-examples-per-pair", type=int, default=None,
+                   help="transfer rows per directed language pair (default: no limit)")
+    p.add_argument("--min-diff-quality-score", type=float, default=None, help="drop diff_edit rows below (default: 0.5)")
+    p.add_argument("--seed", type=int, default=None, help="seed of every choice (default: 42)")
+    p.add_argument("--verify", choices=["auto", "on", "off"], default="auto",
+                   help="run bug_fix mutants' tests and keep failing ones (default: auto = where runners are available)")
+    p.add_argument("--cache-dir", default=None, help="datasets cache directory (default: HF_DATASETS_CACHE)")
+
+
+def stats_report(built: dict) -> str:
+    """Rows per config x split x language (and x edit type for diff_edit), as tables."""
+    out = []
+    for name, dd in built.items():
+        splits = [s for s in SPLITS if s in dd]
+        langs = sorted({lang for s in splits for lang in dd[s]["language"]})
+        rows = []
+        for lang in langs:
+            counts = [sum(1 for x in dd[s]["language"] if x == lang) for s in splits]
+            rows.append([lang, *counts, sum(counts)])
+        totals = [dd[s].num_rows for s in splits]
+        rows.append(["total", *totals, sum(totals)])
+        out.append(format_table(["language", *splits, "total"], rows, title=f"{name}: rows per split and language"))
+        if name == "diff_edit":
+            types = ["implement", "bug_fix", "feature"]
+            rows = []
+            for lang in langs:
+                counts = []
+                for t in types:
+                    counts.append(sum(1 for s in splits for x, y in zip(dd[s]["language"], dd[s]["edit_type"])
+                                      if x == lang and y == t))
+                rows.append([lang, *counts, sum(counts)])
+            for s in splits:
+                counts = [sum(1 for y in dd[s]["edit_type"] if y == t) for t in types]
+                rows.append([f"[{s}]", *counts, sum(counts)])
+            out.append(format_table(["language / split", *types, "total"], rows, title="diff_edit: rows per edit type"))
+    return "\n\n".join(out)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .export import build_datasets
+
+    start = time.perf_counter()
+    built = build_datasets(args.benchmark_root, _configs(args.configs), args.cache_dir, **_options(args))
+    wall = time.perf_counter() - start
+    for name, dd in built.items():
+        print(f"{name}: " + ", ".join(f"{s} {dd[s].num_rows}" for s in dd))
+    if args.stats:
+        print()
+        print(stats_report(built))
+    print(f"\nbuilt (or reloaded) {len(built)} configuration(s) in {wall:.1f} s")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export
+
+    report = export(args.benchmark_root, args.out, _configs(args.configs), args.cache_dir, **_options(args))
+    for path in report.files:
+        print(f"wrote {path}")
+    print(f"exported {', '.join(f'{n} ({sum(c.values())} rows)' for n, c in report.counts.items())} to {args.out} "
+          f"in {report.seconds:.1f} s; load with datasets.load_dataset({str(args.out)!r}, \"diff_edit\")")
+    return 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from .export import push
+
+    for line in push(args.export_dir, args.repo_id, private=args.private, dry_run=args.dry_run):
+        print(line)
+    return 0
+
+
+def cmd_crosslang(args: argparse.Namespace) -> int:
+    from ..benchmark import load_problems_json
+    from .crosslang import write_crosslang
+
+    report = write_crosslang(load_problems_json(args.problems_json), args.output)
+    langs = report["languages"]
+    rows = [[a, *(f"{report['matrix'][a][b]['shared_slugs']} / {report['matrix'][a][b]['mean_similarity'] or 0:.2f}"
+                  if a != b else "-" for b in langs)] for a in langs]
+    print(format_table(["source \\ target", *langs], rows,
+                       title="Shared slugs / mean solution similarity (token-set Jaccard)"))
+    print(f"\nwrote {len(report['pairs'])} directed pairs and the matrix to {args.output}")
+    return 0
+
+
+def add_dataset_commands(sub) -> None:
+    """Register ``build``, ``export``, ``push`` and ``crosslang`` on the CLI's subparsers."""
+    p = sub.add_parser("build", help="build (or reload from cache) the dataset configs; --stats prints row counts")
+    _add_options(p)
+    p.add_argument("--stats", action="store_true", help="print rows per config x split x language (x edit type)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("export", help="write Parquet per config and split plus a dataset card (README.md)")
+    _add_options(p)
+    p.add_argument("--out", type=Path, required=True, help="output folder (load it with datasets.load_dataset(OUT, cfg))")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("push", help="upload an export folder to the Hugging Face Hub with push_to_hub")
+    p.add_argument("--repo-id", required=True, help="dataset repository, ORG/NAME")
+    p.add_argument("--export-dir", type=Path, default=Path("dataset_export"),
+                   help="folder written by `polyglot-hrm export` (default: dataset_export)")
+    p.add_argument("--private", action="store_true", help="create the repository as private")
+    p.add_argument("--dry-run", action="store_true", help="list what would be uploaded; send nothing")
+    p.set_defaults(func=cmd_push)
+
+    p = sub.add_parser("crosslang", help="transfer pairs and a language compatibility matrix as JSON")
+    p.add_argument("--problems-json", type=Path, required=True, help="problems file from `polyglot-hrm extract`")
+    p.add_argument("--output", "-o", type=Path, required=True, help="JSON file to write")
+    p.set_defaults(func=cmd_crosslang)

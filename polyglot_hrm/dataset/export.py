@@ -1,0 +1,218 @@
+"""Export the built configurations as Parquet with a dataset card, and push them to the Hub.
+
+Layout (the same as ``push_to_hub(..., config_name=c, data_dir=c)`` writes, so a folder and a Hub repo
+read the same)::
+
+    OUT/README.md                                   dataset card: YAML `configs:` + features, counts, licence
+    OUT/<config>/<split>-00000-of-00001.parquet     one file per config and split
+
+``datasets.load_dataset(OUT, "diff_edit")`` then returns the builder's rows (the Parquet files carry the
+exact ``Features``, and the card repeats them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import datasets
+import yaml
+
+from .builder import PolyglotHRM
+from .config import CONFIG_NAMES, SPLITS
+
+__all__ = ["ExportReport", "build_datasets", "dataset_card", "export", "push", "row_counts"]
+
+logger = logging.getLogger(__name__)
+
+
+def _parquet_name(split: str) -> str:
+    return f"{split}-00000-of-00001.parquet"
+
+
+@dataclass
+class ExportReport:
+    out: Path
+    files: list[Path] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def build_datasets(data_dir: str | Path | None, configs: Sequence[str] = CONFIG_NAMES, cache_dir: str | None = None,
+                   **options: Any) -> dict[str, datasets.DatasetDict]:
+    """Build (or reload from cache) each configuration with the builder; ``options`` go to every config."""
+    out = {}
+    for name in configs:
+        if name not in CONFIG_NAMES:
+            raise ValueError(f"--configs: unknown configuration {name!r}; choose from {', '.join(CONFIG_NAMES)}")
+        builder = PolyglotHRM(config_name=name, data_dir=str(data_dir) if data_dir else None, cache_dir=cache_dir,
+                              **{k: v for k, v in options.items() if v is not None})
+        builder.download_and_prepare()
+        out[name] = builder.as_dataset()
+    return out
+
+
+def row_counts(built: dict[str, datasets.DatasetDict]) -> dict[str, dict[str, Any]]:
+    """Rows per config: per split, per language (and per edit type for diff_edit)."""
+    counts: dict[str, dict[str, Any]] = {}
+    for name, dd in built.items():
+        entry: dict[str, Any] = {"splits": {s: dd[s].num_rows for s in dd}, "languages": {}, "edit_types": {}}
+        langs = Counter(lang for s in dd for lang in dd[s]["language"])
+        entry["languages"] = dict(sorted(langs.items()))
+        if name == "diff_edit":
+            entry["edit_types"] = dict(sorted(Counter(t for s in dd for t in dd[s]["edit_type"]).items()))
+        entry["total"] = sum(entry["splits"].values())
+        counts[name] = entry
+    return counts
+
+
+_CARD_BODY = """\
+# polyglot-hrm training data
+
+Training data made from [Aider's polyglot benchmark]({homepage}): {n_exercises} Exercism exercises in
+C++, Go, Java, JavaScript, Python and Rust, turned into three configurations by
+[polyglot-hrm](https://github.com/) (`polyglot-hrm export`):
+
+* **generation**: the exercise's instructions and stub files -> the reference solution files.
+* **diff_edit**: Aider SEARCH/REPLACE edit blocks (`target_edit`) that turn `input_files` into
+  `target_files`; `edit_type` is `implement` (stub -> reference), `bug_fix` (a language-aware mutant of
+  the reference -> the minimal blocks that restore it; with `verification: failed` the mutant was run and
+  its tests failed, and `test_feedback` holds the trimmed failing output) or `feature` (one function or
+  method removed -> blocks that add it back). `quality_score` in [0, 1] rates the blocks (well formed,
+  unique anchors, minimality).
+* **transfer**: a reference solution in `source_language` plus the stub and instructions in `language`
+  -> the `language` reference.
+
+Every row carries **all** files of its exercise (`files`, with roles `solution`, `reference`, `test`,
+`editor`, `support`), so it can be executed without the benchmark tree, for example with the
+`polyglot_exec` metric. Splits are by exercise slug: an exercise sits in one split in every language and
+every configuration. `difficulty` (`easy`/`medium`/`hard`) is the tertile of the exercise's complexity
+score within its language, for curricula.
+
+```python
+from datasets import load_dataset
+ds = load_dataset("{repo}", "diff_edit")
+```
+
+## Rows
+
+{tables}
+
+## Options used
+
+```json
+{options}
+```
+
+Benchmark tree hash: `{tree_hash}`.
+
+## Licence and attribution
+
+The exercises (instructions, stubs, tests, example solutions) come from [Exercism](https://exercism.org)'s
+language tracks, under the MIT licence, copyright Exercism and the exercises' authors, as collected in
+Aider's [polyglot-benchmark]({homepage}) (Aider-AI). The derived rows (edit blocks, mutants, transfer
+pairs) are released under the same MIT licence.
+"""
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def dataset_card(built: dict[str, datasets.DatasetDict], options: dict[str, Any], repo: str = "DIR",
+                 tree_hash: str = "") -> str:
+    """The README.md: YAML header (`configs:` with data_files per split, `dataset_info` features) + text."""
+    configs, infos = [], []
+    for name, dd in built.items():
+        splits = [s for s in SPLITS if s in dd]
+        configs.append({"config_name": name,
+                        "data_files": [{"split": s, "path": f"{name}/{_parquet_name(s)}"} for s in splits]})
+        infos.append({"config_name": name, "features": dd[splits[0]].features._to_yaml_list(),
+                      "splits": [{"name": s, "num_examples": dd[s].num_rows} for s in splits]})
+    header = {
+        "license": "mit",
+        "pretty_name": "polyglot-hrm",
+        "language": ["en"],
+        "tags": ["code", "exercism", "code-generation", "code-editing", "aider"],
+        "task_categories": ["text-generation"],
+        "configs": configs,
+        "dataset_info": infos,
+    }
+    counts = row_counts(built)
+    tables = []
+    for name, entry in counts.items():
+        cols = list(entry["splits"]) + ["total"]
+        tables.append(f"**{name}**\n\n" + _table(["split", *cols[:-1], "total"],
+                                                  [["rows", *entry["splits"].values(), entry["total"]]]))
+        tables.append(_table(["language", "rows"], [[k, v] for k, v in entry["languages"].items()]))
+        if entry["edit_types"]:
+            tables.append(_table(["edit type", "rows"], [[k, v] for k, v in entry["edit_types"].items()]))
+    exercises = {pid for dd in built.values() for s in dd for pid in dd[s]["problem_id"]}
+    body = _CARD_BODY.format(homepage="https://github.com/Aider-AI/polyglot-benchmark", n_exercises=len(exercises),
+                             repo=repo, tables="\n\n".join(tables), options=json.dumps(options, indent=1, default=str),
+                             tree_hash=tree_hash or "n/a")
+    return "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n\n" + body
+
+
+def export(data_dir: str | Path | None, out: str | Path, configs: Sequence[str] = CONFIG_NAMES,
+           cache_dir: str | None = None, **options: Any) -> ExportReport:
+    """Write Parquet per config and split, and the dataset card, under ``out``."""
+    from .build import benchmark_root, tree_hash
+
+    start = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    built = build_datasets(data_dir, configs, cache_dir, **options)
+    report = ExportReport(out)
+    for name, dd in built.items():
+        (out / name).mkdir(exist_ok=True)
+        for old in (out / name).glob("*.parquet"):
+            old.unlink()
+        for split in SPLITS:
+            if split in dd:
+                path = out / name / _parquet_name(split)
+                dd[split].to_parquet(str(path))
+                report.files.append(path)
+    card = out / "README.md"
+    card.write_text(dataset_card(built, {k: v for k, v in options.items() if v is not None}, repo=str(out),
+                                 tree_hash=tree_hash(benchmark_root(data_dir))[:16]), encoding="utf-8")
+    report.files.append(card)
+    report.counts = {n: e["splits"] for n, e in row_counts(built).items()}
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def push(export_dir: str | Path, repo_id: str, private: bool = False, dry_run: bool = False,
+         token: str | None = None) -> list[str]:
+    """Push an export folder to the Hub: each config with ``DatasetDict.push_to_hub`` (same file layout),
+    then the dataset card. With ``dry_run`` nothing is sent: returns what would be uploaded."""
+    export_dir = Path(export_dir)
+    card = export_dir / "README.md"
+    if not card.is_file():
+        raise FileNotFoundError(f"{card}: not an export folder; run `polyglot-hrm export --out {export_dir}` first")
+    if "/" not in repo_id or repo_id.count("/") != 1:
+        raise ValueError(f"--repo-id {repo_id!r}: expected ORG/NAME (for example my-org/polyglot-hrm)")
+    configs = sorted(d.name for d in export_dir.iterdir() if d.is_dir() and d.name in CONFIG_NAMES)
+    plan = [f"{c}/{p.name} ({p.stat().st_size} bytes)" for c in configs
+            for p in sorted((export_dir / c).glob("*.parquet"))]
+    plan.append(f"README.md ({card.stat().st_size} bytes)")
+    lines = [f"{'would upload' if dry_run else 'uploading'} to https://huggingface.co/datasets/{repo_id}"
+             f" ({'private' if private else 'public'}):"] + [f"  {p}" for p in plan]
+    if dry_run:
+        return lines
+    from huggingface_hub import HfApi
+
+    for name in configs:
+        files = {p.name.split("-")[0]: str(p) for p in (export_dir / name).glob("*.parquet")}
+        dd = datasets.load_dataset("parquet", data_files=files)
+        dd.push_to_hub(repo_id, config_name=name, data_dir=name, private=private, token=token)
+    HfApi(token=token).upload_file(path_or_fileobj=str(card), path_in_repo="README.md", repo_id=repo_id,
+                                   repo_type="dataset", commit_message="polyglot-hrm dataset card")
+    return lines

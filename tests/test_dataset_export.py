@@ -1,0 +1,82 @@
+"""Export to Parquet + dataset card, load_dataset equality, push --dry-run, the build/crosslang commands."""
+
+from __future__ import annotations
+
+import json
+
+import datasets
+import pytest
+import yaml
+
+from polyglot_hrm.cli import main
+from polyglot_hrm.dataset import CONFIG_NAMES
+from polyglot_hrm.dataset.export import build_datasets, export, push
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    cache = str(tmp_path_factory.mktemp("hf-cache"))
+    out = tmp_path_factory.mktemp("export")
+    report = export(None, out, cache_dir=cache, verify_by_execution=False)
+    built = build_datasets(None, cache_dir=cache, verify_by_execution=False)
+    return out, report, built
+
+
+@pytest.mark.parametrize("name", CONFIG_NAMES)
+def test_load_dataset_of_the_export_equals_the_builder(exported, name, tmp_path):
+    out, _, built = exported
+    loaded = datasets.load_dataset(str(out), name, cache_dir=str(tmp_path))
+    assert set(loaded) == set(built[name])
+    for split in built[name]:
+        assert loaded[split].features == built[name][split].features
+        assert loaded[split].to_list() == built[name][split].to_list()
+
+
+def test_card_has_configs_features_counts_and_licence(exported):
+    out, report, built = exported
+    text = (out / "README.md").read_text()
+    header = yaml.safe_load(text.split("---\n")[1])
+    assert [c["config_name"] for c in header["configs"]] == list(CONFIG_NAMES)
+    for config in header["configs"]:
+        for entry in config["data_files"]:
+            assert (out / entry["path"]).is_file()
+    info = {i["config_name"]: i for i in header["dataset_info"]}
+    assert {s["name"]: s["num_examples"] for s in info["diff_edit"]["splits"]} == report.counts["diff_edit"]
+    assert header["license"] == "mit"
+    for phrase in ("Exercism", "MIT", "polyglot-benchmark", "edit type"):
+        assert phrase in text
+
+
+def test_push_dry_run_lists_files_and_sends_nothing(exported, capsys):
+    out, _, _ = exported
+    lines = push(out, "someone/polyglot-hrm", dry_run=True)
+    assert lines[0].startswith("would upload to https://huggingface.co/datasets/someone/polyglot-hrm")
+    assert any("diff_edit/train-00000-of-00001.parquet" in line for line in lines)
+    assert main(["push", "--repo-id", "someone/x", "--export-dir", str(out), "--dry-run", "--private"]) == 0
+    assert "(private)" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="ORG/NAME"):
+        push(out, "no-slash", dry_run=True)
+
+
+def test_build_stats_prints_the_tables(tmp_path, capsys):
+    assert main(["build", "--configs", "diff_edit,generation", "--verify", "off", "--stats",
+                 "--cache-dir", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "diff_edit: rows per split and language" in text
+    assert "diff_edit: rows per edit type" in text
+    assert "generation: rows per split and language" in text
+    assert main(["build", "--configs", "nope"]) == 2
+
+
+def test_crosslang_writes_pairs_and_matrix(mini_root, tmp_path, capsys):
+    problems = tmp_path / "p.json"
+    assert main(["extract", "--benchmark-root", str(mini_root), "--output", str(problems)]) == 0
+    out = tmp_path / "x.json"
+    assert main(["crosslang", "--problems-json", str(problems), "--output", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["matrix"]["python"]["rust"]["shared_slugs"] == 5
+    assert 0 < data["matrix"]["python"]["rust"]["mean_similarity"] < 1
+    assert data["matrix"]["java"]["cpp"]["shared_slugs"] == data["matrix"]["cpp"]["java"]["shared_slugs"]
+    pair = data["pairs"][0]
+    assert {"slug", "source", "target", "similarity"} <= set(pair)
+    assert "Jaccard" in capsys.readouterr().out
