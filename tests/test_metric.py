@@ -74,3 +74,39 @@ def test_a_mix_gives_exactly_the_estimator(metric, mini_problems, mini_root, all
 def test_unknown_reference_form_is_a_clear_error(metric, allow_execution):
     with pytest.raises(ValueError, match="neither `files`"):
         metric.compute(predictions=[[{"a.py": ""}]], references=[{"something": 1}])
+
+
+# --- diff_edit candidates given as edit text (issue 6, item 7) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def diff_rows():
+    from polyglot_hrm.dataset.build import build_rows
+    from polyglot_hrm.dataset.config import PolyglotHRMConfig
+
+    config = PolyglotHRMConfig(name="diff_edit", languages=("python",), verify_by_execution=False,
+                               max_diff_examples_per_problem=4)
+    return {r["id"]: r for r in build_rows(config)}
+
+
+def test_malformed_and_non_applying_edits_are_counted_not_crashed(metric, diff_rows, allow_execution):
+    row = diff_rows["diff_edit/python/digit-sum/implement/0"]
+    bad_format = "digit_sum.py\n```python\n<<<<<<< SEARCH\nnever closed\n"
+    not_found = "digit_sum.py\n```python\n<<<<<<< SEARCH\nno such line\n=======\nx = 1\n>>>>>>> REPLACE\n```\n"
+    out = metric.compute(predictions=[[bad_format, {"edit": "just prose, no block"}, not_found, 42]],
+                         references=[row])
+    assert out["malformed_edits"] == 3 and out["non_applying_edits"] == 1
+    assert out["status_counts"]["error"] == 4 and out["pass@1"] == 0.0
+    outputs = [c["output"] for c in out["results"][0]["candidates"]]
+    assert "malformed edit" in outputs[0] and "no SEARCH/REPLACE block" in outputs[1]
+    assert "does not apply (not_found)" in outputs[2] and "got int" in outputs[3]
+
+
+@pytest.mark.slow
+def test_edit_text_candidates_run_against_the_rows_inputs(metric, diff_rows, allow_execution):
+    rows = [r for r in diff_rows.values() if r["slug"] == "digit-sum"]
+    assert {r["edit_type"] for r in rows} >= {"implement", "bug_fix"}
+    preds = [[r["target_edit"], {"edit": r["target_edit"]}] for r in rows]
+    out = metric.compute(predictions=preds, references=rows, num_workers=4)
+    assert out["pass@1"] == 1.0, [c["output"][-500:] for p in out["results"] for c in p["candidates"] if c["status"] != "passed"]
+    assert out["malformed_edits"] == out["non_applying_edits"] == 0

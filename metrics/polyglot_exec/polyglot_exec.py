@@ -25,7 +25,10 @@ pass@k estimator overall and per language, with counts by status (compile errors
 _KWARGS_DESCRIPTION = """
 Args:
     predictions: one list of candidates per problem; a candidate is a mapping {path: file content}
-        of the files it writes over the exercise's stub (for example {"bob.py": "def response(...): ..."}).
+        of the files it writes over the exercise's stub (for example {"bob.py": "def response(...): ..."}),
+        or, for a diff_edit row, Aider SEARCH/REPLACE edit text (a string, or {"edit": text}) that is
+        applied to the row's input_files. A malformed or non-applying edit is not run: it counts as
+        status "error" with the reason as output, and in malformed_edits / non_applying_edits.
     references: one per problem: a polyglot-hrm dataset row (with `files`, `language`, `slug`), or
         {"problem_id": "python/bowling", "benchmark_root": "/path/to/polyglot-benchmark"}.
     k: list of k for pass@k (default [1]). A k larger than some problem's number of candidates is
@@ -34,7 +37,8 @@ Args:
     timeout: wall-clock seconds per run, build included (default 180).
 Returns:
     pass@k for each k; per_language: {language: {pass@k..., problems}}; status_counts: runs by status
-    (passed, failed, compile_error, timeout, error); results: per problem, per candidate run results.
+    (passed, failed, compile_error, timeout, error); malformed_edits and non_applying_edits: edit
+    candidates that could not be parsed or applied; results: per problem, per candidate run results.
 Examples:
     >>> import os; os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = "1"  # doctest: +SKIP
     >>> from polyglot_hrm.benchmark import mini_benchmark_root
@@ -51,6 +55,14 @@ _WARNING = OPT_IN_MESSAGE
 
 def _encode(value) -> str:
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _decode(value: str):
+    """A JSON-encoded candidate, or raw edit-block text (which is not JSON) as it is."""
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
@@ -74,13 +86,16 @@ class PolyglotExec(evaluate.Metric):
     def compute(self, *, predictions=None, references=None, **kwargs):
         """Encode {path: content} candidates and row references as JSON, then compute as usual."""
         if predictions is not None:
-            predictions = [[_encode(c) for c in cands] for cands in predictions]
+            # Every candidate is JSON-encoded, edit text included (a str candidate is an edit).
+            predictions = [[json.dumps(c) for c in cands] for cands in predictions]
         if references is not None:
             references = [_encode(r) for r in references]
         return super().compute(predictions=predictions, references=references, **kwargs)
 
     def _compute(self, predictions, references, k=(1,), num_workers=None, timeout=180.0):
         require_opt_in()
-        problems = [scoring.problem_from_reference(json.loads(r)) for r in references]
-        candidates = [[json.loads(c) for c in cands] for cands in predictions]
-        return scoring.score_candidates(problems, candidates, k=list(k), num_workers=num_workers, timeout=timeout)
+        rows = [json.loads(r) for r in references]
+        problems = [scoring.problem_from_reference(r) for r in rows]
+        candidates = [[_decode(c) for c in cands] for cands in predictions]
+        return scoring.score_candidates(problems, candidates, k=list(k), num_workers=num_workers, timeout=timeout,
+                                        references=rows)

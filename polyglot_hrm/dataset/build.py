@@ -170,13 +170,17 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def trim_output(text: str, limit: int = 2000) -> str:
     """Test output for a prompt: colour codes and temporary workspace paths removed, blank-line runs
-    squeezed, at most ``limit`` characters (the end, where the failures and the summary are)."""
+    squeezed; when longer than ``limit`` characters, its first 60% (the first failures) and last 40%
+    (the summary), cut at line breaks, around a ``[...]`` line."""
     text = _TMP_PATH.sub("", _ANSI.sub("", text))
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    if len(text) > limit:
-        cut = text[-limit:]
-        text = "[...]\n" + cut[cut.find("\n") + 1:] if "\n" in cut else cut
-    return text
+    if len(text) <= limit:
+        return text
+    head = text[:int(limit * 0.6)]
+    head = head[:head.rfind("\n")] if "\n" in head else head
+    tail = text[-int(limit * 0.4):]
+    tail = tail[tail.find("\n") + 1:] if "\n" in tail else tail
+    return f"{head}\n[...]\n{tail}"
 
 
 def _as_reference(problem: Problem, files: dict[str, str]) -> Problem:
