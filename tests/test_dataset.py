@@ -131,3 +131,20 @@ def test_options_reach_the_rows(tmp_path):
     for r in rows:
         per_problem[r["problem_id"]] = per_problem.get(r["problem_id"], 0) + 1
     assert max(per_problem.values()) <= 2
+
+
+def test_rows_render_with_the_shared_prompt_format(built):
+    from polyglot_hrm.training.prompt_format import parse_answer, render_example
+
+    for name, ds in built.items():
+        row = ds["train"][0]
+        prompt, answer = render_example(row)
+        assert prompt.endswith("<|answer|>\n") and answer.strip()
+        if name == "diff_edit":
+            assert parse_answer("diff_edit", answer) == answer
+        else:
+            assert parse_answer(name, answer) == {f["path"]: f["content"] for f in row["target_files"]}
+        if name == "transfer":
+            assert f"<|source|> {row['source_language']}" in prompt
+    feedback = next(r for r in built["diff_edit"]["train"] if r["edit_type"] == "bug_fix")
+    assert "has a bug" in feedback["instructions"]

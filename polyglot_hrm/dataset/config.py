@@ -47,7 +47,7 @@ class PolyglotHRMConfig(datasets.BuilderConfig):
     min_diff_quality_score: float = 0.5
     seed: int = 42
     verify_by_execution: Optional[bool] = None
-    verify_timeout: float = 30.0
+    verify_timeout: float = 20.0
     train_ratio: float = 0.8
     validation_ratio: float = 0.1
     test_ratio: float = 0.1

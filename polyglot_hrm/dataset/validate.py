@@ -1,0 +1,79 @@
+"""Check rows by execution, from the rows alone (as the metric would run them): every target passes its
+exercise's tests, and every verified ``bug_fix`` input (the mutant) fails them.
+
+Targets: ``generation``/``transfer`` rows' ``target_files``; ``diff_edit`` rows' ``target_edit`` parsed and
+applied to ``input_files``. Each row's problem is rebuilt from its ``files``
+(:func:`polyglot_hrm.execution.scoring.problem_from_reference`), not from the benchmark tree. Identical
+(problem, files) runs are executed once. Candidate runs need the execution opt-in
+(``POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from ..synthesis.edit_blocks import apply_blocks, parse_blocks
+
+__all__ = ["RowCheck", "check_rows", "input_candidate", "summarize", "target_candidate"]
+
+
+def input_candidate(row: Mapping[str, Any]) -> dict[str, str]:
+    return {f["path"]: f["content"] for f in row["input_files"] if f["role"] == "solution"}
+
+
+def target_candidate(row: Mapping[str, Any]) -> dict[str, str]:
+    """The files a perfect answer to ``row`` writes over the stub."""
+    if row["task"] == "diff_edit":
+        return apply_blocks(input_candidate(row), parse_blocks(row["target_edit"]))
+    return {f["path"]: f["content"] for f in row["target_files"]}
+
+
+@dataclass
+class RowCheck:
+    row_id: str
+    kind: str  # "target" (must pass) or "mutant" (must fail)
+    status: str
+    ok: bool
+    output: str = ""
+
+
+def check_rows(rows: Iterable[Mapping[str, Any]], jobs: int | None = None, timeout: float = 180.0,
+               progress: bool = True) -> list[RowCheck]:
+    from ..execution import RunTask, run_many
+    from ..execution.scoring import problem_from_reference
+
+    wanted: list[tuple[str, str, str]] = []  # (row id, kind, run key)
+    tasks: dict[str, Any] = {}
+    for row in rows:
+        problem = problem_from_reference(row)
+        checks = [("target", target_candidate(row))]
+        if row.get("edit_type") == "bug_fix" and row.get("verification") == "failed":
+            checks.append(("mutant", input_candidate(row)))
+        for kind, files in checks:
+            key = hashlib.sha256(json.dumps([row["problem_id"], sorted(files.items()),
+                                             sorted((f["path"], f["role"], f["content"]) for f in row["files"])]
+                                            ).encode()).hexdigest()
+            if key not in tasks:
+                tasks[key] = RunTask(problem, files, key=key)
+            wanted.append((row["id"], kind, key))
+    order = list(tasks)
+    results = dict(zip(order, run_many([tasks[k] for k in order], jobs=jobs, timeout=timeout, progress=progress,
+                                       desc="checking rows")))
+    out = []
+    for row_id, kind, key in wanted:
+        r = results[key]
+        ok = r.status == "passed" if kind == "target" else r.status == "failed"
+        out.append(RowCheck(row_id, kind, r.status, ok, "" if ok else r.output[-2000:]))
+    return out
+
+
+def summarize(checks: list[RowCheck]) -> dict[str, Any]:
+    by = Counter((c.row_id.split("/")[0], c.kind, c.ok) for c in checks)
+    return {"checks": len(checks), "ok": sum(c.ok for c in checks),
+            "by_config": {f"{task}/{kind}": {"ok": by[(task, kind, True)], "bad": by[(task, kind, False)]}
+                          for task, kind in sorted({(t, k) for t, k, _ in by})},
+            "bad": [{"id": c.row_id, "kind": c.kind, "status": c.status} for c in checks if not c.ok]}
