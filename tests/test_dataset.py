@@ -148,3 +148,17 @@ def test_rows_render_with_the_shared_prompt_format(built):
             assert f"<|source|> {row['source_language']}" in prompt
     feedback = next(r for r in built["diff_edit"]["train"] if r["edit_type"] == "bug_fix")
     assert "has a bug" in feedback["instructions"]
+
+
+@pytest.mark.slow
+def test_no_slug_in_two_splits_on_the_real_benchmark(real_root):
+    from polyglot_hrm.benchmark import load_benchmark
+    from polyglot_hrm.dataset.build import build_rows
+
+    problems = load_benchmark(real_root)
+    owner: dict[str, str] = {}
+    for name in CONFIG_NAMES:
+        config = PolyglotHRMConfig(name=name, data_dir=str(real_root), verify_by_execution=False)
+        for row in build_rows(config, problems):
+            assert owner.setdefault(row["slug"], row["split"]) == row["split"], row["id"]
+    assert set(owner.values()) == {"train", "validation", "test"}
