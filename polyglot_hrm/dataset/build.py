@@ -2,7 +2,8 @@
 
 This is the builder's engine (:mod:`polyglot_hrm.dataset.builder` only wraps it for ``datasets``):
 
-* **Problems.** Read with :func:`load_benchmark` (the config's ``languages``); kept when their complexity
+* **Problems.** Read with :func:`load_benchmark` (the config's ``languages``), less exercises marked
+  ``.meta/.skip_tests`` (test-writing exercises: nothing to run); kept when their complexity
   score lies in ``[min_complexity_score, max_complexity_score]``; at most ``max_problems_per_language``
   per language, a seeded sample.
 * **Difficulty** (the curriculum bucket): ``easy``/``medium``/``hard`` by the tertile of the problem's
@@ -104,8 +105,21 @@ def code_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def _skips_tests(root: Path, problem: Problem) -> bool:
+    """Whether the exercise is marked ``.meta/.skip_tests`` (Go's ``counter`` asks the student to write
+    the tests: its reference has no tests to run, so no row of it could be judged by execution)."""
+    practice = Path("exercises") / "practice" / problem.slug / ".meta" / ".skip_tests"
+    return (root / problem.language / practice).is_file() or (root / practice).is_file()
+
+
 def load_problems(config: PolyglotHRMConfig) -> list[Problem]:
-    return load_benchmark(benchmark_root(config.data_dir), languages=config.languages)
+    """The config's problems, without exercises marked ``.meta/.skip_tests`` (logged)."""
+    root = benchmark_root(config.data_dir)
+    problems = load_benchmark(root, languages=config.languages)
+    skipped = [p.id for p in problems if _skips_tests(root, p)]
+    if skipped:
+        logger.warning("left out %s: marked .meta/.skip_tests (no tests to judge rows by)", ", ".join(skipped))
+    return [p for p in problems if p.id not in skipped]
 
 
 def difficulty_buckets(problems: Sequence[Problem]) -> dict[str, str]:
