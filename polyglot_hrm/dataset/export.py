@@ -76,7 +76,7 @@ _CARD_BODY = """\
 
 Training data made from [Aider's polyglot benchmark]({homepage}): {n_exercises} Exercism exercises in
 C++, Go, Java, JavaScript, Python and Rust, turned into three configurations by
-[polyglot-hrm](https://github.com/) (`polyglot-hrm export`):
+polyglot-hrm (`polyglot-hrm export`):
 
 * **generation**: the exercise's instructions and stub files -> the reference solution files.
 * **diff_edit**: Aider SEARCH/REPLACE edit blocks (`target_edit`) that turn `input_files` into
@@ -161,6 +161,20 @@ def dataset_card(built: dict[str, datasets.DatasetDict], options: dict[str, Any]
     return "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n\n" + body
 
 
+def effective_options(**options: Any) -> dict[str, Any]:
+    """Every option of the configs as built (defaults included), for the card."""
+    import dataclasses
+
+    from .config import PolyglotHRMConfig
+
+    config = PolyglotHRMConfig(name="diff_edit", **{k: v for k, v in options.items() if v is not None})
+    skip = {"name", "version", "data_dir", "data_files", "description"}
+    out = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in skip}
+    if out.get("verify_by_execution") is None:
+        out["verify_by_execution"] = "auto (where the runners are available)"
+    return out
+
+
 def export(data_dir: str | Path | None, out: str | Path, configs: Sequence[str] = CONFIG_NAMES,
            cache_dir: str | None = None, **options: Any) -> ExportReport:
     """Write Parquet per config and split, and the dataset card, under ``out``."""
@@ -181,7 +195,7 @@ def export(data_dir: str | Path | None, out: str | Path, configs: Sequence[str] 
                 dd[split].to_parquet(str(path))
                 report.files.append(path)
     card = out / "README.md"
-    card.write_text(dataset_card(built, {k: v for k, v in options.items() if v is not None}, repo=str(out),
+    card.write_text(dataset_card(built, effective_options(**options), repo=str(out),
                                  tree_hash=tree_hash(benchmark_root(data_dir))[:16]), encoding="utf-8")
     report.files.append(card)
     report.counts = {n: e["splits"] for n, e in row_counts(built).items()}
