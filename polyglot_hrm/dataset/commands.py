@@ -86,6 +86,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.stats:
         print()
         print(stats_report(built))
+    from .build import VERIFICATION_COUNTS
+
+    if VERIFICATION_COUNTS:
+        print(f"\nbug_fix mutants run, by status (only `failed` ones are kept): {dict(VERIFICATION_COUNTS)}")
     print(f"\nbuilt (or reloaded) {len(built)} configuration(s) in {wall:.1f} s")
     return 0
 
