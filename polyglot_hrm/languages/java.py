@@ -127,9 +127,13 @@ class Java(Language):
                            err, ": " + detail.decode(errors="replace")[-500:] if detail else "")
             return None
 
+    @staticmethod
+    def _sources(workspace: Path) -> list[str]:
+        return sorted(str(p.relative_to(workspace)) for p in (workspace / "src").rglob("*.java"))
+
     def _runner_command(self, runner: Path, console: Path, jars: Sequence[Path], workspace: Path,
                         jvm_extra: Sequence[str] = ()) -> list[str]:
-        sources = sorted(str(p.relative_to(workspace)) for p in (workspace / "src").rglob("*.java"))
+        sources = self._sources(workspace)
         classes = workspace / "build" / "classes"
         return ["java", *JVM_FLAGS, *jvm_extra, "-cp", f"{runner}:{console}", "CompileAndTest", str(classes),
                 ":".join(str(j) for j in jars), "--", *sources]
@@ -141,7 +145,7 @@ class Java(Language):
             archive = runner.with_name("runner.jsa")
             cds = [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"] if archive.is_file() else []
             return [Step(self._runner_command(runner, console, jars, workspace, cds))]
-        sources = sorted(str(p.relative_to(workspace)) for p in (workspace / "src").rglob("*.java"))
+        sources = self._sources(workspace)
         classes = workspace / "build" / "classes"
         compile_cp = ":".join(str(p) for p in [console, *jars])
         run_cp = ":".join(str(p) for p in [classes, *jars])
