@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fixtures.hostile import (ALLOWED, ATTACKS, ESCAPE, LANGUAGES, MEMORY_BOMB_DONE, SLACK_S, TIMEOUT,  # noqa: E402
-                              cgroup_available, descendants, make_cases, reap_zombies, set_child_subreaper)
+                              cgroup_available, make_cases, run_matrix)
 from polyglot_hrm.benchmark import load_benchmark, mini_benchmark_root  # noqa: E402
-from polyglot_hrm.execution import RunTask, run_many  # noqa: E402
 from polyglot_hrm.execution.provision import setup_runners  # noqa: E402
 from polyglot_hrm.execution.sandbox import require_opt_in  # noqa: E402
 from polyglot_hrm.tables import format_table  # noqa: E402
@@ -55,25 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     setup_runners(list(problems.values()), languages)
     cgroup = cgroup_available()
     cases = make_cases(attacks, languages, escape=not args.no_escape, cgroup=cgroup)
-    subreaper = set_child_subreaper(True)
-    start = time.monotonic()
-    try:
-        for case in cases:
-            case.setup()
-        tasks = [RunTask(problems[c.language], c.candidate(), timeout=c.timeout, key=c.key) for c in cases]
-        results = run_many(tasks, jobs=args.jobs, progress=sys.stderr.isatty(), desc="hostile candidates")
-        host = {c.key: c.host_problems(r.output) for c, r in zip(cases, results)}
-        other = {c.key: cell_problems(c, r) for c, r in zip(cases, results)}
-        leftovers = descendants() if subreaper else []
-        matrix_s = time.monotonic() - start
-        refs = run_many([RunTask(problems[lang], mode="reference", timeout=180) for lang in languages],
-                        jobs=args.jobs, progress=False)
-    finally:
-        for case in cases:
-            case.cleanup()
-        if subreaper:
-            reap_zombies()
-            set_child_subreaper(False)
+    run = run_matrix(problems, cases, jobs=args.jobs, progress=sys.stderr.isatty())
+    results = [run.results[c.key] for c in cases]
+    host = run.host_problems
+    other = {c.key: cell_problems(c, r) for c, r in zip(cases, results)}
+    leftovers, matrix_s = run.leftovers, run.seconds
+    refs = [run.references[lang] for lang in languages]
 
     by_key = {c.key: r for c, r in zip(cases, results)}
     rows_attacks = [a for a in [*attacks, ESCAPE] if any(c.attack == a for c in cases)]

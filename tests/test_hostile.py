@@ -14,13 +14,10 @@ check each (attack, language) cell. ``python benchmarks/hostile.py`` prints the 
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from fixtures.hostile import (ALLOWED, ATTACKS, ESCAPE, LANGUAGES, MEMORY_BOMB_DONE, SLACK_S, cgroup_available,
-                              descendants, make_cases, reap_zombies, set_child_subreaper)
-from polyglot_hrm.execution import RunTask, run_many
+                              make_cases, run_matrix)
 from polyglot_hrm.execution.provision import setup_runners
 
 pytestmark = pytest.mark.slow
@@ -29,44 +26,17 @@ pytestmark = pytest.mark.slow
 OUTPUT_CAP = 10_000
 
 
-class Outcome:
-    """What the module fixture found: results and host problems per case, and the after-runs."""
-
-    def __init__(self, cases, results, problems, leftovers, references):
-        self.cases = {c.key: c for c in cases}
-        self.results = {c.key: r for c, r in zip(cases, results)}
-        self.problems = problems
-        self.leftovers = leftovers
-        self.references = references
-
-
 @pytest.fixture(scope="module")
 def outcome(mini_problems, allow_execution_module):
+    """The whole matrix, once: results, host problems and leftovers per case, then the references."""
     setup_runners(mini_problems)
     problems = {p.language: p for p in mini_problems if p.slug == "digit-sum"}
     cases = make_cases(cgroup=cgroup_available())
-    # Orphans of our runs become our children rather than init's: none can hide from descendants().
-    subreaper = set_child_subreaper(True)
-    try:
-        for case in cases:
-            case.setup()
-        tasks = [RunTask(problems[c.language], c.candidate(), timeout=c.timeout, key=c.key) for c in cases]
-        results = run_many(tasks, jobs=2, progress=False, desc="hostile candidates")
-        problems_found = {c.key: c.host_problems(r.output) for c, r in zip(cases, results)}
-        leftovers = descendants() if subreaper else []
-        # The next run works: every language's reference, after the whole hostile matrix.
-        refs = run_many([RunTask(problems[lang], mode="reference", timeout=180, key=lang) for lang in LANGUAGES],
-                        jobs=2, progress=False)
-        yield Outcome(cases, results, problems_found, leftovers, dict(zip(LANGUAGES, refs)))
-    finally:
-        for case in cases:
-            case.cleanup()
-        if subreaper:
-            reap_zombies()
-            set_child_subreaper(False)
+    return run_matrix(problems, cases, jobs=2)
 
 
 CELLS = [(a, lang) for a in ATTACKS for lang in LANGUAGES] + [(ESCAPE, "python")]
+
 
 def _id(cell):
     return f"{cell[0]}-{cell[1]}"
@@ -86,7 +56,7 @@ def test_attack_is_contained(outcome, cell):
     # Ends within its limit (plus the time to kill the tree and clean up).
     assert r.duration_s <= case.timeout + SLACK_S, where
     # The host is untouched.
-    assert outcome.problems[cell] == [], f"{where}\nhost problems: {outcome.problems[cell]}"
+    assert outcome.host_problems[cell] == [], f"{where}\nhost problems: {outcome.host_problems[cell]}"
     # Captured output stays capped whatever the candidate writes.
     assert len(r.output) <= OUTPUT_CAP, where
     if ALLOWED[attack] == {"failed"}:
