@@ -21,7 +21,10 @@ class Python(Language):
 
     def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
         argv = [ctx.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=classic"]
-        return [Step(argv, env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"})]
+        # Plugins installed beside pytest (hypothesis, xdist, ...) are not part of an exercise's test run; loading
+        # their entry points took half of a warm run (0.2 of 0.37 s on python/forth).
+        env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        return [Step(argv, env=env)]
 
     def parse_counts(self, output: str) -> TestCounts | None:
         lines = [ln for ln in output.splitlines() if _SUMMARY.search(ln) and " in " in ln]
