@@ -18,6 +18,7 @@ real one).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -34,6 +35,8 @@ from polyglot_hrm.languages import LANGUAGES, get_language
 from polyglot_hrm.tables import format_table
 
 ORDER = ["cpp", "rust", "java", "javascript", "go", "python"]
+# "<benchmark>:<problem id>" -> {"cold": [status per round], "warm": [...]}: fidelity across caches and rounds.
+STATUSES: dict[str, dict[str, list[str]]] = {}
 
 
 def naive_command(problem: Problem, ws: Path, ctx: RunnerContext) -> tuple[list[list[str]], dict[str, str]]:
@@ -103,18 +106,20 @@ def bench(name: str, problems: list[Problem], languages: list[str], repeat: int,
             home_cache.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=home_cache, prefix="bench-cold-") as tmp:
                 ctx = cold_context(warm_ctx, Path(tmp))
-                for bucket in (cold_s, warm_s):
+                for bucket, label in ((cold_s, "cold"), (warm_s, "warm")):
                     start = time.monotonic()
                     out = run_many([RunTask(p, mode="reference") for p in mine], jobs=jobs, ctx=ctx, progress=False)
                     bucket.append(time.monotonic() - start)
                     ours_pass = sum(r.passed for r in out)
+                    for r in out:
+                        STATUSES.setdefault(f"{name}:{r.problem_id}", {}).setdefault(label, []).append(r.status)
         n, c, w = (statistics.median(x) for x in (naive_s, cold_s, warm_s))
         totals["naive"] += n
         totals["cold"] += c
         totals["warm"] += w
         rows.append([f"{name}:{lang}", len(mine), f"{naive_pass}/{ours_pass}", n, c, w, n / c, n / w])
         print(f"  {name}:{lang}: naive {n:.1f} s, cold {c:.1f} s, warm {w:.1f} s", file=sys.stderr)
-    rows.append([f"{name}:all", len(problems), "", totals["naive"], totals["cold"], totals["warm"],
+    rows.append([f"{name}:all", sum(p.language in languages for p in problems), "", totals["naive"], totals["cold"], totals["warm"],
                  totals["naive"] / totals["cold"], totals["naive"] / totals["warm"]])
     return rows
 
@@ -136,6 +141,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
     parser.add_argument("--benchmark-root", type=Path, default=os.environ.get("POLYGLOT_BENCHMARK_ROOT"))
     parser.add_argument("--skip-mini", action="store_true")
+    parser.add_argument("--statuses", type=Path, default=None, help="write every run's status here (JSON)")
     args = parser.parse_args()
     languages = [lang for lang in args.languages.split(",") if lang in LANGUAGES]
     rows = []
@@ -146,6 +152,12 @@ def main() -> int:
     print(format_table(["benchmark:language", "problems", "pass naive/ours", "naive s", "ours cold s", "ours warm s",
                         "naive/cold", "naive/warm"], rows,
                        title=f"Reference validation, naive per-exercise commands vs ours ({args.jobs} workers)"))
+    differing = {key: runs for key, runs in STATUSES.items() if len({s for r in runs.values() for s in r}) > 1}
+    print(f"\nstatuses identical cold and warm in every round: {len(STATUSES) - len(differing)}/{len(STATUSES)} problems")
+    for key, runs in sorted(differing.items()):
+        print(f"  differs: {key} {runs}")
+    if args.statuses:
+        args.statuses.write_text(json.dumps(STATUSES, indent=1, sort_keys=True) + "\n")
     print()
     print(format_table(["language", "median s", "min s"], single_runs(),
                        title="Single warm run of mini digit-sum (reference), 5 runs"))
