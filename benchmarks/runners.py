@@ -12,7 +12,8 @@ console launcher. Ours: `run_many` on the worker pool, sandboxed, first with emp
 (or --benchmark-root). Prints per language the naive and our seconds and ratios, the overall
 ratio, the pass counts of each (fidelity), and the median of single warm runs of one Python and
 one JavaScript problem. Medians over --repeat rounds (default 3 on the mini-benchmark, 1 on the
-real one).
+real one). Dependencies are provisioned first (`setup-runners`; a no-op when done), so that no
+exercise fails for want of a crate or a jar.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from polyglot_hrm.benchmark import Problem, load_benchmark, mini_benchmark_root
 from polyglot_hrm.execution import RunnerContext, RunTask, run_many, run_problem
 from polyglot_hrm.execution.process import safe_run
+from polyglot_hrm.execution.provision import setup_runners
 from polyglot_hrm.execution.workspace import workspace, workspace_files
 from polyglot_hrm.languages import LANGUAGES, get_language
 from polyglot_hrm.tables import format_table
@@ -90,6 +92,8 @@ def cold_context(warm: RunnerContext, root: Path) -> RunnerContext:
 
 def bench(name: str, problems: list[Problem], languages: list[str], repeat: int, jobs: int) -> list[list]:
     warm_ctx = RunnerContext()
+    # Unprovisioned dependencies (a crate, a jar) fail naive and ours alike, fast: a meaningless timing.
+    setup_runners(problems, languages, warm_ctx)
     rows = []
     totals = {"naive": 0.0, "cold": 0.0, "warm": 0.0}
     for lang in languages:
