@@ -39,6 +39,8 @@ from polyglot_hrm.tables import format_table
 ORDER = ["cpp", "rust", "java", "javascript", "go", "python"]
 # "<benchmark>:<problem id>" -> {"cold": [status per round], "warm": [...]}: fidelity across caches and rounds.
 STATUSES: dict[str, dict[str, list[str]]] = {}
+# "<benchmark>:<language>" -> where the warm runs' time goes (see _breakdown).
+BREAKDOWN: dict[str, list] = {}
 
 
 def naive_command(problem: Problem, ws: Path, ctx: RunnerContext) -> tuple[list[list[str]], dict[str, str]]:
@@ -90,6 +92,15 @@ def cold_context(warm: RunnerContext, root: Path) -> RunnerContext:
     return RunnerContext(cache_dir=cold)
 
 
+def _breakdown(results: list) -> list:
+    """Seconds summed over runs (not wall time): all of it, and the build steps alone (compiler and linker)."""
+    total = sum(r.duration_s for r in results)
+    built = [r.build_s for r in results if r.build_s is not None]
+    if not built:
+        return [len(results), total, "one step", ""]
+    return [len(results), total, sum(built), sum(built) / total]
+
+
 def bench(name: str, problems: list[Problem], languages: list[str], repeat: int, jobs: int) -> list[list]:
     warm_ctx = RunnerContext()
     # Unprovisioned dependencies (a crate, a jar) fail naive and ours alike, fast: a meaningless timing.
@@ -117,6 +128,8 @@ def bench(name: str, problems: list[Problem], languages: list[str], repeat: int,
                     ours_pass = sum(r.passed for r in out)
                     for r in out:
                         STATUSES.setdefault(f"{name}:{r.problem_id}", {}).setdefault(label, []).append(r.status)
+                    if label == "warm":
+                        BREAKDOWN[f"{name}:{lang}"] = _breakdown(out)
         n, c, w = (statistics.median(x) for x in (naive_s, cold_s, warm_s))
         totals["naive"] += n
         totals["cold"] += c
@@ -156,6 +169,10 @@ def main() -> int:
     print(format_table(["benchmark:language", "problems", "pass naive/ours", "naive s", "ours cold s", "ours warm s",
                         "naive/cold", "naive/warm"], rows,
                        title=f"Reference validation, naive per-exercise commands vs ours ({args.jobs} workers)"))
+    print()
+    print(format_table(["benchmark:language", "runs", "run s (summed)", "build steps s", "build share"],
+                       [[key, *row] for key, row in BREAKDOWN.items()],
+                       title="Where the warm runs' time goes (last round; build steps = the candidate's own compile)"))
     differing = {key: runs for key, runs in STATUSES.items() if len({s for r in runs.values() for s in r}) > 1}
     print(f"\nstatuses identical cold and warm in every round: {len(STATUSES) - len(differing)}/{len(STATUSES)} problems")
     for key, runs in sorted(differing.items()):

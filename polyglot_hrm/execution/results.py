@@ -46,6 +46,9 @@ class RunResult:
     duration_s: float = 0.0
     output: str = ""
     mode: str = "candidate"
+    # Seconds in the build steps alone (compiler, linker): the floor a faster runner cannot go under. None
+    # where building and testing are one step (Python, JavaScript, Java's one-JVM runner).
+    build_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

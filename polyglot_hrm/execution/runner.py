@@ -42,10 +42,13 @@ def run_problem(problem: Problem, candidate: Mapping[str, str] | None = None, mo
     language = get_language(problem.language)
     start = time.monotonic()
 
+    build_s: float | None = None
+
     def result(status: str, output: str, counts: TestCounts | None = None) -> RunResult:
         counts = counts or TestCounts()
         return RunResult(problem.id, status, counts.passed, counts.failed, counts.total,  # type: ignore[arg-type]
-                         round(time.monotonic() - start, 3), excerpt(output, output_limit), mode)
+                         round(time.monotonic() - start, 3), excerpt(output, output_limit), mode,
+                         None if build_s is None else round(build_s, 3))
 
     try:
         files = workspace_files(problem, mode, candidate)
@@ -65,10 +68,13 @@ def run_problem(problem: Problem, candidate: Mapping[str, str] | None = None, mo
                     return result("timeout", "\n".join(outputs) + f"\n[timed out after {timeout:.0f} s]")
                 argv = sandbox.wrap(step.argv, ws, ctx, cgroup, address_space, step.writable)
                 env = {**ctx.base_env(), **memory_env, **step.env}
+                step_start = time.monotonic()
                 try:
                     outcome = safe_run(argv, ws, env, timeout=remaining)
                 except OSError as err:
                     return result("error", f"cannot start {step.argv[0]}: {err}; see `polyglot-hrm doctor`")
+                if step.compiles:
+                    build_s = (build_s or 0.0) + time.monotonic() - step_start
                 outputs.append(outcome.output)
                 text = "\n".join(outputs)
                 if outcome.timed_out:
