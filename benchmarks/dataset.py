@@ -38,11 +38,14 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="run every row's target (and kept mutant) by execution")
     parser.add_argument("--export", type=Path, default=None, help="also export here and time it")
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="Arrow cache to use (default: a fresh temporary one, so the first build is cold)")
     args = parser.parse_args()
     verify = {"on": True, "off": False, "auto": None}[args.verify]
     root = args.benchmark_root
     numbers: dict = {"benchmark_root": str(root or "mini-benchmark"), "verify": args.verify}
-    with tempfile.TemporaryDirectory() as cache:
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = str(args.cache_dir or tmp)
         start = time.perf_counter()
         built = build_datasets(root, CONFIG_NAMES, cache, verify_by_execution=verify)
         numbers["cold_build_s"] = round(time.perf_counter() - start, 2)
