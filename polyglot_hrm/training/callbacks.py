@@ -1,0 +1,139 @@
+"""Evaluation by execution during training: generate for held-out rows, run their tests, log pass@1.
+
+`ExecutionEvalCallback` runs after each `Trainer.evaluate` and logs, through `Trainer.log` (so every
+`report_to` integration and `trainer_state.json` get them):
+
+    eval_pass@1                 over the evaluated rows
+    eval_pass@1/<language>      per language
+    eval_exec_problems, eval_exec_malformed_edits, eval_exec_seconds
+
+Distributed: each process generates for its share of the rows (the model is replicated under DDP), the main
+process executes all candidates and broadcasts the metrics, so every process logs the same numbers. Under
+FSDP the parameters are sharded and per-process `generate` is not supported: the callback warns and skips.
+Execution needs the opt-in (`POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1`); without it the callback warns once and
+logs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from transformers import TrainerCallback
+
+from ..evaluation.generation import candidates_for, generate_answers
+
+__all__ = ["ExecutionEvalCallback", "evaluate_by_execution", "flat_metrics"]
+
+logger = logging.getLogger(__name__)
+
+
+def evaluate_by_execution(model: Any, tokenizer: Any, rows: Sequence[Mapping[str, Any]], *, num_samples: int = 1,
+                          temperature: float = 0.0, max_new_tokens: int = 512, batch_size: int = 4,
+                          timeout: float = 60.0, num_workers: int | None = None, progress: bool = True,
+                          answers: Sequence[Sequence[str]] | None = None) -> dict[str, Any]:
+    """Generate (unless `answers` are given), execute, score: `score_candidates`' result plus `answers`."""
+    from ..execution.scoring import problem_from_reference, score_candidates
+
+    if answers is None:
+        answers = generate_answers(model, tokenizer, rows, num_samples=num_samples, temperature=temperature,
+                                   max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
+    problems = [problem_from_reference(row) for row in rows]
+    k = tuple(sorted({1, num_samples}))
+    result = score_candidates(problems, candidates_for(rows, answers), k=k, num_workers=num_workers, timeout=timeout,
+                              progress=progress, references=rows)
+    result["answers"] = [list(a) for a in answers]
+    return result
+
+
+def flat_metrics(result: Mapping[str, Any], prefix: str = "eval_") -> dict[str, float]:
+    """`score_candidates` output -> flat, loggable floats (pass@k overall and per language)."""
+    out: dict[str, float] = {}
+    for key, value in result.items():
+        if key.startswith("pass@"):
+            out[f"{prefix}{key}"] = float(value)
+    for lang, summary in result.get("per_language", {}).items():
+        for key, value in summary.items():
+            if key.startswith("pass@"):
+                out[f"{prefix}{key}/{lang}"] = float(value)
+    out[f"{prefix}exec_problems"] = float(len(result.get("results", [])))
+    out[f"{prefix}exec_malformed_edits"] = float(result.get("malformed_edits", 0))
+    return out
+
+
+@dataclass
+class ExecutionEvalCallback(TrainerCallback):
+    """At each evaluation, generate for `rows` and log execution pass@1 (module docstring).
+
+    Attach with `callback.attach(trainer)`: the callback logs through that trainer's `log`.
+    """
+
+    rows: Sequence[Mapping[str, Any]]
+    tokenizer: Any
+    num_samples: int = 1
+    temperature: float = 0.0
+    max_new_tokens: int = 512
+    batch_size: int = 4
+    timeout: float = 60.0
+    history: list[dict[str, float]] = field(default_factory=list)
+    _trainer: Any = field(default=None, repr=False)
+    _warned: bool = field(default=False, repr=False)
+
+    def attach(self, trainer: Any) -> ExecutionEvalCallback:
+        self._trainer = trainer
+        trainer.add_callback(self)
+        return self
+
+    def _skip_reason(self, args: Any) -> str | None:
+        from ..execution.sandbox import OPT_IN_ENV, allowed
+
+        if not self.rows:
+            return "no held-out rows to evaluate"
+        if not allowed():
+            return f"code execution is not opted in (set {OPT_IN_ENV}=1 to log execution pass@1)"
+        if getattr(args, "fsdp", None) or getattr(self._trainer, "is_fsdp_enabled", False):
+            return "FSDP shards the parameters: per-process generation is not supported; evaluate the saved model"
+        return None
+
+    def on_evaluate(self, args, state, control, model=None, **kwargs):
+        reason = self._skip_reason(args)
+        if reason is not None:
+            if not self._warned:
+                logger.warning("execution evaluation skipped: %s", reason)
+                self._warned = True
+            return control
+        metrics = self.run(model, args)
+        self.history.append({"step": state.global_step, **metrics})
+        if self._trainer is not None:
+            self._trainer.log(metrics)
+        return control
+
+    def run(self, model: Any, args: Any) -> dict[str, float]:
+        """Generate on every process (a share each), execute on the main one, return the same metrics everywhere."""
+        from accelerate import PartialState
+        from accelerate.utils import broadcast_object_list, gather_object
+
+        state = PartialState()
+        start = time.perf_counter()
+        indices = list(range(state.process_index, len(self.rows), state.num_processes))
+        mine = generate_answers(model, self.tokenizer, [self.rows[i] for i in indices], num_samples=self.num_samples,
+                                temperature=self.temperature, max_new_tokens=self.max_new_tokens,
+                                batch_size=self.batch_size, progress=state.is_main_process)
+        pairs = list(zip(indices, mine))
+        if state.num_processes > 1:
+            pairs = gather_object(pairs)
+        payload: list[Any] = [None]
+        if state.is_main_process:
+            answers = [a for _, a in sorted(pairs, key=lambda p: p[0])]
+            result = evaluate_by_execution(model, self.tokenizer, self.rows, num_samples=self.num_samples,
+                                           timeout=self.timeout, answers=answers, progress=False)
+            metrics = flat_metrics(result)
+            metrics["eval_exec_seconds"] = round(time.perf_counter() - start, 2)
+            payload = [metrics]
+            logger.info("execution eval: %s", metrics)
+        if state.num_processes > 1:
+            broadcast_object_list(payload, from_process=0)
+        return payload[0]

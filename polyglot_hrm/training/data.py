@@ -1,0 +1,128 @@
+"""Rows from the dataset builder -> tokenized training examples, and the held-out rows for evaluation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from hrm_modeling.configuration_hrm import default_puzzle_identifier_names, puzzle_identifier_name
+
+from .config import PolyglotTrainingConfig
+from .prompt_format import render_example
+from .tokenizer import encode_pair, train_tokenizer
+
+__all__ = ["TokenizedDataset", "load_rows", "select_eval_rows", "tokenize_rows", "tokenizer_texts",
+           "train_tokenizer_on_rows"]
+
+logger = logging.getLogger(__name__)
+
+
+def load_rows(config: PolyglotTrainingConfig, benchmark_root: str | Path | None = None,
+              cache_dir: str | Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Rows of every configured task, by split (`train` / `validation` / `test`), built or reloaded from the
+    builder's Arrow cache. `benchmark_root` None: the built-in mini-benchmark."""
+    from ..dataset import PolyglotHRM  # lazy: `datasets` is heavy
+
+    by_split: dict[str, list[dict[str, Any]]] = {}
+    for name in config.configs:
+        builder = PolyglotHRM(config_name=name, data_dir=str(benchmark_root) if benchmark_root else None,
+                              cache_dir=str(cache_dir) if cache_dir else None, **config.dataset_options())
+        builder.download_and_prepare()
+        for split, ds in builder.as_dataset().items():
+            by_split.setdefault(split, []).extend(ds)
+    logger.info("rows per split: %s", {s: len(r) for s, r in by_split.items()})
+    return by_split
+
+
+def tokenizer_texts(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """The text a tokenizer is trained on: each row's rendered prompt and answer."""
+    for row in rows:
+        yield from render_example(row)
+
+
+def train_tokenizer_on_rows(rows: Sequence[Mapping[str, Any]], vocab_size: int):
+    """A byte-level BPE trained on the rendered training rows."""
+    return train_tokenizer(tokenizer_texts(rows), vocab_size=vocab_size)
+
+
+def _puzzle_id(puzzle_names: Sequence[str], row: Mapping[str, Any]) -> int:
+    return list(puzzle_names).index(puzzle_identifier_name(row["language"], row["task"]))
+
+
+@dataclass
+class TokenizedDataset(torch.utils.data.Dataset):
+    """Tokenized examples (input_ids, token_type_ids, puzzle_identifiers) plus per-row language/task/difficulty
+    for the sampler; `rows` are the source rows, in the same order."""
+
+    examples: list[dict[str, Any]]
+    rows: list[Mapping[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return self.examples[i]
+
+    @property
+    def languages(self) -> list[str]:
+        return [r["language"] for r in self.rows]
+
+    @property
+    def tasks(self) -> list[str]:
+        return [r["task"] for r in self.rows]
+
+    @property
+    def difficulties(self) -> list[str]:
+        return [r.get("difficulty") or "medium" for r in self.rows]
+
+
+def tokenize_rows(rows: Sequence[Mapping[str, Any]], tokenizer: Any, max_length: int,
+                  puzzle_names: Sequence[str] | None = None, progress: bool = False) -> TokenizedDataset:
+    """Encode each row as `bos + prompt + answer + eos`; rows whose answer alone exceeds `max_length` are dropped
+    (logged), over-long prompts are cut from the left (`encode_pair`)."""
+    names = list(puzzle_names or default_puzzle_identifier_names())
+    examples, kept, dropped = [], [], 0
+    for row in tqdm(rows, desc="tokenizing", unit="row", disable=not progress):
+        prompt, answer = render_example(row)
+        try:
+            enc = encode_pair(tokenizer, prompt, answer, max_length=max_length)
+        except ValueError:
+            dropped += 1
+            continue
+        examples.append({"input_ids": enc["input_ids"], "token_type_ids": enc["token_type_ids"],
+                         "puzzle_identifiers": _puzzle_id(names, row)})
+        kept.append(row)
+    if dropped:
+        logger.warning("dropped %d of %d rows whose answer does not fit max_sequence_length=%d", dropped, len(rows),
+                       max_length)
+    return TokenizedDataset(examples, kept)
+
+
+def select_eval_rows(rows: Sequence[Mapping[str, Any]], n: int, seed: int = 0) -> list[Mapping[str, Any]]:
+    """Up to `n` rows, spread over languages (round-robin) and tasks, at most one per problem and task while
+    others remain; deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    shuffled = [rows[i] for i in rng.permutation(len(rows))]
+    by_lang: dict[str, list[Mapping[str, Any]]] = {}
+    seen: set[tuple[str, str]] = set()
+    firsts, rest = [], []
+    for row in shuffled:
+        key = (row.get("problem_id") or row.get("id", ""), row["task"])
+        (rest if key in seen else firsts).append(row)
+        seen.add(key)
+    for row in firsts + rest:
+        by_lang.setdefault(row["language"], []).append(row)
+    chosen: list[Mapping[str, Any]] = []
+    queues = [by_lang[lang] for lang in sorted(by_lang)]
+    while len(chosen) < n and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < n:
+                chosen.append(queue.pop(0))
+    return chosen

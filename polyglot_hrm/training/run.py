@@ -1,0 +1,168 @@
+"""The training job behind `accelerate launch trainer/train.py --recipe ...` (and `polyglot-hrm demo`).
+
+`train(recipe, output_dir)`: rows from the dataset builder -> tokenizer (trained on the training rows, or
+loaded) -> HRM from the recipe's model section -> `PolyglotTrainer` with the curriculum sampler, the
+collator and the execution-evaluation callback -> checkpoints, final model + tokenizer in `output_dir`.
+Resumes from a checkpoint, pushes to the Hub when the training arguments say so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import PolyglotTrainingConfig, Recipe
+
+__all__ = ["TrainOutcome", "build_model", "get_tokenizer", "train"]
+
+logger = logging.getLogger(__name__)
+
+TOKENIZER_DIR = "tokenizer"
+
+
+@dataclass
+class TrainOutcome:
+    """What a run produced: where, its log history, the held-out rows the callback evaluated, timings."""
+
+    output_dir: Path
+    log_history: list[dict[str, Any]]
+    eval_rows: list[dict[str, Any]] = field(default_factory=list)
+    train_rows: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    model: Any = None
+    tokenizer: Any = None
+
+
+def get_tokenizer(config: PolyglotTrainingConfig, train_rows: list[dict[str, Any]], output_dir: Path):
+    """The recipe's tokenizer, else one saved by an earlier run in `output_dir`, else a new one trained on the
+    training rows (by the main process; the others wait and load it)."""
+    from accelerate import PartialState
+
+    from .data import train_tokenizer_on_rows
+    from .tokenizer import load_tokenizer
+
+    if config.tokenizer_path:
+        return load_tokenizer(config.tokenizer_path)
+    saved = output_dir / TOKENIZER_DIR
+    state = PartialState()
+    with state.main_process_first():
+        if not (saved / "tokenizer.json").is_file():
+            tokenizer = train_tokenizer_on_rows(train_rows, config.vocab_size)
+            tokenizer.save_pretrained(saved)
+            logger.info("trained a %d-token tokenizer on %d rows -> %s", len(tokenizer), len(train_rows), saved)
+    return load_tokenizer(saved)
+
+
+def build_model(model_fields: dict[str, Any], tokenizer: Any):
+    """An `HRMForCausalLM` from the recipe's model section, with the tokenizer's vocabulary and special ids;
+    `init_from: PATH` in the section loads a checkpoint instead."""
+    from transformers import AutoModelForCausalLM
+
+    from hrm_modeling import HRMConfig, HRMForCausalLM
+
+    fields = dict(model_fields)
+    init_from = fields.pop("init_from", None)
+    if init_from:
+        return AutoModelForCausalLM.from_pretrained(init_from, **fields)
+    fields.update(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+                  eos_token_id=tokenizer.eos_token_id)
+    return HRMForCausalLM(HRMConfig(**fields))
+
+
+def _total_samples(args: Any, train_size: int, world: int) -> int:
+    """Draws over the whole run, which sets the curriculum's pace."""
+    per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps * world
+    if args.max_steps and args.max_steps > 0:
+        return args.max_steps * per_step
+    return max(1, math.ceil(args.num_train_epochs * train_size))
+
+
+def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | None = None,
+          resume_from_checkpoint: str | bool | None = None, cache_dir: str | Path | None = None,
+          push_to_hub: bool = False) -> TrainOutcome:
+    """Run the recipe; returns what it produced (see `TrainOutcome`)."""
+    from accelerate import PartialState
+    from transformers import TrainingArguments, set_seed
+
+    from .callbacks import ExecutionEvalCallback
+    from .collator import PolyglotCollator
+    from .data import load_rows, select_eval_rows, tokenize_rows
+    from .sampler import CurriculumSampler
+    from .trainer import PolyglotTrainer
+
+    start = time.perf_counter()
+    output_dir = Path(output_dir)
+    config = recipe.training_config()
+    args_fields = {"per_device_train_batch_size": config.batch_size, "per_device_eval_batch_size": config.batch_size,
+                   "seed": config.seed, **recipe.training_args}
+    if push_to_hub:
+        args_fields["push_to_hub"] = True
+    args = TrainingArguments(output_dir=str(output_dir), **args_fields)
+    state = PartialState()
+    set_seed(args.seed)
+
+    with state.main_process_first():  # the main process builds the Arrow cache, the others reload it
+        rows = load_rows(config, benchmark_root, cache_dir)
+    train_rows = rows.get("train", [])
+    if not train_rows:
+        raise ValueError(f"no training rows for configs {config.configs} under "
+                         f"{benchmark_root or 'the built-in mini-benchmark'}; check --benchmark-root and the filters")
+    tokenizer = get_tokenizer(config, train_rows, output_dir)
+    model = build_model(recipe.model, tokenizer)
+    names = model.config.puzzle_identifier_names
+    train_data = tokenize_rows(train_rows, tokenizer, config.max_sequence_length, names, progress=state.is_main_process)
+    held_out = [row for split in config.eval_splits for row in rows.get(split, [])]
+    eval_data = tokenize_rows(held_out, tokenizer, config.max_sequence_length, names) if held_out else None
+    logger.info("model: %.2fM parameters; %d training examples, %d held-out", model.num_parameters() / 1e6,
+                len(train_data), len(eval_data or []))
+
+    sampler = CurriculumSampler(
+        train_data.difficulties, train_data.languages, train_data.tasks,
+        total_samples=_total_samples(args, len(train_data), state.num_processes),
+        language_weights=config.language_weights, mixing_ratio=config.cross_language_mixing_ratio,
+        curriculum=config.curriculum_learning, pacing=config.curriculum_pacing, start=config.curriculum_start,
+        full_at=config.curriculum_full_at, seed=config.seed)
+    trainer = PolyglotTrainer(model=model, args=args, train_dataset=train_data,
+                              eval_dataset=eval_data if eval_data and len(eval_data) else None,
+                              data_collator=PolyglotCollator(tokenizer.pad_token_id), processing_class=tokenizer,
+                              train_sampler=sampler)
+    eval_rows = select_eval_rows(held_out, config.eval_num_problems, config.seed) if config.eval_num_problems else []
+    callback = ExecutionEvalCallback(eval_rows, tokenizer, num_samples=config.eval_num_samples,
+                                     temperature=config.eval_temperature, max_new_tokens=config.eval_max_new_tokens,
+                                     batch_size=config.eval_batch_size, timeout=config.eval_timeout).attach(trainer)
+
+    if resume_from_checkpoint == "auto":
+        resume_from_checkpoint = _last_checkpoint(output_dir)
+    trainer.train(resume_from_checkpoint=resume_from_checkpoint or None)
+    if eval_rows and not _evaluated_at(trainer.state.log_history, trainer.state.global_step):
+        trainer.evaluate()  # the callback runs on every evaluate: make sure the final model is scored
+    trainer.save_model(str(output_dir))
+    trainer.save_state()
+    if state.is_main_process:
+        (output_dir / "polyglot_training_config.json").write_text(json.dumps(
+            {"recipe": str(recipe.path) if recipe.path else None, "polyglot": recipe.polyglot, "model": recipe.model,
+             "training_args": recipe.training_args}, indent=1, default=str))
+    if args.push_to_hub:
+        trainer.push_to_hub(commit_message="polyglot-hrm training run")
+    seconds = time.perf_counter() - start
+    logger.info("training done in %.1f s; model and tokenizer in %s", seconds, output_dir)
+    return TrainOutcome(output_dir, list(trainer.state.log_history), list(eval_rows), list(train_data.rows),
+                        seconds, model=trainer.model, tokenizer=tokenizer)
+
+
+def _evaluated_at(log_history: list[dict[str, Any]], step: int) -> bool:
+    return any(entry.get("step") == step and "eval_loss" in entry for entry in log_history)
+
+
+def _last_checkpoint(output_dir: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    found = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+    if found is None:
+        logger.warning("--resume-from-checkpoint auto: no checkpoint-* under %s; starting fresh", output_dir)
+    return found

@@ -1,0 +1,50 @@
+"""Train the polyglot HRM: `accelerate launch trainer/train.py --recipe trainer/recipes/tiny.yaml`.
+
+Thin entry point (loaded by path, as `accelerate launch` expects); the job is
+`polyglot_hrm.training.run.train`. Overrides are `section.field=value` (value parsed as YAML), e.g.
+
+    accelerate launch --config_file trainer/accelerate/cpu_multi.yaml trainer/train.py \
+        --recipe trainer/recipes/tiny.yaml --output-dir runs/tiny training_args.max_steps=20
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from polyglot_hrm.training.config import load_recipe
+from polyglot_hrm.training.run import train
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--recipe", type=Path, required=True, help="recipe YAML (trainer/recipes/tiny.yaml, hrm-27m.yaml)")
+    p.add_argument("--benchmark-root", type=Path, default=os.environ.get("POLYGLOT_BENCHMARK_ROOT"),
+                   help="polyglot-benchmark clone (default: $POLYGLOT_BENCHMARK_ROOT, else the built-in mini-benchmark)")
+    p.add_argument("--output-dir", type=Path, default=None,
+                   help="checkpoints, final model and tokenizer (default: runs/<recipe name>)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="datasets cache (default: the HF datasets cache)")
+    p.add_argument("--resume-from-checkpoint", default=None, metavar="PATH|auto",
+                   help="continue from a checkpoint directory, or 'auto' for the last one in --output-dir")
+    p.add_argument("--push-to-hub", action="store_true",
+                   help="push model + tokenizer at the end (set training_args.hub_model_id=user/name)")
+    p.add_argument("overrides", nargs="*", help="section.field=value, e.g. training_args.max_steps=20")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    recipe = load_recipe(args.recipe, args.overrides)
+    output_dir = args.output_dir or Path("runs") / args.recipe.stem
+    outcome = train(recipe, output_dir, benchmark_root=args.benchmark_root, cache_dir=args.cache_dir,
+                    resume_from_checkpoint=args.resume_from_checkpoint, push_to_hub=args.push_to_hub)
+    logging.getLogger("trainer").info("done in %.1f s: %s", outcome.seconds, outcome.output_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
