@@ -40,10 +40,26 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     recipe = load_recipe(args.recipe, args.overrides)
     output_dir = args.output_dir or Path("runs") / args.recipe.stem
+    if os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true") and "WORLD_SIZE" not in os.environ:
+        # `accelerate launch --cpu --num_processes N` starts ONE process unless mpirun is configured.
+        logging.getLogger("trainer").warning(
+            "running as a single CPU process: accelerate starts several CPU processes only through mpirun. For N "
+            "processes with gloo use `accelerate launch --config_file trainer/accelerate/cpu_multi.yaml` (or "
+            "`--multi_gpu --num_processes N` / `torchrun --nproc_per_node N` on a machine without GPUs).")
     outcome = train(recipe, output_dir, benchmark_root=args.benchmark_root, cache_dir=args.cache_dir,
                     resume_from_checkpoint=args.resume_from_checkpoint, push_to_hub=args.push_to_hub)
     logging.getLogger("trainer").info("done in %.1f s: %s", outcome.seconds, outcome.output_dir)
+    _shutdown()
     return 0
+
+
+def _shutdown() -> None:
+    """Leave the process group cleanly (a gloo group left open aborts the process at exit)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":

@@ -102,8 +102,14 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
                    "seed": config.seed, **recipe.training_args}
     if push_to_hub:
         args_fields["push_to_hub"] = True
+    if _distributed_without_gpu():
+        # A launcher started several processes on a machine without GPUs: train on CPU with gloo (accelerate
+        # only picks MULTI_CPU when told the run is on CPU).
+        args_fields.setdefault("use_cpu", True)
     args = TrainingArguments(output_dir=str(output_dir), **args_fields)
+    _ = args.device  # initialise the distributed state as the Trainer will (cpu / gloo included)
     state = PartialState()
+    logger.info("processes: %d (%s)", state.num_processes, state.distributed_type)
     set_seed(args.seed)
 
     with state.main_process_first():  # the main process builds the Arrow cache, the others reload it
@@ -146,13 +152,22 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
     if state.is_main_process:
         (output_dir / "polyglot_training_config.json").write_text(json.dumps(
             {"recipe": str(recipe.path) if recipe.path else None, "polyglot": recipe.polyglot, "model": recipe.model,
-             "training_args": recipe.training_args}, indent=1, default=str))
+             "training_args": recipe.training_args, "num_processes": state.num_processes,
+             "distributed_type": str(state.distributed_type)}, indent=1, default=str))
     if args.push_to_hub:
         trainer.push_to_hub(commit_message="polyglot-hrm training run")
     seconds = time.perf_counter() - start
     logger.info("training done in %.1f s; model and tokenizer in %s", seconds, output_dir)
     return TrainOutcome(output_dir, list(trainer.state.log_history), list(eval_rows), list(train_data.rows),
                         seconds, model=trainer.model, tokenizer=tokenizer)
+
+
+def _distributed_without_gpu() -> bool:
+    import os
+
+    import torch
+
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available()
 
 
 def _evaluated_at(log_history: list[dict[str, Any]], step: int) -> bool:
