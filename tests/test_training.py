@@ -1,0 +1,331 @@
+"""Tests of `polyglot_hrm.training`: collator, sampler, config/recipes, pipeline, callback; the end-to-end
+memorisation test and the two-process `accelerate launch` run (both slow)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from hrm_modeling import HRMConfig, HRMForCausalLM
+from polyglot_hrm.training.callbacks import ExecutionEvalCallback, flat_metrics
+from polyglot_hrm.training.collator import IGNORE_INDEX, PolyglotCollator
+from polyglot_hrm.training.config import PolyglotTrainingConfig, apply_overrides, load_recipe
+from polyglot_hrm.training.data import select_eval_rows
+from polyglot_hrm.training.sampler import CurriculumSampler, competence, row_probabilities
+
+torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parents[1]
+RECIPES = sorted((REPO / "trainer" / "recipes").glob("*.yaml"))
+
+
+# ---------------------------------------------------------------------------------------------- collator
+def test_collator_pads_right_and_masks_the_prompt():
+    features = [
+        {"input_ids": [1, 10, 11, 12, 13, 2], "token_type_ids": [1, 1, 1, 0, 0, 0], "puzzle_identifiers": 5},
+        {"input_ids": [1, 20, 21, 2], "token_type_ids": [1, 1, 0, 0], "puzzle_identifiers": 7},
+    ]
+    batch = PolyglotCollator(pad_token_id=0)(features)
+    assert batch["input_ids"].tolist() == [[1, 10, 11, 12, 13, 2], [1, 20, 21, 2, 0, 0]]
+    assert batch["attention_mask"].tolist() == [[1] * 6, [1, 1, 1, 1, 0, 0]]
+    assert batch["labels"].tolist() == [[-100, -100, -100, 12, 13, 2], [-100, -100, 21, 2, -100, -100]]
+    assert batch["token_type_ids"].tolist() == [[1, 1, 1, 0, 0, 0], [1, 1, 0, 0, 0, 0]]
+    assert batch["puzzle_identifiers"].tolist() == [5, 7]
+
+
+def test_collator_pads_to_a_multiple_and_checks_lengths():
+    batch = PolyglotCollator(0, pad_to_multiple_of=8)([{"input_ids": [1, 2, 3], "token_type_ids": [1, 0, 0]}])
+    assert batch["input_ids"].shape == (1, 8)
+    assert (batch["labels"][0, 3:] == IGNORE_INDEX).all()
+    with pytest.raises(ValueError, match="token_type_ids"):
+        PolyglotCollator(0)([{"input_ids": [1, 2, 3], "token_type_ids": [1, 0]}])
+
+
+# ---------------------------------------------------------------------------------------------- sampler
+def _sampler(n_per=30, **kwargs):
+    difficulties = ["easy"] * n_per + ["medium"] * n_per + ["hard"] * n_per
+    languages = (["python", "rust", "go"] * n_per)[: 3 * n_per]
+    tasks = ["generation"] * (3 * n_per)
+    defaults = dict(total_samples=3000, num_samples=1000, seed=3)
+    defaults.update(kwargs)
+    return CurriculumSampler(difficulties, languages, tasks, **defaults), difficulties, languages
+
+
+@pytest.mark.parametrize("pacing", ["linear", "sqrt"])
+def test_competence_grows_from_start_to_one(pacing):
+    values = [competence(p / 10, start=0.2, full_at=0.5, pacing=pacing) for p in range(11)]
+    assert values[0] == pytest.approx(0.2)
+    assert all(a <= b for a, b in zip(values, values[1:]))
+    assert values[5] == pytest.approx(1.0) and values[-1] == 1.0
+
+
+def test_curriculum_draws_easy_rows_first_and_all_rows_later():
+    sampler, difficulties, _ = _sampler(start=0.2, full_at=0.5)
+    first_epoch = [difficulties[i] for i in sampler]  # progress 0 .. 1/3
+    early = Counter(first_epoch[:200])  # competence <= 0.2 + 0.8 * (200 / 3000) / 0.5 < 1/3: easy rows only
+    assert set(early) == {"easy"}, early
+    sampler.set_epoch(2)  # progress 2/3 .. 1: everything is available
+    late = Counter(difficulties[i] for i in sampler)
+    assert set(late) == {"easy", "medium", "hard"}
+    assert min(late.values()) > 200
+
+
+def test_without_curriculum_every_difficulty_appears_from_the_start():
+    sampler, difficulties, _ = _sampler(curriculum=False)
+    early = Counter(difficulties[i] for i in list(sampler)[:200])
+    assert set(early) == {"easy", "medium", "hard"}
+
+
+def test_sampler_is_deterministic_per_epoch_and_differs_between_epochs():
+    a, _, _ = _sampler()
+    b, _, _ = _sampler()
+    first_a, first_b = list(a), list(b)
+    assert first_a == first_b
+    assert list(a) != first_a  # second epoch (set_epoch never called)
+    b.set_epoch(0)
+    assert list(b) == first_a
+
+
+def test_language_weights_shape_the_draws():
+    sampler, _, languages = _sampler(curriculum=False, language_weights={"python": 3.0, "rust": 1.0, "go": 0.0})
+    counts = Counter(languages[i] for i in sampler)
+    assert counts["go"] == 0
+    assert 2.4 < counts["python"] / counts["rust"] < 3.7
+
+
+def test_mixing_ratio_sets_the_share_of_transfer_rows():
+    tasks = ["transfer"] * 10 + ["generation"] * 90
+    probs = row_probabilities(["python"] * 100, tasks, {}, mixing_ratio=0.3)
+    assert probs[:10].sum() == pytest.approx(0.3)
+    natural = row_probabilities(["python"] * 100, tasks, {}, mixing_ratio=None)
+    assert natural[:10].sum() == pytest.approx(0.1)
+    sampler = CurriculumSampler(["easy"] * 100, ["python"] * 100, tasks, total_samples=4000, num_samples=4000,
+                                mixing_ratio=0.3, curriculum=False)
+    share = sum(tasks[i] == "transfer" for i in sampler) / 4000
+    assert 0.26 < share < 0.34
+
+
+def test_sampler_rejects_bad_input():
+    with pytest.raises(ValueError, match="difficulty"):
+        CurriculumSampler(["trivial"], ["python"], ["generation"], total_samples=1)
+    with pytest.raises(ValueError, match="pacing"):
+        CurriculumSampler(["easy"], ["python"], ["generation"], total_samples=1, pacing="cubic")
+    with pytest.raises(ValueError, match="language weight 0"):
+        row_probabilities(["go"], ["generation"], {"go": 0.0}, None)
+
+
+# ---------------------------------------------------------------------------------------------- config, recipes
+@pytest.mark.parametrize("kwargs, field", [
+    ({"configs": ("generation", "poetry")}, "configs"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"curriculum_pacing": "cubic"}, "curriculum_pacing"),
+    ({"curriculum_start": 0.0}, "curriculum_start"),
+    ({"cross_language_mixing_ratio": 1.5}, "cross_language_mixing_ratio"),
+    ({"language_weights": {"cobol": 1.0}}, "language_weights"),
+    ({"language_weights": {"go": -1.0}}, "language_weights"),
+    ({"eval_split": "dev"}, "eval_split"),
+    ({"eval_num_problems": -1}, "eval_num_problems"),
+])
+def test_config_rejects_bad_values_naming_the_field(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        PolyglotTrainingConfig(**kwargs)
+
+
+def test_config_defaults_keep_the_seed_fields():
+    config = PolyglotTrainingConfig()
+    for name in ("max_problems_per_language", "max_diff_examples_per_problem", "max_transfer_examples_per_pair",
+                 "min_complexity_score", "max_complexity_score", "min_diff_quality_score", "batch_size",
+                 "max_sequence_length", "curriculum_learning", "cross_language_mixing_ratio", "language_weights"):
+        assert hasattr(config, name)
+    assert PolyglotTrainingConfig(eval_split="validation, test").eval_splits == ("validation", "test")
+
+
+@pytest.mark.parametrize("path", RECIPES, ids=[p.stem for p in RECIPES])
+def test_every_shipped_recipe_parses_and_builds(path, tmp_path):
+    from transformers import TrainingArguments
+
+    recipe = load_recipe(path)
+    config = recipe.training_config()
+    assert config.configs
+    hrm = HRMConfig(vocab_size=config.vocab_size, **recipe.model)
+    assert hrm.max_position_embeddings >= config.max_sequence_length
+    args = TrainingArguments(output_dir=str(tmp_path), **{k: v for k, v in recipe.training_args.items()
+                                                         if k not in ("bf16", "fp16")})
+    assert args.eval_strategy != "no"
+
+
+def test_hrm_27m_recipe_is_about_27m_parameters():
+    recipe = load_recipe(REPO / "trainer" / "recipes" / "hrm-27m.yaml")
+    with torch.device("meta"):
+        model = HRMForCausalLM(HRMConfig(vocab_size=recipe.training_config().vocab_size, **recipe.model))
+    assert 20e6 < model.num_parameters() < 35e6
+
+
+def test_overrides_are_parsed_as_yaml_and_checked(tmp_path):
+    recipe = load_recipe(RECIPES[0], ["training_args.max_steps=7", "polyglot.language_weights={go: 2.5}"])
+    assert recipe.training_args["max_steps"] == 7
+    assert recipe.polyglot["language_weights"] == {"go": 2.5}
+    with pytest.raises(ValueError, match="section.field=value"):
+        apply_overrides(recipe, ["max_steps=7"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"polyglot": {"batch_sise": 3}}))
+    with pytest.raises(ValueError, match="batch_sise"):
+        load_recipe(bad).training_config()
+    with pytest.raises(FileNotFoundError, match="--recipe"):
+        load_recipe(tmp_path / "missing.yaml")
+
+
+# ---------------------------------------------------------------------------------------------- pipeline
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory):
+    from polyglot_hrm.training.data import load_rows
+
+    config = PolyglotTrainingConfig(max_diff_examples_per_problem=2, max_transfer_examples_per_pair=1)
+    return load_rows(config, None, tmp_path_factory.mktemp("datasets"))
+
+
+def test_pipeline_yields_batches_the_model_trains_on(tmp_path):
+    from polyglot_hrm.training.pipeline import PolyglotTrainingPipeline
+
+    model = HRMForCausalLM(HRMConfig(vocab_size=512, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                     num_attention_heads=4, max_position_embeddings=1024))
+    config = PolyglotTrainingConfig(configs=("generation", "diff_edit"), max_diff_examples_per_problem=1,
+                                    batch_size=3, max_sequence_length=1024, vocab_size=512)
+    pipeline = PolyglotTrainingPipeline(None, model, config, cache_dir=tmp_path)
+    data = pipeline.extract_and_process_data()
+    assert {"train", "validation", "test"} <= set(data)
+    assert {r["task"] for r in data["train"]} == {"generation", "diff_edit"}
+    train, val = pipeline.create_training_datasets()
+    assert len(train) and len(val)
+    assert len(pipeline.tokenizer) <= 512
+    train_loader, val_loader = pipeline.create_data_loaders()
+    batch = next(iter(train_loader))
+    assert set(batch) >= {"input_ids", "attention_mask", "labels", "puzzle_identifiers"}
+    assert batch["input_ids"].shape[0] == 3 and batch["puzzle_identifiers"].shape == (3,)
+    assert (batch["labels"] != -100).any() and (batch["labels"][:, 0] == -100).all()
+    ids = {model.config.puzzle_id(r["language"], r["task"]) for r in train.rows}
+    assert set(batch["puzzle_identifiers"].tolist()) <= ids
+    loss = model(**batch).loss
+    assert torch.isfinite(loss)
+    assert next(iter(val_loader))["input_ids"].shape[0] <= 3
+
+
+def test_eval_rows_are_spread_over_languages(rows):
+    held = rows["validation"] + rows["test"]
+    chosen = select_eval_rows(held, 6, seed=1)
+    assert len(chosen) == 6
+    langs = Counter(r["language"] for r in chosen)
+    assert len(langs) == min(6, len({r["language"] for r in held}))
+    assert select_eval_rows(held, 6, seed=1) == chosen
+    assert len(select_eval_rows(held, 10_000)) == len(held)
+
+
+def test_callback_skips_without_the_execution_opt_in(monkeypatch, caplog):
+    monkeypatch.delenv("POLYGLOT_HRM_ALLOW_CODE_EXECUTION", raising=False)
+    monkeypatch.delenv("HF_ALLOW_CODE_EVAL", raising=False)
+    logged = []
+
+    class FakeTrainer:
+        def add_callback(self, cb):
+            pass
+
+        def log(self, metrics):
+            logged.append(metrics)
+
+    callback = ExecutionEvalCallback([{"task": "generation", "language": "python"}], tokenizer=None).attach(FakeTrainer())
+    with caplog.at_level("WARNING"):
+        callback.on_evaluate(args=None, state=None, control="c", model=None)
+    assert logged == [] and "POLYGLOT_HRM_ALLOW_CODE_EXECUTION" in caplog.text
+
+
+def test_flat_metrics_names():
+    result = {"pass@1": 0.5, "per_language": {"go": {"problems": 2, "pass@1": 1.0}, "rust": {"problems": 2, "pass@1": 0.0}},
+              "results": [1, 2, 3, 4], "malformed_edits": 1}
+    assert flat_metrics(result) == {"eval_pass@1": 0.5, "eval_pass@1/go": 1.0, "eval_pass@1/rust": 0.0,
+                                    "eval_exec_problems": 4.0, "eval_exec_malformed_edits": 1.0}
+
+
+# ---------------------------------------------------------------------------------------------- end to end
+MEMORISE = ["generation/python/tally-words", "generation/javascript/clamp-list", "diff_edit/python/clamp-list/bug_fix/0",
+            "diff_edit/go/fizz-words/bug_fix/0", "transfer/go-to-python/tally-words"]
+
+
+@pytest.mark.slow
+def test_memorised_rows_pass_their_tests_by_execution(rows, allow_execution):
+    """The whole chain: tokenizer, prompt format, collator, model, greedy generation, edit application, runners."""
+    from polyglot_hrm.training.callbacks import evaluate_by_execution
+    from polyglot_hrm.training.data import tokenize_rows, train_tokenizer_on_rows
+
+    by_id = {r["id"]: r for split in rows.values() for r in split}
+    chosen = [by_id[i] for i in MEMORISE]
+    assert {r["task"] for r in chosen} == {"generation", "diff_edit", "transfer"}
+    tokenizer = train_tokenizer_on_rows(chosen, vocab_size=512)
+    data = tokenize_rows(chosen, tokenizer, max_length=1024)
+    assert len(data) == len(chosen)
+    torch.manual_seed(0)
+    model = HRMForCausalLM(HRMConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
+                                     num_hidden_layers=1, num_attention_heads=4, max_position_embeddings=1024))
+    batch = PolyglotCollator(tokenizer.pad_token_id)(data.examples)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
+    answer = batch["labels"][:, 1:] != -100
+    before = None
+    for step in range(400):
+        model.train()
+        loss = model(**batch).loss
+        before = before if before is not None else loss.item()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+        if step % 10 == 9:
+            model.eval()
+            with torch.no_grad():
+                predicted = model(**batch).logits[:, :-1].argmax(-1)
+            wrong = int(((predicted != batch["labels"][:, 1:]) & answer).sum())
+            if wrong == 0:
+                break
+    assert wrong == 0, f"not memorised after {step + 1} steps: {wrong} answer tokens wrong (loss {before:.2f} -> {loss.item():.3f})"
+    result = evaluate_by_execution(model, tokenizer, chosen, max_new_tokens=160, batch_size=5, progress=False)
+    statuses = [c["status"] for r in result["results"] for c in r["candidates"]]
+    assert result["pass@1"] == 1.0, (statuses, result["answers"])
+    assert set(result["per_language"]) == {"python", "javascript", "go"}
+    assert result["malformed_edits"] == 0 and result["non_applying_edits"] == 0
+
+
+@pytest.mark.slow
+def test_accelerate_two_cpu_processes_train_save_and_log_pass_at_1(tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out = tmp_path / "run"
+    env = {**os.environ, "POLYGLOT_HRM_ALLOW_CODE_EXECUTION": "1", "OMP_NUM_THREADS": "1"}
+    cmd = [str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
+           str(REPO / "trainer" / "accelerate" / "cpu_multi.yaml"), "--main_process_port", "0",
+           str(REPO / "trainer" / "train.py"), "--recipe", str(REPO / "trainer" / "recipes" / "tiny.yaml"),
+           "--output-dir", str(out), "--cache-dir", str(tmp_path / "datasets"),
+           "training_args.max_steps=30", "training_args.save_steps=15", "training_args.eval_steps=30",
+           "polyglot.eval_num_problems=4", "polyglot.eval_max_new_tokens=48"]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    saved = json.loads((out / "polyglot_training_config.json").read_text())
+    assert saved["num_processes"] == 2 and "MULTI_CPU" in saved["distributed_type"]
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    losses = [h["loss"] for h in history if "loss" in h]
+    assert len(losses) >= 3 and losses[-1] < losses[0] - 0.5, losses
+    evals = [h for h in history if "eval_pass@1" in h]
+    assert evals and 0.0 <= evals[-1]["eval_pass@1"] <= 1.0
+    assert evals[-1]["eval_exec_problems"] == 4
+    assert any(k.startswith("eval_pass@1/") for k in evals[-1])
+    checkpoint = out / "checkpoint-15"
+    for path in (out, checkpoint):
+        model = AutoModelForCausalLM.from_pretrained(path)
+        assert isinstance(model, HRMForCausalLM)
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    assert model.config.vocab_size == len(tokenizer)
