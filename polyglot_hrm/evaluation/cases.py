@@ -1,0 +1,208 @@
+"""What gets evaluated: *cases* (dataset rows) and the candidates a solutions file gives for them.
+
+A case is a dataset row (``id``, ``problem_id``, ``task``, ``language``, ``slug``, ``difficulty``,
+``files``, ``input_files``, ``target_files``; ``source_language`` for transfer), so every source of
+problems looks the same downstream: a benchmark tree becomes ``generation`` rows (one per problem,
+id = problem id), a ``polyglot-hrm extract`` JSON file likewise, and an exported dataset or Hub
+dataset gives its own rows.
+
+Solutions file (JSON), keyed by case id (a row id such as ``diff_edit/python/bowling/bug_fix/0``)
+or, where one case has that problem, by problem id (``python/bowling``)::
+
+    {
+      "python/bowling": [
+        {"files": {"bowling.py": "class BowlingGame: ..."}},
+        {"edit": "bowling.py\\n```\\n<<<<<<< SEARCH\\n...\\n=======\\n...\\n>>>>>>> REPLACE\\n```\\n"}
+      ]
+    }
+
+Each candidate is ``{"files": {path: content}}`` (the files replace or add files of the stub) or
+``{"edit": text}`` (Aider SEARCH/REPLACE blocks applied to the case's input files). A bare
+``{path: content}`` mapping or a bare edit string is accepted as well. A file may wrap the mapping
+as ``{"solutions": {...}}``. Cases without an entry are left out of the evaluation (logged).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..benchmark import Problem, load_benchmark, load_problems_json
+
+__all__ = ["Candidate", "SolutionsError", "cases_from_dataset", "cases_from_problems", "load_cases",
+           "load_solutions", "match_solutions", "reference_files", "solutions_from_problems"]
+
+logger = logging.getLogger(__name__)
+
+# A candidate as score_candidates takes it: files, or edit text.
+Candidate = Any
+
+
+class SolutionsError(ValueError):
+    """A solutions file that does not follow the documented schema."""
+
+
+def cases_from_problems(problems: Sequence[Problem]) -> list[dict[str, Any]]:
+    """One ``generation`` row per problem, with the dataset's difficulty bucket; row id = problem id."""
+    from ..dataset.build import difficulty_buckets
+    from ..synthesis.examples import generation_row
+
+    difficulty = difficulty_buckets(problems)
+    rows = []
+    for p in problems:
+        row = generation_row(p, difficulty[p.id])
+        row["id"] = p.id  # what users write in a solutions file
+        rows.append(row)
+    return rows
+
+
+def cases_from_dataset(source: str | Path, config: str, split: str) -> list[dict[str, Any]]:
+    """Rows of an exported dataset folder or Hub repo (``datasets.load_dataset(source, config)[split]``)."""
+    import datasets
+
+    try:
+        data = datasets.load_dataset(str(source), config, split=split)
+    except ValueError as err:
+        raise ValueError(f"--dataset {source} --config {config} --split {split}: {err}") from err
+    return [dict(row) for row in data]
+
+
+def load_cases(benchmark_root: str | Path | None = None, problems_json: str | Path | None = None,
+               dataset: str | Path | None = None, config: str = "generation", split: str = "test",
+               languages: Sequence[str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Cases from exactly one source (benchmark tree, problems JSON, dataset), filtered by language;
+    ``limit``: at most this many per language (the first ones, in a stable order)."""
+    given = [name for name, v in (("--benchmark-root", benchmark_root), ("--problems-json", problems_json),
+                                  ("--dataset", dataset)) if v is not None]
+    if len(given) > 1:
+        raise ValueError(f"Can't provide both `{given[0]}` and `{given[1]}`. Choose one.")
+    if dataset is not None:
+        rows = cases_from_dataset(dataset, config, split)
+    else:
+        if problems_json is not None:
+            problems = load_problems_json(problems_json)
+        else:
+            from ..benchmark import mini_benchmark_root
+
+            problems = load_benchmark(benchmark_root or mini_benchmark_root())
+        problems = [p for p in problems if not _skips_tests(benchmark_root, p)]
+        rows = cases_from_problems(problems)
+    if languages:
+        rows = [r for r in rows if r["language"] in set(languages)]
+    if limit is not None:
+        seen: dict[str, int] = {}
+        kept = []
+        for r in rows:
+            seen[r["language"]] = seen.get(r["language"], 0) + 1
+            if seen[r["language"]] <= limit:
+                kept.append(r)
+        rows = kept
+    if not rows:
+        raise ValueError("no problems selected: check --languages and the problem source")
+    return rows
+
+
+def _skips_tests(root: str | Path | None, problem: Problem) -> bool:
+    """Exercises marked ``.meta/.skip_tests`` have no tests to judge a candidate by (go/counter)."""
+    if root is None:
+        return False
+    practice = Path("exercises") / "practice" / problem.slug / ".meta" / ".skip_tests"
+    skip = (Path(root) / problem.language / practice).is_file() or (Path(root) / practice).is_file()
+    if skip:
+        logger.warning("left out %s: marked .meta/.skip_tests (no tests to run)", problem.id)
+    return skip
+
+
+def _candidate(raw: Any, where: str) -> Candidate:
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, Mapping):
+        if set(raw) == {"edit"}:
+            if not isinstance(raw["edit"], str):
+                raise SolutionsError(f"{where}: \"edit\" must be SEARCH/REPLACE text (a string)")
+            return raw["edit"]
+        if set(raw) == {"files"}:
+            files = raw["files"]
+            if not isinstance(files, Mapping):
+                raise SolutionsError(f"{where}: \"files\" must be a {{path: content}} object")
+            return dict(files)
+        return dict(raw)  # a bare {path: content}; non-string values end as malformed candidates
+    raise SolutionsError(f"{where}: a candidate is {{\"files\": {{...}}}} or {{\"edit\": \"...\"}}, "
+                         f"not {type(raw).__name__}")
+
+
+def load_solutions(path_or_data: str | Path | Mapping[str, Any]) -> dict[str, list[Candidate]]:
+    """``{case or problem id: [candidate, ...]}`` from a solutions file (schema: module docstring)."""
+    if isinstance(path_or_data, Mapping):
+        data: Any = path_or_data
+        name = "solutions"
+    else:
+        name = str(path_or_data)
+        try:
+            data = json.loads(Path(path_or_data).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise SolutionsError(f"{name}: not JSON ({err})") from err
+    if isinstance(data, Mapping) and set(data) == {"solutions"}:
+        data = data["solutions"]
+    if not isinstance(data, Mapping):
+        raise SolutionsError(f"{name}: expected an object {{problem id: [candidates]}}, got {type(data).__name__}")
+    out: dict[str, list[Candidate]] = {}
+    for key, raw in data.items():
+        if not isinstance(raw, list):
+            raw = [raw]  # one candidate given without its list
+        out[str(key)] = [_candidate(c, f"{name}: {key}[{i}]") for i, c in enumerate(raw)]
+    return out
+
+
+def match_solutions(cases: Sequence[Mapping[str, Any]], solutions: Mapping[str, list[Candidate]]
+                    ) -> tuple[list[Mapping[str, Any]], list[list[Candidate]]]:
+    """The cases that have candidates, with them: by case id, else by problem id when only one case has it."""
+    per_problem: dict[str, int] = {}
+    for c in cases:
+        per_problem[c["problem_id"]] = per_problem.get(c["problem_id"], 0) + 1
+    kept, candidates = [], []
+    for case in cases:
+        found = solutions.get(case["id"])
+        if found is None and per_problem[case["problem_id"]] == 1:
+            found = solutions.get(case["problem_id"])
+        if found is not None:
+            kept.append(case)
+            candidates.append(found)
+    missing = len(cases) - len(kept)
+    if missing:
+        logger.warning("%d of %d selected problems have no candidates in the solutions file and are left out",
+                       missing, len(cases))
+    known = {c["id"] for c in cases} | {c["problem_id"] for c in cases}
+    unknown = [k for k in solutions if k not in known]
+    if unknown:
+        logger.warning("%d solutions-file keys match no selected problem, e.g. %s", len(unknown), unknown[:3])
+    if not kept:
+        raise SolutionsError("no selected problem has candidates in the solutions file: keys are problem ids "
+                             "(python/bowling) or dataset row ids")
+    return kept, candidates
+
+
+def reference_files(case: Mapping[str, Any]) -> dict[str, str]:
+    """The editable files with the reference in place: input solution files overlaid with the targets."""
+    files = {f["path"]: f["content"] for f in case.get("input_files") or [] if f.get("role") == "solution"}
+    files.update({f["path"]: f["content"] for f in case.get("target_files") or []})
+    return files
+
+
+def solutions_from_problems(cases: Sequence[Mapping[str, Any]], kind: str = "reference") -> dict[str, list[dict]]:
+    """A solutions file of each case's reference (``kind="reference"``) or untouched stub (``"stub"``):
+    the fidelity check of the evaluator, and a template of the schema."""
+    if kind not in ("reference", "stub"):
+        raise ValueError(f"kind must be 'reference' or 'stub', not {kind!r}")
+    out = {}
+    for case in cases:
+        if kind == "reference":
+            files = {f["path"]: f["content"] for f in case.get("target_files") or []}
+        else:
+            files = {f["path"]: f["content"] for f in case.get("input_files") or [] if f.get("role") == "solution"}
+        out[case["id"]] = [{"files": files}]
+    return out

@@ -1,0 +1,184 @@
+"""Per-candidate measures and their aggregation (overall, per language, per difficulty, transfer matrix).
+
+Per candidate (``CandidateMeasures``):
+
+* ``kind``: ``files`` or ``edit``.
+* ``well_formed``: an edit parses into at least one SEARCH/REPLACE block; a files candidate is a
+  non-empty ``{path: content}`` mapping of strings.
+* ``applies``: the edit applies cleanly to the case's input files (every SEARCH found once); a
+  well-formed files candidate always applies. ``False`` whenever not well formed.
+* ``compiled``: it ran and built: status ``passed`` or ``failed`` (``compile_error`` did not build;
+  ``timeout`` and ``error`` say nothing about building and count as not compiled).
+* ``edited_chars`` (edit size): characters the solver wrote: SEARCH + REPLACE texts of an edit, the
+  full content of each file of a files candidate that differs from the input.
+* ``changed_chars``: characters that actually differ between the input files and the candidate's
+  resulting files (character diff inside changed line hunks, as in ``synthesis.edit_blocks.edit_stats``).
+* ``reference_changed_chars``: the same between the input files and the reference solution: the
+  least any correct answer has to change.
+* ``efficiency``: ``edited_chars / reference_changed_chars``, characters written per character the
+  reference changes; 1.0 is a perfectly minimal edit, larger is wasteful (whole-file answers score
+  high). ``None`` when the candidate is not well formed or the reference changes nothing.
+* ``diff_quality`` (edit candidates only, in [0, 1]): 0 for a malformed or non-applying edit, else
+  ``0.5 * unique_anchors + 0.5 * minimality`` where ``unique_anchors`` says every SEARCH matched once
+  exactly and ``minimality = changed_chars / edited_chars`` (clipped to 1): the dataset's
+  ``quality_score`` applied to what the model wrote. It scores the form of the edit, not its
+  correctness; pass rates score correctness.
+
+Aggregates (``summarize``): ``pass@k`` (unbiased estimator, :mod:`polyglot_hrm.execution.passk`),
+``pass_rate_1`` (share of cases whose first candidate passes), ``pass_rate_2`` (first attempt or
+the retry passes; with two attempts only), rates over candidates (``well_formed_rate``,
+``applies_rate``, ``compile_rate``, ``timeout_rate``) with counts, means of the size measures over
+the candidates where they are defined, and ``seconds_per_case`` (test-run seconds per case; in model
+mode plus generation seconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from statistics import mean
+from typing import Any
+
+from ..execution.passk import mean_pass_at_k
+
+__all__ = ["CandidateMeasures", "measure_candidate", "summarize", "transfer_matrix"]
+
+
+@dataclass
+class CandidateMeasures:
+    """What one candidate did (see the module docstring for each field)."""
+
+    kind: str
+    status: str
+    well_formed: bool
+    applies: bool
+    compiled: bool
+    tests_passed: int
+    tests_total: int
+    duration_s: float
+    edited_chars: int | None
+    changed_chars: int | None
+    reference_changed_chars: int
+    efficiency: float | None
+    diff_quality: float | None
+    output: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _input_files(case: Mapping[str, Any]) -> dict[str, str]:
+    return {f["path"]: f["content"] for f in case.get("input_files") or [] if f.get("role", "solution") == "solution"}
+
+
+def _changed(before: Mapping[str, str], after: Mapping[str, str]) -> int:
+    from ..synthesis.edit_blocks import _changed_chars  # the one character-diff measure of the project
+
+    return sum(_changed_chars(before.get(p, ""), after.get(p, "")) for p in set(before) | set(after))
+
+
+def measure_candidate(case: Mapping[str, Any], candidate: Any, resolved: Any, result: Any,
+                      output_limit: int = 1500) -> CandidateMeasures:
+    """Measures of one candidate: ``resolved`` is what ``resolve_candidate`` made of it (files or an
+    ``EditFailure``), ``result`` its ``RunResult``."""
+    from ..execution.scoring import EditFailure
+    from ..synthesis.edit_blocks import EditFormatError, edit_stats, parse_blocks
+    from .cases import reference_files
+
+    before = _input_files(case)
+    reference_changed = _changed(before, {**before, **reference_files(case)})
+    if isinstance(candidate, Mapping) and set(candidate) == {"edit"}:
+        candidate = candidate["edit"]
+    is_edit = isinstance(candidate, str)
+    failure = resolved if isinstance(resolved, EditFailure) else None
+    if is_edit:
+        well_formed = failure is None or failure.kind != "malformed"
+    else:
+        well_formed = failure is None and bool(candidate)
+    applies = well_formed and failure is None
+    edited = changed = None
+    quality = None
+    if applies:
+        after = {**before, **resolved}
+        changed = _changed(before, after)
+        if is_edit:
+            try:
+                blocks = parse_blocks(candidate, valid_paths=list(before))
+            except EditFormatError:  # resolve_candidate parsed it; cannot happen, but never crash a run
+                blocks = []
+            stats = edit_stats(before, after, blocks)
+            edited = stats["edited_chars"]
+            quality = round(0.5 * float(stats["unique_anchors"]) + 0.5 * float(stats["minimality"]), 4)
+        else:
+            edited = sum(len(c) for p, c in resolved.items() if before.get(p) != c)
+    elif is_edit:
+        quality = 0.0
+    efficiency = round(edited / reference_changed, 4) if edited is not None and reference_changed else None
+    out = result.output if result.status != "passed" else ""
+    return CandidateMeasures(
+        kind="edit" if is_edit else "files", status=result.status, well_formed=well_formed, applies=applies,
+        compiled=result.status in ("passed", "failed"), tests_passed=result.tests_passed,
+        tests_total=result.tests_total, duration_s=result.duration_s, edited_chars=edited, changed_chars=changed,
+        reference_changed_chars=reference_changed, efficiency=efficiency, diff_quality=quality,
+        output=out[-output_limit:])
+
+
+def _rate(flags: Sequence[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
+def _mean(values: Sequence[float | int | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(float(mean(present)), 4) if present else None
+
+
+def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,), extra_seconds: float = 0.0
+              ) -> dict[str, Any]:
+    """Aggregate per-case records (``{"candidates": [measures dict], "retry": measures dict | None}``)."""
+    if not cases:
+        return {"cases": 0}
+    cands = [c for case in cases for c in case["candidates"]]
+    n = [len(case["candidates"]) for case in cases]
+    correct = [sum(c["status"] == "passed" for c in case["candidates"]) for case in cases]
+    out: dict[str, Any] = {"cases": len(cases), "candidates": len(cands)}
+    for k in ks:
+        value = mean_pass_at_k(n, correct, k)
+        out[f"pass@{k}"] = None if value is None else round(value, 4)
+    first = [bool(case["candidates"]) and case["candidates"][0]["status"] == "passed" for case in cases]
+    out["pass_rate_1"] = _rate(first)
+    if any("retry" in case for case in cases):
+        second = [f or (case.get("retry") or {}).get("status") == "passed" for f, case in zip(first, cases)]
+        out["pass_rate_2"] = _rate(second)
+    edits = [c for c in cands if c["kind"] == "edit"]
+    out.update({
+        "well_formed_rate": _rate([c["well_formed"] for c in cands]),
+        "applies_rate": _rate([c["applies"] for c in cands]),
+        "compile_rate": _rate([c["compiled"] for c in cands]),
+        "timeout_rate": _rate([c["status"] == "timeout" for c in cands]),
+        "timeouts": sum(c["status"] == "timeout" for c in cands),
+        "edit_candidates": len(edits),
+        "malformed_edits": sum(not c["well_formed"] for c in edits),
+        "non_applying_edits": sum(c["well_formed"] and not c["applies"] for c in edits),
+        "mean_edit_chars": _mean([c["edited_chars"] for c in cands]),
+        "mean_efficiency": _mean([c["efficiency"] for c in cands]),
+        "mean_diff_quality": _mean([c["diff_quality"] for c in edits]),
+        "seconds_per_case": round((sum(c["duration_s"] for c in cands) + extra_seconds) / len(cases), 3),
+    })
+    return out
+
+
+def transfer_matrix(cases: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """``{source: {target: pass rate of first candidates}}`` over cases with a ``source_language``."""
+    cells: dict[tuple[str, str], list[bool]] = {}
+    for case in cases:
+        source = case.get("source_language")
+        if source and case["candidates"]:
+            cells.setdefault((source, case["language"]), []).append(case["candidates"][0]["status"] == "passed")
+    matrix: dict[str, dict[str, float]] = {}
+    for (source, target), flags in sorted(cells.items()):
+        matrix.setdefault(source, {})[target] = round(sum(flags) / len(flags), 4)
+    return matrix

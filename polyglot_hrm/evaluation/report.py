@@ -1,0 +1,238 @@
+"""Reports of an evaluation: ``results.json``, ``report.md``, a self-contained ``report.html`` and PNG charts.
+
+Charts (matplotlib, Agg backend, so no display is needed):
+
+* ``per_language.png``: grouped bars per language: pass@1, pass rate after the second attempt (when
+  run), compile rate and well-formed rate, each labelled with its value;
+* ``by_difficulty.png``: first-attempt pass rate per difficulty bucket (easy / medium / hard), one bar
+  per language and bucket, with the case count under each group;
+* ``transfer_matrix.png`` (transfer cases only): source x target heat map of first-attempt pass rates,
+  each cell annotated.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..tables import format_table
+from .system import EvaluationResults
+
+__all__ = ["summary_table", "write_report"]
+
+logger = logging.getLogger(__name__)
+
+DIFFICULTY_ORDER = ["easy", "medium", "hard", "unknown"]
+COLUMNS = [("cases", "cases"), ("pass@1", "pass@1"), ("pass_rate_1", "pass 1st"), ("pass_rate_2", "pass 2nd"),
+           ("well_formed_rate", "well-formed"), ("applies_rate", "applies"), ("compile_rate", "compiles"),
+           ("timeouts", "timeouts"), ("mean_edit_chars", "edit chars"), ("mean_efficiency", "chars/ref change"),
+           ("mean_diff_quality", "diff quality"), ("seconds_per_case", "s/case")]
+
+
+def _columns(results: EvaluationResults) -> list[tuple[str, str]]:
+    """The table's columns: pass@k for every k asked, pass rate 2 only when two attempts ran."""
+    ks = [k for k in results.summary if k.startswith("pass@")]
+    cols = [COLUMNS[0], *((k, k) for k in ks), *COLUMNS[2:]]
+    if "pass_rate_2" not in results.summary:
+        cols = [c for c in cols if c[0] != "pass_rate_2"]
+    return cols
+
+
+def _value(v: Any) -> Any:
+    return "-" if v is None else v
+
+
+def summary_table(results: EvaluationResults) -> str:
+    """The terminal table: one row per language, then all."""
+    cols = _columns(results)
+    rows = [[lang, *(_value(s.get(k)) for k, _ in cols)] for lang, s in results.per_language.items()]
+    rows.append(["all", *(_value(results.summary.get(k)) for k, _ in cols)])
+    out = [format_table(["language", *(h for _, h in cols)], rows, title="Evaluation by language")]
+    if results.transfer_matrix:
+        targets = sorted({t for row in results.transfer_matrix.values() for t in row})
+        matrix = [[src, *(_value(row.get(t)) for t in targets)] for src, row in results.transfer_matrix.items()]
+        out.append(format_table(["source \\ target", *targets], matrix, title="Transfer pass rate (first attempt)"))
+    return "\n\n".join(out)
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _bars(ax, groups: list[str], series: dict[str, list[float | None]], ylabel: str) -> None:
+    width = 0.8 / max(1, len(series))
+    for s, (label, values) in enumerate(series.items()):
+        xs = [g + (s - (len(series) - 1) / 2) * width for g in range(len(groups))]
+        heights = [v or 0.0 for v in values]
+        bars = ax.bar(xs, heights, width, label=label)
+        for bar, v in zip(bars, values):
+            ax.annotate("-" if v is None else f"{v:.0%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylim(0, 1.12)
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(lambda y, _: f"{y:.0%}")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.legend(loc="upper center", ncol=len(series), fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.1))
+
+
+def _per_language_chart(results: EvaluationResults, path: Path) -> None:
+    plt = _plt()
+    langs = list(results.per_language)
+    metrics = [("pass_rate_1", "pass (1st attempt)"), ("pass_rate_2", "pass (2nd attempt)"),
+               ("compile_rate", "compiles"), ("well_formed_rate", "well-formed")]
+    series = {label: [results.per_language[lang].get(key) for lang in langs] for key, label in metrics
+              if key in results.summary}
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(langs) + 2), 4.2))
+    _bars(ax, langs, series, "share of cases / candidates")
+    total = results.summary
+    ax.set_title(f"By language: {total['cases']} cases, pass@1 overall {total.get('pass@1', total['pass_rate_1']):.0%}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _difficulty_chart(results: EvaluationResults, path: Path) -> None:
+    plt = _plt()
+    langs = list(results.per_language)
+    levels = [d for d in DIFFICULTY_ORDER if any(c["difficulty"] == d for c in results.cases)]
+    series: dict[str, list[float | None]] = {}
+    counts = []
+    for level in levels:
+        counts.append(sum(c["difficulty"] == level for c in results.cases))
+    for lang in langs:
+        values = []
+        for level in levels:
+            mine = [c for c in results.cases if c["language"] == lang and c["difficulty"] == level and c["candidates"]]
+            values.append(sum(c["candidates"][0]["status"] == "passed" for c in mine) / len(mine) if mine else None)
+        series[lang] = values
+    fig, ax = plt.subplots(figsize=(max(6.0, 2.2 * len(levels) + 2), 4.2))
+    _bars(ax, [f"{lv}\n({n} cases)" for lv, n in zip(levels, counts)], series, "pass rate (1st attempt)")
+    ax.set_title("Pass rate by difficulty (complexity tertile within each language)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _transfer_chart(results: EvaluationResults, path: Path) -> None:
+    plt = _plt()
+    matrix = results.transfer_matrix
+    sources = sorted(matrix)
+    targets = sorted({t for row in matrix.values() for t in row})
+    grid = [[matrix[s].get(t, float("nan")) for t in targets] for s in sources]
+    fig, ax = plt.subplots(figsize=(1.1 * len(targets) + 2.5, 0.8 * len(sources) + 1.8))
+    image = ax.imshow(grid, vmin=0.0, vmax=1.0, cmap="viridis")
+    for i, row in enumerate(grid):
+        for j, v in enumerate(row):
+            text = "-" if v != v else f"{v:.0%}"  # v != v: NaN, no cases for the pair
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if v != v or v < 0.6 else "black")
+    ax.set_xticks(range(len(targets)), targets, rotation=30, ha="right")
+    ax.set_yticks(range(len(sources)), sources)
+    ax.set_xlabel("target language")
+    ax.set_ylabel("source language")
+    ax.set_title("Transfer pass rate (1st attempt)")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, format=lambda y, _: f"{y:.0%}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _markdown(results: EvaluationResults, charts: Mapping[str, Path]) -> str:
+    cols = _columns(results)
+
+    def row(name: str, s: Mapping[str, Any]) -> str:
+        cells = []
+        for k, _ in cols:
+            v = s.get(k)
+            cells.append("-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)))
+        return f"| {name} | " + " | ".join(cells) + " |"
+
+    lines = ["# Evaluation report", "", "Settings: " + ", ".join(f"`{k}={v}`" for k, v in results.settings.items()), "",
+             "| language | " + " | ".join(h for _, h in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    lines += [row(lang, s) for lang, s in results.per_language.items()] + [row("**all**", results.summary), ""]
+    lines += ["## By difficulty", "", "| difficulty | " + " | ".join(h for _, h in cols) + " |",
+              "|---" * (len(cols) + 1) + "|"]
+    lines += [row(d, results.per_difficulty[d]) for d in DIFFICULTY_ORDER if d in results.per_difficulty] + [""]
+    for name, path in charts.items():
+        lines += [f"![{name}]({path.name})", ""]
+    failing = [c for c in results.cases if not any(x["status"] == "passed" for x in c["candidates"])]
+    lines += [f"## Cases without a passing candidate ({len(failing)} of {len(results.cases)})", ""]
+    lines += [f"- `{c['id']}`: " + ", ".join(x["status"] for x in c["candidates"]) for c in failing[:200]]
+    lines += ["", "Definitions of every measure: `polyglot_hrm/evaluation/measures.py` (README: Evaluation)."]
+    return "\n".join(lines) + "\n"
+
+
+def _html(markdown_text: str, charts: Mapping[str, Path]) -> str:
+    """A self-contained page: the Markdown's tables as HTML, charts inlined as base64 PNGs."""
+    body = []
+    in_table = False
+    for line in markdown_text.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if all(set(c) <= {"-"} for c in cells):
+                continue
+            tag = "th" if not in_table else "td"
+            if not in_table:
+                body.append("<table>")
+                in_table = True
+            body.append("<tr>" + "".join(f"<{tag}>{html.escape(c.replace('**', ''))}</{tag}>" for c in cells) + "</tr>")
+            continue
+        if in_table:
+            body.append("</table>")
+            in_table = False
+        if line.startswith("!["):
+            name = line[2:line.index("]")]
+            data = base64.b64encode(charts[name].read_bytes()).decode()
+            body.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}"></figure>')
+        elif line.startswith("## "):
+            body.append(f"<h2>{html.escape(line[3:])}</h2>")
+        elif line.startswith("# "):
+            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line.startswith("- "):
+            body.append(f"<div class='case'>{html.escape(line[2:].replace('`', ''))}</div>")
+        elif line:
+            body.append(f"<p>{html.escape(line.replace('`', ''))}</p>")
+    if in_table:
+        body.append("</table>")
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+             "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}"
+             "td:first-child,th:first-child{text-align:left}th{background:#eee}img{max-width:100%}"
+             ".case{font-family:monospace;font-size:12px}")
+    return f"<!doctype html>\n<html><head><meta charset='utf-8'><title>Evaluation report</title><style>{style}</style>" \
+           f"</head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+
+
+def write_report(results: EvaluationResults, out_dir: str | Path, json_path: str | Path | None = None
+                 ) -> dict[str, Path]:
+    """Write ``results.json`` (or ``json_path``), the charts, ``report.md`` and ``report.html`` into
+    ``out_dir``; returns the paths by name."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {"json": Path(json_path) if json_path else out / "results.json"}
+    paths["json"].parent.mkdir(parents=True, exist_ok=True)
+    paths["json"].write_text(json.dumps(results.to_dict(), indent=1))
+    charts: dict[str, Path] = {"per_language": out / "per_language.png", "by_difficulty": out / "by_difficulty.png"}
+    _per_language_chart(results, charts["per_language"])
+    _difficulty_chart(results, charts["by_difficulty"])
+    if results.transfer_matrix:
+        charts["transfer_matrix"] = out / "transfer_matrix.png"
+        _transfer_chart(results, charts["transfer_matrix"])
+    markdown_text = _markdown(results, charts)
+    paths["markdown"] = out / "report.md"
+    paths["markdown"].write_text(markdown_text)
+    paths["html"] = out / "report.html"
+    paths["html"].write_text(_html(markdown_text, charts))
+    paths.update(charts)
+    logger.info("wrote the report to %s", out)
+    return paths
