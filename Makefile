@@ -35,7 +35,8 @@ test: setup
 	$(PY) -m pytest -q
 
 demo: setup
-	$(VENV)/bin/polyglot-hrm demo --output-dir demo_output
+	@# Trains the tiny recipe and runs what it generates (sandboxed): the opt-in is given here, visibly.
+	POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 OMP_NUM_THREADS=2 $(VENV)/bin/polyglot-hrm demo --output-dir demo_output
 
 clean:
 	rm -rf $(VENV) demo_output build *.egg-info

@@ -108,22 +108,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .execution import RunTask, run_many
+    from .training.demo import DemoOptions, run_demo
 
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
     problems = PolyglotBenchmarkExtractor(mini_benchmark_root(), strict=True).extract()
-    save_problems(problems, out / "problems.json")
-    print(stats_tables(problems))
-    print("\nRunning every reference and stub of the mini-benchmark by execution ...")
-    run_start = time.perf_counter()
-    results = run_many([RunTask(p, mode=m) for p in problems for m in ("reference", "stub")], desc="validating")
-    print(validation_report(problems, results, time.perf_counter() - run_start))
-    rows = [r.to_dict(with_output=False) for r in results]
-    (out / "validate.json").write_text(json.dumps({"results": rows}, indent=1))
-    print(f"\ndemo: {len(problems)} problems, {len(results)} runs in {time.perf_counter() - start:.1f} s; "
-          f"outputs in {out.resolve()}/ (problems.json, validate.json)")
+    print(stats_tables(problems), flush=True)
+    run_demo(DemoOptions(output_dir=Path(args.output_dir), recipe=args.recipe, overrides=tuple(args.overrides),
+                         eval_max_new_tokens=args.max_new_tokens, seen_rows=args.seen_rows))
     return 0
 
 
@@ -264,8 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="toolchain versions and what is missing, with the command that fixes it")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("demo", help="the whole loop on the built-in mini-benchmark")
+    p = sub.add_parser("demo", help="the whole loop on the built-in mini-benchmark: build the datasets, train the "
+                                     "tiny recipe, score by execution, report (needs POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1)")
     p.add_argument("--output-dir", type=Path, default=Path("demo_output"), help="where outputs go (default: demo_output)")
+    p.add_argument("--recipe", type=Path, default=None, help="training recipe (default: trainer/recipes/tiny.yaml)")
+    p.add_argument("--max-new-tokens", type=int, default=256, help="tokens generated per answer (default: 256)")
+    p.add_argument("--seen-rows", type=int, default=6,
+                   help="training rows also scored, next to the held-out ones (default: 6; 0 skips them)")
+    p.add_argument("overrides", nargs="*", help="recipe overrides section.field=value, e.g. training_args.max_steps=20")
     p.set_defaults(func=cmd_demo)
 
     add_dataset_commands(sub)
