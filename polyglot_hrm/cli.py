@@ -13,6 +13,7 @@ from typing import Sequence
 
 from . import __version__
 from .dataset.commands import add_dataset_commands
+from .evaluation.commands import add_evaluate_command
 from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem,
                         mini_benchmark_root, save_problems)
 from .execution.sandbox import ExecutionNotAllowed
@@ -265,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     add_dataset_commands(sub)
+    add_evaluate_command(sub)
     return parser
 
 

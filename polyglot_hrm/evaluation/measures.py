@@ -9,8 +9,9 @@ Per candidate (``CandidateMeasures``):
   well-formed files candidate always applies. ``False`` whenever not well formed.
 * ``compiled``: it ran and built: status ``passed`` or ``failed`` (``compile_error`` did not build;
   ``timeout`` and ``error`` say nothing about building and count as not compiled).
-* ``edited_chars`` (edit size): characters the solver wrote: SEARCH + REPLACE texts of an edit, the
-  full content of each file of a files candidate that differs from the input.
+* ``edited_chars`` (edit size): characters the solver wrote: SEARCH + REPLACE texts of an edit; a
+  files candidate counts as one block replacing each file it changes whole (old plus new content), so
+  both kinds are on one scale.
 * ``changed_chars``: characters that actually differ between the input files and the candidate's
   resulting files (character diff inside changed line hunks, as in ``synthesis.edit_blocks.edit_stats``).
 * ``reference_changed_chars``: the same between the input files and the reference solution: the
@@ -114,7 +115,8 @@ def measure_candidate(case: Mapping[str, Any], candidate: Any, resolved: Any, re
             edited = stats["edited_chars"]
             quality = round(0.5 * float(stats["unique_anchors"]) + 0.5 * float(stats["minimality"]), 4)
         else:
-            edited = sum(len(c) for p, c in resolved.items() if before.get(p) != c)
+            # As one block replacing each changed file whole (Aider's "whole" format), so the two kinds compare.
+            edited = sum(len(before.get(p, "")) + len(c) for p, c in resolved.items() if before.get(p) != c)
     elif is_edit:
         quality = 0.0
     efficiency = round(edited / reference_changed, 4) if edited is not None and reference_changed else None

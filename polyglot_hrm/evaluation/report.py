@@ -84,7 +84,7 @@ def _bars(ax, groups: list[str], series: dict[str, list[float | None]], ylabel: 
     ax.yaxis.set_major_formatter(lambda y, _: f"{y:.0%}")
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
-    ax.legend(loc="upper center", ncol=len(series), fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.1))
+    ax.legend(loc="upper left", fontsize=8, frameon=False, bbox_to_anchor=(1.01, 1.0))  # outside: bars reach 100%
 
 
 def _per_language_chart(results: EvaluationResults, path: Path) -> None:

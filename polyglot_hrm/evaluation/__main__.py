@@ -1,0 +1,29 @@
+"""``python -m polyglot_hrm.evaluation --problems-json FILE --solutions-json FILE --output FILE`` (the seed's form);
+every option of ``polyglot-hrm evaluate`` works here too."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+from ..benchmark import BenchmarkError
+from ..execution.sandbox import ExecutionNotAllowed
+from .commands import add_evaluate_arguments, cmd_evaluate
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m polyglot_hrm.evaluation", description=__doc__)
+    add_evaluate_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return cmd_evaluate(args)
+    except (BenchmarkError, FileNotFoundError, ValueError, ExecutionNotAllowed) as err:
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
