@@ -25,6 +25,7 @@ torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = sorted((REPO / "trainer" / "recipes").glob("*.yaml"))
+RECIPES_BY_NAME = {p.stem: p for p in RECIPES}
 
 
 # ---------------------------------------------------------------------------------------------- collator
@@ -173,6 +174,8 @@ def test_overrides_are_parsed_as_yaml_and_checked(tmp_path):
     recipe = load_recipe(RECIPES[0], ["training_args.max_steps=7", "polyglot.language_weights={go: 2.5}"])
     assert recipe.training_args["max_steps"] == 7
     assert recipe.polyglot["language_weights"] == {"go": 2.5}
+    apply_overrides(recipe, ["training_args.eval_strategy=no", "training_args.push_to_hub=true"])
+    assert recipe.training_args["eval_strategy"] == "no" and recipe.training_args["push_to_hub"] is True
     with pytest.raises(ValueError, match="section.field=value"):
         apply_overrides(recipe, ["max_steps=7"])
     bad = tmp_path / "bad.yaml"
@@ -329,3 +332,43 @@ def test_accelerate_two_cpu_processes_train_save_and_log_pass_at_1(tmp_path):
         assert isinstance(model, HRMForCausalLM)
     tokenizer = AutoTokenizer.from_pretrained(out)
     assert model.config.vocab_size == len(tokenizer)
+
+
+@pytest.mark.slow
+def test_training_resumes_from_its_last_checkpoint(tmp_path):
+    from polyglot_hrm.training.run import train
+
+    overrides = ["polyglot.configs=[generation]", "polyglot.eval_num_problems=0", "training_args.eval_strategy=no",
+                 "training_args.save_steps=2", "training_args.logging_steps=1", "training_args.save_total_limit=null"]
+    out, cache = tmp_path / "run", tmp_path / "datasets"
+    first = train(load_recipe(RECIPES_BY_NAME["tiny"], overrides + ["training_args.max_steps=4"]), out, cache_dir=cache)
+    assert (out / "checkpoint-4").is_dir() and (out / "tokenizer" / "tokenizer.json").is_file()
+    assert [h["step"] for h in first.log_history if "loss" in h] == [1, 2, 3, 4]
+    saved_tokenizer = (out / "tokenizer" / "tokenizer.json").stat().st_mtime_ns
+    second = train(load_recipe(RECIPES_BY_NAME["tiny"], overrides + ["training_args.max_steps=6"]), out,
+                   cache_dir=cache, resume_from_checkpoint="auto")
+    steps = [h["step"] for h in second.log_history if "loss" in h]
+    assert steps == [1, 2, 3, 4, 5, 6]  # history restored from checkpoint-4, then steps 5 and 6 only
+    assert (out / "checkpoint-6").is_dir()
+    # The resumed run loaded the first run's tokenizer instead of training and saving another.
+    assert (out / "tokenizer" / "tokenizer.json").stat().st_mtime_ns == saved_tokenizer
+    assert len(second.tokenizer) == len(first.tokenizer)
+
+
+@pytest.mark.slow
+def test_demo_trains_scores_and_writes_its_reports(tmp_path, allow_execution, capsys):
+    from polyglot_hrm.training.demo import DemoOptions, run_demo
+
+    summary = run_demo(DemoOptions(output_dir=tmp_path / "demo", overrides=("training_args.max_steps=4",
+                                   "training_args.eval_steps=4", "polyglot.eval_num_problems=2",
+                                   "polyglot.eval_max_new_tokens=8"),
+                                   eval_max_new_tokens=16, seen_rows=2, cache_dir=tmp_path / "datasets"))
+    printed = capsys.readouterr().out
+    assert "Evaluation by language" in printed and str((tmp_path / "demo").resolve()) in printed
+    held = summary["evaluations"]["held_out"]
+    assert held["rows"] > 0 and 0.0 <= held["summary"]["pass@1"] <= 1.0
+    assert summary["evaluations"]["seen"]["rows"] == 2
+    for name in ("results.json", "per_language.png", "report.md"):
+        assert (tmp_path / "demo" / "held_out" / name).stat().st_size > 0
+    assert json.loads((tmp_path / "demo" / "demo.json").read_text())["first_loss"] == summary["first_loss"]
+    assert (tmp_path / "demo" / "model" / "model.safetensors").is_file()

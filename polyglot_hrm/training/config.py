@@ -7,7 +7,8 @@ A recipe (`trainer/recipes/*.yaml`) has three sections:
     training_args:  transformers.TrainingArguments fields (output_dir comes from the command line)
 
 Command-line overrides are `section.field=value` strings, the value parsed as YAML
-(`training_args.max_steps=20`, `polyglot.language_weights={python: 2.0}`).
+(`training_args.max_steps=20`, `polyglot.language_weights={python: 2.0}`), except that only true/false are
+booleans (`training_args.eval_strategy=no` is the string "no"; in a recipe file quote it: `"no"`).
 """
 
 from __future__ import annotations
@@ -179,5 +180,14 @@ def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
         if not sep or not dot or section not in RECIPE_SECTIONS or not name:
             raise ValueError(f"override {item!r}: expected section.field=value with section one of {RECIPE_SECTIONS}, "
                              f"e.g. training_args.max_steps=20")
-        getattr(recipe, section)[name] = yaml.safe_load(value)
+        getattr(recipe, section)[name] = _parse_value(value)
     return recipe
+
+
+def _parse_value(text: str) -> Any:
+    """YAML, except that YAML 1.1's other booleans (no/yes/on/off/y/n) stay strings: `eval_strategy=no` must
+    mean "no", not False. Only true/false are booleans."""
+    value = yaml.safe_load(text)
+    if isinstance(value, bool) and text.strip().lower() not in ("true", "false"):
+        return text.strip()
+    return value
