@@ -241,3 +241,52 @@ def test_model_two_attempts_end_to_end(tiny_checkpoint, tmp_path):
     assert set(data["per_language"]) == {"python", "go"}
     assert sum(v["cases"] for v in data["per_language"].values()) == s["cases"]
     assert s["seconds_per_case"] > 0 and data["settings"]["generation_s"] > 0
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("export")
+    done = _cli("-m", "polyglot_hrm.cli", "export", "--configs", "diff_edit,transfer", "--languages", "python,go",
+                "--verify", "off", "--out", str(out / "ds"), "--cache-dir", str(out / "cache"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out / "ds"
+
+
+def test_dataset_diff_edit_and_transfer(exported, tmp_path):
+    """--dataset DIR --config: diff_edit target edits all pass; transfer gives the source x target matrix."""
+    common = ["--dataset", str(exported), "--split", "train", "--languages", "python", "--limit", "4", "--jobs", "2"]
+    sols = tmp_path / "edits.json"
+    assert _cli("-m", "polyglot_hrm.cli", "evaluate", "--config", "diff_edit", *common,
+                "--write-solutions", str(sols)).returncode == 0
+    edits = json.loads(sols.read_text())
+    assert len(edits) == 4 and all(set(c[0]) == {"edit"} for c in edits.values())
+    first = next(iter(edits))
+    edits[first].append({"edit": MALFORMED})  # counted, never crashes the run
+    sols.write_text(json.dumps(edits))
+    out = tmp_path / "edit" / "results.json"
+    done = _cli("-m", "polyglot_hrm.cli", "evaluate", "--config", "diff_edit", *common, "--solutions", str(sols),
+                "-o", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    s = json.loads(out.read_text())["summary"]
+    assert s["pass_rate_1"] == 1.0 and s["malformed_edits"] == 1 and s["candidates"] == 5
+    assert 0.0 < s["mean_diff_quality"] <= 1.0
+
+    refs, stubs = tmp_path / "refs.json", tmp_path / "stubs.json"
+    for path, kind in ((refs, "reference"), (stubs, "stub")):
+        assert _cli("-m", "polyglot_hrm.cli", "evaluate", "--config", "transfer", *common, "--write-solutions",
+                    str(path), "--solutions-of", kind).returncode == 0
+    ref, stub = json.loads(refs.read_text()), json.loads(stubs.read_text())
+    mix = {key: (ref if i % 2 == 0 else stub)[key] for i, key in enumerate(sorted(ref))}
+    (tmp_path / "mix.json").write_text(json.dumps(mix))
+    out = tmp_path / "transfer" / "results.json"
+    done = _cli("-m", "polyglot_hrm.cli", "evaluate", "--config", "transfer", *common, "--solutions",
+                str(tmp_path / "mix.json"), "-o", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = json.loads(out.read_text())
+    expected: dict[str, list[bool]] = {}
+    for i, key in enumerate(sorted(ref)):
+        source = next(c["source_language"] for c in data["cases"] if c["id"] == key)
+        expected.setdefault(source, []).append(i % 2 == 0)
+    assert data["transfer_matrix"] == {src: {"python": pytest.approx(sum(v) / len(v), abs=1e-4)}
+                                       for src, v in expected.items()}
+    assert (out.parent / "transfer_matrix.png").is_file() and "Transfer pass rate" in done.stdout

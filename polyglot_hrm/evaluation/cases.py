@@ -34,7 +34,7 @@ from typing import Any
 from ..benchmark import Problem, load_benchmark, load_problems_json
 
 __all__ = ["Candidate", "SolutionsError", "cases_from_dataset", "cases_from_problems", "load_cases",
-           "load_solutions", "match_solutions", "reference_files", "solutions_from_problems"]
+           "load_solutions", "match_solutions", "normalize_candidate", "reference_files", "solutions_from_problems"]
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,8 @@ def _skips_tests(root: str | Path | None, problem: Problem) -> bool:
     return skip
 
 
-def _candidate(raw: Any, where: str) -> Candidate:
+def normalize_candidate(raw: Any, where: str) -> Candidate:
+    """A candidate in any documented form -> files mapping or edit text (what ``score_candidates`` takes)."""
     if isinstance(raw, str):
         return raw
     if isinstance(raw, Mapping):
@@ -154,7 +155,7 @@ def load_solutions(path_or_data: str | Path | Mapping[str, Any]) -> dict[str, li
     for key, raw in data.items():
         if not isinstance(raw, list):
             raw = [raw]  # one candidate given without its list
-        out[str(key)] = [_candidate(c, f"{name}: {key}[{i}]") for i, c in enumerate(raw)]
+        out[str(key)] = [normalize_candidate(c, f"{name}: {key}[{i}]") for i, c in enumerate(raw)]
     return out
 
 
@@ -194,12 +195,16 @@ def reference_files(case: Mapping[str, Any]) -> dict[str, str]:
 
 
 def solutions_from_problems(cases: Sequence[Mapping[str, Any]], kind: str = "reference") -> dict[str, list[dict]]:
-    """A solutions file of each case's reference (``kind="reference"``) or untouched stub (``"stub"``):
-    the fidelity check of the evaluator, and a template of the schema."""
+    """A solutions file of each case's reference (``kind="reference"``: the target edit of a diff_edit row,
+    else the target files) or its untouched input (``"stub"``): the evaluator's fidelity check, and a
+    template of the schema."""
     if kind not in ("reference", "stub"):
         raise ValueError(f"kind must be 'reference' or 'stub', not {kind!r}")
     out = {}
     for case in cases:
+        if kind == "reference" and case.get("task") == "diff_edit" and case.get("target_edit"):
+            out[case["id"]] = [{"edit": case["target_edit"]}]  # what a diff_edit model is asked to write
+            continue
         if kind == "reference":
             files = {f["path"]: f["content"] for f in case.get("target_files") or []}
         else:

@@ -131,12 +131,19 @@ def _transfer_chart(results: EvaluationResults, path: Path) -> None:
     sources = sorted(matrix)
     targets = sorted({t for row in matrix.values() for t in row})
     grid = [[matrix[s].get(t, float("nan")) for t in targets] for s in sources]
+    counts: dict[tuple[str, str], int] = {}
+    for c in results.cases:
+        if c.get("source_language"):
+            counts[(c["source_language"], c["language"])] = counts.get((c["source_language"], c["language"]), 0) + 1
     fig, ax = plt.subplots(figsize=(1.1 * len(targets) + 2.5, 0.8 * len(sources) + 1.8))
     image = ax.imshow(grid, vmin=0.0, vmax=1.0, cmap="viridis")
     for i, row in enumerate(grid):
         for j, v in enumerate(row):
-            text = "-" if v != v else f"{v:.0%}"  # v != v: NaN, no cases for the pair
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if v != v or v < 0.6 else "black")
+            if v != v:  # NaN: no case for the pair (the diagonal, or no shared exercise)
+                ax.text(j, i, "no cases", ha="center", va="center", fontsize=7, color="gray")
+                continue
+            ax.text(j, i, f"{v:.0%}\nn={counts.get((sources[i], targets[j]), 0)}", ha="center", va="center",
+                    fontsize=8, color="white" if v < 0.6 else "black")
     ax.set_xticks(range(len(targets)), targets, rotation=30, ha="right")
     ax.set_yticks(range(len(sources)), sources)
     ax.set_xlabel("target language")

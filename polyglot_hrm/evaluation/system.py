@@ -27,7 +27,7 @@ from typing import Any
 from ..execution.runner import DEFAULT_TIMEOUT, RunTask, run_many
 from ..execution.scoring import EditFailure, problem_from_reference, resolve_candidate
 from ..execution.results import RunResult
-from .cases import Candidate, load_solutions, match_solutions
+from .cases import Candidate, load_solutions, match_solutions, normalize_candidate
 from .measures import measure_candidate, summarize, transfer_matrix
 
 __all__ = ["EvaluationResults", "PolyglotEvaluationSystem", "evaluate_candidates", "evaluate_model",
@@ -63,7 +63,8 @@ def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candi
          timeout: float, progress: bool, desc: str) -> list[list[dict[str, Any]]]:
     """Resolve (edits applied), execute, and measure every candidate: per case a list of measure dicts."""
     problems = [problem_from_reference(c) for c in cases]
-    resolved = [[resolve_candidate(case, p, c) for c in cs] for case, p, cs in zip(cases, problems, candidates)]
+    resolved = [[_on_inputs(case, resolve_candidate(case, p, c)) for c in cs]
+                for case, p, cs in zip(cases, problems, candidates)]
     tasks = [RunTask(p, r, key=(i, j)) for i, (p, rs) in enumerate(zip(problems, resolved))
              for j, r in enumerate(rs) if not isinstance(r, EditFailure)]
     ran = run_many(tasks, jobs=jobs, timeout=timeout, progress=progress, desc=desc) if tasks else []
@@ -76,6 +77,17 @@ def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candi
             measured.append(measure_candidate(case, c, r, result).to_dict())
         out.append(measured)
     return out
+
+
+def _on_inputs(case: Mapping[str, Any], resolved: Any) -> Any:
+    """Files over the case's input files, not over the bare stub: a diff_edit row's input may be a mutated
+    solution spread over several files, and a files answer that rewrites one of them keeps the others."""
+    if isinstance(resolved, EditFailure):
+        return resolved
+    if not resolved:  # an answer with no file in it: nothing to run (the bare stub would only fail)
+        return EditFailure("malformed", "malformed answer: no files in the candidate")
+    inputs = {f["path"]: f["content"] for f in case.get("input_files") or [] if f.get("role") == "solution"}
+    return {**inputs, **resolved}
 
 
 def _case_record(case: Mapping[str, Any], measured: list[dict[str, Any]]) -> dict[str, Any]:
@@ -106,6 +118,9 @@ def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence
     """Score one list of candidates per case (files or edits; see :mod:`.cases`)."""
     if len(cases) != len(candidates):
         raise ValueError(f"got {len(candidates)} candidate lists for {len(cases)} cases; pass one list per case")
+    # The solutions-file forms ({"files": ...}, {"edit": ...}) are accepted here as well.
+    candidates = [[normalize_candidate(c, f"{case['id']}[{j}]") for j, c in enumerate(cs)]
+                  for case, cs in zip(cases, candidates)]
     start = time.perf_counter()
     measured = _run(cases, candidates, jobs, timeout, progress, "executing candidates")
     records = [_case_record(case, m) for case, m in zip(cases, measured)]
