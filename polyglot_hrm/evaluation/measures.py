@@ -18,7 +18,7 @@ Per candidate (``CandidateMeasures``):
   least any correct answer has to change.
 * ``efficiency``: ``edited_chars / reference_changed_chars``, characters written per character the
   reference changes; 1.0 is a perfectly minimal edit, larger is wasteful (whole-file answers score
-  high). ``None`` when the candidate is not well formed or the reference changes nothing.
+  high). ``None`` when the candidate is not well formed, changes nothing, or the reference changes nothing.
 * ``diff_quality`` (edit candidates only, in [0, 1]): 0 for a malformed or non-applying edit, else
   ``0.5 * unique_anchors + 0.5 * minimality`` where ``unique_anchors`` says every SEARCH matched once
   exactly and ``minimality = changed_chars / edited_chars`` (clipped to 1): the dataset's
@@ -119,7 +119,8 @@ def measure_candidate(case: Mapping[str, Any], candidate: Any, resolved: Any, re
             edited = sum(len(before.get(p, "")) + len(c) for p, c in resolved.items() if before.get(p) != c)
     elif is_edit:
         quality = 0.0
-    efficiency = round(edited / reference_changed, 4) if edited is not None and reference_changed else None
+    # An answer that changes nothing has no efficiency (0 would read as better than minimal).
+    efficiency = round(edited / reference_changed, 4) if edited and reference_changed else None
     out = result.output if result.status != "passed" else ""
     return CandidateMeasures(
         kind="edit" if is_edit else "files", status=result.status, well_formed=well_formed, applies=applies,

@@ -97,7 +97,8 @@ def _per_language_chart(results: EvaluationResults, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(langs) + 2), 4.2))
     _bars(ax, langs, series, "share of cases / candidates")
     total = results.summary
-    ax.set_title(f"By language: {total['cases']} cases, pass@1 overall {total.get('pass@1', total['pass_rate_1']):.0%}")
+    ax.set_title(f"By language: {total['cases']} cases, first-attempt pass rate {total['pass_rate_1']:.0%}"
+                 + (f", after two attempts {total['pass_rate_2']:.0%}" if "pass_rate_2" in total else ""))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -171,6 +172,12 @@ def _markdown(results: EvaluationResults, charts: Mapping[str, Path]) -> str:
     lines += ["## By difficulty", "", "| difficulty | " + " | ".join(h for _, h in cols) + " |",
               "|---" * (len(cols) + 1) + "|"]
     lines += [row(d, results.per_difficulty[d]) for d in DIFFICULTY_ORDER if d in results.per_difficulty] + [""]
+    if results.transfer_matrix:
+        targets = sorted({t for row in results.transfer_matrix.values() for t in row})
+        lines += ["## Transfer pass rate (first attempt), source x target", "",
+                  "| source \\ target | " + " | ".join(targets) + " |", "|---" * (len(targets) + 1) + "|"]
+        lines += [f"| {src} | " + " | ".join("-" if t not in row else f"{row[t]:.3f}" for t in targets) + " |"
+                  for src, row in results.transfer_matrix.items()] + [""]
     for name, path in charts.items():
         lines += [f"![{name}]({path.name})", ""]
     failing = [c for c in results.cases if not any(x["status"] == "passed" for x in c["candidates"])]
