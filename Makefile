@@ -36,7 +36,7 @@ test: setup
 
 demo: setup
 	@# Trains the tiny recipe and runs what it generates (sandboxed): the opt-in is given here, visibly.
-	POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 OMP_NUM_THREADS=2 $(VENV)/bin/polyglot-hrm demo --output-dir demo_output
+	POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 OMP_NUM_THREADS=1 $(VENV)/bin/polyglot-hrm demo --output-dir demo_output
 
 clean:
 	rm -rf $(VENV) demo_output build *.egg-info

@@ -305,6 +305,9 @@ def test_memorised_rows_pass_their_tests_by_execution(rows, allow_execution):
 
 @pytest.mark.slow
 def test_accelerate_two_cpu_processes_train_save_and_log_pass_at_1(tmp_path):
+    """Two processes with gloo. Not `accelerate launch --cpu --num_processes 2`: without mpirun that starts ONE
+    process (measured with accelerate 1.15); cpu_multi.yaml uses the torch launcher, and the run records its
+    process count so this test fails if it ever silently runs alone."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out = tmp_path / "run"
