@@ -71,16 +71,19 @@ def _plt():
 
 def _bars(ax, groups: list[str], series: dict[str, list[float | None]], ylabel: str) -> None:
     width = 0.8 / max(1, len(series))
+    crowded = len(series) > 4 or len(series) * len(groups) > 12  # narrow bars: upright labels would touch
     for s, (label, values) in enumerate(series.items()):
         xs = [g + (s - (len(series) - 1) / 2) * width for g in range(len(groups))]
         heights = [v or 0.0 for v in values]
         bars = ax.bar(xs, heights, width, label=label)
         for bar, v in zip(bars, values):
             ax.annotate("-" if v is None else f"{v:.0%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                        ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
+                        ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points",
+                        rotation=90 if crowded else 0)
     ax.set_xticks(range(len(groups)), groups)
-    ax.set_ylim(0, 1.12)
+    ax.set_ylim(0, 1.22 if crowded else 1.12)
     ax.set_ylabel(ylabel)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.yaxis.set_major_formatter(lambda y, _: f"{y:.0%}")
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
@@ -97,8 +100,8 @@ def _per_language_chart(results: EvaluationResults, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(langs) + 2), 4.2))
     _bars(ax, langs, series, "share of cases / candidates")
     total = results.summary
-    ax.set_title(f"By language: {total['cases']} cases, first-attempt pass rate {total['pass_rate_1']:.0%}"
-                 + (f", after two attempts {total['pass_rate_2']:.0%}" if "pass_rate_2" in total else ""))
+    ax.set_title(f"By language\n{total['cases']} cases, pass rate {total['pass_rate_1']:.0%} at the first attempt"
+                 + (f", {total['pass_rate_2']:.0%} after two" if "pass_rate_2" in total else ""), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
