@@ -316,3 +316,4 @@ def test_second_attempt_sees_test_output_and_counts(python_cases, allow_executio
     assert len(retries) == len(cases) == len(prompts) - len(cases)
     assert all("fail" in r["test_feedback"].lower() or "error" in r["test_feedback"].lower() for r in retries)
     assert all(c["retry"]["status"] == "passed" for c in results.cases)
+    assert all(c["candidates"][0]["answer"] and c["retry"]["answer"] for c in results.cases)

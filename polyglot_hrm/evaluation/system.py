@@ -36,6 +36,7 @@ __all__ = ["EvaluationResults", "PolyglotEvaluationSystem", "evaluate_candidates
 logger = logging.getLogger(__name__)
 
 FEEDBACK_CHARS = 2000  # test output shown on the retry, as the diff_edit rows' test_feedback
+ANSWER_CHARS = 4000  # generated text kept per candidate in results.json
 
 
 @dataclass
@@ -172,6 +173,9 @@ def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: An
     gen_seconds = time.perf_counter() - gen_start
     candidates = [[answer_to_candidate(case, t) for t in texts] for case, texts in zip(cases, answers)]
     measured = _run(cases, candidates, jobs, timeout, progress, "executing attempt 1")
+    for m, texts in zip(measured, answers):
+        for x, text in zip(m, texts):
+            x["answer"] = text[:ANSWER_CHARS]  # what the model wrote: the first thing to read when it fails
     records = [_case_record(case, m) for case, m in zip(cases, measured)]
     extra = {case["id"]: gen_seconds / len(cases) for case in cases}
     if attempts == 2:
@@ -191,8 +195,8 @@ def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: An
             retry_seconds = time.perf_counter() - gen_start
             retry_candidates = [[answer_to_candidate(row, texts[0])] for row, texts in zip(retry_rows, retry_answers)]
             retried = _run(retry_rows, retry_candidates, jobs, timeout, progress, "executing attempt 2")
-            for i, m in zip(failed, retried):
-                records[i]["retry"] = m[0]
+            for i, m, texts in zip(failed, retried, retry_answers):
+                records[i]["retry"] = {**m[0], "answer": texts[0][:ANSWER_CHARS]}
                 extra[cases[i]["id"]] += retry_seconds / len(retry_rows)
         for r in records:
             r.setdefault("retry", None)
