@@ -28,19 +28,25 @@ def _ks(value: str) -> list[int]:
 def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     """Every option of ``evaluate`` (shared by the CLI subcommand and ``python -m polyglot_hrm.evaluation``)."""
     src = p.add_argument_group("problems (one source; default: $POLYGLOT_BENCHMARK_ROOT, else the mini-benchmark)")
-    src.add_argument("--benchmark-root", type=Path, default=None, help="polyglot-benchmark clone: one generation case per exercise")
-    src.add_argument("--problems-json", type=Path, default=None, help="problems file from `polyglot-hrm extract` (seed form)")
-    src.add_argument("--dataset", default=None, help="exported dataset folder or Hub dataset id (with --config, --split)")
+    src.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR",
+                     help="polyglot-benchmark clone: one generation case per exercise")
+    src.add_argument("--problems-json", type=Path, default=None, metavar="FILE",
+                     help="problems file from `polyglot-hrm extract` (seed form)")
+    src.add_argument("--dataset", default=None, metavar="DIR_OR_HUB_ID",
+                     help="exported dataset folder or Hub dataset id (with --config, --split)")
     src.add_argument("--config", choices=CONFIGS, default="generation", help="dataset config (default: generation)")
     src.add_argument("--split", default="test", help="dataset split (default: test)")
-    src.add_argument("--languages", default=None, help="comma-separated subset, e.g. python,rust (default: all)")
-    src.add_argument("--limit", type=int, default=None, help="at most this many cases per language (default: all)")
+    src.add_argument("--languages", default=None, metavar="LANGS",
+                     help="comma-separated subset, e.g. python,rust (default: all)")
+    src.add_argument("--limit", type=int, default=None, metavar="N",
+                     help="at most this many cases per language (default: all)")
 
     what = p.add_argument_group("what to score (one of)")
-    what.add_argument("--solutions", "--solutions-json", dest="solutions", type=Path, default=None,
+    what.add_argument("--solutions", "--solutions-json", dest="solutions", type=Path, default=None, metavar="FILE",
                       help='solutions JSON: {"<problem or row id>": [{"files": {path: content}} | {"edit": "<SEARCH/REPLACE>"}]}')
-    what.add_argument("--model", default=None, help="model folder or Hub id to generate candidates with")
-    what.add_argument("--write-solutions", type=Path, default=None,
+    what.add_argument("--model", default=None, metavar="DIR_OR_HUB_ID",
+                      help="model folder or Hub id to generate candidates with")
+    what.add_argument("--write-solutions", type=Path, default=None, metavar="FILE",
                       help="instead of scoring, write the selected cases' --solutions-of as a solutions file here")
     what.add_argument("--solutions-of", choices=["reference", "stub"], default="reference",
                       help="what --write-solutions writes (default: reference)")
@@ -55,12 +61,13 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     gen.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
 
     run = p.add_argument_group("scoring and output")
-    run.add_argument("--k", type=_ks, default=[1], help="pass@k values, comma-separated (default: 1)")
+    run.add_argument("--k", type=_ks, default=[1], metavar="K[,K...]",
+                     help="pass@k values, comma-separated (default: 1)")
     run.add_argument("--jobs", type=int, default=None, help="parallel test runs (default: one per core)")
     run.add_argument("--timeout", type=float, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
-    run.add_argument("--output", "-o", type=Path, default=Path("eval_output/results.json"),
+    run.add_argument("--output", "-o", type=Path, default=Path("eval_output/results.json"), metavar="FILE",
                      help="results JSON (default: eval_output/results.json)")
-    run.add_argument("--report-dir", type=Path, default=None,
+    run.add_argument("--report-dir", type=Path, default=None, metavar="DIR",
                      help="where report.md, report.html and the PNG charts go (default: the --output folder)")
     run.add_argument("--no-report", action="store_true", help="write the JSON only, no charts or report")
 
@@ -96,8 +103,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.attempts == 2 and args.model is None and args.write_solutions is None:
         raise ValueError("`--attempts 2` retries with the model's second answer: it needs `--model`.")
     root = args.benchmark_root
-    if root is None and args.problems_json is None and args.dataset is None and os.environ.get("POLYGLOT_BENCHMARK_ROOT"):
-        root = Path(os.environ["POLYGLOT_BENCHMARK_ROOT"])
+    env_root = os.environ.get("POLYGLOT_BENCHMARK_ROOT")
+    if root is None and args.problems_json is None and args.dataset is None and env_root:
+        root = Path(env_root)
     languages = [v.strip() for v in args.languages.split(",") if v.strip()] if args.languages else None
     cases = load_cases(benchmark_root=root, problems_json=args.problems_json, dataset=args.dataset,
                        config=args.config, split=args.split, languages=languages, limit=args.limit)

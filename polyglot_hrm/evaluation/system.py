@@ -62,7 +62,11 @@ class EvaluationResults:
 
 def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]], jobs: int | None,
          timeout: float, progress: bool, desc: str) -> list[list[dict[str, Any]]]:
-    """Resolve (edits applied), execute, and measure every candidate: per case a list of measure dicts."""
+    """Resolve (edits applied), execute, and measure every candidate: per case a list of measure dicts.
+
+    The steps of ``execution.scoring.score_candidates`` (``resolve_candidate``, one ``run_many`` pool), kept
+    open here because the measures need each candidate's resolved files, and files answers are laid over
+    the case's input files (:func:`_on_inputs`) rather than the bare stub."""
     problems = [problem_from_reference(c) for c in cases]
     resolved = [[_on_inputs(case, resolve_candidate(case, p, c)) for c in cs]
                 for case, p, cs in zip(cases, problems, candidates)]
