@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..execution.runner import DEFAULT_TIMEOUT, RunTask, run_many
-from ..execution.scoring import EditFailure, problem_from_reference, resolve_candidate
-from ..execution.results import RunResult
+from ..execution.runner import DEFAULT_TIMEOUT
+from ..execution.scoring import EditFailure, problem_from_reference, resolve_candidate, run_resolved
 from .cases import Candidate, load_solutions, match_solutions, normalize_candidate
 from .measures import measure_candidate, summarize, transfer_matrix
 
@@ -64,24 +63,15 @@ def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candi
          timeout: float, progress: bool, desc: str) -> list[list[dict[str, Any]]]:
     """Resolve (edits applied), execute, and measure every candidate: per case a list of measure dicts.
 
-    The steps of ``execution.scoring.score_candidates`` (``resolve_candidate``, one ``run_many`` pool), kept
+    The steps of ``execution.scoring.score_candidates`` (``resolve_candidate``, then ``run_resolved``), kept
     open here because the measures need each candidate's resolved files, and files answers are laid over
     the case's input files (:func:`_on_inputs`) rather than the bare stub."""
     problems = [problem_from_reference(c) for c in cases]
     resolved = [[_on_inputs(case, resolve_candidate(case, p, c)) for c in cs]
                 for case, p, cs in zip(cases, problems, candidates)]
-    tasks = [RunTask(p, r, key=(i, j)) for i, (p, rs) in enumerate(zip(problems, resolved))
-             for j, r in enumerate(rs) if not isinstance(r, EditFailure)]
-    ran = run_many(tasks, jobs=jobs, timeout=timeout, progress=progress, desc=desc) if tasks else []
-    by_key = {t.key: r for t, r in zip(tasks, ran)}
-    out = []
-    for i, (case, p, cs, rs) in enumerate(zip(cases, problems, candidates, resolved)):
-        measured = []
-        for j, (c, r) in enumerate(zip(cs, rs)):
-            result = RunResult(p.id, "error", output=r.reason) if isinstance(r, EditFailure) else by_key[(i, j)]
-            measured.append(measure_candidate(case, c, r, result).to_dict())
-        out.append(measured)
-    return out
+    ran = run_resolved(problems, resolved, jobs=jobs, timeout=timeout, progress=progress, desc=desc)
+    return [[measure_candidate(case, c, r, result).to_dict() for c, r, result in zip(cs, rs, results)]
+            for case, cs, rs, results in zip(cases, candidates, resolved, ran)]
 
 
 def _on_inputs(case: Mapping[str, Any], resolved: Any) -> Any:

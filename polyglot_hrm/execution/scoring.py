@@ -100,6 +100,19 @@ def resolve_candidate(reference: Any, problem: Problem, candidate: Any) -> dict[
                                     f"or {{\"edit\": text}}; got {type(candidate).__name__}")
 
 
+def run_resolved(problems: Sequence[Problem], resolved: Sequence[Sequence[dict[str, str] | EditFailure]],
+                 jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT, progress: bool = True,
+                 desc: str = "executing candidates") -> list[list[RunResult]]:
+    """Run every resolved candidate on one pool; an :class:`EditFailure` is not run and becomes an ``error``
+    result carrying its reason. Per problem, the results in candidate order."""
+    tasks = [RunTask(p, c, key=(i, j)) for i, (p, cs) in enumerate(zip(problems, resolved))
+             for j, c in enumerate(cs) if not isinstance(c, EditFailure)]
+    ran = run_many(tasks, jobs=jobs, timeout=timeout, progress=progress, desc=desc) if tasks else []
+    by_key = {task.key: result for task, result in zip(tasks, ran)}
+    return [[RunResult(p.id, "error", output=c.reason) if isinstance(c, EditFailure) else by_key[(i, j)]
+             for j, c in enumerate(cs)] for i, (p, cs) in enumerate(zip(problems, resolved))]
+
+
 def score_candidates(problems: Sequence[Problem], candidates: Sequence[Sequence[Any]],
                      k: Sequence[int] = (1,), num_workers: int | None = None, timeout: float = DEFAULT_TIMEOUT,
                      progress: bool = True, references: Sequence[Any] | None = None) -> dict[str, Any]:
@@ -112,17 +125,8 @@ def score_candidates(problems: Sequence[Problem], candidates: Sequence[Sequence[
         raise ValueError(f"got {len(candidates)} candidate lists for {len(problems)} problems; pass one list per problem")
     refs = list(references) if references is not None else [None] * len(problems)
     resolved = [[resolve_candidate(r, p, c) for c in cs] for p, r, cs in zip(problems, refs, candidates)]
-    tasks = [RunTask(p, c, key=(i, j)) for i, (p, cs) in enumerate(zip(problems, resolved))
-             for j, c in enumerate(cs) if not isinstance(c, EditFailure)]
-    ran = run_many(tasks, jobs=num_workers, timeout=timeout, progress=progress, desc="executing candidates") if tasks else []
-    by_key = {task.key: result for task, result in zip(tasks, ran)}
-    per_problem: list[list[RunResult]] = [[] for _ in problems]
-    results: list[RunResult] = []
-    for i, (p, cs) in enumerate(zip(problems, resolved)):
-        for j, c in enumerate(cs):
-            result = RunResult(p.id, "error", output=c.reason) if isinstance(c, EditFailure) else by_key[(i, j)]
-            per_problem[i].append(result)
-            results.append(result)
+    per_problem = run_resolved(problems, resolved, jobs=num_workers, timeout=timeout, progress=progress)
+    results = [r for rs in per_problem for r in rs]
     failures = Counter(c.kind for cs in resolved for c in cs if isinstance(c, EditFailure))
 
     def summary(indices: list[int]) -> dict[str, Any]:
