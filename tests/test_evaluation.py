@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from polyglot_hrm.evaluation import (EvaluationResults, evaluate_solutions, load_cases, load_solutions,
-                                     solutions_from_problems, write_report)
+                                     write_report)
 from polyglot_hrm.evaluation.cases import SolutionsError, reference_files
 from polyglot_hrm.evaluation.measures import summarize, transfer_matrix
 from polyglot_hrm.evaluation.system import evaluate_candidates
