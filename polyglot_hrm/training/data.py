@@ -28,14 +28,13 @@ def load_rows(config: PolyglotTrainingConfig, benchmark_root: str | Path | None 
               cache_dir: str | Path | None = None) -> dict[str, list[dict[str, Any]]]:
     """Rows of every configured task, by split (`train` / `validation` / `test`), built or reloaded from the
     builder's Arrow cache. `benchmark_root` None: the built-in mini-benchmark."""
-    from ..dataset import PolyglotHRM  # lazy: `datasets` is heavy
+    from ..dataset.export import build_datasets  # lazy: `datasets` is heavy
 
+    built = build_datasets(benchmark_root, config.configs, str(cache_dir) if cache_dir else None,
+                           **config.dataset_options())
     by_split: dict[str, list[dict[str, Any]]] = {}
-    for name in config.configs:
-        builder = PolyglotHRM(config_name=name, data_dir=str(benchmark_root) if benchmark_root else None,
-                              cache_dir=str(cache_dir) if cache_dir else None, **config.dataset_options())
-        builder.download_and_prepare()
-        for split, ds in builder.as_dataset().items():
+    for dataset_dict in built.values():
+        for split, ds in dataset_dict.items():
             by_split.setdefault(split, []).extend(ds)
     logger.info("rows per split: %s", {s: len(r) for s, r in by_split.items()})
     return by_split
