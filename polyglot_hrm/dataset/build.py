@@ -105,18 +105,18 @@ def code_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def _skips_tests(root: Path, problem: Problem) -> bool:
+def skips_tests(root: str | Path, problem: Problem) -> bool:
     """Whether the exercise is marked ``.meta/.skip_tests`` (Go's ``counter`` asks the student to write
     the tests: its reference has no tests to run, so no row of it could be judged by execution)."""
     practice = Path("exercises") / "practice" / problem.slug / ".meta" / ".skip_tests"
-    return (root / problem.language / practice).is_file() or (root / practice).is_file()
+    return (Path(root) / problem.language / practice).is_file() or (Path(root) / practice).is_file()
 
 
 def load_problems(config: PolyglotHRMConfig) -> list[Problem]:
     """The config's problems, without exercises marked ``.meta/.skip_tests`` (logged)."""
     root = benchmark_root(config.data_dir)
     problems = load_benchmark(root, languages=config.languages)
-    skipped = [p.id for p in problems if _skips_tests(root, p)]
+    skipped = [p.id for p in problems if skips_tests(root, p)]
     if skipped:
         logger.warning("left out %s: marked .meta/.skip_tests (no tests to judge rows by)", ", ".join(skipped))
     return [p for p in problems if p.id not in skipped]

@@ -107,10 +107,11 @@ def load_cases(benchmark_root: str | Path | None = None, problems_json: str | Pa
 
 def _skips_tests(root: str | Path | None, problem: Problem) -> bool:
     """Exercises marked ``.meta/.skip_tests`` have no tests to judge a candidate by (go/counter)."""
+    from ..dataset.build import skips_tests
+
     if root is None:
         return False
-    practice = Path("exercises") / "practice" / problem.slug / ".meta" / ".skip_tests"
-    skip = (Path(root) / problem.language / practice).is_file() or (Path(root) / practice).is_file()
+    skip = skips_tests(root, problem)
     if skip:
         logger.warning("left out %s: marked .meta/.skip_tests (no tests to run)", problem.id)
     return skip
