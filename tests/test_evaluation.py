@@ -317,3 +317,19 @@ def test_second_attempt_sees_test_output_and_counts(python_cases, allow_executio
     assert all("fail" in r["test_feedback"].lower() or "error" in r["test_feedback"].lower() for r in retries)
     assert all(c["retry"]["status"] == "passed" for c in results.cases)
     assert all(c["candidates"][0]["answer"] and c["retry"]["answer"] for c in results.cases)
+
+
+def test_diff_quality_of_a_target_edit_is_the_rows_quality_score():
+    """The evaluation's diff_quality is the dataset's quality_score applied to what was written."""
+    from polyglot_hrm.dataset.export import build_datasets
+    from polyglot_hrm.evaluation.measures import measure_candidate
+    from polyglot_hrm.execution.results import RunResult
+    from polyglot_hrm.execution.scoring import problem_from_reference, resolve_candidate
+
+    rows = list(build_datasets(None, ["diff_edit"], verify_by_execution=False)["diff_edit"]["train"])[:20]
+    assert rows
+    for row in rows:
+        problem = problem_from_reference(row)
+        resolved = resolve_candidate(row, problem, row["target_edit"])
+        measured = measure_candidate(row, row["target_edit"], resolved, RunResult(problem.id, "passed"))
+        assert measured.diff_quality == pytest.approx(row["quality_score"]), row["id"]

@@ -20,10 +20,11 @@ Per candidate (``CandidateMeasures``):
   reference changes; 1.0 is a perfectly minimal edit, larger is wasteful (whole-file answers score
   high). ``None`` when the candidate is not well formed, changes nothing, or the reference changes nothing.
 * ``diff_quality`` (edit candidates only, in [0, 1]): 0 for a malformed or non-applying edit, else
-  ``0.5 * unique_anchors + 0.5 * minimality`` where ``unique_anchors`` says every SEARCH matched once
-  exactly and ``minimality = changed_chars / edited_chars`` (clipped to 1): the dataset's
-  ``quality_score`` applied to what the model wrote. It scores the form of the edit, not its
-  correctness; pass rates score correctness.
+  the dataset's ``quality_score`` (:mod:`polyglot_hrm.synthesis.examples`) of what the model wrote:
+  ``0.5 * unique_anchors + 0.5 * line_minimality``, where ``unique_anchors`` says every SEARCH matched
+  once exactly and ``line_minimality`` is the characters of the changed lines over the characters in
+  the blocks (clipped to 1). It scores the form of the edit, not its correctness; pass rates score
+  correctness.
 
 Aggregates (``summarize``): ``pass@k`` (unbiased estimator, :mod:`polyglot_hrm.execution.passk`),
 ``pass_rate_1`` (share of cases whose first candidate passes), ``pass_rate_2`` (first attempt or
@@ -88,6 +89,7 @@ def measure_candidate(case: Mapping[str, Any], candidate: Any, resolved: Any, re
     ``EditFailure``), ``result`` its ``RunResult``."""
     from ..execution.scoring import EditFailure
     from ..synthesis.edit_blocks import EditFormatError, edit_stats, parse_blocks
+    from ..synthesis.examples import line_minimality, quality_score
     from .cases import reference_files
 
     before = _input_files(case)
@@ -113,7 +115,7 @@ def measure_candidate(case: Mapping[str, Any], candidate: Any, resolved: Any, re
                 blocks = []
             stats = edit_stats(before, after, blocks)
             edited = stats["edited_chars"]
-            quality = round(0.5 * float(stats["unique_anchors"]) + 0.5 * float(stats["minimality"]), 4)
+            quality = quality_score(stats, line_minimality(before, after, blocks))
         else:
             # As one block replacing each changed file whole (Aider's "whole" format), so the two kinds compare.
             edited = sum(len(before.get(p, "")) + len(c) for p, c in resolved.items() if before.get(p) != c)
