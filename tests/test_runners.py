@@ -99,9 +99,11 @@ def test_candidate_runs_need_the_opt_in(mini_problems, monkeypatch):
 
 def test_candidate_cannot_escape_or_replace_tests(mini_problems, allow_execution):
     p = next(p for p in mini_problems if p.id == "python/digit-sum")
-    r = run_problem(p, {"../evil.py": "x = 1\n"})
-    assert r.status == "error" and "not a relative path inside the exercise" in r.output
+    r = run_problem(p, {"../evil.py": "x = 1\n", "digit_sum.py": PARTIAL["python"]})
+    assert r.status == "failed" and r.tests_passed == 1, r.output
+    assert r.ignored_files == [{"path": "../evil.py", "reason": "bad path: not a relative path inside the exercise"}]
     # Replacing the test file with an always-passing one is ignored: the real tests still run.
     test_path = p.paths("test")[0]
     r = run_problem(p, {test_path: "def test_ok():\n    assert True\n"})
     assert r.status == "failed" and r.tests_total == 6
+    assert r.ignored_files[0]["path"] == test_path and "test file" in r.ignored_files[0]["reason"]

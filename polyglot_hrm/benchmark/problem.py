@@ -67,6 +67,9 @@ class Problem:
     # Solution paths that must disappear when the reference is in place (a C++ exercise whose
     # reference is header-only: its CMakeLists.txt compiles the .cpp stub if it exists).
     reference_removes: tuple[str, ...] = ()
+    # The test names a passing run reports (recorded from the reference's run; see
+    # polyglot_hrm.execution.expected). Empty: not known here, the runner looks them up.
+    expected_tests: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -95,6 +98,7 @@ class Problem:
         data["metadata"]["authors"] = list(self.metadata.authors)
         data["files"] = [asdict(f) for f in self.files]
         data["reference_removes"] = list(self.reference_removes)
+        data["expected_tests"] = list(self.expected_tests)
         return data
 
     @classmethod
@@ -106,6 +110,7 @@ class Problem:
             files=tuple(ProblemFile(**f) for f in data["files"]),
             metadata=ProblemMetadata.from_dict(data.get("metadata") or {}),
             reference_removes=tuple(data.get("reference_removes") or ()),
+            expected_tests=tuple(data.get("expected_tests") or ()),
         )
         if "id" in data and data["id"] != problem.id:
             raise ValueError(f"problem id {data['id']!r} does not match language/slug {problem.id!r}")

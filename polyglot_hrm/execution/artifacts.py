@@ -34,6 +34,16 @@ def content_key(*parts: str | bytes | Iterable[str]) -> str:
     return digest.hexdigest()
 
 
+def _readable(folder: Path) -> None:
+    """Entries are read by runs under other, unprivileged uids: folders 0755, files 0644 (0755 if executable)."""
+    for dirpath, _, filenames in os.walk(folder):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o755 if os.stat(path).st_mode & 0o111 else 0o644)
+
+
 def _file_hashes(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
@@ -54,6 +64,8 @@ class ArtifactCache:
         """The entry for ``key``, calling ``build(folder)`` to fill it when missing or corrupt."""
         entry = self.root / key[:2] / key
         if self._valid(entry):
+            if entry.stat().st_mode & 0o777 != 0o755:  # made by a version that left it private
+                _readable(entry)
             return entry
         if entry.exists():
             logger.warning("artifact cache entry %s is corrupt or incomplete; rebuilding it", entry)
@@ -62,6 +74,7 @@ class ArtifactCache:
         try:
             build(staging)
             (staging / MANIFEST).write_text(json.dumps(_file_hashes(staging), indent=0))
+            _readable(staging)
             if entry.exists():
                 shutil.rmtree(entry, ignore_errors=True)
             try:

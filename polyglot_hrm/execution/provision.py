@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -11,7 +12,7 @@ from ..benchmark.problem import Problem
 from ..languages import LANGUAGES, get_language
 from .context import RunnerContext
 
-__all__ = ["setup_runners", "doctor", "DoctorRow"]
+__all__ = ["setup_runners", "ensure_provisioned", "doctor", "DoctorRow"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,33 @@ def setup_runners(problems: Sequence[Problem], languages: Iterable[str] | None =
             logger.info("%s: %s", name, line)
         done.extend(f"{name}: {line}" for line in steps)
     return done
+
+
+def ensure_provisioned(problems: Sequence[Problem], ctx: RunnerContext | None = None) -> dict[str, str]:
+    """Provision what ``problems`` need before they run (a no-op when all is there).
+
+    Returns ``{problem id: what is still missing}`` for problems whose dependencies could not be
+    provisioned (no network, say): their runs are ``error`` naming the dependency, never a compile error.
+    """
+    ctx = ctx or RunnerContext()
+    by_language: dict[str, list[Problem]] = {}
+    for p in problems:
+        by_language.setdefault(p.language, []).append(p)
+    missing: dict[str, str] = {}
+    for name, mine in sorted(by_language.items()):
+        language = get_language(name)
+        if all(language.missing_dependency(p, ctx) is None for p in mine):
+            continue
+        logger.info("%s: provisioning test dependencies for %d problem(s) (once; needs network)", name, len(mine))
+        try:
+            setup_runners(mine, [name], ctx)
+        except (OSError, subprocess.CalledProcessError) as err:
+            logger.warning("%s: provisioning failed (%s); runs that need it will be errors", name, err)
+        for p in mine:
+            why = language.missing_dependency(p, ctx)
+            if why:
+                missing[p.id] = why
+    return missing
 
 
 @dataclass
@@ -50,4 +78,22 @@ def doctor(ctx: RunnerContext | None = None) -> list[DoctorRow]:
     bwrap = shutil.which("bwrap")
     rows.append(DoctorRow("all", "bwrap (sandbox)", "ok" if bwrap else None,
                           "" if bwrap else "apt-get install bubblewrap (or `make setup`)"))
+    rows.append(_identity_row())
     return rows
+
+
+def _identity_row() -> DoctorRow:
+    """Whether runs can leave host root (as root: setpriv to an unprivileged uid)."""
+    import os
+
+    if os.geteuid() != 0:
+        return DoctorRow("all", "unprivileged runs", f"ok (uid {os.geteuid()})", "")
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return DoctorRow("all", "unprivileged runs", None, "running as root: apt-get install util-linux (setpriv)")
+    probe = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        return DoctorRow("all", "unprivileged runs", None,
+                         f"setpriv cannot change uid here ({probe.stderr.strip()[:100]}); run as an ordinary user")
+    return DoctorRow("all", "unprivileged runs", "ok (setpriv)", "")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
 __all__ = ["Status", "STATUSES", "TestCounts", "RunResult"]
@@ -32,7 +32,8 @@ class TestCounts:
 class RunResult:
     """One run of an exercise's tests against one candidate.
 
-    ``status``: ``passed`` (every test ran and passed), ``failed`` (it built, some test failed),
+    ``status``: ``passed`` (the test tool reported every expected test passed, and the run's canaries
+    came out right: see :mod:`polyglot_hrm.execution.verdict`), ``failed`` (it built, some test failed),
     ``compile_error`` (it did not build, or the test file could not be loaded), ``timeout``
     (the wall-clock limit was hit; the whole process tree was killed), ``error`` (anything else:
     no tests found, the runner's own failure, a resource limit).
@@ -49,6 +50,8 @@ class RunResult:
     # Seconds in the build steps alone (compiler, linker): the floor a faster runner cannot go under. None
     # where building and testing are one step (Python, JavaScript, Java's one-JVM runner).
     build_s: float | None = None
+    # Files the candidate sent that the run left out ({"path", "reason"}): tests, build files, ...
+    ignored_files: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

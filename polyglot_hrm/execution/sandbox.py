@@ -1,17 +1,28 @@
 """Confinement for every run of untrusted code.
 
+**Who runs it.** Never host root. When this tool runs as root, every command of a run (build steps
+included: ``#include``, ``include_str!`` and build scripts read files) drops, after the sandbox's
+mounts are made, to an unprivileged host uid of its own with ``setpriv``: uid
+``POLYGLOT_HRM_SANDBOX_UID_BASE + slot`` (default base 1900000000; one slot per concurrent run, leased
+with a lock file, so runs side by side never share a per-uid limit such as the process count) and the
+shared gid ``base``, no supplementary groups, no capabilities (bounding set empty), and
+``no_new_privs`` (set-uid binaries do not raise it). A user namespace alone is not enough as root:
+its uid 65534 is still host root to the kernel's file checks. Root-only host files (``/etc/shadow``)
+are unreadable and ``/proc/sys`` is not writable. When the tool runs as an ordinary user, runs keep
+that user's uid. If neither is possible (root without ``setpriv``) candidate runs are refused.
+
 What a run gets, with bubblewrap (``bwrap``) present:
 
 * a read-only view of the system (``--ro-bind / /``), a private ``/tmp`` and ``/dev``, its own
   ``/proc``;
 * the user's home hidden behind an empty tmpfs; only the toolchains and the runner cache that
-  live under it are bound back, read-only;
-* one writable directory: its own workspace (and, for the compile step of Go only, the shared Go
+  live under it are bound back, read-only (so a run cannot poison a cache another run uses);
+* writable: its own workspace and report folder (and, for the compile steps of Go only, the shared Go
   build cache, which holds compiler output, never the candidate's running code);
 * no network (``--unshare-net``: a new namespace with a loopback that is down), its own PID, IPC
   and UTS namespaces, a new session, death with its parent;
-* resource limits: CPU seconds, open files, file size and, where the process is not root, number
-  of processes (``ulimit``); memory and processes through a per-run cgroup (v1 or v2) where the
+* resource limits: CPU seconds, open files, file size and number of processes (``ulimit``, per run
+  through its own uid); memory and processes through a per-run cgroup (v1 or v2) where the
   cgroup tree is writable, else per-language runtime flags plus an address-space limit for the
   languages that tolerate one (see :func:`memory_strategy`);
 * a wall-clock timeout that kills the whole process group (and the cgroup), and a cap on the
@@ -20,7 +31,10 @@ What a run gets, with bubblewrap (``bwrap``) present:
 What it does **not** protect against: kernel exploits and bwrap escapes; reading world-readable
 files outside the home directory (the system is visible, read-only); CPU contention with other
 runs; timing side channels. Without bwrap a loud warning is logged once and runs get the limits
-only: no filesystem, network or PID isolation.
+and the unprivileged uid only: no filesystem, network or PID isolation.
+
+What a ``passed`` verdict rests on (the exercise's own tests, canaries, the test tool's structured
+report) is the runner's business: see :mod:`polyglot_hrm.execution.verdict`.
 
 Execution is opt-in, as with Hugging Face ``code_eval``: :func:`require_opt_in` refuses unless
 ``POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1`` (or ``HF_ALLOW_CODE_EVAL=1``) is set.
@@ -28,18 +42,24 @@ Execution is opt-in, as with Hugging Face ``code_eval``: :func:`require_opt_in` 
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+import random
 import shlex
 import shutil
 import signal
+import stat
 import sys
+import tempfile
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
-__all__ = ["OPT_IN_ENV", "ExecutionNotAllowed", "Limits", "Cgroup", "Sandbox", "allowed", "require_opt_in"]
+__all__ = ["OPT_IN_ENV", "ExecutionNotAllowed", "Identity", "Limits", "Cgroup", "Sandbox", "SandboxUnavailable",
+           "allowed", "require_opt_in"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +81,99 @@ Set {OPT_IN_ENV}=1 (or HF_ALLOW_CODE_EVAL=1) to allow it:
 
 class ExecutionNotAllowed(RuntimeError):
     """Code execution was not opted in to."""
+
+
+class SandboxUnavailable(RuntimeError):
+    """Runs cannot be confined as promised here (e.g. running as root without ``setpriv``)."""
+
+
+UID_BASE_ENV = "POLYGLOT_HRM_SANDBOX_UID_BASE"
+DEFAULT_UID_BASE = 1_900_000_000
+UID_SLOTS = 256
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The unprivileged host uid/gid a run's processes have."""
+
+    uid: int
+    gid: int
+
+
+def uid_base() -> int:
+    value = os.environ.get(UID_BASE_ENV, str(DEFAULT_UID_BASE))
+    try:
+        base = int(value)
+    except ValueError:
+        raise SandboxUnavailable(f"{UID_BASE_ENV}={value!r} is not a number; unset it or give a free uid range start") from None
+    if not 1000 <= base <= 2**32 - UID_SLOTS - 2:
+        raise SandboxUnavailable(f"{UID_BASE_ENV}={base} is outside 1000..{2**32 - UID_SLOTS - 2}")
+    return base
+
+
+def _lease_dir() -> Path:
+    path = Path(tempfile.gettempdir()) / "polyglot-hrm-uids"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+@contextmanager
+def lease_identity() -> Iterator[Identity | None]:
+    """An unprivileged uid no other run (in any process) holds now; None when this process is not root.
+
+    A lock file per uid slot: the lease ends when the run's context exits (or its process dies).
+    """
+    if os.geteuid() != 0:
+        yield None
+        return
+    base = uid_base()
+    slots = list(range(1, UID_SLOTS + 1))
+    random.shuffle(slots)
+    directory = _lease_dir()
+    for blocking in (False, True):
+        for slot in slots:
+            fd = os.open(directory / f"{base + slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            try:
+                yield Identity(base + slot, base)
+            finally:
+                os.close(fd)
+            return
+
+
+def give_to(identity: Identity | None, *roots: Path) -> None:
+    """Make ``roots`` (recursively, links not followed) the run's own, so that its uid can write them."""
+    if identity is None:
+        return
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            os.lchown(dirpath, identity.uid, identity.gid)
+            for name in [*dirnames, *filenames]:
+                os.lchown(os.path.join(dirpath, name), identity.uid, identity.gid)
+
+
+def share_with_sandbox(path: Path, gid: int) -> None:
+    """Let every sandbox uid write a shared compiler cache: group ``gid``, group-writable, set-gid folders.
+
+    Done once per cache (a stamp inside records the gid); later runs create files with umask 002.
+    """
+    stamp = path / f".polyglot-hrm-gid-{gid}"
+    if stamp.is_file():
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    for dirpath, dirnames, filenames in os.walk(path):
+        os.chown(dirpath, -1, gid)
+        os.chmod(dirpath, stat.S_IMODE(os.stat(dirpath).st_mode) | 0o2070)
+        for name in filenames:
+            file = os.path.join(dirpath, name)
+            if not os.path.islink(file):
+                os.chown(file, -1, gid)
+                os.chmod(file, stat.S_IMODE(os.stat(file).st_mode) | 0o060)
+    stamp.write_text(f"{gid}\n")
 
 
 def allowed() -> bool:
@@ -208,6 +321,21 @@ def _hidden_binds(paths: Sequence[Path]) -> list[Path]:
     return sorted(set(out))
 
 
+def _visible_parents(path: Path, made: set[Path], bound: set[Path]) -> list[str]:
+    """bwrap arguments that create the folders above ``path`` inside a hidden tmpfs as 0755 (bwrap would
+    make them 0700). ``made``/``bound``: folders created and mount points so far, both updated."""
+    out = []
+    for hidden in (Path.home().resolve(), Path("/tmp")):
+        if hidden in path.parents:
+            for parent in reversed(path.parents):
+                under_bind = any(b == parent or b in parent.parents for b in bound)
+                if hidden in parent.parents and parent not in made and not under_bind:
+                    out += ["--perms", "0755", "--dir", str(parent)]
+                    made.add(parent)
+    bound.add(path)
+    return out
+
+
 @dataclass
 class Sandbox:
     """Wraps each command of a run (see the module docstring for what it isolates)."""
@@ -239,39 +367,56 @@ class Sandbox:
 
     def ulimit_command(self, address_space_mb: int | None) -> str:
         lim = self.limits
+        # RLIMIT_NPROC counts every process of a uid (root ignores it): each run has a uid of its own.
         parts = [f"ulimit -t {lim.cpu_seconds}", f"ulimit -n {lim.open_files}",
-                 f"ulimit -f {lim.file_size_mb * 1024}", "ulimit -c 0"]
-        if os.geteuid() != 0:
-            # RLIMIT_NPROC counts every process of the user and root ignores it: only useful unprivileged.
-            parts.append(f"ulimit -u {lim.processes + 256}")
+                 f"ulimit -f {lim.file_size_mb * 1024}", "ulimit -c 0", f"ulimit -u {lim.processes + 256}"]
         if address_space_mb:
             parts.append(f"ulimit -v {address_space_mb * 1024}")
         return " && ".join(parts)
 
-    def bwrap_argv(self, workspace: Path, ctx, writable: Sequence[Path] = ()) -> list[str]:
+    def bwrap_argv(self, workspace: Path, ctx, writable: Sequence[Path] = (), identity: Identity | None = None) -> list[str]:
         home = Path.home()
-        argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+        argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp",
                 "--tmpfs", str(home)]
-        for p in _hidden_binds(self.visible_paths(ctx)):
-            argv += ["--ro-bind", str(p), str(p)]
-        for p in writable:
-            Path(p).mkdir(parents=True, exist_ok=True)
-            argv += ["--bind", str(p), str(p)]
-        argv += ["--bind", str(workspace), str(workspace), "--chdir", str(workspace),
+        made: set[Path] = set()
+        bound: set[Path] = set()
+        binds = [(p, "--ro-bind") for p in _hidden_binds(self.visible_paths(ctx))]
+        binds += [(Path(p), "--bind") for p in [*writable, workspace]]
+        for p, how in binds:
+            if how == "--bind":
+                Path(p).mkdir(parents=True, exist_ok=True)
+            # bwrap makes missing mount points 0700: the run's unprivileged uid could not pass them.
+            argv += _visible_parents(Path(p), made, bound)
+            argv += [how, str(p), str(p)]
+        # Started as root, bwrap would keep every capability: the run could unmount the hidden home or
+        # remount / writable. setpriv needs three to drop to the run's uid; it then drops them all.
+        caps = ["--cap-drop", "ALL"]
+        if identity is not None:
+            caps += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+        argv += ["--chdir", str(workspace),
                  "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "sandbox",
-                # Started as root, bwrap would keep every capability: the run could unmount the
-                # hidden home or remount / writable. Nothing a test needs wants a capability.
-                "--cap-drop", "ALL",
-                 "--die-with-parent", "--new-session", "--setenv", "HOME", str(home)]
+                 *caps, "--die-with-parent", "--new-session", "--setenv", "HOME", str(home)]
         return argv
 
     def wrap(self, argv: Sequence[str], workspace: Path, ctx, cgroup: Cgroup | None = None,
-             address_space_mb: int | None = None, writable: Sequence[Path] = ()) -> list[str]:
-        """The command line that runs ``argv`` confined."""
+             address_space_mb: int | None = None, writable: Sequence[Path] = (),
+             identity: Identity | None = None) -> list[str]:
+        """The command line that runs ``argv`` confined, as ``identity`` (required when this process is root)."""
+        if identity is None and os.geteuid() == 0:
+            raise SandboxUnavailable("refusing to run a command as root: no unprivileged identity was given")
         inner = list(argv)
+        if identity is not None:
+            setpriv = shutil.which("setpriv")
+            if setpriv is None:
+                raise SandboxUnavailable("running as root, but `setpriv` (util-linux) is missing, so runs cannot drop "
+                                         "to an unprivileged uid: install util-linux, or run as an ordinary user")
+            inner = [setpriv, f"--reuid={identity.uid}", f"--regid={identity.gid}", "--clear-groups",
+                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *inner]
         if self.use_bwrap:
-            inner = self.bwrap_argv(workspace, ctx, writable) + ["--"] + inner
+            inner = self.bwrap_argv(workspace, ctx, writable, identity) + ["--"] + inner
         prologue = [self.ulimit_command(None if cgroup else address_space_mb)]
+        if writable:
+            prologue.append("umask 002")  # files in a shared cache stay writable by the other runs' uids
         if cgroup is not None:
             prologue.insert(0, cgroup.join_command())
         script = " && ".join(prologue) + ' && exec "$@"'

@@ -1,4 +1,15 @@
-"""Private workspaces: a fresh copy of an exercise per run; the benchmark tree is never written."""
+"""Private workspaces, and what a candidate may put in them.
+
+A run's files are the benchmark's (the stub or reference tree) with the candidate's files laid over
+them. A candidate writes *solution files only*: the exercise's own solution files, and new source
+files where its language keeps solutions (:meth:`Language.new_file_problem`). Every other file it
+sends — the exercise's tests, editor files, build and tool configuration, hidden files, files that
+would shadow a tool or a standard module — is dropped (the benchmark's version runs, as Aider
+restores tests) and listed with the reason, so an answer that echoes a test file back still counts.
+Paths are normalised before any check (``./x_test.py`` is ``x_test.py``). A candidate is refused as a
+whole (:class:`CandidateError`) only when a solution file itself is unusable. The benchmark tree is
+never written.
+"""
 
 from __future__ import annotations
 
@@ -6,44 +17,119 @@ import logging
 import shutil
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from ..benchmark.problem import Problem
 from ..languages import get_language
 
-__all__ = ["CandidateError", "workspace_files", "materialise", "workspace"]
+__all__ = ["MAX_CANDIDATE_BYTES", "MAX_CANDIDATE_FILES", "CandidateError", "IgnoredFile", "PreparedFiles",
+           "normalise_path", "workspace_files", "materialise", "workspace"]
 
 logger = logging.getLogger(__name__)
 
+#: A candidate with more files or bytes than this is refused (no exercise needs a fraction of it).
+MAX_CANDIDATE_FILES = 200
+MAX_CANDIDATE_BYTES = 8 * 1024 * 1024
+_MAX_PATH_BYTES = 1024
+_MAX_NAME_BYTES = 255
+_ROLE_REASONS = {"test": "an exercise test file: the benchmark's version runs",
+                 "editor": "a read-only file of the exercise (editor file): the benchmark's version runs",
+                 "support": "a build or tool file of the exercise: the benchmark's version runs"}
+
 
 class CandidateError(ValueError):
-    """A candidate's file cannot be placed (absolute path, ``..``, or outside the workspace)."""
+    """A candidate that cannot be run at all (an unusable solution file, too many files or bytes)."""
 
 
-def _check_path(path: str) -> None:
-    pure = PurePosixPath(path)
-    if not path or pure.is_absolute() or ".." in pure.parts or "\0" in path:
-        raise CandidateError(f"candidate file path {path!r} is not a relative path inside the exercise")
+@dataclass(frozen=True)
+class IgnoredFile:
+    """A file a candidate sent that the run left out, and why."""
+
+    path: str
+    reason: str
 
 
-def workspace_files(problem: Problem, mode: str, candidate: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The files of one run: the stub or reference tree, then the candidate's files over it.
+@dataclass
+class PreparedFiles:
+    """The files of one run (after the candidate's), and the candidate's files that were dropped."""
 
-    A candidate cannot replace the exercise's tests: a file it sends at a test path is ignored
-    (with a warning), as Aider's harness restores the tests before running them.
-    """
-    files = problem.workspace_files("reference" if mode == "reference" else "stub")
-    if candidate:
-        tests = set(problem.paths("test"))
-        for path, content in candidate.items():
-            _check_path(path)
-            if path in tests:
-                logger.warning("%s: candidate file %s is a test file; kept the original", problem.id, path)
-                continue
-            files[path] = content
+    files: dict[str, str]
+    ignored: list[IgnoredFile]
+
+
+def normalise_path(raw: Any) -> str:
+    """``raw`` as a clean relative POSIX path (``./a//b`` -> ``a/b``); :class:`ValueError` when it cannot be one."""
+    if not isinstance(raw, str):
+        raise ValueError(f"a file path must be a string, not {type(raw).__name__}")
+    if not raw or "\0" in raw or "\\" in raw or any(ord(c) < 32 for c in raw):
+        raise ValueError("empty, or holds a NUL, a backslash or a control character")
+    try:
+        encoded = raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not encodable as UTF-8") from None
+    pure = PurePosixPath(raw)
+    if pure.is_absolute() or ".." in pure.parts or pure.as_posix() in ("", "."):
+        raise ValueError("not a relative path inside the exercise")
+    if len(encoded) > _MAX_PATH_BYTES or any(len(part.encode()) > _MAX_NAME_BYTES for part in pure.parts):
+        raise ValueError("too long for a file name")
+    return pure.as_posix()
+
+
+def _usable_text(content: Any) -> str | None:
+    """Why ``content`` cannot be written as a UTF-8 source file, or None."""
+    if not isinstance(content, str):
+        return f"content is a {type(content).__name__}, not text"
+    try:
+        content.encode("utf-8")
+    except UnicodeEncodeError:
+        return "content is not encodable as UTF-8 (lone surrogates)"
+    return None
+
+
+def workspace_files(problem: Problem, mode: str, candidate: Mapping[str, str] | None = None) -> PreparedFiles:
+    """The files of one run: the stub or reference tree, then the candidate's solution files over it."""
     language = get_language(problem.language)
-    return {path: language.unskip(text) if language.is_test_file(path) else text for path, text in files.items()}
+    files = language.stub_tree(problem, mode)
+    ignored: list[IgnoredFile] = []
+    if candidate:
+        if len(candidate) > MAX_CANDIDATE_FILES:
+            raise CandidateError(f"the candidate has {len(candidate)} files; at most {MAX_CANDIDATE_FILES} are accepted")
+        roles = {f.path: f.role for f in problem.files if f.role != "reference"}
+        solutions = {f.path for f in problem.files if f.role == "solution"}
+        taken: dict[str, str] = {}
+        total = 0
+        for raw, content in candidate.items():
+            try:
+                path = normalise_path(raw)
+            except ValueError as err:
+                ignored.append(IgnoredFile(repr(raw)[:120] if not isinstance(raw, str) else raw[:300], f"bad path: {err}"))
+                continue
+            unusable = _usable_text(content)
+            if path in solutions:
+                problem_text = unusable or language.source_problem(path, content)
+                if problem_text:
+                    raise CandidateError(f"solution file {path}: {problem_text}")
+            else:
+                reason = _ROLE_REASONS.get(roles.get(path, ""))
+                if reason is None and any(part.startswith(".") for part in PurePosixPath(path).parts):
+                    reason = "a hidden file"
+                reason = reason or language.new_file_problem(path) or unusable or language.source_problem(path, content)
+                if reason:
+                    ignored.append(IgnoredFile(path, reason))
+                    continue
+            if path in taken and taken[path] != raw:
+                raise CandidateError(f"files {taken[path]!r} and {raw!r} are both {path}; send each file once")
+            total += len(content.encode("utf-8"))
+            if total > MAX_CANDIDATE_BYTES:
+                raise CandidateError(f"the candidate's files exceed {MAX_CANDIDATE_BYTES // (1024 * 1024)} MB")
+            taken[path] = raw
+            files[path] = content
+        for item in ignored:
+            logger.debug("%s: candidate file %s dropped: %s", problem.id, item.path, item.reason)
+    return PreparedFiles({path: language.unskip(text) if language.is_test_file(path) else text
+                          for path, text in files.items()}, ignored)
 
 
 def materialise(directory: Path, files: Mapping[str, str]) -> None:
@@ -57,6 +143,7 @@ def materialise(directory: Path, files: Mapping[str, str]) -> None:
 def workspace(slug: str, files: Mapping[str, str], keep: bool = False) -> Iterator[Path]:
     """A temporary ``<tmp>/<slug>/`` holding ``files``; removed afterwards unless ``keep``."""
     root = Path(tempfile.mkdtemp(prefix="polyglot-hrm-"))
+    root.chmod(0o711)  # a run's unprivileged uid must pass through to its workspace
     directory = root / slug
     directory.mkdir()
     try:

@@ -1,8 +1,9 @@
 """The shape every language module fills in.
 
 A language module says how an exercise of its track is laid out (which example file replaces
-which stub, which files are not worth carrying), how its skipped tests are un-skipped, which
-commands build and test it, and how to read the test tool's output. Adding a language is one new
+which stub, which files are not worth carrying), which new files a candidate may add and where,
+how its skipped tests are un-skipped, which canary tests every run carries, which commands build
+and test it, and how to read the test tool's structured report. Adding a language is one new
 module that subclasses :class:`Language` and calls :func:`polyglot_hrm.languages.register`.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, ClassVar, Sequence
 
-from ..execution.results import TestCounts
+from .reports import Canary, Report
 
 if TYPE_CHECKING:
     from ..benchmark.problem import Problem
@@ -31,7 +32,8 @@ class LayoutError(ValueError):
 
 @dataclass
 class Step:
-    """One command of a run. A failing ``compiles`` step means the candidate did not build."""
+    """One command of a run. A failing ``compiles`` step means the candidate did not build; the other
+    steps run the tests (all of them run, whatever an earlier one returned)."""
 
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
@@ -71,6 +73,8 @@ class Language:
     unlisted_references: ClassVar[dict[str, str]] = {}
     #: Globs of test files whose skipped tests :meth:`unskip` turns back on.
     test_globs: ClassVar[tuple[str, ...]] = ()
+    #: Separator of nested test names (Go's ``TestX/case``): tests are counted by their leaves.
+    subtest_separator: ClassVar[str | None] = None
     #: Long builds first: the pool starts these before quick ones so the batch ends sooner.
     run_cost: ClassVar[int] = 1
     #: Whether an address-space rlimit is a usable memory bound where no cgroup is available. The JVM
@@ -79,6 +83,11 @@ class Language:
     address_space_limit: ClassVar[bool] = True
 
     # ------------------------------------------------------------------ layout
+
+    def stub_tree(self, problem: "Problem", mode: str) -> dict[str, str]:
+        """The benchmark's files of a run before any candidate file: the reference tree for
+        ``mode="reference"``, else the stub tree (candidates are laid over it)."""
+        return problem.workspace_files("reference" if mode == "reference" else "stub")
 
     def is_ignored(self, path: str) -> bool:
         return any(fnmatch.fnmatch(path, pattern) for pattern in self.ignored_files)
@@ -112,22 +121,44 @@ class Language:
         """Turn the track's skipped tests back on (Exercism skips all but the first)."""
         return text
 
+    # ------------------------------------------------------------------ what a candidate may write
+
+    def new_file_problem(self, path: str) -> str | None:
+        """Why a candidate may not add a new file at ``path`` (normalised, not one of the exercise's
+        files, not hidden), or None when it may: a source file where this language's solutions live,
+        that no test tool loads by itself and that shadows no tool, library or standard module."""
+        return "not a source file where this language's solutions live"
+
+    def source_problem(self, path: str, content: str) -> str | None:
+        """Why a candidate's source file must not be used (e.g. it declares a test library's
+        package), or None. A solution file with a problem makes the run an ``error``; a new file
+        with one is dropped."""
+        return None
+
+    # ------------------------------------------------------------------ running
+
+    def add_canaries(self, files: dict[str, str], problem: "Problem", token: str) -> Canary:
+        """Add this run's canary tests to the test files in ``files`` (in place); see :mod:`.reports`."""
+        raise NotImplementedError(f"{self.name}: no canary tests")
+
     def prepare(self, workspace: Path, ctx: "RunnerContext", problem: "Problem | None" = None) -> None:
         """Anything a workspace needs before its steps run (links to shared dependencies)."""
 
-    def steps(self, workspace: Path, ctx: "RunnerContext", problem: "Problem | None" = None) -> list[Step]:
+    def steps(self, workspace: Path, ctx: "RunnerContext", problem: "Problem", report_dir: Path) -> list[Step]:
+        """The commands of a run; the last runs the tests and writes its structured report into ``report_dir``."""
         raise NotImplementedError(f"{self.name}: no test command")
 
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         """Environment that keeps the language's runtime under ``memory_mb`` (heap flags)."""
         return {}
 
-    def parse_counts(self, output: str) -> TestCounts | None:
-        """Tests passed/failed from the test step's output; None when it has no summary."""
+    def read_report(self, report_dir: Path, output: str) -> Report | None:
+        """The test tool's structured report of the last step (None: it wrote none). Raises
+        :class:`~.reports.ReportError` for a report that cannot be genuine."""
         raise NotImplementedError
 
-    def is_compile_error(self, output: str, returncode: int | None, counts: TestCounts | None) -> bool:
-        """Whether a failing test step failed to build or load the code (rather than failing tests)."""
+    def is_compile_error(self, output: str, returncode: int | None) -> bool:
+        """Whether a test step that reported no test failed to build or load the code."""
         return False
 
     # ------------------------------------------------------------------ provisioning
@@ -139,6 +170,10 @@ class Language:
     def missing_provision(self, ctx: "RunnerContext") -> str | None:
         """Why runs would fail now for lack of provisioning, or None when ready."""
         return None
+
+    def missing_dependency(self, problem: "Problem", ctx: "RunnerContext") -> str | None:
+        """What ``problem`` needs that is not provisioned (with the command that fixes it), or None."""
+        return self.missing_provision(ctx)
 
     def toolchain(self) -> list[ToolCheck]:
         return []

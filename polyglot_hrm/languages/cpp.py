@@ -14,12 +14,19 @@ exact compile flags (definitions included, e.g. Boost's), sources and link line 
 hash. A run then makes one compiler call with CMake's own flags. Whenever the workspace's
 CMakeLists.txt or Catch2 files differ from the exercise's originals (a candidate changed them), or
 a ``.cpp`` appears that CMake was not configured with, the run falls back to plain CMake.
+
+A candidate writes top-level ``.cpp``/``.h``/``.hpp`` files only: never ``CMakeLists.txt``, ``test/``
+(Catch2 and its ``main``) or a test, and no header named like a system header. A solution header
+can still redefine Catch2's macros for the test file that includes it: the canary tests appended to
+that file use the same macros, so such a patch makes a must-fail canary pass. The verdict is read
+from Catch2's JUnit report (``-r junit -o FILE``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shlex
 import subprocess
@@ -31,15 +38,45 @@ from typing import Sequence
 
 from . import register
 from ..execution.artifacts import ArtifactCache, content_key
-from ..execution.results import TestCounts
 from .base import Language, Step, ToolCheck, tool_version
+from .reports import Canary, Report, junit_outcomes, parse_xml, read_report_file
 
 logger = logging.getLogger(__name__)
 
-_ALL_PASSED = re.compile(r"All tests passed \(\d+ assertions? in (\d+) test cases?\)")
-_SUMMARY = re.compile(r"^test cases:(.*)$", re.M)
 _MAIN = "test/tests-main.cpp"
 _CATCH = "test/catch.hpp"
+_REPORT = "catch.xml"
+_SOURCE_SUFFIXES = (".cpp", ".cc", ".h", ".hpp")
+# A failing use of each Catch2 macro: the canary for every one the test file uses.
+_FAILING = {
+    "REQUIRE": "REQUIRE({a} == {b});",
+    "CHECK": "CHECK({a} == {b});",
+    "REQUIRE_FALSE": "REQUIRE_FALSE({a} == {a});",
+    "CHECK_FALSE": "CHECK_FALSE({a} == {a});",
+    "REQUIRE_THROWS": "REQUIRE_THROWS(static_cast<void>({a}));",
+    "REQUIRE_THROWS_AS": "REQUIRE_THROWS_AS(static_cast<void>({a}), std::exception);",
+    "CHECK_THROWS_AS": "CHECK_THROWS_AS(static_cast<void>({a}), std::exception);",
+    "REQUIRE_NOTHROW": "REQUIRE_NOTHROW(throw {a});",
+    "CHECK_NOTHROW": "CHECK_NOTHROW(throw {a});",
+    "REQUIRE_THAT": 'REQUIRE_THAT(std::string("{a}"), Catch::Matchers::Equals("{b}"));',
+    "CHECK_THAT": 'CHECK_THAT(std::string("{a}"), Catch::Matchers::Equals("{b}"));',
+}
+_ALWAYS = ("REQUIRE", "CHECK", "REQUIRE_THROWS_AS", "REQUIRE_NOTHROW")
+_MACRO = re.compile(r"\b([A-Z_]{5,20})\(")
+
+
+@lru_cache(maxsize=1)
+def system_header_names() -> frozenset[str]:
+    """File names directly under the compiler's include directories: a candidate header must not take one."""
+    names: set[str] = set()
+    roots = [Path("/usr/include"), Path("/usr/local/include"), *Path("/usr/include").glob("c++/*"),
+             *Path("/usr/include").glob("*-linux-gnu")]
+    for root in roots:
+        try:
+            names.update(os.listdir(root))
+        except OSError:
+            pass
+    return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -92,11 +129,46 @@ def _configure(problem, folder: Path) -> CMakeRecipe:
     return CMakeRecipe(shlex.split(commands[0]["command"])[0], fix(compile_flags), sources, fix(link_args))
 
 
+# Header -> (Debian package, text that shows an exercise needs it, the file that text is in).
+_SYSTEM_HEADERS = {"boost/date_time.hpp": ("libboost-date-time-dev", "Boost", "CMakeLists.txt"),
+                   "tbb/tbb.h": ("libtbb-dev", "TBB", "CMakeLists.txt"),
+                   "catch2/catch.hpp": ("catch2", "<catch2/catch.hpp>", _CATCH)}
+
+
+def _missing_headers(wanted: dict[str, tuple[str, str, str]]) -> str | None:
+    missing = [pkg for header, (pkg, _, _) in wanted.items() if not any(
+        (Path(root) / header).is_file() for root in ("/usr/include", "/usr/local/include"))]
+    return f"missing headers; run `apt-get install {' '.join(missing)}` (or `make setup`)" if missing else None
+
+
 class Cpp(Language):
     name = "cpp"
     track_names = ("cpp", "c++")
     test_globs = ("*_test.cpp",)
     run_cost = 3
+
+    def new_file_problem(self, path: str) -> str | None:
+        pure = PurePosixPath(path)
+        if len(pure.parts) != 1 or pure.suffix not in _SOURCE_SUFFIXES:
+            return "a new C++ file must be a top-level .cpp/.h/.hpp source"
+        if self.is_test_file(path) or pure.name in ("tests-main.cpp", "catch.hpp"):
+            return "a test file or part of the test harness (only the exercise's tests run)"
+        if pure.name in system_header_names():
+            return f"{pure.name} would shadow a system header"
+        return None
+
+    def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
+        test_file = sorted(p for p in files if self.is_test_file(p))[0]
+        text = files[test_file]
+        canary = Canary(token, (), ())
+        a, b = 1000 + int(token[:4], 16), 1001 + int(token[:4], 16)
+        seen = set(_MACRO.findall(text))
+        used = [m for m in _FAILING if m in _ALWAYS or m in seen]
+        fails = [canary.name("fail_" + m) for m in used]
+        cases = [f'TEST_CASE("{canary.name("pass")}") {{\n    REQUIRE({a} == {a});\n}}\n']
+        cases += [f'TEST_CASE("{fail}") {{\n    {_FAILING[m].format(a=a, b=b)}\n}}\n' for m, fail in zip(used, fails)]
+        files[test_file] = text.rstrip("\n") + "\n\n" + "\n".join(cases)
+        return Canary(token, (canary.name("pass"),), tuple(fails))
 
     def reference_removes(self, solution_paths: Sequence[str], reference_paths: Sequence[str]) -> list[str]:
         replaced = set(reference_paths)
@@ -148,7 +220,7 @@ class Cpp(Language):
 
     # ------------------------------------------------------------------ running
 
-    def _fast_steps(self, workspace: Path, ctx, problem) -> list[Step] | None:
+    def _fast_steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step] | None:
         originals = {f.path: f.content for f in problem.files}
 
         def unchanged(path: str) -> bool:
@@ -172,10 +244,14 @@ class Cpp(Language):
         ws = str(workspace)
         argv = [recipe.compiler, *(f.replace("@WS@", ws) for f in recipe.compile_flags), *sources,
                 "-o", str(exe), *(a.replace("@WS@", ws) for a in recipe.link_args)]
-        return [Step(argv, compiles=True), Step([str(exe)])]
+        return [Step(argv, compiles=True), self._test_step(exe, report_dir)]
 
-    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
-        fast = self._fast_steps(workspace, ctx, problem) if problem is not None else None
+    @staticmethod
+    def _test_step(exe: Path, report_dir: Path) -> Step:
+        return Step([str(exe), "--reporter", "junit", "--out", str(report_dir / _REPORT)])
+
+    def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
+        fast = self._fast_steps(workspace, ctx, problem, report_dir)
         if fast is not None:
             return fast
         build = workspace / "build"
@@ -183,18 +259,14 @@ class Cpp(Language):
         return [
             Step(["cmake", "-S", str(workspace), "-B", str(build), "-DEXERCISM_RUN_ALL_TESTS=ON"], compiles=True),
             Step(["cmake", "--build", str(build), "--target", workspace.name], compiles=True),
-            Step([str(exe)]),
+            self._test_step(exe, report_dir),
         ]
 
-    def parse_counts(self, output: str) -> TestCounts | None:
-        match = _ALL_PASSED.search(output)
-        if match:
-            return TestCounts(int(match.group(1)), 0)
-        lines = _SUMMARY.findall(output)
-        if not lines:
+    def read_report(self, report_dir: Path, output: str) -> Report | None:
+        data = read_report_file(report_dir / _REPORT)
+        if data is None:
             return None
-        found = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|failed)", lines[-1])}
-        return TestCounts(found.get("passed", 0), found.get("failed", 0))
+        return junit_outcomes(parse_xml(data), lambda case: case.get("name", ""))
 
     def provision(self, ctx, problems: Sequence) -> list[str]:
         """Precompute CMake recipes and Catch2 mains for every C++ problem (optional: runs do it lazily)."""
@@ -207,12 +279,15 @@ class Cpp(Language):
         return [f"CMake recipes and Catch2 mains ready for {done} exercise(s)"] if done else []
 
     def missing_provision(self, ctx) -> str | None:
-        # Boost date_time and TBB for the few exercises that link them; Catch2 for the mini-benchmark's shim.
-        wanted = {"boost/date_time.hpp": "libboost-date-time-dev", "tbb/tbb.h": "libtbb-dev",
-                  "catch2/catch.hpp": "catch2"}
-        missing = [pkg for header, pkg in wanted.items() if not any(
-            (Path(root) / header).is_file() for root in ("/usr/include", "/usr/local/include"))]
-        return f"missing headers; run `apt-get install {' '.join(missing)}` (or `make setup`)" if missing else None
+        return _missing_headers(_SYSTEM_HEADERS)
+
+    def missing_dependency(self, problem, ctx) -> str | None:
+        # Only the headers this exercise's build uses: Boost or TBB where CMakeLists.txt links them, Catch2
+        # where test/catch.hpp forwards to the system's (the mini-benchmark's shim).
+        files = {f.path: f.content for f in problem.files}
+        wanted = {header: pkg for header, (pkg, needle, path) in _SYSTEM_HEADERS.items()
+                  if needle in files.get(path, "")}
+        return _missing_headers({h: _SYSTEM_HEADERS[h] for h in wanted})
 
     def toolchain(self) -> list[ToolCheck]:
         return [ToolCheck("g++", tool_version(["g++", "--version"]), "apt-get install g++"),

@@ -1,32 +1,83 @@
-"""Go: ``go test ./...``; the reference is ``.meta/example.go``; ``cases_test.go`` is an editor file.
+"""Go: ``go test``; the reference is ``.meta/example.go``; ``cases_test.go`` is an editor file.
 
 Nothing is skipped. Runs are offline (``GOPROXY=off``, ``GOTOOLCHAIN=local``) and share one build
 cache, which Go keys by content, so a stale entry cannot change a result.
+
+A candidate may add ``.go`` files beside the solution, never a ``_test.go`` file. Solution and tests
+share one package, so a solution could reach into the test file's tables (an ``init()`` that rewrites
+the expected values): the package is first built *without* its test files, where such code does not
+compile, and ``//go:linkname`` is refused. The verdict is read from the test binary's test2json framing
+(``-test.v=test2json``: every result line carries a ``^V`` marker), not from plain printed text.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import register
-from ..execution.results import TestCounts
 from .base import Language, Step, ToolCheck, tool_version
+from .reports import Canary, Report, TestOutcome
 
-_RESULT = re.compile(r"^\s*--- (PASS|FAIL): (\S+)", re.M)
+_PACKAGE = re.compile(r"^package[ \t]+(\w+)", re.M)
+_FRAME = "\x16--- "  # test2json framing of a test's result line
+_OUTCOMES = {"PASS": "passed", "FAIL": "failed", "SKIP": "skipped"}
+_CANARY_TEST = """package {package}
+
+import "testing"
+
+func Test_{passing}(t *testing.T) {{
+\tif got := {a}; got != {a} {{
+\t\tt.Fatalf("canary: got %d", got)
+\t}}
+}}
+
+func Test_{errorf}(t *testing.T) {{
+\tt.Errorf("canary: this test must fail")
+}}
+
+func Test_{fatalf}(t *testing.T) {{
+\tt.Fatalf("canary: this test must fail")
+}}
+"""
 
 
 class Go(Language):
     name = "go"
     track_names = ("go",)
     test_globs = ("*_test.go",)
+    subtest_separator = "/"
 
     address_space_limit = False
 
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         return {"GOMEMLIMIT": f"{memory_mb}MiB"}
 
-    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
+    def new_file_problem(self, path: str) -> str | None:
+        pure = PurePosixPath(path)
+        if len(pure.parts) != 1 or pure.suffix != ".go":
+            return "a new Go file must be a top-level .go file of the exercise's package"
+        if self.is_test_file(path):
+            return "a new test file (only the exercise's tests run)"
+        return None
+
+    def source_problem(self, path: str, content: str) -> str | None:
+        if "go:linkname" in content:
+            return "uses //go:linkname, which can reach into the test code"
+        return None
+
+    def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
+        test_file = sorted(p for p in files if self.is_test_file(p) and "/" not in p)[0]
+        match = _PACKAGE.search(files[test_file])
+        canary = Canary(token, (), ())
+        names = {"passing": canary.name("pass"), "errorf": canary.name("fail_errorf"),
+                 "fatalf": canary.name("fail_fatalf")}
+        a = 1000 + int(token[:4], 16)
+        files[f"pgcanary_{token}_test.go"] = _CANARY_TEST.format(package=match.group(1) if match else "main", a=a,
+                                                                 **names)
+        return Canary(token, (names["passing"],), (names["errorf"], names["fatalf"]))
+
+    def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
         # `go test` = build (with the same vet checks) + run the test binary from the package folder.
         # Split in two so that only the build, which runs no candidate code, may write the shared cache.
         cache = ctx.path("go", "build")
@@ -37,19 +88,26 @@ class Go(Language):
         # -ldflags=-w: no DWARF in the test binary (a quarter of a warm build goes to linking it); stack traces and
         # runtime.Caller read the pclntab, which stays, so no test can tell the difference.
         build = ["go", "test", "-c", "-ldflags=-w", "-o", str(binary), "."]
-        return [Step(build, env=env, compiles=True, writable=[cache]),
-                Step([str(binary), "-test.v=true", "-test.paniconexit0", "-test.count=1", "-test.timeout=10m"])]
+        # The package alone, without its _test.go files: a solution that uses the tests' identifiers fails here.
+        alone = ["go", "build", "-o", "/dev/null", "."]
+        return [Step(alone, env=env, compiles=True, writable=[cache]),
+                Step(build, env=env, compiles=True, writable=[cache]),
+                Step([str(binary), "-test.v=test2json", "-test.paniconexit0", "-test.count=1", "-test.timeout=10m"])]
 
-    def parse_counts(self, output: str) -> TestCounts | None:
-        results = dict((name, outcome) for outcome, name in _RESULT.findall(output))
-        if not results:
-            return None
-        # Count leaves: a test with subtests is counted through its subtests.
-        leaves = [n for n in results if not any(other.startswith(n + "/") for other in results)]
-        passed = sum(1 for n in leaves if results[n] == "PASS")
-        return TestCounts(passed, len(leaves) - passed)
+    def read_report(self, report_dir: Path, output: str) -> Report | None:
+        report = Report()
+        for line in output.splitlines():
+            start = line.find(_FRAME)
+            while start >= 0:
+                # The segment ends where the next marker starts: each character is looked at a bounded number of times.
+                end = line.find("\x16", start + 1)
+                head, _, rest = line[start + len(_FRAME):end if end >= 0 else len(line)].partition(": ")
+                if head in _OUTCOMES and rest:
+                    report.tests.append(TestOutcome(rest.split(" ", 1)[0], _OUTCOMES[head]))  # type: ignore[arg-type]
+                start = line.find(_FRAME, end) if end >= 0 else -1
+        return report if report.tests else None
 
-    def is_compile_error(self, output: str, returncode: int | None, counts: TestCounts | None) -> bool:
+    def is_compile_error(self, output: str, returncode: int | None) -> bool:
         # The build is its own step; a test binary that crashes (killed, out of threads) has failed.
         return "[build failed]" in output or "[setup failed]" in output
 

@@ -9,6 +9,11 @@ the dependencies ``build.gradle`` names and run JUnit, which ``javac`` plus the 
 launcher do with the same jars (provisioned once from Maven Central by ``mvn``). Both happen in one
 JVM (``data/runners/java/CompileAndTest.java``, built once into a jar with a class-data-sharing
 archive), which saves a JVM start and most class loading per run.
+
+A candidate writes ``.java`` files under ``src/main/java/`` only, in no package of the JDK or of the test
+libraries (a class there could stand in for an assertion); the libraries also come first on the class
+path. Annotation processing is off and the JVM refuses attach requests (no agent can rewrite a loaded
+class). The verdict is read from the console launcher's XML report (``--reports-dir``).
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from pathlib import PurePosixPath
+
 from . import register
 from ..execution.artifacts import ArtifactCache, content_key
-from ..execution.results import TestCounts
 from .base import Language, Step, ToolCheck, tool_version
+from .reports import Canary, Report, junit_outcomes, parse_xml, read_report_file
 
 logger = logging.getLogger(__name__)
 _LAUNCHER_SOURCE = Path(__file__).resolve().parent.parent / "data" / "runners" / "java" / "CompileAndTest.java"
@@ -47,9 +54,80 @@ _REFERENCE_ROOT = ".meta/src/reference/java/"
 _DISABLED = re.compile(r"^[ \t]*@Disabled(\([^)]*\))?[ \t]*\n|@Disabled(\([^)]*\))?[ \t]*", re.M)
 _DEPENDENCY = re.compile(r"""\b(?:testImplementation|implementation)\s*\(?\s*["']([\w.\-]+):([\w.\-]+):([\w.\-]+)["']""")
 _BOM = re.compile(r"""junit-bom:([\d.]+)""")
-_SUMMARY = re.compile(r"\[\s*(\d+) tests (successful|failed)\s*\]")
+_REPORT = "TEST-junit-jupiter.xml"
+#: Packages a candidate's class may not live in: the JDK's and the test libraries'.
+RESERVED_PACKAGES = ("java", "javax", "jdk", "sun", "com.sun", "org.junit", "junit", "org.assertj", "org.opentest4j",
+                     "org.apiguardian", "net.bytebuddy", "org.hamcrest", "org.mockito", "org.w3c", "org.xml",
+                     "org.ietf", "org.omg")
+# A failing use of each assertion: the canary for every one a test file uses. JUnit's own always runs.
+_FAILING = {
+    "isEqualTo": "assertThat({a}).isEqualTo({b})",
+    "isNotEqualTo": "assertThat({a}).isNotEqualTo({a})",
+    "containsExactly": "assertThat(java.util.List.of({a})).containsExactly({b})",
+    "containsExactlyInAnyOrder": "assertThat(java.util.List.of({a})).containsExactlyInAnyOrder({b})",
+    "isThrownBy": "assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> {{ }})",
+    "assertThatThrownBy": "assertThatThrownBy(() -> {{ }}).isInstanceOf(IllegalStateException.class)",
+    "isTrue": "assertThat({a} == {b}).isTrue()",
+    "isFalse": "assertThat({a} == {a}).isFalse()",
+    "isEmpty": "assertThat(java.util.List.of({a})).isEmpty()",
+    "isNotNull": "assertThat((Object) null).isNotNull()",
+    "isNull": "assertThat((Object) \"{a}\").isNull()",
+    "isCloseTo": "assertThat({a}.0).isCloseTo({b}.0, org.assertj.core.api.Assertions.within(0.1))",
+    "containsOnly": "assertThat(java.util.List.of({a})).containsOnly({b})",
+    "contains": "assertThat(java.util.List.of({a})).contains({b})",
+}
+_ALWAYS = ("isEqualTo", "isThrownBy")
+_CANARY_CLASS = """import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Test;
+
+public class {cls} {{
+{methods}}}
+"""
+_METHOD = "    @Test\n    public void {name}() {{\n        {body};\n    }}\n"
+
+
+def strip_comments(source: str) -> str:
+    """Java (or C-family) source without its comments, string literals kept; one linear pass."""
+    out, i, n = [], 0, len(source)
+    while i < n:
+        two = source[i:i + 2]
+        if two == "//":
+            end = source.find("\n", i)
+            i = n if end < 0 else end
+        elif two == "/*":
+            end = source.find("*/", i + 2)
+            out.append(" ")
+            i = n if end < 0 else end + 2
+        elif source[i] in "\"'":
+            quote, j = source[i], i + 1
+            while j < n and source[j] != quote and source[j] != "\n":
+                j += 2 if source[j] == "\\" else 1
+            out.append(source[i:j + 1])
+            i = j + 1
+        else:
+            out.append(source[i])
+            i += 1
+    return "".join(out)
+
+
+def declared_package(source: str) -> str:
+    """The package a compilation unit declares (``""``: the default package)."""
+    text = strip_comments(source).lstrip()
+    if not text.startswith("package") or len(text) < 8 or not text[7].isspace():
+        return ""
+    return "".join(text[7:].split(";", 1)[0].split())
+
+
+def reserved(package: str) -> bool:
+    return any(package == p or package.startswith(p + ".") for p in RESERVED_PACKAGES)
+
+
 DEFAULT_BUILD = 'testImplementation platform("org.junit:junit-bom:5.10.0")\ntestImplementation "org.assertj:assertj-core:3.25.1"\n'
-JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xss8m"]
+JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xss8m", "-XX:+DisableAttachMechanism"]
 
 
 def dependencies(build_gradle: str) -> list[tuple[str, str, str]]:
@@ -83,6 +161,42 @@ class Java(Language):
     def unskip(self, text: str) -> str:
         return _DISABLED.sub("", text)
 
+    def new_file_problem(self, path: str) -> str | None:
+        pure = PurePosixPath(path)
+        if pure.parts[:3] != ("src", "main", "java") or pure.suffix != ".java" or len(pure.parts) < 4:
+            return "a new Java file must be a source under src/main/java/"
+        if pure.name in ("module-info.java", "package-info.java"):
+            return "module and package declarations belong to the exercise"
+        package = ".".join(pure.parts[3:-1])
+        if package and reserved(package):
+            return f"package {package} belongs to the JDK or a test library"
+        return None
+
+    def source_problem(self, path: str, content: str) -> str | None:
+        package = declared_package(content)
+        if reserved(package):
+            return f"declares package {package}, which belongs to the JDK or a test library"
+        return None
+
+    def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
+        tests = "\n".join(files[p] for p in files if self.is_test_file(p))
+        canary = Canary(token, (), ())
+        a, b = 1000 + int(token[:4], 16), 1001 + int(token[:4], 16)
+        used = [m for m in _FAILING if m in _ALWAYS or f"{m}(" in tests]
+        if "assertj" not in files.get("build.gradle", DEFAULT_BUILD):
+            used = []  # no AssertJ on the class path: JUnit's assertions only
+        fails = [canary.name("fail_" + m) for m in used] + [canary.name("fail_assertEquals"), canary.name("fail_fail")]
+        bodies = [_FAILING[m].format(a=a, b=b) for m in used] + [f"Assertions.assertEquals({a}, {b})",
+                                                                 f'Assertions.fail("{a}")']
+        methods = [_METHOD.format(name=canary.name("pass"), body=f"Assertions.assertEquals({a}, {a})")]
+        methods += [_METHOD.format(name=name, body=body) for name, body in zip(fails, bodies)]
+        cls = f"Pgcanary_{token}_Test"
+        source = _CANARY_CLASS.format(cls=cls, methods="\n".join(methods))
+        if not used:
+            source = "\n".join(line for line in source.splitlines() if "org.assertj" not in line) + "\n"
+        files[f"src/test/java/{cls}.java"] = source
+        return Canary(token, (canary.name("pass"),), tuple(fails))
+
     def coordinate_dir(self, ctx, coord: tuple[str, str, str]) -> Path:
         return ctx.path("java", *coord)
 
@@ -100,7 +214,7 @@ class Java(Language):
     def runner_jar(self, ctx, console: Path, jars: Sequence[Path]) -> Path | None:
         """``CompileAndTest`` built against this JUnit launcher, with a CDS archive; cached by content."""
         source = _LAUNCHER_SOURCE.read_text()
-        key = content_key("java-runner-v1", source, str(console), _java_version())
+        key = content_key("java-runner-v2", source, str(console), _java_version())
 
         def build(folder: Path) -> None:
             with tempfile.TemporaryDirectory() as tmp:
@@ -112,7 +226,7 @@ class Java(Language):
                 for path, text in _CDS_PROBE.items():
                     (Path(probe) / path).parent.mkdir(parents=True, exist_ok=True)
                     (Path(probe) / path).write_text(text)
-                cmd = self._runner_command(folder / "runner.jar", console, jars, Path(probe),
+                cmd = self._runner_command(folder / "runner.jar", console, jars, Path(probe), Path(probe) / "reports",
                                            [f"-XX:ArchiveClassesAtExit={folder / 'runner.jsa'}"])
                 subprocess.run(cmd, cwd=probe, check=True, capture_output=True)
 
@@ -131,37 +245,38 @@ class Java(Language):
     def _sources(workspace: Path) -> list[str]:
         return sorted(str(p.relative_to(workspace)) for p in (workspace / "src").rglob("*.java"))
 
-    def _runner_command(self, runner: Path, console: Path, jars: Sequence[Path], workspace: Path,
+    def _runner_command(self, runner: Path, console: Path, jars: Sequence[Path], workspace: Path, reports: Path,
                         jvm_extra: Sequence[str] = ()) -> list[str]:
         sources = self._sources(workspace)
         classes = workspace / "build" / "classes"
         return ["java", *JVM_FLAGS, *jvm_extra, "-cp", f"{runner}:{console}", "CompileAndTest", str(classes),
-                ":".join(str(j) for j in jars), "--", *sources]
+                ":".join(str(j) for j in jars), str(reports), "--", *sources]
 
-    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
+    def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
         console, jars = self.classpath(workspace, ctx)
         runner = self.runner_jar(ctx, console, jars)
         if runner is not None:
             archive = runner.with_name("runner.jsa")
             cds = [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"] if archive.is_file() else []
-            return [Step(self._runner_command(runner, console, jars, workspace, cds))]
+            return [Step(self._runner_command(runner, console, jars, workspace, report_dir, cds))]
         sources = self._sources(workspace)
         classes = workspace / "build" / "classes"
         compile_cp = ":".join(str(p) for p in [console, *jars])
-        run_cp = ":".join(str(p) for p in [classes, *jars])
+        run_cp = ":".join(str(p) for p in [*jars, classes])
         javac = ["javac", "-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-encoding", "UTF-8", "-nowarn",
-                 "-d", str(classes), "-cp", compile_cp, *sources]
+                 "-proc:none", "-d", str(classes), "-cp", compile_cp, *sources]
         junit = ["java", *JVM_FLAGS, "-jar", str(console), "execute", "--disable-banner", "--details=tree",
-                 "--disable-ansi-colors", "--class-path", run_cp, "--scan-class-path", str(classes), "--fail-if-no-tests"]
+                 "--disable-ansi-colors", "--class-path", run_cp, "--scan-class-path", str(classes), "--fail-if-no-tests",
+                 "--reports-dir", str(report_dir)]
         return [Step(javac, compiles=True), Step(junit)]
 
-    def parse_counts(self, output: str) -> TestCounts | None:
-        found = {kind: int(n) for n, kind in _SUMMARY.findall(output)}
-        if not found:
+    def read_report(self, report_dir: Path, output: str) -> Report | None:
+        data = read_report_file(report_dir / _REPORT)
+        if data is None:
             return None
-        return TestCounts(found.get("successful", 0), found.get("failed", 0))
+        return junit_outcomes(parse_xml(data), lambda case: f"{case.get('classname', '')}.{case.get('name', '')}")
 
-    def is_compile_error(self, output: str, returncode: int | None, counts: TestCounts | None) -> bool:
+    def is_compile_error(self, output: str, returncode: int | None) -> bool:
         # A class that fails to initialise or link at run time is reported per test: a test failure.
         return returncode == 3 and _COMPILE_FAILED in output
 
@@ -202,6 +317,13 @@ class Java(Language):
         if (self.coordinate_dir(ctx, launcher) / ".installed").is_file():
             return None
         return "the JUnit console launcher is not provisioned; run `polyglot-hrm setup-runners --languages java`"
+
+    def missing_dependency(self, problem, ctx) -> str | None:
+        for coord in sorted(self.wanted([problem])):
+            if not (self.coordinate_dir(ctx, coord) / ".installed").is_file():
+                return (f"{':'.join(coord)} ({problem.id}'s build.gradle) is not provisioned; run `polyglot-hrm "
+                        f"setup-runners --benchmark-root DIR --languages java` (needs network once)")
+        return None
 
     def toolchain(self) -> list[ToolCheck]:
         return [ToolCheck("javac", tool_version(["javac", "-version"]), "apt-get install openjdk-17-jdk-headless"),

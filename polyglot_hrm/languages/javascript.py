@@ -2,6 +2,9 @@
 
 The reference is ``.meta/proof.ci.js``. The track skips all but the first test with ``xtest(``
 (also ``xit(``/``xdescribe(``, ``test.skip(``): :meth:`JavaScript.unskip` turns them back on.
+A candidate may add modules beside the solution, but no configuration Jest or Babel loads by itself
+(``jest.config.js``, ``babel.config.js``, ``package.json``, dot files) and no test file. Jest writes
+its JSON report (``--json --outputFile``) into the run's report folder.
 """
 
 from __future__ import annotations
@@ -9,12 +12,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from . import register
-from ..execution.results import TestCounts
 from .base import Language, Step, ToolCheck, tool_version
+from .reports import Canary, Report, ReportError, TestOutcome, read_report_file
 
 # What every exercise's package.json asks for (devDependencies; eslint/types are not needed to test).
 DEV_DEPENDENCIES = {
@@ -27,7 +30,33 @@ DEV_DEPENDENCIES = {
 _NOT_NEEDED = ("eslint", "@exercism/eslint-config-javascript", "@types/jest", "@types/node")
 _XTEST = re.compile(r"\bx(test|it|describe)\s*\(")
 _SKIP = re.compile(r"\b(test|it|describe)\.skip\s*\(")
-_TESTS_LINE = re.compile(r"^Tests:\s+(.*)$", re.M)
+_REPORT = "jest.json"
+_OUTCOMES = {"passed": "passed", "failed": "failed"}  # pending, todo, skipped, disabled: not run
+# A failing use of each matcher: the canary for every matcher the spec file uses (a matcher patched
+# to always pass lets its must-fail canary pass).
+_FAILING_MATCHERS = {
+    "toEqual": "expect({a}).toEqual({b})",
+    "toStrictEqual": "expect({a}).toStrictEqual({b})",
+    "toBe": "expect({a}).toBe({b})",
+    "toThrow": "expect(() => {a}).toThrow()",
+    "toThrowError": "expect(() => {a}).toThrowError()",
+    "toBeCloseTo": "expect({a}).toBeCloseTo({b})",
+    "toBeInstanceOf": "expect({a}).toBeInstanceOf(Array)",
+    "toMatch": "expect('{a}').toMatch(/{b}/)",
+    "toBeNull": "expect({a}).toBeNull()",
+    "toBeDefined": "expect(undefined).toBeDefined()",
+    "toBeUndefined": "expect({a}).toBeUndefined()",
+    "toBeTruthy": "expect(0).toBeTruthy()",
+    "toBeFalsy": "expect({a}).toBeFalsy()",
+    "toContain": "expect([{a}]).toContain({b})",
+    "toHaveLength": "expect([{a}]).toHaveLength(2)",
+    "not.toBe": "expect({a}).not.toBe({a})",
+    "not.toEqual": "expect({a}).not.toEqual({a})",
+    "not.toThrow": "expect(() => {{ throw new Error('{a}'); }}).not.toThrow()",
+    "resolves": "await expect(Promise.resolve({a})).resolves.toEqual({b})",
+    "rejects": "await expect(Promise.reject(new Error('{a}'))).rejects.toEqual({b})",
+}
+_ALWAYS = ("toEqual", "toBe", "toThrow")
 
 
 class JavaScript(Language):
@@ -41,6 +70,30 @@ class JavaScript(Language):
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         return {"NODE_OPTIONS": f"--max-old-space-size={max(256, memory_mb // 2)}"}
 
+    def new_file_problem(self, path: str) -> str | None:
+        pure = PurePosixPath(path)
+        if len(pure.parts) != 1 or pure.suffix not in (".js", ".mjs", ".cjs"):
+            return "a new JavaScript module must be a top-level .js file"
+        if self.is_test_file(path):
+            return "a new test file (only the exercise's tests run)"
+        lowered = pure.name.lower()
+        if ".config." in lowered or lowered.startswith(("jest.", "babel.")):
+            return "a configuration file that Jest or Babel would load"
+        return None
+
+    def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
+        spec = sorted(p for p in files if self.is_test_file(p))[0]
+        text = files[spec]
+        used = [m for m in _FAILING_MATCHERS if m in _ALWAYS or f".{m}" in text]
+        canary = Canary(token, (), ())
+        a, b = 1000 + int(token[:4], 16), 1001 + int(token[:4], 16)
+        fails = [canary.name("fail_" + m.replace(".", "_")) for m in used]
+        tests = [f"  test('{canary.name('pass')}', () => {{\n    expect({a}).toEqual({a});\n  }});\n"]
+        tests += [f"  test('{fail}', async () => {{\n    {_FAILING_MATCHERS[m].format(a=a, b=b)};\n  }});\n"
+                  for m, fail in zip(used, fails)]
+        files[spec] = text.rstrip("\n") + f"\n\ndescribe('{canary.name('suite')}', () => {{\n" + "\n".join(tests) + "});\n"
+        return Canary(token, (canary.name("pass"),), tuple(fails))
+
     def unskip(self, text: str) -> str:
         return _SKIP.sub(r"\1(", _XTEST.sub(r"\1(", text))
 
@@ -52,21 +105,33 @@ class JavaScript(Language):
         if not link.exists():
             link.symlink_to(self.modules_dir(ctx), target_is_directory=True)
 
-    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
+    def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
         jest = self.modules_dir(ctx) / "jest" / "bin" / "jest.js"
         argv = ["node", str(jest), "--ci", "--watchman=false", "--colors=false", "--rootDir", str(workspace),
-                "--cacheDirectory", str(workspace / ".jest-cache")]
+                "--cacheDirectory", str(workspace / ".jest-cache"), "--json", f"--outputFile={report_dir / _REPORT}"]
         return [Step(argv, env={"FORCE_COLOR": "0"})]
 
-    def parse_counts(self, output: str) -> TestCounts | None:
-        lines = _TESTS_LINE.findall(output)
-        if not lines:
+    def read_report(self, report_dir: Path, output: str) -> Report | None:
+        data = read_report_file(report_dir / _REPORT)
+        if data is None:
             return None
-        found = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|failed|total)", lines[-1])}
-        return TestCounts(found.get("passed", 0), found.get("failed", 0))
+        try:
+            parsed = json.loads(data)
+            suites = parsed["testResults"]
+            report = Report()
+            for suite in suites:
+                results = suite.get("assertionResults") or []
+                if suite.get("status") == "failed" and not results:
+                    report.load_errors.append(str(suite.get("message", ""))[:500])
+                for r in results:
+                    name = " › ".join([*map(str, r.get("ancestorTitles") or []), str(r["title"])])
+                    report.tests.append(TestOutcome(name, _OUTCOMES.get(r.get("status"), "skipped")))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
+            raise ReportError(f"Jest report is not Jest's JSON ({type(err).__name__}: {str(err)[:200]})") from None
+        return report
 
-    def is_compile_error(self, output: str, returncode: int | None, counts: TestCounts | None) -> bool:
-        return "Test suite failed to run" in output and (counts is None or counts.total == 0)
+    def is_compile_error(self, output: str, returncode: int | None) -> bool:
+        return "Test suite failed to run" in output
 
     # ------------------------------------------------------------------ provisioning
 
@@ -101,6 +166,14 @@ class JavaScript(Language):
         if (self.modules_dir(ctx) / "jest" / "bin" / "jest.js").is_file():
             return None
         return "Jest is not provisioned; run `polyglot-hrm setup-runners --languages javascript`"
+
+    def missing_dependency(self, problem, ctx) -> str | None:
+        missing = [name for name in self.wanted_dependencies([problem])
+                   if not (self.modules_dir(ctx) / name / "package.json").is_file()]
+        if missing:
+            return (f"npm packages {', '.join(missing)} ({problem.id}'s package.json) are not provisioned; run "
+                    f"`polyglot-hrm setup-runners --benchmark-root DIR --languages javascript` (needs network once)")
+        return None
 
     def toolchain(self) -> list[ToolCheck]:
         return [ToolCheck("node", tool_version(["node", "--version"]), "apt-get install nodejs (20+)"),

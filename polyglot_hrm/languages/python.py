@@ -1,17 +1,69 @@
-"""Python: pytest on ``*_test.py``; the reference is ``.meta/example.py``. Nothing is skipped."""
+"""Python: pytest on ``*_test.py``; the reference is ``.meta/example.py``. Nothing is skipped.
+
+A candidate may add modules beside the solution (``helpers.py``), but none that pytest loads by
+itself (``conftest.py``) or that shadows a standard, builtin or installed module (``pytest.py``,
+``sitecustomize.py``, ``unittest.py``): the workspace is on ``sys.path`` while the tests run. pytest
+writes a JUnit XML report into the run's report folder; conftest files are not loaded at all.
+"""
 
 from __future__ import annotations
 
-import re
+import pkgutil
+import site
 import subprocess
 import sys
-from pathlib import Path
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
 
 from . import register
-from ..execution.results import TestCounts
 from .base import Language, Step, ToolCheck, tool_version
+from .reports import Canary, Report, junit_outcomes, parse_xml, read_report_file
 
-_SUMMARY = re.compile(r"(\d+) (passed|failed|errors?)\b")
+_REPORT = "junit.xml"
+# Modules pytest or the interpreter import on their own, or that pytest's run depends on.
+_TOOL_MODULES = {"conftest", "sitecustomize", "usercustomize", "pytest", "_pytest", "pluggy", "py", "iniconfig",
+                 "packaging", "exceptiongroup", "tomli", "__main__", "pytest_cov", "coverage"}
+
+# A failing call per unittest assertion: the canary for each one the test file uses. A patched
+# assertion then lets its must-fail canary pass, which the verdict refuses.
+_FAILING_ASSERTIONS = {
+    "assertEqual": "self.assertEqual({a}, {b})",
+    "assertNotEqual": "self.assertNotEqual({a}, {a})",
+    "assertTrue": "self.assertTrue({a} == {b})",
+    "assertFalse": "self.assertFalse({a} == {a})",
+    "assertIs": "self.assertIs(None, {a})",
+    "assertIsNone": "self.assertIsNone({a})",
+    "assertIsNotNone": "self.assertIsNotNone(None)",
+    "assertIn": "self.assertIn({a}, [{b}])",
+    "assertNotIn": "self.assertNotIn({a}, [{a}])",
+    "assertLess": "self.assertLess({b}, {a})",
+    "assertGreater": "self.assertGreater({a}, {b})",
+    "assertAlmostEqual": "self.assertAlmostEqual({a}.0, {b}.0)",
+    "assertCountEqual": "self.assertCountEqual([{a}], [{b}])",
+    "assertListEqual": "self.assertListEqual([{a}], [{b}])",
+    "assertSetEqual": "self.assertSetEqual({{{a}}}, {{{b}}})",
+    "assertDictEqual": "self.assertDictEqual({{{a}: 1}}, {{{b}: 1}})",
+    "assertMultiLineEqual": "self.assertMultiLineEqual('{a}', '{b}')",
+    "assertRegex": "self.assertRegex('{a}', '{b}')",
+    "assertRaises": "with self.assertRaises(ValueError):\n            pass",
+    "assertRaisesRegex": "with self.assertRaisesRegex(ValueError, 'x'):\n            pass",
+    "fail": "self.fail('{a}')",
+}
+_ALWAYS = ("assertEqual", "assertRaises", "fail")
+
+
+@lru_cache(maxsize=1)
+def reserved_modules() -> frozenset[str]:
+    """Names a candidate's module must not take: standard, builtin, installed, or loaded by pytest."""
+    names = set(getattr(sys, "stdlib_module_names", ())) | set(sys.builtin_module_names) | _TOOL_MODULES
+    dirs = [d for d in [*site.getsitepackages(), site.getusersitepackages()] if Path(d).is_dir()]
+    names.update(m.name for m in pkgutil.iter_modules(dirs))
+    return frozenset(names)
+
+
+@lru_cache(maxsize=8)
+def _imports_pytest(python: str) -> bool:
+    return subprocess.run([python, "-c", "import pytest"], capture_output=True).returncode == 0
 
 
 class Python(Language):
@@ -19,28 +71,65 @@ class Python(Language):
     track_names = ("python",)
     test_globs = ("*_test.py", "test_*.py")
 
-    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
-        argv = [ctx.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=classic"]
+    def new_file_problem(self, path: str) -> str | None:
+        pure = PurePosixPath(path)
+        if len(pure.parts) != 1 or pure.suffix != ".py" or not pure.stem.isidentifier():
+            return "a new Python module must be a top-level <identifier>.py file"
+        if self.is_test_file(path):
+            return "a new test file (only the exercise's tests run)"
+        if pure.stem in reserved_modules():
+            return f"{pure.stem!r} would shadow a module that Python or pytest loads"
+        return None
+
+    def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
+        test_path = sorted(p for p in files if self.is_test_file(p))[0]
+        text = files[test_path]
+        used = [name for name in _FAILING_ASSERTIONS if name in _ALWAYS or f"self.{name}(" in text]
+        canary = Canary(token, (), ())
+        a, b = 1000 + int(token[:4], 16), 1001 + int(token[:4], 16)
+        methods = [f"    def test_{canary.name('pass')}(self):\n        self.assertEqual({a}, {a})\n"]
+        fails = [canary.name(f"fail_{name}") for name in used]
+        for name, fail in zip(used, fails):
+            methods.append(f"    def test_{fail}(self):\n        {_FAILING_ASSERTIONS[name].format(a=a, b=b)}\n")
+        fails.append(canary.name("fail_assert"))
+        files[test_path] = (
+            text.rstrip("\n") + f"\n\n\nimport unittest as _pgcanary_unittest_{token}\n\n\n"
+            f"class Pgcanary_{token}(_pgcanary_unittest_{token}.TestCase):\n" + "\n".join(methods)
+            + f"\n\ndef test_{fails[-1]}():\n    assert {a} == {b}\n")
+        return Canary(token, (canary.name("pass"),), tuple(fails))
+
+    def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
+        tests = sorted(str(p.relative_to(workspace)) for g in self.test_globs for p in workspace.glob(g))
+        argv = [ctx.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--noconftest", "--tb=short",
+                "-o", "console_output_style=classic", "-o", "junit_family=xunit1",
+                f"--junitxml={report_dir / _REPORT}", "--rootdir", str(workspace), *tests]
         # Plugins installed beside pytest (hypothesis, xdist, ...) are not part of an exercise's test run; loading
-        # their entry points took half of a warm run (0.2 of 0.37 s on python/forth).
-        env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        # their entry points took half of a warm run (0.2 of 0.37 s on python/forth). PYTHONSAFEPATH: the
+        # working directory is not put first on sys.path, so `-m pytest` is the installed pytest.
+        env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+               "PYTHONSAFEPATH": "1"}
         return [Step(argv, env=env)]
 
-    def parse_counts(self, output: str) -> TestCounts | None:
-        lines = [ln for ln in output.splitlines() if _SUMMARY.search(ln) and " in " in ln]
-        if not lines:
+    def read_report(self, report_dir: Path, output: str) -> Report | None:
+        data = read_report_file(report_dir / _REPORT)
+        if data is None:
             return None
-        found = {kind: int(n) for n, kind in _SUMMARY.findall(lines[-1])}
-        failed = found.get("failed", 0) + found.get("error", 0) + found.get("errors", 0)
-        return TestCounts(found.get("passed", 0), failed)
+        root = parse_xml(data)
+        report = junit_outcomes(root, lambda case: f"{case.get('classname', '')}.{case.get('name', '')}")
+        # A module that fails to import is one <testcase> with an empty class name and a collection error.
+        for case in root.iter("testcase"):
+            error = case.find("error")
+            if not case.get("classname") and error is not None and "collection" in (error.get("message") or ""):
+                report.load_errors.append(case.get("name", ""))
+        report.tests = [t for t in report.tests if not t.name.startswith(".")]
+        return report
 
-    def is_compile_error(self, output: str, returncode: int | None, counts: TestCounts | None) -> bool:
+    def is_compile_error(self, output: str, returncode: int | None) -> bool:
         # A SyntaxError or ImportError in the solution stops collection (pytest exit code 2).
         return returncode == 2 or "error during collection" in output or "errors during collection" in output
 
     def missing_provision(self, ctx) -> str | None:
-        ok = subprocess.run([ctx.python, "-c", "import pytest"], capture_output=True).returncode == 0
-        return None if ok else f"pytest is not importable by {ctx.python}; run `{ctx.python} -m pip install pytest`"
+        return None if _imports_pytest(ctx.python) else f"pytest is not importable by {ctx.python}; run `{ctx.python} -m pip install pytest`"
 
     def toolchain(self) -> list[ToolCheck]:
         return [ToolCheck("python3", tool_version(["python3", "--version"]), "install Python 3.10+"),

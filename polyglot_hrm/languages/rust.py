@@ -3,8 +3,14 @@
 The track skips all but the first test with ``#[ignore]``; ``--include-ignored`` runs them, so the
 test files are left as they are. Exercises whose reference needs crates ship
 ``.meta/Cargo-example.toml``, which ``config.json`` does not list: it replaces ``Cargo.toml`` when
-the reference is in place. Crates are fetched once (``setup-runners``) into the runner cache's
-``CARGO_HOME``; runs are ``--offline``.
+the reference is in place, and its dependency sections are added to the stub's ``Cargo.toml`` for
+stub and candidate runs, so an honest answer may use the crates the exercise's own solution uses.
+Crates are fetched once (``setup-runners``) into the runner cache's ``CARGO_HOME``; runs are ``--offline``.
+
+A candidate writes Rust sources under ``src/`` only (``src/lib.rs`` and new modules beside it): never
+``Cargo.toml``, ``build.rs``, ``.cargo/config.toml`` or a test. Only the integration tests under
+``tests/`` run (one ``cargo test --test NAME`` per file, so unit tests a candidate adds to ``src/``
+never count), each writing libtest's ``--logfile`` into the run's report folder.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from pathlib import PurePosixPath
+
 from . import register
 from ..execution.artifacts import ArtifactCache, content_key
-from ..execution.results import TestCounts
 from .base import Language, LayoutError, Step, ToolCheck, tool_version
+from .reports import Canary, Report, TestOutcome, read_report_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,7 +40,14 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 logger = logging.getLogger(__name__)
-_RESULT = re.compile(r"test result: \w+\. (\d+) passed; (\d+) failed")
+_DEPENDENCY_TABLE = re.compile(r"^(?:target\.[^\]]*\.)?(?:dev-|build-)?dependencies(?:\.|$)")
+_LOG_OUTCOMES = {"ok": "passed", "failed": "failed", "ignored": "skipped"}
+# Failing uses of the assertion macros: the canary for each one the test file uses.
+_FAILING = {
+    "assert_eq!": "assert_eq!(std::hint::black_box({a}), {b});",
+    "assert!": "assert!(std::hint::black_box({a}) == {b});",
+    "assert_ne!": "assert_ne!(std::hint::black_box({a}), {a});",
+}
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +59,31 @@ def _dependency_sections(cargo_toml: str) -> dict:
     data = tomllib.loads(cargo_toml)
     keep = ("dependencies", "dev-dependencies", "build-dependencies", "profile", "features")
     return {"edition": data.get("package", {}).get("edition"), **{k: data.get(k) for k in keep}}
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """``(table name, text)`` per top-level TOML table, in order; the preamble has the name ``""``."""
+    out: list[tuple[str, list[str]]] = [("", [])]
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            out.append((stripped.strip("[] \t").split("]")[0].strip(), [line]))
+        elif stripped.startswith("[["):
+            out.append((stripped.strip("[] \t"), [line]))
+        else:
+            out[-1][1].append(line)
+    return [(name, "".join(lines)) for name, lines in out]
+
+
+def with_dependencies_of(stub_toml: str, example_toml: str) -> str:
+    """The stub's ``Cargo.toml`` with its dependency tables replaced by those of the example's manifest."""
+    kept = [text for name, text in _sections(stub_toml) if not _DEPENDENCY_TABLE.match(name)]
+    added = [text for name, text in _sections(example_toml) if name and _DEPENDENCY_TABLE.match(name)]
+    if not added:
+        return stub_toml
+    merged = "".join(kept).rstrip("\n") + "\n\n" + "\n".join(t.rstrip("\n") + "\n" for t in added)
+    tomllib.loads(merged)  # still a manifest
+    return merged
 
 
 def has_dependencies(cargo_toml: str) -> bool:
@@ -69,19 +109,54 @@ class Rust(Language):
             raise LayoutError(f"Rust example {example!r}: no src/lib.rs or src/main.rs among the solution files")
         return super().reference_target(example, solution_paths, slug)
 
+    def stub_tree(self, problem, mode: str) -> dict[str, str]:
+        files = super().stub_tree(problem, mode)
+        example = next((f.content for f in problem.files_with_role("reference") if f.path == "Cargo.toml"), None)
+        if mode != "reference" and example is not None and "Cargo.toml" in files:
+            try:
+                files["Cargo.toml"] = with_dependencies_of(files["Cargo.toml"], example)
+            except tomllib.TOMLDecodeError as err:
+                raise LayoutError(f"{problem.id}: the stub's Cargo.toml with the example's dependencies is not "
+                                  f"valid TOML ({err}); check .meta/Cargo-example.toml") from None
+        return files
+
+    def new_file_problem(self, path: str) -> str | None:
+        pure = PurePosixPath(path)
+        if pure.parts[0] != "src" or pure.suffix != ".rs" or len(pure.parts) < 2:
+            return "a new Rust file must be a module under src/"
+        if pure.parts[1] == "bin" or pure.name == "main.rs":
+            return "a binary target (cargo would build it as a program, not the library under test)"
+        return None
+
+    def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
+        # One test target carries them: tests of one binary run in parallel threads, and some exercises'
+        # tests count allocations through a global allocator (doubly-linked-list's leak tests).
+        target = sorted(p for p in files if self.is_test_file(p))[0]
+        text = files[target]
+        canary = Canary(token, (), ())
+        a, b = 1000 + int(token[:4], 16), 1001 + int(token[:4], 16)
+        used = [m for m in _FAILING if m in text]
+        fails = [canary.name("fail_" + m.rstrip("!")) for m in used]
+        tests = [f"#[test]\nfn {canary.name('pass')}() {{\n    assert_eq!(std::hint::black_box({a}), {a});\n}}\n"]
+        tests += [f"#[test]\nfn {fail}() {{\n    {_FAILING[m].format(a=a, b=b)}\n}}\n" for m, fail in zip(used, fails)]
+        if "should_panic" in text:
+            fails.append(canary.name("fail_should_panic"))
+            tests.append(f"#[test]\n#[should_panic]\nfn {fails[-1]}() {{}}\n")
+        files[target] = text.rstrip("\n") + "\n\n" + "\n".join(tests)
+        return Canary(token, (canary.name("pass"),), tuple(fails))
+
     def prepare(self, workspace: Path, ctx, problem=None) -> None:
         """Seed ``target/`` with the exercise's crates, compiled once per dependency set.
 
-        Only for a Cargo.toml that is one of the exercise's own (stub or reference): the seed is
-        built outside the sandbox, so it must never come from a candidate's manifest. Cargo's
-        own fingerprints decide what of the seed it reuses, so a seed can only save time.
+        The manifest is always the benchmark's (candidates cannot write one), and the seed is built
+        outside the sandbox from it alone. Cargo's own fingerprints decide what of the seed it
+        reuses, so a seed can only save time.
         """
         manifest = workspace / "Cargo.toml"
         if problem is None or not manifest.is_file():
             return
         text = manifest.read_text()
-        originals = {f.content for f in problem.files if f.path == "Cargo.toml"}
-        if text not in originals or not has_dependencies(text):
+        if not has_dependencies(text):
             return
         seed = self.dependency_seed(ctx, text)
         if seed is not None:
@@ -121,26 +196,39 @@ class Rust(Language):
                 "CARGO_TERM_COLOR": "never", "CARGO_INCREMENTAL": "0", "CARGO_NET_OFFLINE": "true",
                 "RUST_BACKTRACE": "0"}
 
-    def steps(self, workspace: Path, ctx, problem=None) -> list[Step]:
+    @staticmethod
+    def _targets(workspace: Path) -> list[str]:
+        return sorted(p.stem for p in (workspace / "tests").glob("*.rs"))
+
+    def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
         env = self.env(workspace, ctx)
-        return [Step(["cargo", "test", "--offline", "--no-run", "-q"], env=env, compiles=True),
-                Step(["cargo", "test", "--offline", "--", "--include-ignored"], env=env)]
+        steps = [Step(["cargo", "test", "--offline", "--no-run", "-q", "--test", "*"], env=env, compiles=True)]
+        for target in self._targets(workspace):
+            steps.append(Step(["cargo", "test", "--offline", "-q", "--test", target, "--", "--include-ignored",
+                               "--logfile", str(report_dir / f"{target}.log")], env=env))
+        return steps
 
-    def parse_counts(self, output: str) -> TestCounts | None:
-        results = _RESULT.findall(output)
-        if not results:
-            return None
-        return TestCounts(sum(int(p) for p, _ in results), sum(int(f) for _, f in results))
+    def read_report(self, report_dir: Path, output: str) -> Report | None:
+        report = Report()
+        for log in sorted(report_dir.glob("*.log"))[:64]:
+            data = read_report_file(log)
+            for line in (data or b"").decode("utf-8", "replace").splitlines():
+                outcome, _, name = line.partition(" ")
+                if outcome in _LOG_OUTCOMES and name:
+                    report.tests.append(TestOutcome(f"{log.stem}::{name}", _LOG_OUTCOMES[outcome]))  # type: ignore[arg-type]
+        return report if report.tests else None
 
-    def is_compile_error(self, output: str, returncode: int | None, counts: TestCounts | None) -> bool:
-        return counts is None and ("could not compile" in output or "error[E" in output)
+    def is_compile_error(self, output: str, returncode: int | None) -> bool:
+        return "could not compile" in output or "error[E" in output
 
     # ------------------------------------------------------------------ provisioning
 
     def manifests(self, problems: Sequence) -> list[str]:
-        """Every distinct Cargo.toml (stub or reference) that needs crates."""
-        found = {f.content for p in problems if p.language == self.name for f in p.files
-                 if f.path == "Cargo.toml" and has_dependencies(f.content)}
+        """Every distinct Cargo.toml (reference, and the stub with the reference's dependencies) that needs crates."""
+        found = set()
+        for p in problems:
+            if p.language == self.name:
+                found.update(t for mode in ("stub", "reference") if has_dependencies(t := self.stub_tree(p, mode).get("Cargo.toml", "")))
         return sorted(found)
 
     def provision(self, ctx, problems: Sequence) -> list[str]:
@@ -148,7 +236,7 @@ class Rust(Language):
         home.mkdir(parents=True, exist_ok=True)
         done = []
         for manifest in self.manifests(problems):
-            stamp = home / "fetched" / hashlib.sha256(manifest.encode()).hexdigest()
+            stamp = self._fetched_stamp(ctx, manifest)
             if stamp.is_file():
                 continue
             with tempfile.TemporaryDirectory() as tmp:
@@ -162,6 +250,21 @@ class Rust(Language):
             name = tomllib.loads(manifest).get("package", {}).get("name", "?")
             done.append(f"fetched the crates of {name}'s Cargo.toml into {home}")
         return done
+
+    @staticmethod
+    def _fetched_stamp(ctx, manifest: str) -> Path:
+        """Stamp of a fetched dependency set: keyed by the dependency tables, not the whole manifest."""
+        deps = {k: v for k, v in tomllib.loads(manifest).items() if _DEPENDENCY_TABLE.match(k) or k == "target"}
+        key = hashlib.sha256(json.dumps(deps, sort_keys=True).encode()).hexdigest()
+        return ctx.path("cargo") / "fetched" / key
+
+    def missing_dependency(self, problem, ctx) -> str | None:
+        for mode in ("stub", "reference"):
+            manifest = self.stub_tree(problem, mode).get("Cargo.toml", "")
+            if has_dependencies(manifest) and not self._fetched_stamp(ctx, manifest).is_file():
+                return (f"the crates {problem.id}'s Cargo.toml needs are not fetched; run `polyglot-hrm setup-runners "
+                        f"--benchmark-root DIR --languages rust` (needs network once)")
+        return None
 
     def toolchain(self) -> list[ToolCheck]:
         return [ToolCheck("cargo", tool_version(["cargo", "--version"]), "install Rust with rustup"),

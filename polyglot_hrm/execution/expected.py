@@ -1,0 +1,60 @@
+"""The tests each problem is expected to report, known before any candidate runs.
+
+They are the names the exercise's reference solution reported when it passed, recorded once per
+problem in the runner cache (``<cache>/expected/``), keyed by the content of the files that define
+the tests (test, editor and support files) and by how this version of the runners names tests. A
+dataset row carries them too (``expected_tests``), so the metric knows them from a row alone; a
+problem that carries them (:attr:`Problem.expected_tests`) is not looked up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from ..benchmark.problem import Problem
+from .artifacts import content_key
+from .context import RunnerContext
+
+__all__ = ["TEST_NAMES_VERSION", "expected_key", "load_expected", "store_expected"]
+
+#: Bumped whenever a runner changes how it names tests (a recorded name would no longer match).
+TEST_NAMES_VERSION = "1"
+
+
+def expected_key(problem: Problem) -> str:
+    defining = sorted((f.path, f.role, f.content) for f in problem.files if f.role in ("test", "editor", "support"))
+    return content_key("expected-tests", TEST_NAMES_VERSION, problem.language,
+                       [part for item in defining for part in item])
+
+
+def _path(ctx: RunnerContext, problem: Problem) -> Path:
+    key = expected_key(problem)
+    return ctx.path("expected", problem.language, f"{key}.json")
+
+
+def load_expected(problem: Problem, ctx: RunnerContext) -> tuple[str, ...] | None:
+    """The problem's expected test names (its own, else the recorded ones), or None when unknown."""
+    if problem.expected_tests:
+        return tuple(problem.expected_tests)
+    try:
+        data = json.loads(_path(ctx, problem).read_text())
+        names = data["tests"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        return None
+    return tuple(names)
+
+
+def store_expected(problem: Problem, ctx: RunnerContext, names: list[str]) -> None:
+    """Record ``names`` for ``problem`` (atomically: a reader never sees half a file)."""
+    path = _path(ctx, problem)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w") as f:
+        json.dump({"problem_id": problem.id, "tests": sorted(names)}, f, indent=0)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
