@@ -112,4 +112,5 @@ def _counts(real: list[tuple[str, str]], expected: Sequence[str] | None, languag
 
 
 def _error(real, expected, language, reason: str) -> Verdict:
-    return Verdict("error", _counts(real, expected, language), reason)
+    """A report that cannot be trusted: none of its passes count."""
+    return Verdict("error", TestCounts(0, _counts(real, expected, language).total), reason)

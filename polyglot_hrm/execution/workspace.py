@@ -45,7 +45,7 @@ class CandidateError(ValueError):
 
 @dataclass(frozen=True)
 class IgnoredFile:
-    """A file a candidate sent that the run left out, and why."""
+    """A file a candidate sent that the run left out, and why (``path`` as sent, with its normal form if other)."""
 
     path: str
     reason: str
@@ -117,7 +117,7 @@ def workspace_files(problem: Problem, mode: str, candidate: Mapping[str, str] | 
                     reason = "a hidden file"
                 reason = reason or language.new_file_problem(path) or unusable or language.source_problem(path, content)
                 if reason:
-                    ignored.append(IgnoredFile(path, reason))
+                    ignored.append(IgnoredFile(raw if raw == path else f"{raw} (= {path})", reason))
                     continue
             if path in taken and taken[path] != raw:
                 raise CandidateError(f"files {taken[path]!r} and {raw!r} are both {path}; send each file once")

@@ -73,7 +73,8 @@ class Go(Language):
         names = {"passing": canary.name("pass"), "errorf": canary.name("fail_errorf"),
                  "fatalf": canary.name("fail_fatalf")}
         a = 1000 + int(token[:4], 16)
-        files[f"pgcanary_{token}_test.go"] = _CANARY_TEST.format(package=match.group(1) if match else "main", a=a,
+        # Go runs test files in name order: the canaries run after the exercise's tests.
+        files[f"zzzz_pgcanary_{token}_test.go"] = _CANARY_TEST.format(package=match.group(1) if match else "main", a=a,
                                                                  **names)
         return Canary(token, (names["passing"],), (names["errorf"], names["fatalf"]))
 

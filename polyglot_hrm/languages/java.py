@@ -82,11 +82,16 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
+@Order(Integer.MAX_VALUE)
 public class {cls} {{
 {methods}}}
 """
+# The canary class runs after every test class of the exercise (their default order is MAX_VALUE / 2), so that
+# a patch the solution applies when its code first runs is in place when the canaries run.
+CLASS_ORDER = "--config=junit.jupiter.testclass.order.default=org.junit.jupiter.api.ClassOrderer$OrderAnnotation"
 _METHOD = "    @Test\n    public void {name}() {{\n        {body};\n    }}\n"
 
 
@@ -214,7 +219,7 @@ class Java(Language):
     def runner_jar(self, ctx, console: Path, jars: Sequence[Path]) -> Path | None:
         """``CompileAndTest`` built against this JUnit launcher, with a CDS archive; cached by content."""
         source = _LAUNCHER_SOURCE.read_text()
-        key = content_key("java-runner-v2", source, str(console), _java_version())
+        key = content_key("java-runner-v3", source, str(console), _java_version())
 
         def build(folder: Path) -> None:
             with tempfile.TemporaryDirectory() as tmp:
@@ -267,7 +272,7 @@ class Java(Language):
                  "-proc:none", "-d", str(classes), "-cp", compile_cp, *sources]
         junit = ["java", *JVM_FLAGS, "-jar", str(console), "execute", "--disable-banner", "--details=tree",
                  "--disable-ansi-colors", "--class-path", run_cp, "--scan-class-path", str(classes), "--fail-if-no-tests",
-                 "--reports-dir", str(report_dir)]
+                 "--reports-dir", str(report_dir), CLASS_ORDER]
         return [Step(javac, compiles=True), Step(junit)]
 
     def read_report(self, report_dir: Path, output: str) -> Report | None:
