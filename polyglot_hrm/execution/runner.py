@@ -210,6 +210,10 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
             except ReportError as err:
                 return result("error", text + f"\n[verdict: error: {err}]")
             verdict = judge(language, report, canary, expected, tests_output, returncodes)
+            if report is not None and report.text:
+                text += "\n" + report.text
+            # People and models read the output as test feedback: no canaries, no Go test2json markers.
+            text = language.scrub(text, canary).replace("\x16", "")
             if verdict.status == "passed" and mode == "reference" and expected is None:
                 store_expected(problem, ctx, [t.name for t in report.tests if canary.id_of(t.name) is None])
             note = f"\n[verdict: {verdict.status}: {verdict.reason}]" if verdict.reason else ""

@@ -73,6 +73,9 @@ class Language:
     unlisted_references: ClassVar[dict[str, str]] = {}
     #: Globs of test files whose skipped tests :meth:`unskip` turns back on.
     test_globs: ClassVar[tuple[str, ...]] = ()
+    #: A line that starts one test's section of the console output (its failure message, its captured
+    #: output): :meth:`scrub` drops a canary's whole section, not only the lines that name it.
+    section_start: ClassVar[re.Pattern | None] = None
     #: Separator of nested test names (Go's ``TestX/case``): tests are counted by their leaves.
     subtest_separator: ClassVar[str | None] = None
     #: Long builds first: the pool starts these before quick ones so the batch ends sooner.
@@ -140,6 +143,17 @@ class Language:
     def add_canaries(self, files: dict[str, str], problem: "Problem", token: str) -> Canary:
         """Add this run's canary tests to the test files in ``files`` (in place); see :mod:`.reports`."""
         raise NotImplementedError(f"{self.name}: no canary tests")
+
+    def scrub(self, output: str, canary: Canary) -> str:
+        """``output`` without the canary tests' lines and sections (people and models read it as test feedback)."""
+        token = canary.name("")
+        kept, inside = [], False
+        for line in output.splitlines():
+            if self.section_start is not None and self.section_start.match(line):
+                inside = token in line
+            if not inside and token not in line:
+                kept.append(line)
+        return "\n".join(kept)
 
     def prepare(self, workspace: Path, ctx: "RunnerContext", problem: "Problem | None" = None) -> None:
         """Anything a workspace needs before its steps run (links to shared dependencies)."""

@@ -39,7 +39,7 @@ from typing import Sequence
 from . import register
 from ..execution.artifacts import ArtifactCache, content_key
 from .base import Language, Step, ToolCheck, tool_version
-from .reports import Canary, Report, junit_outcomes, parse_xml, read_report_file
+from .reports import Canary, Report, junit_outcomes, junit_text, parse_xml, read_report_file
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +145,7 @@ class Cpp(Language):
     name = "cpp"
     track_names = ("cpp", "c++")
     test_globs = ("*_test.cpp",)
+    section_start = re.compile(r"--- ")
     run_cost = 3
 
     def new_file_problem(self, path: str) -> str | None:
@@ -266,7 +267,10 @@ class Cpp(Language):
         data = read_report_file(report_dir / _REPORT)
         if data is None:
             return None
-        return junit_outcomes(parse_xml(data), lambda case: case.get("name", ""))
+        root = parse_xml(data)
+        report = junit_outcomes(root, lambda case: case.get("name", ""))
+        report.text = junit_text(root)  # Catch2's junit reporter keeps failures and stdout in the report only
+        return report
 
     def provision(self, ctx, problems: Sequence) -> list[str]:
         """Precompute CMake recipes and Catch2 mains for every C++ problem (optional: runs do it lazily)."""

@@ -150,6 +150,7 @@ class Java(Language):
     # The Gradle wrapper is never run and its jar is binary.
     ignored_files = ("gradlew", "gradlew.bat", "gradle/*")
     test_globs = ("src/test/java/*.java",)
+    section_start = re.compile(r"  JUnit |[╷├│└]|Failures \(|Test run finished|\[\s")
     run_cost = 2
     address_space_limit = False
     _broken: set[str] = set()

@@ -65,6 +65,7 @@ class JavaScript(Language):
     # Licence text and lint config are not needed to build, test or learn from an exercise.
     ignored_files = ("LICENSE", ".eslintrc")
     test_globs = ("*.spec.js", "*.test.js")
+    section_start = re.compile(r"\s*● |(Test Suites|Tests|Snapshots|Time):")
     address_space_limit = False
 
     def memory_env(self, memory_mb: int) -> dict[str, str]:

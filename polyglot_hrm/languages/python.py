@@ -8,6 +8,7 @@ writes a JUnit XML report into the run's report folder; conftest files are not l
 
 from __future__ import annotations
 
+import re
 import pkgutil
 import site
 import subprocess
@@ -70,6 +71,7 @@ class Python(Language):
     name = "python"
     track_names = ("python",)
     test_globs = ("*_test.py", "test_*.py")
+    section_start = re.compile(r"_+ .* _+$|={3,}|-{3,} ")
 
     def new_file_problem(self, path: str) -> str | None:
         pure = PurePosixPath(path)

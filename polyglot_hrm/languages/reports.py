@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterable, Literal
 
 __all__ = ["Canary", "Outcome", "Report", "ReportError", "TestOutcome", "canary_token", "leaf_names",
-           "parse_xml", "read_report_file", "junit_outcomes"]
+           "parse_xml", "read_report_file", "junit_outcomes", "junit_text"]
 
 Outcome = Literal["passed", "failed", "skipped"]
 
@@ -48,10 +48,12 @@ class TestOutcome:
 
 @dataclass
 class Report:
-    """Tests the tool reported, in order; ``load_errors``: suites that failed to load (a compile error)."""
+    """Tests the tool reported, in order; ``load_errors``: suites that failed to load (a compile error);
+    ``text``: what the tool put in the report instead of on the console (failures, captured output)."""
 
     tests: list[TestOutcome] = field(default_factory=list)
     load_errors: list[str] = field(default_factory=list)
+    text: str = ""
 
     def names(self) -> Counter:
         return Counter(t.name for t in self.tests)
@@ -133,6 +135,23 @@ def junit_outcomes(root: ET.Element, name_of) -> Report:
             outcome = "passed"
         report.tests.append(TestOutcome(name_of(case), outcome))
     return report
+
+
+def junit_text(root: ET.Element, limit: int = 64 * 1024) -> str:
+    """The failures and captured output of a JUnit XML report as console-like text (for tools that write
+    them only into the report), at most ``limit`` characters."""
+    parts: list[str] = []
+    size = 0
+    for case in root.iter("testcase"):
+        for child in case:
+            if child.tag in ("failure", "error", "system-out", "system-err") and (child.text or child.get("message")):
+                head = f"--- {case.get('name', '')}: {child.tag}"
+                body = (child.text or child.get("message") or "").strip()
+                parts.append(f"{head}\n{body[:4096]}")
+                size += len(parts[-1])
+                if size > limit:
+                    return "\n".join(parts)[:limit] + "\n[... report text cut]"
+    return "\n".join(parts)
 
 
 def leaf_names(names: Iterable[str], separator: str = "/") -> set[str]:

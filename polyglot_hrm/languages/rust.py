@@ -99,6 +99,7 @@ class Rust(Language):
     track_names = ("rust",)
     unlisted_references = {".meta/Cargo-example.toml": "Cargo.toml"}
     test_globs = ("tests/*.rs",)
+    section_start = re.compile(r"---- .* ----$|failures:$|test result: |running \d{1,9} tests?$")
     run_cost = 3
 
     def reference_target(self, example: str, solution_paths: Sequence[str], slug: str) -> str:
