@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -119,10 +120,37 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _read_candidate(directory: Path) -> dict[str, str]:
-    if not directory.is_dir():
-        raise FileNotFoundError(f"{directory}: --candidate must be a directory of files laid out like the exercise")
-    return {p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
-            for p in sorted(directory.rglob("*")) if p.is_file()}
+    """The regular files under ``directory`` as a candidate. Links, devices and other special files are
+    refused (a link would make this process, outside the sandbox, read whatever it points to), and so
+    are more files or bytes than a candidate may have."""
+    from .execution.workspace import MAX_CANDIDATE_BYTES, MAX_CANDIDATE_FILES
+
+    if directory.is_symlink() or not directory.is_dir():
+        raise FileNotFoundError(f"{directory}: --candidate must be a directory (not a link) of files laid out like the exercise")
+    files: dict[str, str] = {}
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(directory):  # os.walk does not descend into linked folders
+        for name in sorted([*dirnames, *filenames]):
+            path = Path(dirpath) / name
+            rel = path.relative_to(directory).as_posix()
+            info = path.lstat()
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+                raise ValueError(f"{directory}/{rel} is {kind}; --candidate takes regular files only")
+            total += info.st_size
+            if len(files) >= MAX_CANDIDATE_FILES or total > MAX_CANDIDATE_BYTES:
+                raise ValueError(f"{directory} holds more than {MAX_CANDIDATE_FILES} files or "
+                                 f"{MAX_CANDIDATE_BYTES // (1024 * 1024)} MB; a candidate is the exercise's solution files")
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as f:
+                data = f.read(MAX_CANDIDATE_BYTES + 1)
+            try:
+                files[rel] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError(f"{directory}/{rel} is not UTF-8 text") from None
+    return files
 
 
 def _find_problem(args: argparse.Namespace) -> Problem:

@@ -93,3 +93,74 @@ def test_memory_bomb_is_reported_as_over_the_memory_limit(outcome, language):
         pytest.skip("no per-run cgroup here")
     r = outcome.results[("memory_bomb", language)]
     assert r.status == "error" and "memory limit" in r.output, f"{r.status}\n{r.output[-2000:]}"
+
+
+# ---------------------------------------------------------------------------- inputs that are not code
+# One bad path or file in a candidate is that candidate's own result: a batch always completes.
+
+BAD_FILES = [{".": "x = 1\n"}, {"digit_sum.py/y": "x = 1\n"}, {"a" * 300 + ".py": "x = 1\n"},
+             {"helper.py": "x = '\ud800'\n"}, {"\udcff.py": "x = 1\n"}, {"digit_sum.py": "x = '\ud800'\n"},
+             {"digit_sum.py": 5}]
+
+
+def _python_digit_sum(mini_problems):
+    return next(p for p in mini_problems if p.id == "python/digit-sum")
+
+
+def test_bad_candidate_files_never_sink_the_metric(mini_problems, allow_execution):
+    import evaluate
+
+    from test_metric import METRIC_DIR
+
+    p = _python_digit_sum(mini_problems)
+    good = {f.path: f.content for f in p.files_with_role("reference")}
+    out = evaluate.load(METRIC_DIR).compute(predictions=[[*BAD_FILES, good]], references=[p.to_dict()], k=[1])
+    statuses = [c["status"] for c in out["results"][0]["candidates"]]
+    assert statuses[-1] == "passed" and len(statuses) == len(BAD_FILES) + 1
+    # Dropped files and unusable solution files: never passed; the unusable solution files are errors.
+    assert all(s != "passed" for s in statuses[:-1]) and statuses[5] == "error" and statuses[6] == "error"
+    assert out["results"][0]["candidates"][0]["ignored_files"][0]["reason"].startswith("bad path")
+
+
+def test_bad_candidate_files_never_sink_evaluate(mini_problems, tmp_path, allow_execution):
+    import json
+    import subprocess
+    import sys
+
+    p = _python_digit_sum(mini_problems)
+    good = {f.path: f.content for f in p.files_with_role("reference")}
+    solutions = tmp_path / "solutions.json"
+    solutions.write_text(json.dumps({p.id: [{"files": f} for f in [*BAD_FILES, good]]}))  # \ud800 as JSON escapes
+    out = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, "-m", "polyglot_hrm.cli", "evaluate", "--languages", "python",
+                           "--solutions", str(solutions), "--output", str(out), "--no-report"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(out.read_text())
+    [case] = [c for c in results["cases"] if c["problem_id"] == p.id]
+    assert [c["status"] for c in case["candidates"]][-1] == "passed"
+    assert len(case["candidates"]) == len(BAD_FILES) + 1
+
+
+def test_candidate_dir_refuses_links_and_special_files(mini_root, tmp_path, allow_execution):
+    """`run --candidate DIR` reads regular files only: a link to a host file is refused before anything runs."""
+    import subprocess
+    import sys
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-on-the-host\n")
+    candidate = tmp_path / "candidate"
+    candidate.mkdir()
+    (candidate / "digit_sum.py").symlink_to(secret)
+    run = [sys.executable, "-m", "polyglot_hrm.cli", "run", "--benchmark-root", str(mini_root), "--problem",
+           "python/digit-sum", "--candidate", str(candidate)]
+    proc = subprocess.run(run, capture_output=True, text=True)
+    assert proc.returncode == 2 and "symbolic link" in proc.stderr and "SECRET" not in proc.stdout + proc.stderr
+    (candidate / "digit_sum.py").unlink()
+    (candidate / "digit_sum.py").write_text("def digit_sum(number):\n    return 0\n")
+    (candidate / "linked_dir").symlink_to("/etc", target_is_directory=True)
+    proc = subprocess.run(run, capture_output=True, text=True)
+    assert proc.returncode == 2 and "symbolic link" in proc.stderr
+    (candidate / "linked_dir").unlink()
+    proc = subprocess.run(run, capture_output=True, text=True)
+    assert proc.returncode == 0 and '"status": "failed"' in proc.stdout, proc.stderr[-2000:]

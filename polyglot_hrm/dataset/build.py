@@ -281,6 +281,26 @@ def _diff_edit_rows(problems: Sequence[Problem], config: PolyglotHRMConfig, diff
     return [r for p in problems for r in rows[p.id]]
 
 
+def _execution_languages(languages: set[str], config: PolyglotHRMConfig) -> set[str]:
+    """Languages the build may execute code of: none with ``verify_by_execution=False``, all with ``True``,
+    else those whose runners are available here."""
+    if config.verify_by_execution is False:
+        return set()
+    if config.verify_by_execution is True:
+        return set(languages)
+    return runners_available(languages)
+
+
+def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig) -> list[Problem]:
+    """Problems carrying their expected tests (rows keep them, so the metric needs only a row), recorded from
+    the references' runs where the build may execute; without execution rows carry none."""
+    from ..execution.runner import record_expected
+
+    allowed = _execution_languages({p.language for p in problems}, config)
+    expected = record_expected([p for p in problems if p.language in allowed])
+    return [replace(p, expected_tests=expected.get(p.id, ())) for p in problems]
+
+
 def build_rows(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
                progress: bool = False) -> list[dict[str, Any]]:
     """Every row of ``config.name`` (each with its ``split``), in a deterministic order."""
@@ -288,7 +308,7 @@ def build_rows(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = N
     problems = list(problems) if problems is not None else load_problems(config)
     difficulty = difficulty_buckets(problems)
     splits = assign_splits({p.slug for p in problems}, config.seed, config.split_ratios)
-    chosen = select_problems(problems, config)
+    chosen = _with_expected_tests(select_problems(problems, config), config)
     if config.name == "generation":
         rows = [generation_row(p, difficulty[p.id]) for p in chosen]
     elif config.name == "transfer":
@@ -296,15 +316,10 @@ def build_rows(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = N
                 for s, t in transfer_pairs(chosen, config.seed, config.max_transfer_examples_per_pair)]
     else:
         languages = {p.language for p in chosen}
-        if config.verify_by_execution is False:
-            verify = set()
-        elif config.verify_by_execution is True:
-            verify = languages
-        else:
-            verify = runners_available(languages)
-            if verify != languages:
-                logger.warning("bug_fix mutants not verified for %s: runners unavailable (see `polyglot-hrm doctor`)",
-                               ", ".join(sorted(languages - verify)))
+        verify = _execution_languages(languages, config)
+        if config.verify_by_execution is None and verify != languages:
+            logger.warning("bug_fix mutants not verified for %s: runners unavailable (see `polyglot-hrm doctor`)",
+                           ", ".join(sorted(languages - verify)))
         rows = _diff_edit_rows(chosen, config, difficulty, verify, progress)
     for row in rows:
         row["split"] = splits[row["slug"]]

@@ -32,7 +32,9 @@ class PolyglotHRMConfig(datasets.BuilderConfig):
         seed: seeds every choice (problem sample, mutants, features, transfer slugs, splits).
         verify_by_execution: run each ``bug_fix`` mutant's tests and keep it only if they fail (status
             ``failed``), with the failing output as ``test_feedback``. None (default): on for the languages
-            whose runners are available (``polyglot-hrm doctor``), decided when the data is built.
+            whose runners are available (``polyglot-hrm doctor``), decided when the data is built. The same
+            switch lets the build run each chosen problem's reference once to record its ``expected_tests``
+            (the tests a passing run reports, which the metric checks); False: rows carry none.
         verify_timeout: seconds per verification run (mutants often loop forever: keep it short; a run that
             times out is dropped).
         train_ratio, validation_ratio, test_ratio: shares of *slugs* per split (they must sum to 1).

@@ -31,6 +31,8 @@ def _common() -> dict:
         "target_files": datasets.List(FILE),  # the editable files that the answer changes, as they must end up
         "files": datasets.List(FILE),  # every file of the problem (solution, reference, test, editor, support)
         "reference_removes": datasets.List(datasets.Value("string")),
+        # What a passing run reports (recorded from the reference's run); [] where the build ran nothing.
+        "expected_tests": datasets.List(datasets.Value("string")),
         "metadata": _METADATA,
     }
 

@@ -30,7 +30,7 @@ from .sandbox import Cgroup, Sandbox, SandboxUnavailable, give_to, lease_identit
 from .verdict import judge
 from .workspace import CandidateError, workspace, workspace_files
 
-__all__ = ["DEFAULT_TIMEOUT", "Mode", "RunTask", "run_problem", "run_many"]
+__all__ = ["DEFAULT_TIMEOUT", "Mode", "RunTask", "record_expected", "run_problem", "run_many"]
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,22 @@ def run_many(tasks: Sequence[RunTask], jobs: int | None = None, timeout: float =
     results.update(zip(ready, ran))
     results.update(blocked)
     return [results[i] for i in range(len(tasks))]
+
+
+def record_expected(problems: Sequence[Problem], ctx: RunnerContext | None = None, jobs: int | None = None,
+                    timeout: float = DEFAULT_TIMEOUT, progress: bool = False) -> dict[str, tuple[str, ...]]:
+    """The expected tests of each problem (``{id: names}``), running the references of those not recorded
+    yet; a problem whose reference does not pass here is left out (logged)."""
+    ctx = ctx or RunnerContext()
+    todo = [p for p in problems if load_expected(p, ctx) is None]
+    if todo:
+        ran = run_many([RunTask(p, mode="reference") for p in todo], jobs=jobs, timeout=timeout, ctx=ctx,
+                       progress=progress, desc="recording expected tests")
+        for p, r in zip(todo, ran):
+            if not r.passed:
+                logger.warning("%s: no expected tests recorded: its reference run was %s", p.id, r.status)
+    found = {p.id: load_expected(p, ctx) for p in problems}
+    return {pid: names for pid, names in found.items() if names}
 
 
 def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, timeout: float, ctx: RunnerContext,

@@ -51,7 +51,8 @@ def problem_from_reference(reference: Any) -> Problem:
         files = tuple(ProblemFile(f["path"], f["role"], f["content"]) for f in reference["files"])
         return Problem(language=language, slug=slug, instructions=reference.get("instructions", ""), files=files,
                        metadata=ProblemMetadata(),
-                       reference_removes=tuple(reference.get("reference_removes") or ()))
+                       reference_removes=tuple(reference.get("reference_removes") or ()),
+                       expected_tests=tuple(reference.get("expected_tests") or ()))
     if problem_id and reference.get("benchmark_root"):
         problems = _benchmark(str(Path(reference["benchmark_root"]).expanduser().resolve()))
         if problem_id not in problems:

@@ -100,6 +100,7 @@ def _base(task: str, row_id: str, problem: Problem, instructions: str, difficult
         "difficulty": difficulty,
         "files": file_records(problem),
         "reference_removes": list(problem.reference_removes),
+        "expected_tests": list(problem.expected_tests),
         "metadata": _metadata(problem),
     }
 
