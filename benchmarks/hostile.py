@@ -2,12 +2,17 @@
 
     POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 python benchmarks/hostile.py [--jobs 2] [--languages python,go]
                                                                        [--attacks fork_bomb,network] [--no-escape]
+                                                                       [--forgery]
 
 The same candidates and host checks as ``tests/test_hostile.py`` (from ``tests/fixtures/hostile.py``).
 Prints one table of statuses and durations (attack x language; ``!`` marks a status the attack
 must not end with, ``*`` a cell whose host check failed), one of the host checks (``ok`` or what
 got through), and whether every language's reference still passes afterwards. Exits 1 when any
 attack got through.
+
+``--forgery`` runs the forgery catalogue of ``tests/test_forgery.py`` instead (``tests/fixtures/forgery.py``:
+wrong solutions that try to be reported ``passed``) and prints a kind x language table of statuses, with
+what the same attacks got before the runners were hardened; exits 1 when any attack passes.
 """
 
 from __future__ import annotations
@@ -38,15 +43,44 @@ def cell_problems(case, result) -> list[str]:
     return out
 
 
+def forgery(languages: list[str], jobs: int) -> int:
+    """The forgery catalogue on the pool; a table per kind x language, before and after."""
+    from fixtures.forgery import ATTACKS, FORGED_TODAY, KINDS
+    from polyglot_hrm.execution import RunTask, run_many
+
+    problems = {(p.language, p.slug): p for p in load_benchmark(mini_benchmark_root())}
+    attacks = [a for a in ATTACKS if a.language in languages]
+    setup_runners([problems[(a.language, a.slug)] for a in attacks], languages)
+    tasks = [RunTask(problems[(a.language, a.slug)], a.files, timeout=TIMEOUT[a.language]) for a in attacks]
+    results = run_many(tasks, jobs=jobs, progress=sys.stderr.isatty(), desc="forgery attacks")
+    rows = []
+    for kind in KINDS:
+        row = [kind]
+        for lang in languages:
+            cell = [(a, r) for a, r in zip(attacks, results) if a.kind == kind and a.language == lang]
+            row.append(", ".join(f"{a.name}: {FORGED_TODAY[a.key]}->{r.status}" for a, r in cell) or "n/a")
+        rows.append(row)
+    print(format_table(["kind", *languages], rows, title="Forgery attacks: status before hardening -> now"))
+    forged = [(a.key, r.status) for a, r in zip(attacks, results) if r.passed]
+    before = sum(FORGED_TODAY[a.key] == "passed" for a in attacks)
+    print(f"\n{len(attacks)} attacks; passed before hardening: {before}; passed now: {len(forged)}")
+    for key, _ in forged:
+        print(f"FORGED: {key[0]}/{key[1]}")
+    return 1 if forged else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--languages", default=",".join(LANGUAGES))
     parser.add_argument("--attacks", default=",".join(ATTACKS))
     parser.add_argument("--no-escape", action="store_true", help=f"leave out the {ESCAPE} row")
+    parser.add_argument("--forgery", action="store_true", help="run the forgery catalogue instead of the hostile matrix")
     args = parser.parse_args(argv)
     require_opt_in()
     languages = [lang for lang in args.languages.split(",") if lang]
+    if args.forgery:
+        return forgery(languages, args.jobs)
     attacks = [a for a in args.attacks.split(",") if a]
 
     problems = {p.language: p for p in load_benchmark(mini_benchmark_root()) if p.slug == "digit-sum"}

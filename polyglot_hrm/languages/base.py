@@ -140,6 +140,10 @@ class Language:
 
     # ------------------------------------------------------------------ running
 
+    def first_test_file(self, files: dict[str, str]) -> str:
+        """The test file that carries the canaries (the first by name)."""
+        return sorted(p for p in files if self.is_test_file(p))[0]
+
     def add_canaries(self, files: dict[str, str], problem: "Problem", token: str) -> Canary:
         """Add this run's canary tests to the test files in ``files`` (in place); see :mod:`.reports`."""
         raise NotImplementedError(f"{self.name}: no canary tests")

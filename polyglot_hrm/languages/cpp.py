@@ -39,7 +39,7 @@ from typing import Sequence
 from . import register
 from ..execution.artifacts import ArtifactCache, content_key
 from .base import Language, Step, ToolCheck, tool_version
-from .reports import Canary, Report, junit_outcomes, junit_text, parse_xml, read_report_file
+from .reports import Canary, Report, canary_id, canary_values, junit_outcomes, junit_text, parse_xml, read_report_file
 
 logger = logging.getLogger(__name__)
 
@@ -159,17 +159,16 @@ class Cpp(Language):
         return None
 
     def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
-        test_file = sorted(p for p in files if self.is_test_file(p))[0]
+        test_file = self.first_test_file(files)
         text = files[test_file]
-        canary = Canary(token, (), ())
-        a, b = 1000 + int(token[:4], 16), 1001 + int(token[:4], 16)
+        a, b = canary_values(token)
         seen = set(_MACRO.findall(text))
         used = [m for m in _FAILING if m in _ALWAYS or m in seen]
-        fails = [canary.name("fail_" + m) for m in used]
-        cases = [f'TEST_CASE("{canary.name("pass")}") {{\n    REQUIRE({a} == {a});\n}}\n']
+        fails = [canary_id(token, "fail_" + m) for m in used]
+        cases = [f'TEST_CASE("{canary_id(token, "pass")}") {{\n    REQUIRE({a} == {a});\n}}\n']
         cases += [f'TEST_CASE("{fail}") {{\n    {_FAILING[m].format(a=a, b=b)}\n}}\n' for m, fail in zip(used, fails)]
         files[test_file] = text.rstrip("\n") + "\n\n" + "\n".join(cases)
-        return Canary(token, (canary.name("pass"),), tuple(fails))
+        return Canary(token, (canary_id(token, "pass"),), tuple(fails))
 
     def reference_removes(self, solution_paths: Sequence[str], reference_paths: Sequence[str]) -> list[str]:
         replaced = set(reference_paths)

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from . import register
 from .base import Language, Step, ToolCheck, tool_version
-from .reports import Canary, Report, TestOutcome
+from .reports import Canary, Report, canary_id, canary_values, TestOutcome
 
 _PACKAGE = re.compile(r"^package[ \t]+(\w+)", re.M)
 _FRAME = "\x16--- "  # test2json framing of a test's result line
@@ -69,10 +69,9 @@ class Go(Language):
     def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
         test_file = sorted(p for p in files if self.is_test_file(p) and "/" not in p)[0]
         match = _PACKAGE.search(files[test_file])
-        canary = Canary(token, (), ())
-        names = {"passing": canary.name("pass"), "errorf": canary.name("fail_errorf"),
-                 "fatalf": canary.name("fail_fatalf")}
-        a = 1000 + int(token[:4], 16)
+        names = {"passing": canary_id(token, "pass"), "errorf": canary_id(token, "fail_errorf"),
+                 "fatalf": canary_id(token, "fail_fatalf")}
+        a, _ = canary_values(token)
         # Go runs test files in name order: the canaries run after the exercise's tests.
         files[f"zzzz_pgcanary_{token}_test.go"] = _CANARY_TEST.format(package=match.group(1) if match else "main", a=a,
                                                                  **names)

@@ -31,7 +31,7 @@ from pathlib import PurePosixPath
 from . import register
 from ..execution.artifacts import ArtifactCache, content_key
 from .base import Language, Step, ToolCheck, tool_version
-from .reports import Canary, Report, junit_outcomes, parse_xml, read_report_file
+from .reports import Canary, Report, canary_id, canary_values, junit_outcomes, parse_xml, read_report_file
 
 logger = logging.getLogger(__name__)
 _LAUNCHER_SOURCE = Path(__file__).resolve().parent.parent / "data" / "runners" / "java" / "CompileAndTest.java"
@@ -186,22 +186,21 @@ class Java(Language):
 
     def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
         tests = "\n".join(files[p] for p in files if self.is_test_file(p))
-        canary = Canary(token, (), ())
-        a, b = 1000 + int(token[:4], 16), 1001 + int(token[:4], 16)
+        a, b = canary_values(token)
         used = [m for m in _FAILING if m in _ALWAYS or f"{m}(" in tests]
         if "assertj" not in files.get("build.gradle", DEFAULT_BUILD):
             used = []  # no AssertJ on the class path: JUnit's assertions only
-        fails = [canary.name("fail_" + m) for m in used] + [canary.name("fail_assertEquals"), canary.name("fail_fail")]
+        fails = [canary_id(token, f"fail_{m}") for m in [*used, "assertEquals", "fail"]]
         bodies = [_FAILING[m].format(a=a, b=b) for m in used] + [f"Assertions.assertEquals({a}, {b})",
                                                                  f'Assertions.fail("{a}")']
-        methods = [_METHOD.format(name=canary.name("pass"), body=f"Assertions.assertEquals({a}, {a})")]
+        methods = [_METHOD.format(name=canary_id(token, "pass"), body=f"Assertions.assertEquals({a}, {a})")]
         methods += [_METHOD.format(name=name, body=body) for name, body in zip(fails, bodies)]
         cls = f"Pgcanary_{token}_Test"
         source = _CANARY_CLASS.format(cls=cls, methods="\n".join(methods))
         if not used:
             source = "\n".join(line for line in source.splitlines() if "org.assertj" not in line) + "\n"
         files[f"src/test/java/{cls}.java"] = source
-        return Canary(token, (canary.name("pass"),), tuple(fails))
+        return Canary(token, (canary_id(token, "pass"),), tuple(fails))
 
     def coordinate_dir(self, ctx, coord: tuple[str, str, str]) -> Path:
         return ctx.path("java", *coord)

@@ -17,7 +17,7 @@ from typing import Sequence
 
 from . import register
 from .base import Language, Step, ToolCheck, tool_version
-from .reports import Canary, Report, ReportError, TestOutcome, read_report_file
+from .reports import Canary, Report, canary_id, canary_values, ReportError, TestOutcome, read_report_file
 
 # What every exercise's package.json asks for (devDependencies; eslint/types are not needed to test).
 DEV_DEPENDENCIES = {
@@ -83,17 +83,16 @@ class JavaScript(Language):
         return None
 
     def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
-        spec = sorted(p for p in files if self.is_test_file(p))[0]
+        spec = self.first_test_file(files)
         text = files[spec]
         used = [m for m in _FAILING_MATCHERS if m in _ALWAYS or f".{m}" in text]
-        canary = Canary(token, (), ())
-        a, b = 1000 + int(token[:4], 16), 1001 + int(token[:4], 16)
-        fails = [canary.name("fail_" + m.replace(".", "_")) for m in used]
-        tests = [f"  test('{canary.name('pass')}', () => {{\n    expect({a}).toEqual({a});\n  }});\n"]
+        a, b = canary_values(token)
+        fails = [canary_id(token, "fail_" + m.replace(".", "_")) for m in used]
+        tests = [f"  test('{canary_id(token, 'pass')}', () => {{\n    expect({a}).toEqual({a});\n  }});\n"]
         tests += [f"  test('{fail}', async () => {{\n    {_FAILING_MATCHERS[m].format(a=a, b=b)};\n  }});\n"
                   for m, fail in zip(used, fails)]
-        files[spec] = text.rstrip("\n") + f"\n\ndescribe('{canary.name('suite')}', () => {{\n" + "\n".join(tests) + "});\n"
-        return Canary(token, (canary.name("pass"),), tuple(fails))
+        files[spec] = text.rstrip("\n") + f"\n\ndescribe('{canary_id(token, 'suite')}', () => {{\n" + "\n".join(tests) + "});\n"
+        return Canary(token, (canary_id(token, "pass"),), tuple(fails))
 
     def unskip(self, text: str) -> str:
         return _SKIP.sub(r"\1(", _XTEST.sub(r"\1(", text))

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from . import register
 from .base import Language, Step, ToolCheck, tool_version
-from .reports import Canary, Report, junit_outcomes, parse_xml, read_report_file
+from .reports import Canary, Report, canary_id, canary_values, junit_outcomes, parse_xml, read_report_file
 
 _REPORT = "junit.xml"
 # Modules pytest or the interpreter import on their own, or that pytest's run depends on.
@@ -84,21 +84,20 @@ class Python(Language):
         return None
 
     def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
-        test_path = sorted(p for p in files if self.is_test_file(p))[0]
+        test_path = self.first_test_file(files)
         text = files[test_path]
         used = [name for name in _FAILING_ASSERTIONS if name in _ALWAYS or f"self.{name}(" in text]
-        canary = Canary(token, (), ())
-        a, b = 1000 + int(token[:4], 16), 1001 + int(token[:4], 16)
-        methods = [f"    def test_{canary.name('pass')}(self):\n        self.assertEqual({a}, {a})\n"]
-        fails = [canary.name(f"fail_{name}") for name in used]
+        a, b = canary_values(token)
+        methods = [f"    def test_{canary_id(token, 'pass')}(self):\n        self.assertEqual({a}, {a})\n"]
+        fails = [canary_id(token, f"fail_{name}") for name in used]
         for name, fail in zip(used, fails):
             methods.append(f"    def test_{fail}(self):\n        {_FAILING_ASSERTIONS[name].format(a=a, b=b)}\n")
-        fails.append(canary.name("fail_assert"))
+        fails.append(canary_id(token, "fail_assert"))
         files[test_path] = (
             text.rstrip("\n") + f"\n\n\nimport unittest as _pgcanary_unittest_{token}\n\n\n"
             f"class Pgcanary_{token}(_pgcanary_unittest_{token}.TestCase):\n" + "\n".join(methods)
             + f"\n\ndef test_{fails[-1]}():\n    assert {a} == {b}\n")
-        return Canary(token, (canary.name("pass"),), tuple(fails))
+        return Canary(token, (canary_id(token, "pass"),), tuple(fails))
 
     def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
         tests = sorted(str(p.relative_to(workspace)) for g in self.test_globs for p in workspace.glob(g))

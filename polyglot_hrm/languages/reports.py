@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Literal
 
-__all__ = ["Canary", "Outcome", "Report", "ReportError", "TestOutcome", "canary_token", "leaf_names",
+__all__ = ["Canary", "canary_id", "canary_values", "Outcome", "Report", "ReportError", "TestOutcome", "canary_token", "leaf_names",
            "parse_xml", "read_report_file", "junit_outcomes", "junit_text"]
 
 Outcome = Literal["passed", "failed", "skipped"]
@@ -79,12 +79,22 @@ class Canary:
         return test_name[start:end]
 
     def name(self, kind: str) -> str:
-        """The id of the canary ``kind`` (``pass`` or ``fail_<what>``): an identifier in every language."""
-        return f"{CANARY_PREFIX}{self.token}_{kind}"
+        return canary_id(self.token, kind)
 
 
 def canary_token() -> str:
     return secrets.token_hex(8)
+
+
+def canary_id(token: str, kind: str) -> str:
+    """The id of canary ``kind`` (``pass`` or ``fail_<what>``) of run ``token``: an identifier in every language."""
+    return f"{CANARY_PREFIX}{token}_{kind}"
+
+
+def canary_values(token: str) -> tuple[int, int]:
+    """Two different numbers for the canaries' assertions, drawn from the run's token."""
+    a = 1000 + int(token[:4], 16)
+    return a, a + 1
 
 
 def read_report_file(path: Path, limit: int = MAX_REPORT_BYTES) -> bytes | None:

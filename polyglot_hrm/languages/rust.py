@@ -32,7 +32,7 @@ from pathlib import PurePosixPath
 from . import register
 from ..execution.artifacts import ArtifactCache, content_key
 from .base import Language, LayoutError, Step, ToolCheck, tool_version
-from .reports import Canary, Report, TestOutcome, read_report_file
+from .reports import Canary, Report, canary_id, canary_values, TestOutcome, read_report_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -132,19 +132,18 @@ class Rust(Language):
     def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
         # One test target carries them: tests of one binary run in parallel threads, and some exercises'
         # tests count allocations through a global allocator (doubly-linked-list's leak tests).
-        target = sorted(p for p in files if self.is_test_file(p))[0]
+        target = self.first_test_file(files)
         text = files[target]
-        canary = Canary(token, (), ())
-        a, b = 1000 + int(token[:4], 16), 1001 + int(token[:4], 16)
+        a, b = canary_values(token)
         used = [m for m in _FAILING if m in text]
-        fails = [canary.name("fail_" + m.rstrip("!")) for m in used]
-        tests = [f"#[test]\nfn {canary.name('pass')}() {{\n    assert_eq!(std::hint::black_box({a}), {a});\n}}\n"]
+        fails = [canary_id(token, "fail_" + m.rstrip("!")) for m in used]
+        tests = [f"#[test]\nfn {canary_id(token, 'pass')}() {{\n    assert_eq!(std::hint::black_box({a}), {a});\n}}\n"]
         tests += [f"#[test]\nfn {fail}() {{\n    {_FAILING[m].format(a=a, b=b)}\n}}\n" for m, fail in zip(used, fails)]
         if "should_panic" in text:
-            fails.append(canary.name("fail_should_panic"))
+            fails.append(canary_id(token, "fail_should_panic"))
             tests.append(f"#[test]\n#[should_panic]\nfn {fails[-1]}() {{}}\n")
         files[target] = text.rstrip("\n") + "\n\n" + "\n".join(tests)
-        return Canary(token, (canary.name("pass"),), tuple(fails))
+        return Canary(token, (canary_id(token, "pass"),), tuple(fails))
 
     def prepare(self, workspace: Path, ctx, problem=None) -> None:
         """Seed ``target/`` with the exercise's crates, compiled once per dependency set.
