@@ -216,7 +216,7 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                     return result("error", text + f"\n[memory limit of {sandbox.limits.memory_mb} MB exceeded]")
                 if outcome.output_exceeded:
                     return result("error", text + "\n[output limit exceeded; process group killed]")
-                if step.compiles and outcome.returncode != 0:
+                if step.compiles and outcome.returncode != 0 and not (step.tolerate and step.tolerate(outcome.output)):
                     return result("compile_error", text)
                 if not step.compiles:
                     returncodes.append(outcome.returncode)

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, ClassVar, Sequence
+from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 
 from .reports import Canary, Report
 
@@ -40,6 +40,8 @@ class Step:
     compiles: bool = False
     #: Paths outside the workspace this step may write (shared caches of compiler output).
     writable: list[Path] = field(default_factory=list)
+    #: For a ``compiles`` step: whether a failure with this output is acceptable (the run goes on).
+    tolerate: Callable[[str], bool] | None = None
 
 
 @dataclass
@@ -141,8 +143,9 @@ class Language:
     # ------------------------------------------------------------------ running
 
     def first_test_file(self, files: dict[str, str]) -> str:
-        """The test file that carries the canaries (the first by name)."""
-        return sorted(p for p in files if self.is_test_file(p))[0]
+        """The test file that carries the canaries: the shallowest, then the first by name (Rust's
+        ``tests/invalid/*.rs`` of rust/macros are compile-fail inputs, not a test target)."""
+        return min((p for p in files if self.is_test_file(p)), key=lambda p: (p.count("/"), p))
 
     def add_canaries(self, files: dict[str, str], problem: "Problem", token: str) -> Canary:
         """Add this run's canary tests to the test files in ``files`` (in place); see :mod:`.reports`."""

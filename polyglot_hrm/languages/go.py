@@ -6,7 +6,8 @@ cache, which Go keys by content, so a stale entry cannot change a result.
 A candidate may add ``.go`` files beside the solution, never a ``_test.go`` file. Solution and tests
 share one package, so a solution could reach into the test file's tables (an ``init()`` that rewrites
 the expected values): the package is first built *without* its test files, where such code does not
-compile, and ``//go:linkname`` is refused. The verdict is read from the test binary's test2json framing
+compile — except calls of the test files' own helper functions (bottle-song's tests define ``Title`` for
+solutions to use) — and ``//go:linkname`` is refused. The verdict is read from the test binary's test2json framing
 (``-test.v=test2json``: every result line carries a ``^V`` marker), not from plain printed text.
 """
 
@@ -20,6 +21,8 @@ from .base import Language, Step, ToolCheck, tool_version
 from .reports import Canary, Report, canary_id, canary_values, TestOutcome
 
 _PACKAGE = re.compile(r"^package[ \t]+(\w+)", re.M)
+_FUNC = re.compile(r"^func[ \t]+(\w+)[ \t]*[(\[]", re.M)
+_UNDEFINED = re.compile(r"^\S+\.go:\d+:\d+: undefined: (\w+)$")
 _FRAME = "\x16--- "  # test2json framing of a test's result line
 _OUTCOMES = {"PASS": "passed", "FAIL": "failed", "SKIP": "skipped"}
 _CANARY_TEST = """package {package}
@@ -40,6 +43,12 @@ func Test_{fatalf}(t *testing.T) {{
 \tt.Fatalf("canary: this test must fail")
 }}
 """
+
+
+def _only_uses(output: str, helpers: set[str]) -> bool:
+    """Whether a build of the package alone failed only for calls of the test files' helper functions."""
+    undefined = [_UNDEFINED.match(line) for line in output.splitlines() if line and not line.startswith("#")]
+    return bool(undefined) and all(m is not None and m.group(1) in helpers for m in undefined)
 
 
 class Go(Language):
@@ -67,7 +76,7 @@ class Go(Language):
         return None
 
     def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
-        test_file = sorted(p for p in files if self.is_test_file(p) and "/" not in p)[0]
+        test_file = self.first_test_file(files)
         match = _PACKAGE.search(files[test_file])
         names = {"passing": canary_id(token, "pass"), "errorf": canary_id(token, "fail_errorf"),
                  "fatalf": canary_id(token, "fail_fatalf")}
@@ -88,9 +97,11 @@ class Go(Language):
         # -ldflags=-w: no DWARF in the test binary (a quarter of a warm build goes to linking it); stack traces and
         # runtime.Caller read the pclntab, which stays, so no test can tell the difference.
         build = ["go", "test", "-c", "-ldflags=-w", "-o", str(binary), "."]
-        # The package alone, without its _test.go files: a solution that uses the tests' identifiers fails here.
-        alone = ["go", "build", "-o", "/dev/null", "."]
-        return [Step(alone, env=env, compiles=True, writable=[cache]),
+        # The package alone, without its _test.go files: a solution that uses the tests' variables fails here.
+        alone = ["go", "build", "-gcflags=-e", "-o", "/dev/null", "."]
+        helpers = {name for f in problem.files_with_role("test", "editor") if f.path.endswith("_test.go")
+                   for name in _FUNC.findall(f.content)}
+        return [Step(alone, env=env, compiles=True, writable=[cache], tolerate=lambda out: _only_uses(out, helpers)),
                 Step(build, env=env, compiles=True, writable=[cache]),
                 Step([str(binary), "-test.v=test2json", "-test.paniconexit0", "-test.count=1", "-test.timeout=10m"])]
 
