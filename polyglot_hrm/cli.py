@@ -233,7 +233,7 @@ def cmd_setup_runners(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from .execution.context import RunnerContext
+    from .languages.context import RunnerContext
     from .execution.provision import doctor
 
     ctx = RunnerContext()

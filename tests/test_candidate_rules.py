@@ -165,7 +165,7 @@ def test_concurrent_runs_get_distinct_unprivileged_uids():
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="as an ordinary user runs keep the user's uid")
 def test_root_never_wraps_a_command_without_an_identity(tmp_path):
-    from polyglot_hrm.execution.context import RunnerContext
+    from polyglot_hrm.languages.context import RunnerContext
 
     with pytest.raises(SandboxUnavailable, match="as root"):
         Sandbox(use_cgroup=False).wrap(["true"], tmp_path, RunnerContext(), identity=None)
@@ -182,7 +182,7 @@ def test_a_dependency_that_cannot_be_provisioned_is_an_error_naming_it(mini_prob
                                                                         allow_execution):
     """Offline with an empty runner cache: the runs are errors that say what is missing, not compile errors."""
     from polyglot_hrm.execution import provision
-    from polyglot_hrm.execution.context import RunnerContext
+    from polyglot_hrm.languages.context import RunnerContext
     from polyglot_hrm.execution.runner import RunTask, run_many
 
     def offline(*args, **kwargs):

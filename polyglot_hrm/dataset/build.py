@@ -185,7 +185,7 @@ def assign_splits(slugs: Iterable[str], seed: int, ratios: dict[str, float]) -> 
 
 def runners_available(languages: Iterable[str]) -> set[str]:
     """Languages whose toolchain and provisioned dependencies are in place (what ``doctor`` checks)."""
-    from ..execution.context import RunnerContext
+    from ..languages.context import RunnerContext
     from ..languages import get_language
 
     ctx = RunnerContext()

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from ..benchmark.problem import Problem
-from .artifacts import content_key
-from .context import RunnerContext
+from ..languages.artifacts import content_key
+from ..languages.context import RunnerContext
 
 __all__ = ["TEST_NAMES_VERSION", "expected_key", "load_expected", "store_expected"]
 

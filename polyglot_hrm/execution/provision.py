@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 from ..benchmark.problem import Problem
 from ..languages import LANGUAGES, get_language
-from .context import RunnerContext
+from ..languages.context import RunnerContext
 
 __all__ = ["setup_runners", "ensure_provisioned", "doctor", "DoctorRow"]
 

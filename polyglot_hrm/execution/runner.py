@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from ..benchmark.problem import Problem
 from ..languages import get_language
 from ..languages.reports import ReportError, canary_token
-from .context import RunnerContext
+from ..languages.context import RunnerContext
 from .expected import load_expected, store_expected
 from .process import excerpt, safe_run
 from .provision import ensure_provisioned

@@ -21,7 +21,7 @@ from .reports import Canary, Report
 
 if TYPE_CHECKING:
     from ..benchmark.problem import Problem
-    from ..execution.context import RunnerContext
+    from .context import RunnerContext
 
 __all__ = ["Language", "LayoutError", "Step", "ToolCheck", "tool_version"]
 

@@ -37,7 +37,7 @@ from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from . import register
-from ..execution.artifacts import ArtifactCache, content_key
+from .artifacts import ArtifactCache, content_key
 from .base import Language, Step, ToolCheck, tool_version
 from .reports import Canary, Report, canary_id, canary_values, junit_outcomes, junit_text, parse_xml, read_report_file
 

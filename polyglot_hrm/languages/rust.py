@@ -30,7 +30,7 @@ from typing import Sequence
 from pathlib import PurePosixPath
 
 from . import register
-from ..execution.artifacts import ArtifactCache, content_key
+from .artifacts import ArtifactCache, content_key
 from .base import Language, LayoutError, Step, ToolCheck, tool_version
 from .reports import Canary, Report, canary_id, canary_values, TestOutcome, read_report_file
 
