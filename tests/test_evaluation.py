@@ -324,7 +324,7 @@ def test_diff_quality_of_a_target_edit_is_the_rows_quality_score():
     from polyglot_hrm.dataset.export import build_datasets
     from polyglot_hrm.evaluation.measures import measure_candidate
     from polyglot_hrm.execution.results import RunResult
-    from polyglot_hrm.execution.scoring import problem_from_reference, resolve_candidate
+    from polyglot_hrm.scoring import problem_from_reference, resolve_candidate
 
     rows = list(build_datasets(None, ["diff_edit"], verify_by_execution=False)["diff_edit"]["train"])[:20]
     assert rows

@@ -5,7 +5,7 @@ import json
 import datasets
 import evaluate
 
-import polyglot_hrm.execution.scoring as scoring
+import polyglot_hrm.scoring as scoring
 from polyglot_hrm.execution.sandbox import OPT_IN_MESSAGE, require_opt_in
 
 _CITATION = """\
@@ -95,7 +95,5 @@ class PolyglotExec(evaluate.Metric):
     def _compute(self, predictions, references, k=(1,), num_workers=None, timeout=180.0):
         require_opt_in()
         rows = [json.loads(r) for r in references]
-        problems = [scoring.problem_from_reference(r) for r in rows]
         candidates = [[_decode(c) for c in cands] for cands in predictions]
-        return scoring.score_candidates(problems, candidates, k=list(k), num_workers=num_workers, timeout=timeout,
-                                        references=rows)
+        return scoring.score_candidates(rows, candidates, k=list(k), num_workers=num_workers, timeout=timeout)

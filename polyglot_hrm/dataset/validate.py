@@ -3,15 +3,13 @@ exercise's tests, and every verified ``bug_fix`` input (the mutant) fails them.
 
 Targets: ``generation``/``transfer`` rows' ``target_files``; ``diff_edit`` rows' ``target_edit`` parsed and
 applied to ``input_files``. Each row's problem is rebuilt from its ``files``
-(:func:`polyglot_hrm.execution.scoring.problem_from_reference`), not from the benchmark tree. Identical
-(problem, files) runs are executed once. Candidate runs need the execution opt-in
+(:func:`polyglot_hrm.scoring.problem_from_reference`), not from the benchmark tree, and scored on the one
+scoring path (:func:`polyglot_hrm.scoring.score`), where identical (problem, files) runs are executed once. Candidate runs need the execution opt-in
 (``POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
@@ -43,31 +41,25 @@ class RowCheck:
 
 def check_rows(rows: Iterable[Mapping[str, Any]], jobs: int | None = None, timeout: float = 180.0,
                progress: bool = True) -> list[RowCheck]:
-    from ..execution import RunTask, run_many
-    from ..execution.scoring import problem_from_reference
+    """Run each row's target (and verified mutant) on the one scoring path; identical runs execute once."""
+    from ..scoring import score
 
-    wanted: list[tuple[str, str, str]] = []  # (row id, kind, run key)
-    tasks: dict[str, Any] = {}
+    rows = list(rows)
+    kinds, candidates = [], []
     for row in rows:
-        problem = problem_from_reference(row)
-        checks = [("target", target_candidate(row))]
+        target = row["target_edit"] if row["task"] == "diff_edit" else target_candidate(row)
+        checks = [("target", target)]
         if row.get("edit_type") == "bug_fix" and row.get("verification") == "failed":
             checks.append(("mutant", input_candidate(row)))
-        for kind, files in checks:
-            key = hashlib.sha256(json.dumps([row["problem_id"], sorted(files.items()),
-                                             sorted((f["path"], f["role"], f["content"]) for f in row["files"])]
-                                            ).encode()).hexdigest()
-            if key not in tasks:
-                tasks[key] = RunTask(problem, files, key=key)
-            wanted.append((row["id"], kind, key))
-    order = list(tasks)
-    results = dict(zip(order, run_many([tasks[k] for k in order], jobs=jobs, timeout=timeout, progress=progress,
-                                       desc="checking rows")))
+        kinds.append([kind for kind, _ in checks])
+        candidates.append([c for _, c in checks])
+    scored = score(rows, candidates, jobs=jobs, timeout=timeout, progress=progress, desc="checking rows")
     out = []
-    for row_id, kind, key in wanted:
-        r = results[key]
-        ok = r.status == "passed" if kind == "target" else r.status == "failed"
-        out.append(RowCheck(row_id, kind, r.status, ok, "" if ok else r.output[-2000:]))
+    for row, ks, ss in zip(rows, kinds, scored):
+        for kind, s in zip(ks, ss):
+            r = s.result
+            ok = r.status == "passed" if kind == "target" else r.status == "failed"
+            out.append(RowCheck(row["id"], kind, r.status, ok, "" if ok else r.output[-2000:]))
     return out
 
 

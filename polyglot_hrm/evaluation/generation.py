@@ -18,7 +18,7 @@ Stable API:
         `seed` when given.
 
     answer_to_candidate(row, text) -> dict[str, str] | str
-        A generated answer in the form `execution.scoring.score_candidates` (and the `polyglot_exec`
+        A generated answer in the form `scoring.score_candidates` (and the `polyglot_exec`
         metric) accepts: `{path: content}` for generation/transfer rows, SEARCH/REPLACE edit text for
         diff_edit rows (applied there to the row's input files). Parsing is
         `prompt_format.parse_answer`; an unparsable answer gives `{}` / `""`, which scores as a failed

@@ -87,15 +87,14 @@ def measure_candidate(case: Mapping[str, Any], candidate: Any, resolved: Any, re
                       output_limit: int = 1500) -> CandidateMeasures:
     """Measures of one candidate: ``resolved`` is what ``resolve_candidate`` made of it (files or an
     ``EditFailure``), ``result`` its ``RunResult``."""
-    from ..execution.scoring import EditFailure
+    from ..scoring import EditFailure, unwrap_candidate
     from ..synthesis.edit_blocks import EditFormatError, edit_stats, parse_blocks
     from ..synthesis.examples import line_minimality, quality_score
     from .cases import reference_files
 
     before = _input_files(case)
     reference_changed = _changed(before, {**before, **reference_files(case)})
-    if isinstance(candidate, Mapping) and set(candidate) == {"edit"}:
-        candidate = candidate["edit"]
+    candidate = unwrap_candidate(candidate)
     is_edit = isinstance(candidate, str)
     failure = resolved if isinstance(resolved, EditFailure) else None
     if is_edit:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..execution.runner import DEFAULT_TIMEOUT
-from ..execution.scoring import EditFailure, problem_from_reference, resolve_candidate, run_resolved
+from ..scoring import EditFailure, problem_from_reference, resolve_candidate, score
 from .cases import Candidate, load_solutions, match_solutions, normalize_candidate
 from .measures import measure_candidate, summarize, transfer_matrix
 
@@ -61,28 +61,11 @@ class EvaluationResults:
 
 def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]], jobs: int | None,
          timeout: float, progress: bool, desc: str) -> list[list[dict[str, Any]]]:
-    """Resolve (edits applied), execute, and measure every candidate: per case a list of measure dicts.
-
-    The steps of ``execution.scoring.score_candidates`` (``resolve_candidate``, then ``run_resolved``), kept
-    open here because the measures need each candidate's resolved files, and files answers are laid over
-    the case's input files (:func:`_on_inputs`) rather than the bare stub."""
-    problems = [problem_from_reference(c) for c in cases]
-    resolved = [[_on_inputs(case, resolve_candidate(case, p, c)) for c in cs]
-                for case, p, cs in zip(cases, problems, candidates)]
-    ran = run_resolved(problems, resolved, jobs=jobs, timeout=timeout, progress=progress, desc=desc)
-    return [[measure_candidate(case, c, r, result).to_dict() for c, r, result in zip(cs, rs, results)]
-            for case, cs, rs, results in zip(cases, candidates, resolved, ran)]
-
-
-def _on_inputs(case: Mapping[str, Any], resolved: Any) -> Any:
-    """Files over the case's input files, not over the bare stub: a diff_edit row's input may be a mutated
-    solution spread over several files, and a files answer that rewrites one of them keeps the others."""
-    if isinstance(resolved, EditFailure):
-        return resolved
-    if not resolved:  # an answer with no file in it: nothing to run (the bare stub would only fail)
-        return EditFailure("malformed", "malformed answer: no files in the candidate")
-    inputs = {f["path"]: f["content"] for f in case.get("input_files") or [] if f.get("role") == "solution"}
-    return {**inputs, **resolved}
+    """Score every candidate on the one scoring path (:func:`polyglot_hrm.scoring.score`) and add the
+    evaluation's measures: per case a list of measure dicts."""
+    scored = score(cases, candidates, jobs=jobs, timeout=timeout, progress=progress, desc=desc)
+    return [[measure_candidate(case, c, s.resolved, s.result).to_dict() for c, s in zip(cs, ss)]
+            for case, cs, ss in zip(cases, candidates, scored)]
 
 
 def _case_record(case: Mapping[str, Any], measured: list[dict[str, Any]]) -> dict[str, Any]:
@@ -176,9 +159,7 @@ def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: An
         failed = [i for i, r in enumerate(records) if r["candidates"][0]["status"] != "passed"]
         retry_rows = []
         for i in failed:
-            first = candidates[i][0]
-            problem = problem_from_reference(cases[i])
-            files = resolve_candidate(cases[i], problem, first)
+            files = resolve_candidate(cases[i], problem_from_reference(cases[i]), candidates[i][0])
             retry_rows.append(_retry_row(cases[i], records[i]["candidates"][0],
                                          None if isinstance(files, EditFailure) else files))
         if retry_rows:

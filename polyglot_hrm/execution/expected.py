@@ -1,4 +1,5 @@
-"""The tests each problem is expected to report, known before any candidate runs.
+"""What is known about each problem before any candidate runs: the tests it is expected to report, and
+whether its untouched stub already passes them.
 
 They are the names the exercise's reference solution reported when it passed, recorded once per
 problem in the runner cache (``<cache>/expected/``), keyed by the content of the files that define
@@ -18,7 +19,8 @@ from ..benchmark.problem import Problem
 from ..languages.artifacts import content_key
 from ..languages.context import RunnerContext
 
-__all__ = ["TEST_NAMES_VERSION", "expected_key", "load_expected", "store_expected"]
+__all__ = ["TEST_NAMES_VERSION", "expected_key", "load_expected", "load_stub_passes", "store_expected",
+           "store_stub_passes"]
 
 #: Bumped whenever a runner changes how it names tests (a recorded name would no longer match).
 TEST_NAMES_VERSION = "1"
@@ -49,12 +51,35 @@ def load_expected(problem: Problem, ctx: RunnerContext) -> tuple[str, ...] | Non
     return tuple(names)
 
 
-def store_expected(problem: Problem, ctx: RunnerContext, names: list[str]) -> None:
-    """Record ``names`` for ``problem`` (atomically: a reader never sees half a file)."""
-    path = _path(ctx, problem)
+def _write(path: Path, data: dict) -> None:
+    """Write JSON atomically: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     with os.fdopen(fd, "w") as f:
-        json.dump({"problem_id": problem.id, "tests": sorted(names)}, f, indent=0)
+        json.dump(data, f, indent=0)
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
+
+
+def store_expected(problem: Problem, ctx: RunnerContext, names: list[str]) -> None:
+    """Record ``names`` as ``problem``'s expected tests."""
+    _write(_path(ctx, problem), {"problem_id": problem.id, "tests": sorted(names)})
+
+
+def _stub_path(ctx: RunnerContext, problem: Problem) -> Path:
+    stub = sorted((f.path, f.role, f.content) for f in problem.files if f.role != "reference")
+    key = content_key("stub-passes", TEST_NAMES_VERSION, problem.language, [part for item in stub for part in item])
+    return ctx.path("expected", problem.language, f"stub-{key}.json")
+
+
+def load_stub_passes(problem: Problem, ctx: RunnerContext) -> bool | None:
+    """Whether the problem's untouched stub passes its tests (Aider counts such exercises), None: not known."""
+    try:
+        value = json.loads(_stub_path(ctx, problem).read_text())["stub_passes"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, bool) else None
+
+
+def store_stub_passes(problem: Problem, ctx: RunnerContext, passes: bool) -> None:
+    _write(_stub_path(ctx, problem), {"problem_id": problem.id, "stub_passes": passes})

@@ -22,7 +22,7 @@ from ..benchmark.problem import Problem
 from ..languages import get_language
 from ..languages.reports import ReportError, canary_token
 from ..languages.context import RunnerContext
-from .expected import load_expected, store_expected
+from .expected import load_expected, load_stub_passes, store_expected, store_stub_passes
 from .process import excerpt, safe_run
 from .provision import ensure_provisioned
 from .results import RunResult, TestCounts
@@ -30,7 +30,7 @@ from .sandbox import Cgroup, Sandbox, SandboxUnavailable, give_to, lease_identit
 from .verdict import judge
 from .workspace import CandidateError, workspace, workspace_files
 
-__all__ = ["DEFAULT_TIMEOUT", "Mode", "RunTask", "record_expected", "run_problem", "run_many"]
+__all__ = ["DEFAULT_TIMEOUT", "Mode", "RunTask", "record_expected", "record_stub_passes", "run_problem", "run_many"]
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +152,21 @@ def record_expected(problems: Sequence[Problem], ctx: RunnerContext | None = Non
     return {pid: names for pid, names in found.items() if names}
 
 
+def record_stub_passes(problems: Sequence[Problem], ctx: RunnerContext | None = None, jobs: int | None = None,
+                       timeout: float = DEFAULT_TIMEOUT, progress: bool = False) -> set[str]:
+    """Ids of the problems whose untouched stub already passes (a refactoring exercise: go/ledger), running
+    the stubs not recorded yet once. A stub run that errs is not recorded (it is tried again next time)."""
+    ctx = ctx or RunnerContext()
+    todo = [p for p in problems if load_stub_passes(p, ctx) is None]
+    if todo:
+        ran = run_many([RunTask(p, mode="stub") for p in todo], jobs=jobs, timeout=timeout, ctx=ctx,
+                       progress=progress, desc="checking the stubs")
+        for p, r in zip(todo, ran):
+            if r.status in ("passed", "failed", "compile_error"):
+                store_stub_passes(p, ctx, r.passed)
+    return {p.id for p in problems if load_stub_passes(p, ctx)}
+
+
 def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, timeout: float, ctx: RunnerContext,
          sandbox: Sandbox, output_limit: int, expected: tuple[str, ...] | None, missing: str | None) -> RunResult:
     language = get_language(problem.language)
@@ -232,6 +247,8 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
             text = language.scrub(text, canary).replace("\x16", "")
             if verdict.status == "passed" and mode == "reference" and expected is None:
                 store_expected(problem, ctx, [t.name for t in report.tests if canary.id_of(t.name) is None])
+            if mode == "stub" and verdict.status in ("passed", "failed", "compile_error"):
+                store_stub_passes(problem, ctx, verdict.status == "passed")
             note = f"\n[verdict: {verdict.status}: {verdict.reason}]" if verdict.reason else ""
             return result(verdict.status, text + note, verdict.counts)
     finally:

@@ -36,15 +36,14 @@ def evaluate_by_execution(model: Any, tokenizer: Any, rows: Sequence[Mapping[str
                           timeout: float = 60.0, num_workers: int | None = None, progress: bool = True,
                           answers: Sequence[Sequence[str]] | None = None) -> dict[str, Any]:
     """Generate (unless `answers` are given), execute, score: `score_candidates`' result plus `answers`."""
-    from ..execution.scoring import problem_from_reference, score_candidates
+    from ..scoring import score_candidates
 
     if answers is None:
         answers = generate_answers(model, tokenizer, rows, num_samples=num_samples, temperature=temperature,
                                    max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
-    problems = [problem_from_reference(row) for row in rows]
     k = tuple(sorted({1, num_samples}))
-    result = score_candidates(problems, candidates_for(rows, answers), k=k, num_workers=num_workers, timeout=timeout,
-                              progress=progress, references=rows)
+    result = score_candidates(rows, candidates_for(rows, answers), k=k, num_workers=num_workers, timeout=timeout,
+                              progress=progress)
     result["answers"] = [list(a) for a in answers]
     return result
 

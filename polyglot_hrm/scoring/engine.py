@@ -1,0 +1,123 @@
+"""The one path from candidates to results: resolve, run (identical runs once), classify, pass@k.
+
+Every score in this project goes through :func:`score`: the ``polyglot_exec`` metric, the training
+callback, ``polyglot-hrm evaluate``, and the dataset's row checks. Each candidate is resolved against its
+reference's input files (:mod:`.candidates`); what cannot be resolved is never run and counts as an
+``error`` whose output gives the reason; the rest run on one pool, where two candidates of the same
+problem that resolve to the same files run once. Exercises whose untouched stub already passes
+(refactoring exercises such as go/ledger) are flagged: pass@k counts them, as Aider does, and
+:func:`score_candidates` also gives the figure without them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..benchmark.problem import Problem
+from ..execution import DEFAULT_TIMEOUT, RunResult, RunTask, record_stub_passes, run_many
+from ..execution.passk import mean_pass_at_k
+from ..execution.results import STATUSES
+from .candidates import EditFailure, problem_from_reference, resolve_candidate
+
+__all__ = ["Scored", "score", "score_candidates", "summarize_pass_at_k"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Scored:
+    """One candidate: what it resolved to (files, or why it was not run) and its result."""
+
+    resolved: dict[str, str] | EditFailure
+    result: RunResult
+
+    @property
+    def passed(self) -> bool:
+        return self.result.passed
+
+
+def _run_key(problem: Problem, files: Mapping[str, str]) -> str:
+    digest = hashlib.sha256(json.dumps([problem.id, sorted((f.path, f.role, f.content) for f in problem.files),
+                                        sorted(files.items())]).encode())
+    return digest.hexdigest()
+
+
+def score(references: Sequence[Any], candidates: Sequence[Sequence[Any]], jobs: int | None = None,
+          timeout: float = DEFAULT_TIMEOUT, progress: bool = True, desc: str = "executing candidates",
+          problems: Sequence[Problem] | None = None) -> list[list[Scored]]:
+    """Resolve and run every candidate of every reference; per reference, the candidates' :class:`Scored`."""
+    if len(references) != len(candidates):
+        raise ValueError(f"got {len(candidates)} candidate lists for {len(references)} references; "
+                         f"pass one list per reference")
+    problems = list(problems) if problems is not None else [problem_from_reference(r) for r in references]
+    resolved = [[resolve_candidate(r, p, c) for c in cs] for r, p, cs in zip(references, problems, candidates)]
+    tasks: dict[str, RunTask] = {}
+    for p, rs in zip(problems, resolved):
+        for files in rs:
+            if not isinstance(files, EditFailure):
+                tasks.setdefault(_run_key(p, files), RunTask(p, files))
+    keys = list(tasks)
+    ran = dict(zip(keys, run_many([tasks[k] for k in keys], jobs=jobs, timeout=timeout, progress=progress,
+                                  desc=desc))) if keys else {}
+    if keys and len(keys) < sum(not isinstance(f, EditFailure) for rs in resolved for f in rs):
+        logger.info("identical candidates ran once: %d runs for %d candidates", len(keys),
+                    sum(not isinstance(f, EditFailure) for rs in resolved for f in rs))
+    return [[Scored(files, RunResult(p.id, "error", output=files.reason) if isinstance(files, EditFailure)
+                    else ran[_run_key(p, files)]) for files in rs] for p, rs in zip(problems, resolved)]
+
+
+def summarize_pass_at_k(passes: Sequence[Sequence[bool]], k: Sequence[int]) -> dict[str, float]:
+    """``pass@k`` for each k (left out where some problem has fewer than k candidates) over problems."""
+    out = {}
+    for kk in k:
+        value = mean_pass_at_k([len(p) for p in passes], [sum(p) for p in passes], kk)
+        if value is not None:
+            out[f"pass@{kk}"] = value
+    return out
+
+
+def score_candidates(references: Sequence[Any], candidates: Sequence[Sequence[Any]], k: Sequence[int] = (1,),
+                     num_workers: int | None = None, timeout: float = DEFAULT_TIMEOUT, progress: bool = True,
+                     flag_stub_passes: bool = True) -> dict[str, Any]:
+    """Score and summarise: pass@k overall and per language, status counts, edit failures, per-run results.
+
+    With ``flag_stub_passes`` the problems whose stub already passes are listed (``stub_passes``, recorded
+    once per problem by running its stub) and pass@k is also given without them
+    (``pass@k_without_stub_passes``).
+    """
+    problems = [problem_from_reference(r) for r in references]
+    scored = score(references, candidates, jobs=num_workers, timeout=timeout, progress=progress, problems=problems)
+    stub_passes = record_stub_passes(problems, jobs=num_workers) if flag_stub_passes else set()
+    passes = [[s.passed for s in ss] for ss in scored]
+
+    def summary(indices: list[int]) -> dict[str, Any]:
+        out: dict[str, Any] = {"problems": len(indices), **summarize_pass_at_k([passes[i] for i in indices], k)}
+        if flag_stub_passes:
+            kept = [i for i in indices if problems[i].id not in stub_passes]
+            out.update({f"{key}_without_stub_passes": v
+                        for key, v in summarize_pass_at_k([passes[i] for i in kept], k).items()})
+        return out
+
+    everything = summary(list(range(len(problems))))
+    skipped = [kk for kk in k if f"pass@{kk}" not in everything]
+    if skipped:
+        logger.warning("pass@k for k=%s not reported: some problem has fewer candidates than k", skipped)
+    failures = Counter(s.resolved.kind for ss in scored for s in ss if isinstance(s.resolved, EditFailure))
+    counts = Counter(s.result.status for ss in scored for s in ss)
+    languages = sorted({p.language for p in problems})
+    return {
+        **{key: v for key, v in everything.items() if key.startswith("pass@")},
+        "per_language": {lang: summary([i for i, p in enumerate(problems) if p.language == lang]) for lang in languages},
+        "status_counts": {s: counts.get(s, 0) for s in STATUSES},
+        "malformed_edits": failures.get("malformed", 0),
+        "non_applying_edits": failures.get("non_applying", 0),
+        "stub_passes": sorted(stub_passes & {p.id for p in problems}),
+        "results": [{"problem_id": p.id, "language": p.language, "stub_passes": p.id in stub_passes,
+                     "candidates": [s.result.to_dict() for s in ss]} for p, ss in zip(problems, scored)],
+    }

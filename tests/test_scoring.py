@@ -1,0 +1,107 @@
+"""One scoring path (issue 14): every entry point resolves answers the same way, an empty answer is malformed
+and never run, identical candidates run once, and exercises whose stub already passes are flagged.
+
+The exercise here is written by the test: a Python exercise whose untouched stub already passes, as
+go/ledger's does in the real benchmark — the case where running an empty answer "as the stub" used to
+score a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import write_exercise
+from polyglot_hrm.benchmark import load_benchmark
+from polyglot_hrm.scoring import EditFailure, problem_from_reference, resolve_candidate, score, score_candidates
+
+METRIC_DIR = str(Path(__file__).resolve().parent.parent / "metrics" / "polyglot_exec")
+GOOD = {"greet.py": "def greet():\n    return 'hi'\n"}
+
+
+@pytest.fixture(scope="module")
+def passing_stub_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    write_exercise(root / "python" / "exercises" / "practice" / "greet", {
+        "greet.py": "def greet():\n    return 'hi'\n",  # the stub already passes
+        "greet_test.py": "import unittest\n\nfrom greet import greet\n\n\nclass GreetTest(unittest.TestCase):\n"
+                         "    def test_hi(self):\n        self.assertEqual(greet(), 'hi')\n",
+        ".meta/example.py": "def greet():\n    return 'hi'\n",
+    }, {"authors": ["us"], "blurb": "Say hi.", "files": {"solution": ["greet.py"], "test": ["greet_test.py"],
+                                                         "example": [".meta/example.py"]}})
+    return root
+
+
+@pytest.fixture(scope="module")
+def row(passing_stub_root):
+    [problem] = load_benchmark(passing_stub_root)
+    return problem.to_dict()
+
+
+@pytest.mark.parametrize("empty", [{}, "", "no edit blocks here", {"files": {}}, {"edit": ""}])
+def test_empty_or_unparseable_answers_are_malformed(row, empty):
+    resolved = resolve_candidate(row, problem_from_reference(row), empty)
+    assert isinstance(resolved, EditFailure) and resolved.kind == "malformed"
+
+
+def test_files_are_laid_over_the_input_files(row):
+    problem = problem_from_reference(row)
+    with_inputs = {**row, "input_files": [{"path": "greet.py", "role": "solution", "content": "A\n"},
+                                          {"path": "helper.py", "role": "solution", "content": "B\n"}]}
+    assert resolve_candidate(with_inputs, problem, {"greet.py": "C\n"}) == {"greet.py": "C\n", "helper.py": "B\n"}
+
+
+def test_metric_scores_an_empty_answer_zero(row, allow_execution):
+    import evaluate
+
+    out = evaluate.load(METRIC_DIR).compute(predictions=[[{}]], references=[row], k=[1])
+    assert out["pass@1"] == 0.0 and out["malformed_edits"] == 1 and out["status_counts"]["error"] == 1
+    assert out["stub_passes"] == ["python/greet"] and out["results"][0]["stub_passes"] is True
+    good = evaluate.load(METRIC_DIR).compute(predictions=[[GOOD]], references=[row], k=[1])
+    assert good["pass@1"] == 1.0 and "pass@1_without_stub_passes" not in good  # no problem left without it
+
+
+def test_evaluate_scores_an_empty_answer_zero(row, passing_stub_root, tmp_path, allow_execution):
+    from polyglot_hrm.evaluation import evaluate_solutions, load_cases
+
+    cases = load_cases(benchmark_root=passing_stub_root)
+    results = evaluate_solutions(cases, {"python/greet": [{"files": {}}, ""]}, progress=False)
+    assert results.summary["pass@1"] == 0.0
+    assert [c["status"] for c in results.cases[0]["candidates"]] == ["error", "error"]
+    solutions = tmp_path / "solutions.json"
+    solutions.write_text(json.dumps({"python/greet": [{"files": {}}]}))
+    out = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, "-m", "polyglot_hrm.cli", "evaluate", "--benchmark-root",
+                           str(passing_stub_root), "--solutions", str(solutions), "--output", str(out), "--no-report"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(out.read_text())["summary"]["pass@1"] == 0.0
+
+
+def test_training_callback_scores_an_empty_answer_zero(passing_stub_root, allow_execution):
+    from polyglot_hrm.synthesis.examples import generation_row
+    from polyglot_hrm.training.callbacks import evaluate_by_execution
+
+    [problem] = load_benchmark(passing_stub_root)
+    result = evaluate_by_execution(None, None, [generation_row(problem, "easy")], answers=[[""]], progress=False)
+    assert result["pass@1"] == 0.0 and result["status_counts"]["passed"] == 0
+
+
+def test_identical_candidates_run_once(row, allow_execution, monkeypatch):
+    from polyglot_hrm.scoring import engine
+
+    calls = []
+    real = engine.run_many
+
+    def counting(tasks, **kwargs):
+        calls.append(len(tasks))
+        return real(tasks, **kwargs)
+
+    monkeypatch.setattr(engine, "run_many", counting)
+    scored = score([row], [[GOOD, dict(GOOD), {"greet.py": GOOD["greet.py"]}, {}]], progress=False)
+    assert calls == [1]
+    assert [s.result.status for s in scored[0]] == ["passed", "passed", "passed", "error"]
