@@ -110,7 +110,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .training.demo import DemoOptions, run_demo
+    from .demo import DemoOptions, run_demo
 
     problems = PolyglotBenchmarkExtractor(mini_benchmark_root(), strict=True).extract()
     print(stats_tables(problems), flush=True)

@@ -134,7 +134,7 @@ def test_options_reach_the_rows(tmp_path):
 
 
 def test_rows_render_with_the_shared_prompt_format(built):
-    from polyglot_hrm.training.prompt_format import parse_answer, render_example
+    from polyglot_hrm.modelio.prompt_format import parse_answer, render_example
 
     for name, ds in built.items():
         row = ds["train"][0]

@@ -211,8 +211,8 @@ def tiny_checkpoint(tmp_path_factory):
     import torch
 
     from hrm_modeling import HRMForCausalLM, tiny_config
-    from polyglot_hrm.training.prompt_format import render_example
-    from polyglot_hrm.training.tokenizer import train_tokenizer
+    from polyglot_hrm.modelio.prompt_format import render_example
+    from polyglot_hrm.modelio.tokenizer import train_tokenizer
 
     rows = load_cases(languages=["python", "go"])
     tokenizer = train_tokenizer([t for r in rows for t in render_example(r)], vocab_size=400)
@@ -294,8 +294,9 @@ def test_dataset_diff_edit_and_transfer(exported, tmp_path):
 
 def test_second_attempt_sees_test_output_and_counts(python_cases, allow_execution, monkeypatch):
     """Aider's protocol with a scripted 'model': wrong first, right once it has seen the failing tests."""
-    from polyglot_hrm.evaluation import evaluate_model, generation
-    from polyglot_hrm.training.prompt_format import render_answer, render_files
+    from polyglot_hrm.evaluation import evaluate_model
+    from polyglot_hrm.modelio import generation
+    from polyglot_hrm.modelio.prompt_format import render_answer, render_files
 
     prompts: list[dict] = []
 

@@ -1,4 +1,4 @@
-"""Tests of `polyglot_hrm.evaluation.generation`: batching, sampling modes, candidates."""
+"""Tests of `polyglot_hrm.modelio.generation`: batching, sampling modes, candidates."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from hrm_modeling import HRMForCausalLM, tiny_config
-from polyglot_hrm.evaluation.generation import answer_to_candidate, candidates_for, generate_answers
-from polyglot_hrm.training.prompt_format import render_example
-from polyglot_hrm.training.tokenizer import train_tokenizer
+from polyglot_hrm.modelio.generation import answer_to_candidate, candidates_for, generate_answers
+from polyglot_hrm.modelio.prompt_format import render_example
+from polyglot_hrm.modelio.tokenizer import train_tokenizer
 
 torch.set_num_threads(1)
 

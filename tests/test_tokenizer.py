@@ -1,4 +1,4 @@
-"""Tests of the tokenizer (`polyglot_hrm.training.tokenizer`) and the prompt format (`...prompt_format`)."""
+"""Tests of the tokenizer (`polyglot_hrm.modelio.tokenizer`) and the prompt format (`...prompt_format`)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from hypothesis import strategies as st
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from hrm_modeling import HRMConfig, LANGUAGES, TASKS
-from polyglot_hrm.training.prompt_format import (
+from polyglot_hrm.modelio.prompt_format import (
     ANSWER_MARKER,
     parse_answer,
     render_example,
     render_files,
     render_prompt,
 )
-from polyglot_hrm.training.tokenizer import (
+from polyglot_hrm.modelio.tokenizer import (
     EDIT_MARKERS,
     encode_pair,
     language_token,

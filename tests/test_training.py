@@ -360,7 +360,7 @@ def test_training_resumes_from_its_last_checkpoint(tmp_path):
 
 @pytest.mark.slow
 def test_demo_trains_scores_and_writes_its_reports(tmp_path, allow_execution, capsys):
-    from polyglot_hrm.training.demo import DemoOptions, run_demo
+    from polyglot_hrm.demo import DemoOptions, run_demo
 
     summary = run_demo(DemoOptions(output_dir=tmp_path / "demo", overrides=("training_args.max_steps=4",
                                    "training_args.eval_steps=4", "polyglot.eval_num_problems=2",

@@ -1,8 +1,35 @@
-"""The seed's form: ``python -m polyglot_hrm.benchmark --benchmark-root DIR --output FILE``."""
+"""The seed's form: ``python -m polyglot_hrm.benchmark --benchmark-root DIR --output FILE [--languages L,...]``.
 
+The same as ``polyglot-hrm extract``, written with the benchmark layer alone (the CLI sits above every
+layer and is not imported here).
+"""
+
+import argparse
+import logging
 import sys
+from pathlib import Path
 
-from ..cli import main
+from . import BenchmarkError, PolyglotBenchmarkExtractor, save_problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m polyglot_hrm.benchmark", description=__doc__.splitlines()[0])
+    parser.add_argument("--benchmark-root", type=Path, required=True, metavar="DIR",
+                        help="polyglot-benchmark clone or Exercism track checkout")
+    parser.add_argument("--output", "-o", type=Path, required=True, metavar="FILE", help="JSON file to write")
+    parser.add_argument("--languages", default=None, help="comma-separated subset, e.g. python,rust (default: all)")
+    parser.add_argument("--strict", action="store_true", help="fail on an unreadable exercise instead of skipping it")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    languages = [v.strip() for v in args.languages.split(",") if v.strip()] if args.languages else None
+    try:
+        problems = PolyglotBenchmarkExtractor(args.benchmark_root, languages, strict=args.strict).extract()
+    except (BenchmarkError, FileNotFoundError) as err:
+        print(f"python -m polyglot_hrm.benchmark: error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {save_problems(problems, args.output)} problems to {args.output}")
+    return 0
+
 
 if __name__ == "__main__":
-    sys.exit(main(["extract", *sys.argv[1:]]))
+    sys.exit(main())

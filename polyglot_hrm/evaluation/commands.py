@@ -79,7 +79,7 @@ def load_model(name: str) -> tuple[Any, Any]:
 
     import hrm_modeling  # noqa: F401  (registers the model type with the Auto classes)
 
-    from ..training.tokenizer import load_tokenizer
+    from ..modelio.tokenizer import load_tokenizer
 
     model = AutoModelForCausalLM.from_pretrained(name)
     tokenizer = load_tokenizer(name)

@@ -139,7 +139,7 @@ def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: An
                    seed: int | None = 0, progress: bool = True) -> EvaluationResults:
     """Generate ``num_samples`` answers per case with the shared prompt format, score them, and with
     ``attempts=2`` retry each case whose first sample failed (Aider's protocol, module docstring)."""
-    from .generation import answer_to_candidate, generate_answers
+    from ..modelio.generation import answer_to_candidate, generate_answers
 
     if attempts not in (1, 2):
         raise ValueError(f"attempts={attempts}: Aider's protocol has 1 or 2 attempts")

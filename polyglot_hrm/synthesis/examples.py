@@ -4,7 +4,7 @@ Every row is a plain dict that carries *all* files of its target problem with th
 so the ``polyglot_exec`` metric can execute any row without the benchmark tree, plus what the solver
 sees (``input_files``) and what it should produce (``target_files``; for ``diff_edit`` also
 ``target_edit``, Aider SEARCH/REPLACE text). Field names follow
-:mod:`polyglot_hrm.training.prompt_format`, which renders rows into prompts.
+:mod:`polyglot_hrm.modelio.prompt_format`, which renders rows into prompts.
 
 **Target state.** A problem's *solved* editable files are its solution files with the reference in
 place; a solution file the reference makes obsolete (``Problem.reference_removes``, a C++ exercise

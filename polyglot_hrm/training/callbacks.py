@@ -24,7 +24,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from ..evaluation.generation import candidates_for, generate_answers
+from ..modelio.generation import candidates_for, generate_answers
 
 __all__ = ["ExecutionEvalCallback", "evaluate_by_execution", "flat_metrics"]
 

@@ -15,8 +15,8 @@ from tqdm.auto import tqdm
 from hrm_modeling.configuration_hrm import default_puzzle_identifier_names, puzzle_identifier_name
 
 from .config import PolyglotTrainingConfig
-from .prompt_format import render_example
-from .tokenizer import encode_pair, train_tokenizer
+from ..modelio.prompt_format import render_example
+from ..modelio.tokenizer import encode_pair, train_tokenizer
 
 __all__ = ["TokenizedDataset", "load_rows", "select_eval_rows", "tokenize_rows", "tokenizer_texts",
            "train_tokenizer_on_rows"]

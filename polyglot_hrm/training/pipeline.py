@@ -60,7 +60,7 @@ class PolyglotTrainingPipeline:
     def _tokenizer(self) -> Any:
         if self.tokenizer is None:
             if self.config.tokenizer_path:
-                from .tokenizer import load_tokenizer
+                from ..modelio.tokenizer import load_tokenizer
 
                 self.tokenizer = load_tokenizer(self.config.tokenizer_path)
             else:

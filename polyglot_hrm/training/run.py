@@ -44,7 +44,7 @@ def get_tokenizer(config: PolyglotTrainingConfig, train_rows: list[dict[str, Any
     from accelerate import PartialState
 
     from .data import train_tokenizer_on_rows
-    from .tokenizer import load_tokenizer
+    from ..modelio.tokenizer import load_tokenizer
 
     if config.tokenizer_path:
         return load_tokenizer(config.tokenizer_path)

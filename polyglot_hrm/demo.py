@@ -42,11 +42,11 @@ def _losses(history: list[dict[str, Any]]) -> tuple[float | None, float | None]:
 
 def run_demo(options: DemoOptions) -> dict[str, Any]:
     """Run the demo; returns the `demo.json` summary. Needs the execution opt-in."""
-    from ..evaluation import evaluate_model, summary_table, write_report
-    from ..execution.sandbox import require_opt_in
-    from .config import load_recipe
-    from .data import select_eval_rows
-    from .run import train
+    from .evaluation import evaluate_model, summary_table, write_report
+    from .execution.sandbox import require_opt_in
+    from .training.config import load_recipe
+    from .training.data import select_eval_rows
+    from .training.run import train
 
     require_opt_in()  # fail before training, not after
     start = time.perf_counter()
@@ -64,7 +64,7 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     print(f"      trained in {train_s:.0f} s; loss {first} -> {last}", flush=True)
 
     config = recipe.training_config()
-    from .data import load_rows
+    from .training.data import load_rows
 
     rows = load_rows(config, None, options.cache_dir)
     held_out = [r for split in config.eval_splits for r in rows.get(split, [])]

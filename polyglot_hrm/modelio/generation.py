@@ -1,7 +1,7 @@
 """Model-side generation for evaluation: dataset rows -> generated answer texts -> candidates to execute.
 
 Shared by the training-time evaluation callback (`polyglot_hrm.training.callbacks`) and the evaluation CLI,
-so both prompt and decode exactly as training renders examples (`polyglot_hrm.training.prompt_format`).
+so both prompt and decode exactly as training renders examples (`polyglot_hrm.modelio.prompt_format`).
 
 Stable API:
 
@@ -37,8 +37,8 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from ..training.prompt_format import parse_answer, render_prompt
-from ..training.tokenizer import encode_pair
+from .prompt_format import parse_answer, render_prompt
+from .tokenizer import encode_pair
 
 __all__ = ["answer_to_candidate", "candidates_for", "generate_answers"]
 

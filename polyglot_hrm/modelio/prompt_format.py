@@ -3,7 +3,7 @@
 Training renders rows with `render_example`; evaluation renders the same prompt with `render_prompt`
 and parses what the model wrote with `parse_answer`, so the two cannot drift apart.
 
-Layout (special tokens come from `polyglot_hrm.training.tokenizer`; bos/eos are added at encoding):
+Layout (special tokens come from `polyglot_hrm.modelio.tokenizer`; bos/eos are added at encoding):
 
     <|task:generation|><|lang:python|>
     <|instructions|>
