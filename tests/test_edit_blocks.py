@@ -373,11 +373,11 @@ class _Records(logging.Handler):
 def test_property_synthesized_blocks_apply_and_are_unique(pair):
     before, after = pair
     records = _Records()
-    logging.getLogger("polyglot_hrm.synthesis.edit_blocks").addHandler(records)
+    logging.getLogger("polyglot_hrm.synthesis.edit_synthesis").addHandler(records)
     try:
         blocks = synthesize_blocks(before, after)
     finally:
-        logging.getLogger("polyglot_hrm.synthesis.edit_blocks").removeHandler(records)
+        logging.getLogger("polyglot_hrm.synthesis.edit_synthesis").removeHandler(records)
     assert not records.records  # the whole-file safety net was not needed
     assert apply_blocks(before, blocks) == after
     files = dict(before)

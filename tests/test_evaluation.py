@@ -16,7 +16,7 @@ from polyglot_hrm.evaluation import (EvaluationResults, evaluate_solutions, load
 from polyglot_hrm.evaluation.cases import SolutionsError, reference_files
 from polyglot_hrm.evaluation.measures import summarize, transfer_matrix
 from polyglot_hrm.evaluation.system import evaluate_candidates
-from polyglot_hrm.synthesis.edit_blocks import render_blocks, synthesize_blocks
+from polyglot_hrm.synthesis import render_blocks, synthesize_blocks
 
 from conftest import ALL_LANGUAGES
 

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from ..synthesis.edit_blocks import apply_blocks, parse_blocks
+from ..synthesis.edit_format import apply_blocks, parse_blocks
 
 __all__ = ["RowCheck", "check_rows", "input_candidate", "summarize", "target_candidate"]
 

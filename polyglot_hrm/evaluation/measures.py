@@ -13,7 +13,7 @@ Per candidate (``CandidateMeasures``):
   files candidate counts as one block replacing each file it changes whole (old plus new content), so
   both kinds are on one scale.
 * ``changed_chars``: characters that actually differ between the input files and the candidate's
-  resulting files (character diff inside changed line hunks, as in ``synthesis.edit_blocks.edit_stats``).
+  resulting files (character diff inside changed line hunks, as in ``synthesis.edit_synthesis.edit_stats``).
 * ``reference_changed_chars``: the same between the input files and the reference solution: the
   least any correct answer has to change.
 * ``efficiency``: ``edited_chars / reference_changed_chars``, characters written per character the
@@ -78,9 +78,9 @@ def _input_files(case: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _changed(before: Mapping[str, str], after: Mapping[str, str]) -> int:
-    from ..synthesis.edit_blocks import _changed_chars  # the one character-diff measure of the project
+    from ..synthesis.edit_synthesis import changed_chars
 
-    return sum(_changed_chars(before.get(p, ""), after.get(p, "")) for p in set(before) | set(after))
+    return sum(changed_chars(before.get(p, ""), after.get(p, "")) for p in set(before) | set(after))
 
 
 def measure_candidate(case: Mapping[str, Any], candidate: Any, resolved: Any, result: Any,
@@ -88,7 +88,8 @@ def measure_candidate(case: Mapping[str, Any], candidate: Any, resolved: Any, re
     """Measures of one candidate: ``resolved`` is what ``resolve_candidate`` made of it (files or an
     ``EditFailure``), ``result`` its ``RunResult``."""
     from ..scoring import EditFailure, unwrap_candidate
-    from ..synthesis.edit_blocks import EditFormatError, edit_stats, parse_blocks
+    from ..synthesis.edit_format import EditFormatError, parse_blocks
+    from ..synthesis.edit_synthesis import edit_stats
     from ..synthesis.examples import line_minimality, quality_score
     from .cases import reference_files
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from ..benchmark.problem import Problem, ProblemFile, ProblemMetadata
 from ..benchmark.reader import load_benchmark
-from ..synthesis.edit_blocks import EditApplyError, EditFormatError, apply_blocks, parse_blocks
+from ..synthesis.edit_format import EditApplyError, EditFormatError, apply_blocks, parse_blocks
 
 __all__ = ["EditFailure", "input_files", "problem_from_reference", "resolve_candidate", "unwrap_candidate"]
 

@@ -35,7 +35,8 @@ from itertools import permutations
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..benchmark.problem import Problem
-from .edit_blocks import EditBlock, edit_stats, render_blocks, synthesize_blocks
+from .edit_format import EditBlock, render_blocks
+from .edit_synthesis import edit_stats, synthesize_blocks
 from .functions import find_functions, remove_function
 from .mutation import Mutant, enumerate_mutants, select_mutants
 
