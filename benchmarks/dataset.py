@@ -21,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from polyglot_hrm.dataset.build import BUILD_COUNTER, VERIFICATION_COUNTS
+from collections import Counter
+
 from polyglot_hrm.dataset.export import build_datasets, export
 from polyglot_hrm.dataset.names import CONFIG_NAMES
 from polyglot_hrm.tables import format_table
@@ -47,14 +48,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         cache = str(args.cache_dir or tmp)
         start = time.perf_counter()
-        built = build_datasets(root, CONFIG_NAMES, cache, verify_by_execution=verify)
+        cold: dict = {}
+        built = build_datasets(root, CONFIG_NAMES, cache, reports=cold, verify_by_execution=verify)
         numbers["cold_build_s"] = round(time.perf_counter() - start, 2)
-        numbers["mutant_verification"] = dict(VERIFICATION_COUNTS)
-        builds = dict(BUILD_COUNTER)
+        verification = sum((r.verification for r in cold.values() if r is not None), Counter())
+        numbers["mutant_verification"] = dict(verification)
         start = time.perf_counter()
-        build_datasets(root, CONFIG_NAMES, cache, verify_by_execution=verify)
+        reload: dict = {}
+        build_datasets(root, CONFIG_NAMES, cache, reports=reload, verify_by_execution=verify)
         numbers["cached_reload_s"] = round(time.perf_counter() - start, 2)
-        numbers["regenerated_on_reload"] = dict(BUILD_COUNTER) != builds
+        numbers["regenerated_on_reload"] = any(r is not None for r in reload.values())
         numbers["cache_mb"] = round(_size(Path(cache)) / 1e6, 1)
         numbers["rows"] = {n: {s: dd[s].num_rows for s in dd} for n, dd in built.items()}
         if args.export:
@@ -69,8 +72,8 @@ def main() -> int:
     print(f"\ncold build of all three configs: {numbers['cold_build_s']} s; cached reload: "
           f"{numbers['cached_reload_s']} s (regenerated: {numbers['regenerated_on_reload']}); "
           f"Arrow cache {numbers['cache_mb']} MB")
-    if VERIFICATION_COUNTS:
-        print(f"bug_fix mutants verified, by status (only `failed` is kept): {dict(VERIFICATION_COUNTS)}")
+    if numbers["mutant_verification"]:
+        print(f"bug_fix mutants verified, by status (only `failed` is kept): {numbers['mutant_verification']}")
     if args.export:
         print(f"export: {numbers['export_s']} s, {numbers['export_mb']} MB of Parquet + card")
     if args.check:

@@ -7,7 +7,6 @@ import shutil
 import pytest
 
 from polyglot_hrm.dataset import CONFIG_NAMES, PolyglotHRM, PolyglotHRMConfig, assign_splits, tree_hash
-from polyglot_hrm.dataset.build import BUILD_COUNTER
 
 
 def _build(name, cache_dir, **kwargs):
@@ -71,10 +70,9 @@ def test_assign_splits_is_deterministic_and_fills_small_sets():
 
 def test_cached_reload_does_not_rebuild(tmp_path):
     first, ds1 = _build("generation", tmp_path)
-    count = BUILD_COUNTER["generation"]
     files = sorted(p.name for p in __import__("pathlib").Path(first.cache_dir).iterdir())
     second, ds2 = _build("generation", tmp_path)
-    assert BUILD_COUNTER["generation"] == count
+    assert first.build_report is not None and second.build_report is None  # reloaded: nothing was built
     assert second.cache_dir == first.cache_dir
     assert sorted(p.name for p in __import__("pathlib").Path(second.cache_dir).iterdir()) == files
     assert ds2["train"]["id"] == ds1["train"]["id"]
@@ -89,9 +87,8 @@ def test_editing_a_benchmark_file_changes_the_fingerprint(tmp_path, mini_root):
     instructions.write_text(instructions.read_text() + "\nOne more sentence.\n")
     after = PolyglotHRM(config_name="generation", data_dir=str(tree), cache_dir=str(tmp_path / "c"))
     assert before.cache_dir != after.cache_dir
-    count = BUILD_COUNTER["generation"]
     after.download_and_prepare()
-    assert BUILD_COUNTER["generation"] == count + 1
+    assert after.build_report is not None and after.build_report.config == "generation"
     row = next(r for r in after.as_dataset(split="train").to_list() + after.as_dataset(split="test").to_list()
                + after.as_dataset(split="validation").to_list() if r["problem_id"] == "python/digit-sum")
     assert "One more sentence." in row["instructions"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import permutations
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from ..languages import LANGUAGES
 from .problem import Problem
@@ -41,12 +41,14 @@ class CrossLanguageIndex:
         counts = Counter(len(langs) for langs in self.languages_by_slug.values())
         return {n: counts.get(n, 0) for n in range(1, len(self.languages) + 1)}
 
+    def directed_pairs(self) -> Iterator[tuple[str, str, str]]:
+        """``(slug, source language, target language)`` for every slug in two or more languages and every
+        ordered pair of its languages: the transfer examples and the language matrix both enumerate these."""
+        for slug, langs in self.languages_by_slug.items():
+            for a, b in permutations(langs, 2):
+                yield slug, a, b
+
     def transfer_pairs(self) -> dict[tuple[str, str], int]:
         """Directed (source, target) language pairs -> number of slugs both have."""
-        counts: Counter[tuple[str, str]] = Counter()
-        for langs in self.languages_by_slug.values():
-            counts.update(permutations(langs, 2))
+        counts = Counter((a, b) for _, a, b in self.directed_pairs())
         return {(a, b): counts.get((a, b), 0) for a in self.languages for b in self.languages if a != b}
-
-    def slugs_with(self, min_languages: int) -> list[str]:
-        return [s for s, langs in self.languages_by_slug.items() if len(langs) >= min_languages]

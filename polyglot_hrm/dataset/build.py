@@ -27,7 +27,7 @@ import logging
 import os
 import re
 from collections import Counter, defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -36,16 +36,22 @@ from ..synthesis.examples import (DiffCandidate, bug_fix_candidate, diff_candida
                                   mutant_pool, seeded_rank, transfer_pairs, transfer_row)
 from .config import SPLITS, PolyglotHRMConfig
 
-__all__ = ["BUILD_COUNTER", "assign_splits", "benchmark_root", "build_rows", "difficulty_buckets", "load_problems",
-           "runners_available", "select_problems", "VERIFICATION_COUNTS", "tree_hash", "trim_output", "verify_mutants"]
+__all__ = ["BuildReport", "assign_splits", "benchmark_root", "build", "build_rows", "difficulty_buckets",
+           "load_problems", "runners_available", "select_problems", "tree_hash", "trim_output", "verify_mutants"]
 
 logger = logging.getLogger(__name__)
 
-# How many times rows were built in this process, per configuration (tests use it to tell a cache
-# reload from a rebuild without timing).
-BUILD_COUNTER: dict[str, int] = defaultdict(int)
-# Statuses of every mutant verified in this process (kept or not), for reports.
-VERIFICATION_COUNTS: Counter = Counter()
+
+
+@dataclass
+class BuildReport:
+    """What one build of a configuration made: its rows, the statuses of the mutants it verified (only
+    ``failed`` ones are kept) and how many problems' rows carry their expected tests."""
+
+    config: str
+    rows: list[dict[str, Any]]
+    verification: Counter = field(default_factory=Counter)
+    expected_tests: int = 0
 
 _SKIP_DIRS = {".git", "node_modules", "target", "build", "bin", "__pycache__", ".pytest_cache", ".gradle"}
 
@@ -236,7 +242,7 @@ def verify_mutants(candidates: Sequence[DiffCandidate], timeout: float, jobs: in
 
 
 def _diff_edit_rows(problems: Sequence[Problem], config: PolyglotHRMConfig, difficulty: dict[str, str],
-                    verify_languages: set[str], progress: bool) -> list[dict[str, Any]]:
+                    verify_languages: set[str], progress: bool) -> tuple[list[dict[str, Any]], Counter]:
     cap = config.max_diff_examples_per_problem
     max_features = max(0, (cap - 1) // 3)
     rows: dict[str, list[dict[str, Any]]] = {}
@@ -259,9 +265,10 @@ def _diff_edit_rows(problems: Sequence[Problem], config: PolyglotHRMConfig, diff
             pools.append((p, need, pool))
 
     to_verify = [c for p, _, pool in pools if p.language in verify_languages for c in pool]
+    verification: Counter = Counter()
     if to_verify:
         results = verify_mutants(to_verify, config.verify_timeout, progress=progress)
-        VERIFICATION_COUNTS.update(r.status for r in results)
+        verification.update(r.status for r in results)
         logger.info("verified %d mutants: %s", len(results), dict(Counter(r.status for r in results)))
         for cand, result in zip(to_verify, results):
             cand.verification = result.status
@@ -278,7 +285,7 @@ def _diff_edit_rows(problems: Sequence[Problem], config: PolyglotHRMConfig, diff
             if row["quality_score"] >= config.min_diff_quality_score:
                 rows[p.id].append(row)
                 index += 1
-    return [r for p in problems for r in rows[p.id]]
+    return [r for p in problems for r in rows[p.id]], verification
 
 
 def _execution_languages(languages: set[str], config: PolyglotHRMConfig) -> set[str]:
@@ -301,14 +308,14 @@ def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig)
     return [replace(p, expected_tests=expected.get(p.id, ())) for p in problems]
 
 
-def build_rows(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
-               progress: bool = False) -> list[dict[str, Any]]:
-    """Every row of ``config.name`` (each with its ``split``), in a deterministic order."""
-    BUILD_COUNTER[config.name] += 1
+def build(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
+          progress: bool = False) -> BuildReport:
+    """Every row of ``config.name`` (each with its ``split``), in a deterministic order, with what it took."""
     problems = list(problems) if problems is not None else load_problems(config)
     difficulty = difficulty_buckets(problems)
     splits = assign_splits({p.slug for p in problems}, config.seed, config.split_ratios)
     chosen = _with_expected_tests(select_problems(problems, config), config)
+    verification: Counter = Counter()
     if config.name == "generation":
         rows = [generation_row(p, difficulty[p.id]) for p in chosen]
     elif config.name == "transfer":
@@ -320,7 +327,13 @@ def build_rows(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = N
         if config.verify_by_execution is None and verify != languages:
             logger.warning("bug_fix mutants not verified for %s: runners unavailable (see `polyglot-hrm doctor`)",
                            ", ".join(sorted(languages - verify)))
-        rows = _diff_edit_rows(chosen, config, difficulty, verify, progress)
+        rows, verification = _diff_edit_rows(chosen, config, difficulty, verify, progress)
     for row in rows:
         row["split"] = splits[row["slug"]]
-    return rows
+    return BuildReport(config.name, rows, verification, sum(bool(p.expected_tests) for p in chosen))
+
+
+def build_rows(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
+               progress: bool = False) -> list[dict[str, Any]]:
+    """The rows of :func:`build`."""
+    return build(config, problems, progress).rows

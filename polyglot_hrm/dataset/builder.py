@@ -21,7 +21,7 @@ from typing import Any
 
 import datasets
 
-from .build import benchmark_root, build_rows, code_hash, tree_hash
+from .build import BuildReport, benchmark_root, build, code_hash, tree_hash
 from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
 from .features import features_for
 
@@ -61,8 +61,12 @@ class PolyglotHRM(datasets.GeneratorBasedBuilder):
         return datasets.DatasetInfo(description=_DESCRIPTION, features=features_for(self.config.name),
                                     homepage=_HOMEPAGE, license=_LICENSE)
 
+    #: What the last build made (None when the data came from the Arrow cache: nothing was built).
+    build_report: BuildReport | None = None
+
     def _split_generators(self, dl_manager):
-        rows = build_rows(self.config)
+        self.build_report = build(self.config)
+        rows = self.build_report.rows
         by_split: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
         for row in rows:
             by_split[row["split"]].append(row)

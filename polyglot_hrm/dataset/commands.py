@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+from collections import Counter
 import time
 from pathlib import Path
 
@@ -79,17 +79,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .export import build_datasets
 
     start = time.perf_counter()
-    built = build_datasets(args.benchmark_root, _configs(args.configs), args.cache_dir, **_options(args))
+    reports: dict = {}
+    built = build_datasets(args.benchmark_root, _configs(args.configs), args.cache_dir, reports=reports,
+                           **_options(args))
     wall = time.perf_counter() - start
     for name, dd in built.items():
         print(f"{name}: " + ", ".join(f"{s} {dd[s].num_rows}" for s in dd))
     if args.stats:
         print()
         print(stats_report(built))
-    from .build import VERIFICATION_COUNTS
-
-    if VERIFICATION_COUNTS:
-        print(f"\nbug_fix mutants run, by status (only `failed` ones are kept): {dict(VERIFICATION_COUNTS)}")
+    verification = sum((r.verification for r in reports.values() if r is not None), Counter())
+    if verification:
+        print(f"\nbug_fix mutants run, by status (only `failed` ones are kept): {dict(verification)}")
     print(f"\nbuilt (or reloaded) {len(built)} configuration(s) in {wall:.1f} s")
     return 0
 

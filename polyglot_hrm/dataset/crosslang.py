@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import permutations
 from pathlib import Path
 from statistics import mean
 from typing import Any, Sequence
@@ -28,7 +27,7 @@ from ..benchmark import CrossLanguageIndex, Problem
 from ..synthesis.examples import solved_files
 from ..synthesis.mutation import code_mask
 
-__all__ = ["crosslang_report", "similarity", "solution_tokens", "write_crosslang"]
+__all__ = ["crosslang_report", "jaccard", "similarity", "solution_tokens", "write_crosslang"]
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -47,9 +46,12 @@ def solution_tokens(problem: Problem) -> set[str]:
     return tokens
 
 
-def similarity(a: Problem, b: Problem) -> float:
-    ta, tb = solution_tokens(a), solution_tokens(b)
+def jaccard(ta: set[str], tb: set[str]) -> float:
     return len(ta & tb) / len(ta | tb) if ta | tb else 0.0
+
+
+def similarity(a: Problem, b: Problem) -> float:
+    return jaccard(solution_tokens(a), solution_tokens(b))
 
 
 def crosslang_report(problems: Sequence[Problem]) -> dict[str, Any]:
@@ -57,18 +59,12 @@ def crosslang_report(problems: Sequence[Problem]) -> dict[str, Any]:
     index = CrossLanguageIndex.from_problems(problems)
     by_id = {p.id: p for p in problems}
     tokens = {p.id: solution_tokens(p) for p in problems}
-
-    def sim(a: str, b: str) -> float:
-        ta, tb = tokens[a], tokens[b]
-        return len(ta & tb) / len(ta | tb) if ta | tb else 0.0
-
     pairs, per_pair = [], {}
-    for slug, langs in index.languages_by_slug.items():
-        for a, b in permutations(langs, 2):
-            s = round(sim(f"{a}/{slug}", f"{b}/{slug}"), 4)
-            pairs.append({"slug": slug, "source": a, "target": b, "source_id": f"{a}/{slug}",
-                          "target_id": f"{b}/{slug}", "similarity": s})
-            per_pair.setdefault((a, b), []).append(s)
+    for slug, a, b in index.directed_pairs():
+        s = round(jaccard(tokens[f"{a}/{slug}"], tokens[f"{b}/{slug}"]), 4)
+        pairs.append({"slug": slug, "source": a, "target": b, "source_id": f"{a}/{slug}",
+                      "target_id": f"{b}/{slug}", "similarity": s})
+        per_pair.setdefault((a, b), []).append(s)
     matrix = {a: {b: {"shared_slugs": len(per_pair.get((a, b), [])),
                       "mean_similarity": round(mean(per_pair[(a, b)]), 4) if per_pair.get((a, b)) else None}
                   for b in index.languages if b != a} for a in index.languages}

@@ -44,8 +44,9 @@ class ExportReport:
 
 
 def build_datasets(data_dir: str | Path | None, configs: Sequence[str] = CONFIG_NAMES, cache_dir: str | None = None,
-                   **options: Any) -> dict[str, datasets.DatasetDict]:
-    """Build (or reload from cache) each configuration with the builder; ``options`` go to every config."""
+                   reports: dict[str, Any] | None = None, **options: Any) -> dict[str, datasets.DatasetDict]:
+    """Build (or reload from cache) each configuration with the builder; ``options`` go to every config.
+    ``reports``, when given, receives each configuration's :class:`~.build.BuildReport` (None: reloaded)."""
     out = {}
     for name in configs:
         if name not in CONFIG_NAMES:
@@ -54,6 +55,8 @@ def build_datasets(data_dir: str | Path | None, configs: Sequence[str] = CONFIG_
                               **{k: v for k, v in options.items() if v is not None})
         builder.download_and_prepare()
         out[name] = builder.as_dataset()
+        if reports is not None:
+            reports[name] = builder.build_report
     return out
 
 

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from ..synthesis.edit_format import apply_blocks, parse_blocks
+from ..synthesis.examples import row_files
 
 __all__ = ["RowCheck", "check_rows", "input_candidate", "summarize", "target_candidate"]
 
 
 def input_candidate(row: Mapping[str, Any]) -> dict[str, str]:
-    return {f["path"]: f["content"] for f in row["input_files"] if f["role"] == "solution"}
+    return row_files(row["input_files"], "solution")
 
 
 def target_candidate(row: Mapping[str, Any]) -> dict[str, str]:

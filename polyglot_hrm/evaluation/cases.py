@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from ..benchmark import Problem, load_benchmark, load_problems_json
+from ..dataset.build import difficulty_buckets, skips_tests
+from ..scoring import unwrap_candidate
+from ..synthesis.examples import generation_row, row_files
 
 __all__ = ["Candidate", "SolutionsError", "cases_from_dataset", "cases_from_problems", "load_cases",
            "load_solutions", "match_solutions", "normalize_candidate", "reference_files", "solutions_from_problems"]
@@ -47,8 +50,6 @@ class SolutionsError(ValueError):
 
 def cases_from_problems(problems: Sequence[Problem]) -> list[dict[str, Any]]:
     """One ``generation`` row per problem, with the dataset's difficulty bucket; row id = problem id."""
-    from ..dataset.build import difficulty_buckets
-    from ..synthesis.examples import generation_row
 
     difficulty = difficulty_buckets(problems)
     rows = []
@@ -107,7 +108,6 @@ def load_cases(benchmark_root: str | Path | None = None, problems_json: str | Pa
 
 def _skips_tests(root: str | Path | None, problem: Problem) -> bool:
     """Exercises marked ``.meta/.skip_tests`` have no tests to judge a candidate by (go/counter)."""
-    from ..dataset.build import skips_tests
 
     if root is None:
         return False
@@ -118,22 +118,17 @@ def _skips_tests(root: str | Path | None, problem: Problem) -> bool:
 
 
 def normalize_candidate(raw: Any, where: str) -> Candidate:
-    """A candidate in any documented form -> files mapping or edit text (what ``score_candidates`` takes)."""
-    if isinstance(raw, str):
-        return raw
-    if isinstance(raw, Mapping):
-        if set(raw) == {"edit"}:
-            if not isinstance(raw["edit"], str):
-                raise SolutionsError(f"{where}: \"edit\" must be SEARCH/REPLACE text (a string)")
-            return raw["edit"]
-        if set(raw) == {"files"}:
-            files = raw["files"]
-            if not isinstance(files, Mapping):
-                raise SolutionsError(f"{where}: \"files\" must be a {{path: content}} object")
-            return dict(files)
-        return dict(raw)  # a bare {path: content}; non-string values end as malformed candidates
-    raise SolutionsError(f"{where}: a candidate is {{\"files\": {{...}}}} or {{\"edit\": \"...\"}}, "
-                         f"not {type(raw).__name__}")
+    """A candidate in any documented form -> files mapping or edit text; a shape the schema does not allow is a
+    :class:`SolutionsError` naming where it is (scoring itself would only call it malformed)."""
+    if isinstance(raw, Mapping) and set(raw) == {"edit"} and not isinstance(raw["edit"], str):
+        raise SolutionsError(f"{where}: \"edit\" must be SEARCH/REPLACE text (a string)")
+    if isinstance(raw, Mapping) and set(raw) == {"files"} and not isinstance(raw["files"], Mapping):
+        raise SolutionsError(f"{where}: \"files\" must be a {{path: content}} object")
+    if not isinstance(raw, (str, Mapping)):
+        raise SolutionsError(f"{where}: a candidate is {{\"files\": {{...}}}} or {{\"edit\": \"...\"}}, "
+                             f"not {type(raw).__name__}")
+    candidate = unwrap_candidate(raw)
+    return dict(candidate) if isinstance(candidate, Mapping) else candidate  # non-string values: malformed later
 
 
 def load_solutions(path_or_data: str | Path | Mapping[str, Any]) -> dict[str, list[Candidate]]:
@@ -189,9 +184,7 @@ def match_solutions(cases: Sequence[Mapping[str, Any]], solutions: Mapping[str, 
 
 def reference_files(case: Mapping[str, Any]) -> dict[str, str]:
     """The editable files with the reference in place: input solution files overlaid with the targets."""
-    files = {f["path"]: f["content"] for f in case.get("input_files") or [] if f.get("role") == "solution"}
-    files.update({f["path"]: f["content"] for f in case.get("target_files") or []})
-    return files
+    return {**row_files(case.get("input_files"), "solution"), **row_files(case.get("target_files"))}
 
 
 def solutions_from_problems(cases: Sequence[Mapping[str, Any]], kind: str = "reference") -> dict[str, list[dict]]:
@@ -205,9 +198,6 @@ def solutions_from_problems(cases: Sequence[Mapping[str, Any]], kind: str = "ref
         if kind == "reference" and case.get("task") == "diff_edit" and case.get("target_edit"):
             out[case["id"]] = [{"edit": case["target_edit"]}]  # what a diff_edit model is asked to write
             continue
-        if kind == "reference":
-            files = {f["path"]: f["content"] for f in case.get("target_files") or []}
-        else:
-            files = {f["path"]: f["content"] for f in case.get("input_files") or [] if f.get("role") == "solution"}
+        files = row_files(case.get("target_files")) if kind == "reference" else row_files(case.get("input_files"), "solution")
         out[case["id"]] = [{"files": files}]
     return out

@@ -42,6 +42,11 @@ from statistics import mean
 from typing import Any
 
 from ..execution.passk import mean_pass_at_k
+from ..scoring import EditFailure, unwrap_candidate
+from ..synthesis.edit_format import EditFormatError, parse_blocks
+from ..synthesis.edit_synthesis import changed_chars, edit_stats
+from ..synthesis.examples import line_minimality, quality_score, row_files
+from .cases import reference_files
 
 __all__ = ["CandidateMeasures", "measure_candidate", "summarize", "transfer_matrix"]
 
@@ -74,11 +79,10 @@ class CandidateMeasures:
 
 
 def _input_files(case: Mapping[str, Any]) -> dict[str, str]:
-    return {f["path"]: f["content"] for f in case.get("input_files") or [] if f.get("role", "solution") == "solution"}
+    return row_files(case.get("input_files"), "solution")
 
 
 def _changed(before: Mapping[str, str], after: Mapping[str, str]) -> int:
-    from ..synthesis.edit_synthesis import changed_chars
 
     return sum(changed_chars(before.get(p, ""), after.get(p, "")) for p in set(before) | set(after))
 
@@ -87,11 +91,6 @@ def measure_candidate(case: Mapping[str, Any], candidate: Any, resolved: Any, re
                       output_limit: int = 1500) -> CandidateMeasures:
     """Measures of one candidate: ``resolved`` is what ``resolve_candidate`` made of it (files or an
     ``EditFailure``), ``result`` its ``RunResult``."""
-    from ..scoring import EditFailure, unwrap_candidate
-    from ..synthesis.edit_format import EditFormatError, parse_blocks
-    from ..synthesis.edit_synthesis import edit_stats
-    from ..synthesis.examples import line_minimality, quality_score
-    from .cases import reference_files
 
     before = _input_files(case)
     reference_changed = _changed(before, {**before, **reference_files(case)})

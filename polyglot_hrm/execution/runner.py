@@ -14,7 +14,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Mapping, Sequence
+from typing import Literal, Mapping, Sequence
 
 from tqdm.auto import tqdm
 
@@ -254,7 +254,3 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
     finally:
         if cgroup is not None:
             cgroup.remove()
-
-
-def problems_by_id(problems: Iterable[Problem]) -> dict[str, Problem]:
-    return {p.id: p for p in problems}

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from ..benchmark.problem import Problem, ProblemFile, ProblemMetadata
 from ..benchmark.reader import load_benchmark
 from ..synthesis.edit_format import EditApplyError, EditFormatError, apply_blocks, parse_blocks
+from ..synthesis.examples import row_files
 
 __all__ = ["EditFailure", "input_files", "problem_from_reference", "resolve_candidate", "unwrap_candidate"]
 
@@ -69,7 +70,7 @@ class EditFailure:
 def input_files(reference: Any, problem: Problem) -> dict[str, str]:
     """The files the solver was shown and a candidate is resolved against (module docstring)."""
     if isinstance(reference, Mapping) and reference.get("input_files"):
-        return {f["path"]: f["content"] for f in reference["input_files"] if f.get("role", "solution") == "solution"}
+        return row_files(reference["input_files"], "solution")
     return {f.path: f.content for f in problem.files_with_role("solution")}
 
 

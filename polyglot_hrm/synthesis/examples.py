@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import random
 from dataclasses import dataclass, field
-from itertools import permutations
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
+from ..benchmark.crosslang import CrossLanguageIndex
 from ..benchmark.problem import Problem
 from .edit_format import EditBlock, render_blocks
 from .edit_synthesis import edit_stats, synthesize_blocks
@@ -41,8 +40,8 @@ from .functions import find_functions, remove_function
 from .mutation import Mutant, enumerate_mutants, select_mutants
 
 __all__ = ["DiffCandidate", "EDIT_TYPES", "diff_candidates", "diff_edit_row", "file_records", "generation_row",
-           "line_minimality", "mutant_pool", "quality_score", "seeded_rank", "solved_files", "transfer_pairs",
-           "transfer_row"]
+           "line_minimality", "mutant_pool", "quality_score", "row_files", "seeded_rank", "solved_files",
+           "transfer_pairs", "transfer_row"]
 
 EDIT_TYPES = ("implement", "bug_fix", "feature")
 
@@ -69,6 +68,12 @@ def solved_files(problem: Problem) -> dict[str, str]:
         files[path] = ""
     files.update({f.path: f.content for f in problem.files_with_role("reference")})
     return files
+
+
+def row_files(records: Sequence[Mapping[str, str]] | None, role: str | None = None) -> dict[str, str]:
+    """``{path: content}`` of a row's file records (``input_files``, ``target_files``, ``files``), those of
+    ``role`` only when given (a record without a role counts as ``solution``)."""
+    return {f["path"]: f["content"] for f in records or [] if role is None or f.get("role", "solution") == role}
 
 
 def _records(files: Mapping[str, str], role: str) -> list[dict[str, str]]:
@@ -121,13 +126,10 @@ def generation_row(problem: Problem, difficulty: str = "") -> dict[str, Any]:
 def transfer_pairs(problems: Sequence[Problem], seed: int, max_per_pair: int | None) -> list[tuple[Problem, Problem]]:
     """(source, target) problem pairs: for every slug in two or more languages, every directed language
     pair; at most ``max_per_pair`` slugs per (source, target) language pair, chosen by a seeded order."""
-    by_slug: dict[str, dict[str, Problem]] = {}
-    for p in problems:
-        by_slug.setdefault(p.slug, {})[p.language] = p
+    by_id = {p.id: p for p in problems}
     per_pair: dict[tuple[str, str], list[tuple[Problem, Problem]]] = {}
-    for slug, langs in sorted(by_slug.items()):
-        for a, b in permutations(sorted(langs), 2):
-            per_pair.setdefault((a, b), []).append((langs[a], langs[b]))
+    for slug, a, b in CrossLanguageIndex.from_problems(problems).directed_pairs():
+        per_pair.setdefault((a, b), []).append((by_id[f"{a}/{slug}"], by_id[f"{b}/{slug}"]))
     out: list[tuple[Problem, Problem]] = []
     for (a, b), pairs in sorted(per_pair.items()):
         pairs.sort(key=lambda st: seeded_rank(seed, "transfer", a, b, st[0].slug))
@@ -270,14 +272,3 @@ def diff_edit_row(candidate: DiffCandidate, index: int, difficulty: str = "") ->
                          "minimality": round(float(stats["minimality"]), 4), "line_minimality": round(minimality, 4)}
     row["quality_score"] = quality_score(stats, minimality)
     return row
-
-
-def iter_slugs(rows: Iterable[Mapping[str, Any]]) -> set[str]:
-    return {r["slug"] for r in rows}
-
-
-def shuffle_seeded(items: list, seed: int, key: str) -> list:
-    rng = random.Random(seeded_rank(seed, key))
-    items = list(items)
-    rng.shuffle(items)
-    return items
