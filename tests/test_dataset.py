@@ -159,3 +159,22 @@ def test_no_slug_in_two_splits_on_the_real_benchmark(real_root):
         for row in build_rows(config, problems):
             assert owner.setdefault(row["slug"], row["split"]) == row["split"], row["id"]
     assert set(owner.values()) == {"train", "validation", "test"}
+
+
+def test_dataset_options_are_declared_once():
+    """The builder config, the training config and the build/export flags are all made from DatasetOptions."""
+    from dataclasses import fields
+
+    from polyglot_hrm.cli import build_parser
+    from polyglot_hrm.dataset.config import DatasetOptions, PolyglotHRMConfig
+    from polyglot_hrm.training.config import PolyglotTrainingConfig
+
+    defaults = {f.name: f.default for f in fields(DatasetOptions)}
+    for cls in (PolyglotHRMConfig, PolyglotTrainingConfig):
+        assert {f.name: f.default for f in fields(cls) if f.name in defaults} == defaults, cls
+    flags = build_parser()._subparsers._group_actions[0].choices["build"]._option_string_actions
+    for name in defaults:
+        flag = "--verify" if name == "verify_by_execution" else f"--{name.replace('_', '-')}"
+        assert flag in flags, flag
+    with pytest.raises(ValueError, match="PolyglotTrainingConfig.seed="):
+        PolyglotTrainingConfig(seed="x")

@@ -191,7 +191,8 @@ def test_overrides_are_parsed_as_yaml_and_checked(tmp_path):
 def rows(tmp_path_factory):
     from polyglot_hrm.training.data import load_rows
 
-    config = PolyglotTrainingConfig(max_diff_examples_per_problem=2, max_transfer_examples_per_pair=1)
+    config = PolyglotTrainingConfig(max_diff_examples_per_problem=2, max_transfer_examples_per_pair=1,
+                                    verify_by_execution=False)
     return load_rows(config, None, tmp_path_factory.mktemp("datasets"))
 
 
@@ -201,6 +202,7 @@ def test_pipeline_yields_batches_the_model_trains_on(tmp_path):
     model = HRMForCausalLM(HRMConfig(vocab_size=512, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                                      num_attention_heads=4, max_position_embeddings=1024))
     config = PolyglotTrainingConfig(configs=("generation", "diff_edit"), max_diff_examples_per_problem=1,
+                                    verify_by_execution=False,
                                     batch_size=3, max_sequence_length=1024, vocab_size=512)
     pipeline = PolyglotTrainingPipeline(None, model, config, cache_dir=tmp_path)
     data = pipeline.extract_and_process_data()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 import time
+from collections import Counter
+from dataclasses import fields
 from pathlib import Path
 
 from ..tables import format_table
+from .config import DatasetOptions
 from .names import CONFIG_NAMES, SPLITS
 
 __all__ = ["add_dataset_commands", "stats_report"]
@@ -21,28 +23,27 @@ def _configs(value: str | None) -> list[str]:
     return names
 
 
+_VERIFY = {"auto": None, "on": True, "off": False}
+
+
 def _options(args: argparse.Namespace) -> dict:
-    verify = {"auto": None, "on": True, "off": False}[args.verify]
-    return {"languages": args.languages, "max_problems_per_language": args.max_problems_per_language,
-            "max_diff_examples_per_problem": args.max_diff_examples_per_problem,
-            "max_transfer_examples_per_pair": args.max_transfer_examples_per_pair, "seed": args.seed,
-            "min_diff_quality_score": args.min_diff_quality_score,
-            "verify_by_execution": verify}
+    """The dataset options given on the command line (the others keep the builder's defaults)."""
+    out = {f.name: getattr(args, f.name) for f in fields(DatasetOptions) if f.name != "verify_by_execution"}
+    out["verify_by_execution"] = _VERIFY[args.verify]
+    return out
 
 
 def _add_options(p: argparse.ArgumentParser) -> None:
+    """The build/export flags: one per :class:`DatasetOptions` field, with its help (said once there)."""
     p.add_argument("--benchmark-root", type=Path, default=None,
                    help="polyglot-benchmark clone (default: the built-in mini-benchmark)")
     p.add_argument("--configs", default=None, help=f"comma-separated subset of {','.join(CONFIG_NAMES)} (default: all)")
-    p.add_argument("--languages", default=None, help="comma-separated languages (default: all six)")
-    p.add_argument("--max-problems-per-language", type=int, default=None, help="seeded sample size (default: all)")
-    p.add_argument("--max-diff-examples-per-problem", type=int, default=None, help="diff_edit rows per problem (default: 10)")
-    p.add_argument("--max-transfer-examples-per-pair", type=int, default=None,
-                   help="transfer rows per directed language pair (default: no limit)")
-    p.add_argument("--min-diff-quality-score", type=float, default=None, help="drop diff_edit rows below (default: 0.5)")
-    p.add_argument("--seed", type=int, default=None, help="seed of every choice (default: 42)")
-    p.add_argument("--verify", choices=["auto", "on", "off"], default="auto",
-                   help="run bug_fix mutants' tests and keep failing ones (default: auto = where runners are available)")
+    types = {"int": int, "float": float, "Optional[int]": int, "Optional[tuple]": str}
+    for f in fields(DatasetOptions):
+        if f.name == "verify_by_execution":
+            p.add_argument("--verify", choices=list(_VERIFY), default="auto", help=f"{f.metadata['help']}; auto, on or off")
+            continue
+        p.add_argument(f"--{f.name.replace('_', '-')}", type=types[str(f.type)], default=None, help=f.metadata["help"])
     p.add_argument("--cache-dir", default=None, help="datasets cache directory (default: HF_DATASETS_CACHE)")
 
 

@@ -1,22 +1,28 @@
-"""``PolyglotHRMConfig``: the dataset's options (the seed's data options), validated on creation."""
+"""The dataset's options, declared once (:class:`DatasetOptions`), and ``PolyglotHRMConfig``, the builder config
+made of them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field, fields
+from typing import Any, Optional
 
 import datasets
 
 from ..languages import LANGUAGES
 
-__all__ = ["CONFIG_NAMES", "PolyglotHRMConfig", "SPLITS"]
+__all__ = ["CONFIG_NAMES", "DatasetOptions", "PolyglotHRMConfig", "SPLITS"]
 
 from .names import CONFIG_NAMES, SPLITS
 
 
+def _option(default, help: str):
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
-class PolyglotHRMConfig(datasets.BuilderConfig):
-    """Options of one configuration (``name`` is ``generation``, ``diff_edit`` or ``transfer``).
+class DatasetOptions:
+    """The dataset's options (the seed's data options), declared once: the builder config, the training
+    config and the ``build``/``export`` command lines are all made from these fields.
 
     Attributes:
         languages: languages to read (a tuple, or a comma-separated string); None: all six.
@@ -40,63 +46,82 @@ class PolyglotHRMConfig(datasets.BuilderConfig):
         train_ratio, validation_ratio, test_ratio: shares of *slugs* per split (they must sum to 1).
     """
 
-    languages: Optional[tuple] = None
-    max_problems_per_language: Optional[int] = None
-    max_diff_examples_per_problem: int = 10
-    max_transfer_examples_per_pair: Optional[int] = None
-    min_complexity_score: float = 0.0
-    max_complexity_score: float = 1.0
-    min_diff_quality_score: float = 0.5
-    seed: int = 42
-    verify_by_execution: Optional[bool] = None
-    verify_timeout: float = 20.0
-    train_ratio: float = 0.8
-    validation_ratio: float = 0.1
-    test_ratio: float = 0.1
+    languages: Optional[tuple] = _option(None, "comma-separated languages (default: all)")
+    max_problems_per_language: Optional[int] = _option(None, "seeded sample of problems per language (default: all)")
+    max_diff_examples_per_problem: int = _option(10, "diff_edit rows per problem, at most (default: 10)")
+    max_transfer_examples_per_pair: Optional[int] = _option(
+        None, "transfer rows per directed language pair, at most (default: every shared slug)")
+    min_complexity_score: float = _option(0.0, "keep problems of at least this complexity, 0-1 (default: 0)")
+    max_complexity_score: float = _option(1.0, "keep problems of at most this complexity, 0-1 (default: 1)")
+    min_diff_quality_score: float = _option(0.5, "drop diff_edit rows below this quality score (default: 0.5)")
+    seed: int = _option(42, "seed of every choice (default: 42)")
+    verify_by_execution: Optional[bool] = _option(
+        None, "run bug_fix mutants' tests and keep the failing ones, record expected tests (default: where runners "
+              "are available)")
+    verify_timeout: float = _option(20.0, "seconds per verification run (default: 20)")
+    train_ratio: float = _option(0.8, "share of slugs in train (default: 0.8)")
+    validation_ratio: float = _option(0.1, "share of slugs in validation (default: 0.1)")
+    test_ratio: float = _option(0.1, "share of slugs in test (default: 0.1)")
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.name not in CONFIG_NAMES:
-            raise ValueError(f"name={self.name!r}: not a configuration of this dataset; choose one of {CONFIG_NAMES}")
+    def validate_options(self, owner: str = "") -> None:
+        """Normalise and check every option; a :class:`ValueError` names the field, the reason and the fix."""
+        where = f"{owner}." if owner else ""
         if isinstance(self.languages, str):
             self.languages = tuple(s.strip() for s in self.languages.split(",") if s.strip())
         if self.languages is not None:
             self.languages = tuple(self.languages)
             unknown = [lang for lang in self.languages if lang not in LANGUAGES]
             if unknown or not self.languages:
-                raise ValueError(f"languages={self.languages!r}: unknown {unknown or 'empty'}; choose from "
+                raise ValueError(f"{where}languages={self.languages!r}: unknown {unknown or 'empty'}; choose from "
                                  f"{', '.join(LANGUAGES)} (or None for all)")
         for name in ("max_problems_per_language", "max_transfer_examples_per_pair"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise ValueError(f"{name}={value!r}: must be a positive integer, or None for no limit")
+                raise ValueError(f"{where}{name}={value!r}: must be a positive integer, or None for no limit")
         value = self.max_diff_examples_per_problem
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"max_diff_examples_per_problem={value!r}: must be a positive integer (1 keeps only "
-                             f"the implement example)")
+            raise ValueError(f"{where}max_diff_examples_per_problem={value!r}: must be a positive integer (1 keeps "
+                             f"only the implement example)")
         for name in ("min_complexity_score", "max_complexity_score", "min_diff_quality_score"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name}={value!r}: must be a number in [0, 1]")
+                raise ValueError(f"{where}{name}={value!r}: must be a number in [0, 1]")
         if self.min_complexity_score > self.max_complexity_score:
-            raise ValueError(f"min_complexity_score={self.min_complexity_score} is above max_complexity_score="
+            raise ValueError(f"{where}min_complexity_score={self.min_complexity_score} is above max_complexity_score="
                              f"{self.max_complexity_score}; lower the first or raise the second")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ValueError(f"seed={self.seed!r}: must be an integer")
+            raise ValueError(f"{where}seed={self.seed!r}: must be an integer")
         if self.verify_by_execution not in (None, True, False):
-            raise ValueError(f"verify_by_execution={self.verify_by_execution!r}: must be True, False or None (auto)")
+            raise ValueError(f"{where}verify_by_execution={self.verify_by_execution!r}: must be True, False or None "
+                             f"(auto)")
         if not isinstance(self.verify_timeout, (int, float)) or self.verify_timeout <= 0:
-            raise ValueError(f"verify_timeout={self.verify_timeout!r}: must be a positive number of seconds")
+            raise ValueError(f"{where}verify_timeout={self.verify_timeout!r}: must be a positive number of seconds")
         ratios = self.split_ratios
         for split, value in ratios.items():
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-                raise ValueError(f"{split}_ratio={value!r}: must be a number in [0, 1]")
+                raise ValueError(f"{where}{split}_ratio={value!r}: must be a number in [0, 1]")
         if abs(sum(ratios.values()) - 1.0) > 1e-6:
-            raise ValueError(f"train_ratio + validation_ratio + test_ratio = {sum(ratios.values()):g}: they must sum "
-                             f"to 1")
+            raise ValueError(f"{where}train_ratio + validation_ratio + test_ratio = {sum(ratios.values()):g}: they "
+                             f"must sum to 1")
         if ratios["train"] <= 0:
-            raise ValueError("train_ratio=0: the train split needs a positive share")
+            raise ValueError(f"{where}train_ratio=0: the train split needs a positive share")
+
+    def dataset_options(self) -> dict[str, Any]:
+        """The options as keyword arguments of the ``PolyglotHRM`` builder."""
+        return {f.name: getattr(self, f.name) for f in fields(DatasetOptions)}
 
     @property
     def split_ratios(self) -> dict[str, float]:
         return {"train": self.train_ratio, "validation": self.validation_ratio, "test": self.test_ratio}
+
+
+@dataclass
+class PolyglotHRMConfig(datasets.BuilderConfig, DatasetOptions):
+    """Options of one configuration (``name`` is ``generation``, ``diff_edit`` or ``transfer``): the
+    :class:`DatasetOptions`, validated on creation."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.name not in CONFIG_NAMES:
+            raise ValueError(f"name={self.name!r}: not a configuration of this dataset; choose one of {CONFIG_NAMES}")
+        self.validate_options()

@@ -22,6 +22,8 @@ import yaml
 
 from hrm_modeling.configuration_hrm import LANGUAGES, TASKS
 
+from ..dataset.config import DatasetOptions
+
 __all__ = ["PolyglotTrainingConfig", "Recipe", "apply_overrides", "load_recipe"]
 
 Pacing = Literal["linear", "sqrt"]
@@ -29,13 +31,12 @@ RECIPE_SECTIONS = ("polyglot", "model", "training_args")
 
 
 @dataclass
-class PolyglotTrainingConfig:
+class PolyglotTrainingConfig(DatasetOptions):
     """Options of the training data, sampling and in-training evaluation.
 
-    Data (passed to the `PolyglotHRM` dataset builder; see `PolyglotHRMConfig` for their meaning):
-        configs, languages, max_problems_per_language, max_diff_examples_per_problem,
-        max_transfer_examples_per_pair, min_complexity_score, max_complexity_score, min_diff_quality_score,
-        seed, verify_by_execution (default False: verifying mutants runs every language's tests, slow).
+    Data: the dataset's own options (:class:`polyglot_hrm.dataset.config.DatasetOptions`: languages,
+        max_problems_per_language, ..., verify_by_execution, with the builder's defaults; recipes set what
+        they want otherwise), passed to the `PolyglotHRM` builder, plus configs (which configurations to load).
     Batching: batch_size (per device), max_sequence_length (tokens; longer examples are dropped, counted).
     Sampling (`polyglot_hrm.training.sampler.CurriculumSampler`):
         curriculum_learning: sample easy rows first, harder ones as training goes on.
@@ -53,15 +54,6 @@ class PolyglotTrainingConfig:
     """
 
     configs: tuple[str, ...] = TASKS
-    languages: tuple[str, ...] | None = None
-    max_problems_per_language: int | None = None
-    max_diff_examples_per_problem: int = 10
-    max_transfer_examples_per_pair: int | None = 5
-    min_complexity_score: float = 0.0
-    max_complexity_score: float = 1.0
-    min_diff_quality_score: float = 0.5
-    seed: int = 42
-    verify_by_execution: bool | None = False
 
     batch_size: int = 16
     max_sequence_length: int = 2048
@@ -90,8 +82,7 @@ class PolyglotTrainingConfig:
         if unknown or not self.configs:
             raise ValueError(f"PolyglotTrainingConfig.configs={self.configs!r}: unknown {unknown or 'empty'}; "
                              f"choose from {TASKS}")
-        if self.languages is not None:
-            self.languages = tuple(self.languages)
+        self.validate_options("PolyglotTrainingConfig")
         for name in ("batch_size", "max_sequence_length", "vocab_size", "eval_num_samples", "eval_max_new_tokens",
                      "eval_batch_size"):
             value = getattr(self, name)
@@ -125,13 +116,6 @@ class PolyglotTrainingConfig:
             raise ValueError(f"PolyglotTrainingConfig.eval_temperature={self.eval_temperature!r}: must be >= 0")
         if self.eval_timeout <= 0:
             raise ValueError(f"PolyglotTrainingConfig.eval_timeout={self.eval_timeout!r}: must be > 0 seconds")
-
-    def dataset_options(self) -> dict[str, Any]:
-        """Keyword arguments of the `PolyglotHRM` builder."""
-        names = ("languages", "max_problems_per_language", "max_diff_examples_per_problem",
-                 "max_transfer_examples_per_pair", "min_complexity_score", "max_complexity_score",
-                 "min_diff_quality_score", "seed", "verify_by_execution")
-        return {name: getattr(self, name) for name in names}
 
     @property
     def eval_splits(self) -> tuple[str, ...]:
