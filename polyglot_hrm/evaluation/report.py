@@ -13,7 +13,6 @@ Charts (matplotlib, Agg backend, so no display is needed):
 from __future__ import annotations
 
 import base64
-import html
 import json
 import logging
 from collections.abc import Mapping
@@ -191,43 +190,19 @@ def _markdown(results: EvaluationResults, charts: Mapping[str, Path]) -> str:
 
 
 def _html(markdown_text: str, charts: Mapping[str, Path]) -> str:
-    """A self-contained page: the Markdown's tables as HTML, charts inlined as base64 PNGs."""
-    body = []
-    in_table = False
-    for line in markdown_text.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if all(set(c) <= {"-"} for c in cells):
-                continue
-            tag = "th" if not in_table else "td"
-            if not in_table:
-                body.append("<table>")
-                in_table = True
-            body.append("<tr>" + "".join(f"<{tag}>{html.escape(c.replace('**', ''))}</{tag}>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            body.append("</table>")
-            in_table = False
-        if line.startswith("!["):
-            name = line[2:line.index("]")]
-            data = base64.b64encode(charts[name].read_bytes()).decode()
-            body.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}"></figure>')
-        elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("- "):
-            body.append(f"<div class='case'>{html.escape(line[2:].replace('`', ''))}</div>")
-        elif line:
-            body.append(f"<p>{html.escape(line.replace('`', ''))}</p>")
-    if in_table:
-        body.append("</table>")
+    """A self-contained page: the Markdown rendered by markdown-it (tables on), charts inlined as base64 PNGs."""
+    from markdown_it import MarkdownIt
+
+    for name, path in charts.items():
+        data = base64.b64encode(path.read_bytes()).decode()
+        markdown_text = markdown_text.replace(f"![{name}]({path.name})", f"![{name}](data:image/png;base64,{data})")
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown_text)
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}"
              "td:first-child,th:first-child{text-align:left}th{background:#eee}img{max-width:100%}"
-             ".case{font-family:monospace;font-size:12px}")
+             "li code{font-size:12px}")
     return f"<!doctype html>\n<html><head><meta charset='utf-8'><title>Evaluation report</title><style>{style}</style>" \
-           f"</head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+           f"</head><body>\n{body}</body></html>\n"
 
 
 def write_report(results: EvaluationResults, out_dir: str | Path, json_path: str | Path | None = None
