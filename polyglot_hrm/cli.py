@@ -286,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the whole loop on the built-in mini-benchmark: build the datasets, train the "
                                      "tiny recipe, score by execution, report (needs POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1)")
     p.add_argument("--output-dir", type=Path, default=Path("demo_output"), help="where outputs go (default: demo_output)")
-    p.add_argument("--recipe", type=Path, default=None, help="training recipe (default: trainer/recipes/tiny.yaml)")
+    p.add_argument("--recipe", type=Path, default=None, help="training recipe: a YAML file or a shipped recipe's name (default: tiny)")
     p.add_argument("--max-new-tokens", type=int, default=256, help="tokens generated per answer (default: 256)")
     p.add_argument("--seen-rows", type=int, default=6,
                    help="training rows also scored, next to the held-out ones (default: 6; 0 skips them)")

@@ -21,8 +21,10 @@ logger = logging.getLogger(__name__)
 
 
 def default_recipe() -> Path:
-    """`trainer/recipes/tiny.yaml` of the source checkout (the demo runs from the repository)."""
-    return Path(__file__).resolve().parents[2] / "trainer" / "recipes" / "tiny.yaml"
+    """The shipped `tiny` recipe (installed with the package; `trainer/recipes/tiny.yaml` in a checkout)."""
+    from .training.config import recipe_path
+
+    return recipe_path("tiny")
 
 
 @dataclass
@@ -44,20 +46,17 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     """Run the demo; returns the `demo.json` summary. Needs the execution opt-in."""
     from .evaluation import evaluate_model, summary_table, write_report
     from .execution.sandbox import require_opt_in
-    from .training.config import load_recipe
+    from .training.config import load_recipe, recipe_path
     from .training.data import select_eval_rows
     from .training.run import train
 
     require_opt_in()  # fail before training, not after
     start = time.perf_counter()
     out = Path(options.output_dir)
-    recipe_path = options.recipe or default_recipe()
-    if not recipe_path.is_file():
-        raise FileNotFoundError(f"{recipe_path}: no recipe; pass --recipe trainer/recipes/tiny.yaml from a source "
-                                f"checkout")
-    recipe = load_recipe(recipe_path, list(options.overrides))
+    recipe_file = recipe_path(options.recipe) if options.recipe else default_recipe()
+    recipe = load_recipe(recipe_file, list(options.overrides))
     # The callback scores a few held-out rows during training; the full held-out set is scored below.
-    print(f"[1/3] building the datasets and training {recipe_path.name} (outputs in {out / 'model'}) ...", flush=True)
+    print(f"[1/3] building the datasets and training {recipe_file.name} (outputs in {out / 'model'}) ...", flush=True)
     outcome = train(recipe, out / "model", cache_dir=options.cache_dir)
     train_s = outcome.seconds
     first, last = _losses(outcome.log_history)
@@ -69,7 +68,7 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     rows = load_rows(config, None, options.cache_dir)
     held_out = [r for split in config.eval_splits for r in rows.get(split, [])]
     seen = select_eval_rows(outcome.train_rows, options.seen_rows, config.seed) if options.seen_rows else []
-    summary: dict[str, Any] = {"recipe": str(recipe_path), "overrides": list(options.overrides),
+    summary: dict[str, Any] = {"recipe": str(recipe_file), "overrides": list(options.overrides),
                                "train_seconds": round(train_s, 1), "first_loss": first, "last_loss": last,
                                "model_dir": str(out / "model"), "evaluations": {}}
     model, tokenizer = outcome.model, outcome.tokenizer

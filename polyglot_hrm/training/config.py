@@ -1,6 +1,7 @@
 """`PolyglotTrainingConfig` (the seed's training options, plus curriculum/evaluation knobs) and YAML recipes.
 
-A recipe (`trainer/recipes/*.yaml`) has three sections:
+A recipe is a YAML file: a path, or the name of one shipped with the package (`tiny`, `hrm-27m`: the files of
+`polyglot_hrm/recipes/`, which a checkout also shows as `trainer/recipes/`). It has three sections:
 
     polyglot:       PolyglotTrainingConfig fields (data, sampling, curriculum, evaluation)
     model:          HRMConfig fields (vocab_size and the special-token ids come from the tokenizer)
@@ -14,6 +15,7 @@ booleans (`training_args.eval_strategy=no` is the string "no"; in a recipe file 
 from __future__ import annotations
 
 import dataclasses
+from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -142,11 +144,28 @@ class Recipe:
         return PolyglotTrainingConfig(**self.polyglot)
 
 
+def shipped_recipes() -> dict[str, Path]:
+    """The recipes installed with the package, by name (`tiny`, `hrm-27m`)."""
+    folder = resources.files("polyglot_hrm") / "recipes"
+    return {p.name.removesuffix(".yaml"): Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml")}
+
+
+def recipe_path(path_or_name: str | Path) -> Path:
+    """A recipe file: the path itself when it exists, else the shipped recipe of that name."""
+    path = Path(path_or_name)
+    if path.is_file():
+        return path
+    shipped = shipped_recipes()
+    name = path.name.removesuffix(".yaml")
+    if name in shipped and path.parent in (Path("."), Path("trainer/recipes")):
+        return shipped[name]
+    raise FileNotFoundError(f"--recipe {path}: no such file, and no shipped recipe of that name "
+                            f"(shipped: {', '.join(sorted(shipped))})")
+
+
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
-    """Read a recipe YAML and apply `section.field=value` overrides."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"--recipe {path}: no such file (recipes live in trainer/recipes/)")
+    """Read a recipe YAML (a path or a shipped recipe's name) and apply `section.field=value` overrides."""
+    path = recipe_path(path)
     data = yaml.safe_load(path.read_text()) or {}
     unknown = sorted(set(data) - set(RECIPE_SECTIONS))
     if unknown:
