@@ -9,7 +9,7 @@ APT_PACKAGES := bubblewrap catch2 libboost-date-time-dev libtbb-dev
 MINI   := polyglot_hrm/data/mini_benchmark
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup test demo clean apt
+.PHONY: setup test test-fast demo clean apt
 
 setup: $(PIP_STAMP) $(APT_STAMP)
 	@# Test-framework deps (Jest, JUnit, crates) into the runner cache; a no-op once done.
@@ -33,6 +33,10 @@ apt: $(APT_STAMP)
 
 test: setup
 	$(PY) -m pytest -q
+
+# The inner loop: everything but the tests marked slow (those run sandboxed builds or train models).
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
 
 demo: setup
 	@# Trains the tiny recipe and runs what it generates (sandboxed): the opt-in is given here, visibly.

@@ -13,7 +13,7 @@ from polyglot_hrm.dataset.validate import check_rows, summarize
 def verified_rows():
     rows = []
     for name in CONFIG_NAMES:
-        config = PolyglotHRMConfig(name=name, verify_by_execution=True, max_diff_examples_per_problem=4,
+        config = PolyglotHRMConfig(name=name, verify_by_execution=True, max_diff_examples_per_problem=2,
                                    verify_timeout=30.0)
         rows.extend(build_rows(config))
     return rows

@@ -37,8 +37,10 @@ Args:
     timeout: wall-clock seconds per run, build included (default 180).
 Returns:
     pass@k for each k; per_language: {language: {pass@k..., problems}}; status_counts: runs by status
-    (passed, failed, compile_error, timeout, error); malformed_edits and non_applying_edits: edit
-    candidates that could not be parsed or applied; results: per problem, per candidate run results.
+    (passed, failed, compile_error, timeout, error); malformed_edits and non_applying_edits: candidates
+    that were not run (empty, unparseable, or an edit that does not apply); stub_passes: problems whose
+    untouched stub already passes, and pass@k_without_stub_passes; results: per problem, per candidate
+    run results.
 Examples:
     >>> import os; os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = "1"  # doctest: +SKIP
     >>> from polyglot_hrm.benchmark import mini_benchmark_root
