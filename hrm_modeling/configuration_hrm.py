@@ -3,7 +3,9 @@
 `HRMConfig` extends transformers' `HrmTextConfig` (H/L stacks, prefix-LM, k-step gradient) with what
 the original HRM has and HRM-Text lacks: puzzle (here: language x task) embeddings, deep supervision
 over segments and the ACT Q-head. The puzzle-identifier table lives here because the checkpoint must
-be self-describing; the tokenizer imports it from this module so both always agree.
+be self-describing; its `LANGUAGES` and `TASKS` are a copy of polyglot_hrm's language registry and
+dataset configurations, which the tokenizer and prompt format use (`tests/test_languages.py` checks that
+they agree: a new language is appended here too).
 
 This file is also shipped next to saved checkpoints as remote code, so it imports nothing but
 transformers (and nothing from `polyglot_hrm`).

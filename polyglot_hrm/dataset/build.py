@@ -102,10 +102,12 @@ def tree_hash(root: str | os.PathLike) -> str:
 
 
 def code_hash() -> str:
-    """A hash of the code that makes rows (so a new version of it does not reload stale rows)."""
+    """A hash of the code that makes rows (so a new version of it does not reload stale rows): this package,
+    the synthesis, the reader and the language modules (their syntax drives mutations and function finding)."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted([*here.glob("*.py"), *(here.parent / "synthesis").glob("*.py"),
+                        *(here.parent / "languages").glob("*.py"),
                         here.parent / "benchmark" / "reader.py", here.parent / "benchmark" / "complexity.py"]):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]

@@ -8,11 +8,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ..dataset.names import CONFIG_NAMES
+
 __all__ = ["add_evaluate_arguments", "add_evaluate_command", "cmd_evaluate", "load_model"]
 
 logger = logging.getLogger(__name__)
-
-CONFIGS = ("generation", "diff_edit", "transfer")
 
 
 def _ks(value: str) -> list[int]:
@@ -34,7 +34,7 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
                      help="problems file from `polyglot-hrm extract` (seed form)")
     src.add_argument("--dataset", default=None, metavar="DIR_OR_HUB_ID",
                      help="exported dataset folder or Hub dataset id (with --config, --split)")
-    src.add_argument("--config", choices=CONFIGS, default="generation", help="dataset config (default: generation)")
+    src.add_argument("--config", choices=CONFIG_NAMES, default="generation", help="dataset config (default: generation)")
     src.add_argument("--split", default="test", help="dataset split (default: test)")
     src.add_argument("--languages", default=None, metavar="LANGS",
                      help="comma-separated subset, e.g. python,rust (default: all)")

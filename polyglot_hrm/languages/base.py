@@ -1,10 +1,21 @@
 """The shape every language module fills in.
 
-A language module says how an exercise of its track is laid out (which example file replaces
-which stub, which files are not worth carrying), which new files a candidate may add and where,
-how its skipped tests are un-skipped, which canary tests every run carries, which commands build
-and test it, and how to read the test tool's structured report. Adding a language is one new
-module that subclasses :class:`Language` and calls :func:`polyglot_hrm.languages.register`.
+A language module says everything the package knows about its language:
+
+* **layout**: which example file replaces which stub, which files are not worth carrying;
+* **what a candidate may write**: which new files it may add and where, which sources are refused;
+* **running**: how its skipped tests are un-skipped, which canary tests every run carries, which
+  commands build and test it, how to read the test tool's structured report, what to provision;
+* **syntax**, read by the training-data synthesis and the prompt format: the fence tag of its code
+  blocks and the file suffixes fenced with it, comments and string literals (what a mutation must
+  not touch), how blocks and conditions are written, which operators and literals the mutations
+  change, and the header pattern of a function definition.
+
+Adding a language is one new module that subclasses :class:`Language` and calls
+:func:`polyglot_hrm.languages.register`; nothing else in the package names a language
+(``tests/test_languages.py`` registers a toy seventh one from a single file). The model's own
+language x task table (``hrm_modeling.configuration_hrm``, shipped as remote code) is the one copy
+kept apart: append the new language there too; a test checks the two agree.
 """
 
 from __future__ import annotations
@@ -86,6 +97,49 @@ class Language:
     #: reserves far more address space than it uses, and V8 and the Go runtime reserve large arenas:
     #: those languages are bounded by runtime flags (:meth:`memory_env`) instead.
     address_space_limit: ClassVar[bool] = True
+
+    # ------------------------------------------------------------------ syntax (synthesis and prompts)
+
+    #: Info string of a fenced code block of this language (```python); "" for none.
+    fence_tag: ClassVar[str] = ""
+    #: Lower-case suffixes of this language's source files: edit blocks fence them with :attr:`fence_tag`.
+    source_suffixes: ClassVar[tuple[str, ...]] = ()
+    #: Start of a comment that runs to the end of the line.
+    line_comment: ClassVar[str] = "//"
+    #: Start and end of a block comment, or None when the language has none.
+    block_comment: ClassVar[tuple[str, str] | None] = ("/*", "*/")
+    #: Delimiters of string literals that may span lines and have no escapes (Python's triple quotes,
+    #: backticks); each closes at the next occurrence of itself.
+    multiline_strings: ClassVar[tuple[str, ...]] = ()
+    #: Whether ``r"..."`` and ``r#"..."#`` are raw string literals (Rust).
+    raw_strings: ClassVar[bool] = False
+    #: Where a ``'`` opens a character literal (matched at the quote); None: every ``'`` opens a string.
+    char_literal: ClassVar[re.Pattern | None] = None
+    #: Blocks by indentation under ``:``-ended headers (Python), else by braces with ``;``-ended statements.
+    indented_blocks: ClassVar[bool] = False
+    #: Whether ``if``/``while`` conditions sit in parentheses (``if (a < b) {``); Go and Rust write ``if a < b {``.
+    parenthesized_conditions: ClassVar[bool] = True
+    #: Whether a definition names its return type before its name (``int f(int a, int b)``: C++, Java).
+    type_first_declarations: ClassVar[bool] = False
+    #: Whether every function is a method of a class (Java): a removed one is described as a method.
+    methods_only: ClassVar[bool] = False
+    #: The boolean literals, true first.
+    booleans: ClassVar[tuple[str, str]] = ("true", "false")
+    #: Comparison operators the ``comparison`` mutation flips (``<`` <-> ``<=``, ``==`` <-> ``!=``, ...).
+    comparison_operators: ClassVar[tuple[str, ...]] = ("==", "!=", "<", "<=", ">", ">=")
+    #: Arithmetic operators the ``arithmetic`` mutation swaps (``+`` <-> ``-``, ``*`` <-> ``/``, ...).
+    arithmetic_operators: ClassVar[tuple[str, ...]] = ("+", "-", "*", "/", "+=", "-=")
+    #: Whether ``a..b`` and ``a..=b`` are ranges (Rust): the ``off_by_one`` mutation swaps them.
+    inclusive_ranges: ClassVar[bool] = False
+    #: Starts of (stripped) lines no mutation touches: preprocessor lines, imports, annotations, attributes.
+    unmutated_line_prefixes: ClassVar[tuple[str, ...]] = (
+        "#include", "#define", "#if", "#endif", "#pragma", "import ", "package ", "use ", "from ", "@", "#[", "#![")
+    #: A function or method header, matched at the start of a line: group 1 is its indentation, group
+    #: ``name`` (or ``method``/``arrow``, JavaScript's) its name. None: functions are not looked for.
+    function_header: ClassVar[re.Pattern | None] = None
+    #: Starts of the lines directly above a definition that belong to it (comments, decorators,
+    #: attributes); a line ending a block comment belongs to it too.
+    leading_prefixes: ClassVar[tuple[str, ...]] = ("//", "/*", "*", "#[", "@")
 
     # ------------------------------------------------------------------ layout
 

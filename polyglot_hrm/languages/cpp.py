@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 _MAIN = "test/tests-main.cpp"
 _CATCH = "test/catch.hpp"
 _REPORT = "catch.xml"
-_SOURCE_SUFFIXES = (".cpp", ".cc", ".h", ".hpp")
+_NEW_FILE_SUFFIXES = (".cpp", ".cc", ".h", ".hpp")
 # A failing use of each Catch2 macro: the canary for every one the test file uses.
 _FAILING = {
     "REQUIRE": "REQUIRE({a} == {b});",
@@ -148,9 +148,16 @@ class Cpp(Language):
     section_start = re.compile(r"--- ")
     run_cost = 3
 
+    fence_tag = "cpp"
+    source_suffixes = (".cpp", ".cc", ".cxx", ".h", ".hpp", ".hh")
+    type_first_declarations = True
+    function_header = re.compile(
+        r"^(\s*)(?:template\s*<[^>]*>\s*)?(?:(?:inline|static|constexpr|virtual|explicit|friend)\s+)*"
+        r"(?:[\w:<>,*&~\s]+?[\s*&])?(?P<name>~?[\w:]*\w|operator\S+)\s*\([^;]*$")
+
     def new_file_problem(self, path: str) -> str | None:
         pure = PurePosixPath(path)
-        if len(pure.parts) != 1 or pure.suffix not in _SOURCE_SUFFIXES:
+        if len(pure.parts) != 1 or pure.suffix not in _NEW_FILE_SUFFIXES:
             return "a new C++ file must be a top-level .cpp/.h/.hpp source"
         if self.is_test_file(path) or pure.name in ("tests-main.cpp", "catch.hpp"):
             return "a test file or part of the test harness (only the exercise's tests run)"

@@ -56,8 +56,13 @@ class Go(Language):
     track_names = ("go",)
     test_globs = ("*_test.go",)
     subtest_separator = "/"
-
     address_space_limit = False
+
+    fence_tag = "go"
+    source_suffixes = (".go",)
+    multiline_strings = ("`",)  # raw strings
+    parenthesized_conditions = False
+    function_header = re.compile(r"^()func\s+(\([^)]*\)\s*)?(?P<name>\w+)\s*[(\[]")
 
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         return {"GOMEMLIMIT": f"{memory_mb}MiB"}

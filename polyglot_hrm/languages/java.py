@@ -155,6 +155,15 @@ class Java(Language):
     address_space_limit = False
     _broken: set[str] = set()
 
+    fence_tag = "java"
+    source_suffixes = (".java",)
+    type_first_declarations = True
+    methods_only = True
+    unmutated_line_prefixes = (*Language.unmutated_line_prefixes, "import")
+    function_header = re.compile(
+        r"^(\s*)(?:@\w+\s+)*(?:(?:public|private|protected|static|final|abstract|synchronized|default)\s+)*"
+        r"(?:<[^>]+>\s+)?(?:[\w.$]+(?:<[^()]*>)?(?:\[\])*\s+)?(?P<name>\w+)\s*\([^;{]*(\{\s*)?$")
+
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         # Heap at half the budget leaves room for metaspace, code cache and thread stacks.
         return {"JAVA_TOOL_OPTIONS": f"-Xmx{max(256, memory_mb // 2)}m"}

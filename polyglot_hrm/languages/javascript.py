@@ -68,6 +68,16 @@ class JavaScript(Language):
     section_start = re.compile(r"\s*● |(Test Suites|Tests|Snapshots|Time):")
     address_space_limit = False
 
+    fence_tag = "javascript"
+    source_suffixes = (".js", ".mjs", ".cjs")
+    multiline_strings = ("`",)  # template literals
+    comparison_operators = (*Language.comparison_operators, "===", "!==")
+    # A function declaration, a method (a name, parameters and `{` on one line) or an arrow function with a body.
+    function_header = re.compile(
+        r"^(\s*)(?:(?:export\s+)?(?:default\s+)?(?:async\s+)?function\*?\s+(?P<name>\w+)\s*\("
+        r"|(?:static\s+)?(?:async\s+)?(?:get\s+|set\s+)?(?P<method>#?\w+)\s*\([^)]*\)\s*\{\s*$"
+        r"|(?:export\s+)?(?:const|let|var)\s+(?P<arrow>\w+)\s*=\s*(?:async\s+)?(?:\([^)]*\)|\w+)\s*=>\s*\{\s*$)")
+
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         return {"NODE_OPTIONS": f"--max-old-space-size={max(256, memory_mb // 2)}"}
 

@@ -73,6 +73,17 @@ class Python(Language):
     test_globs = ("*_test.py", "test_*.py")
     section_start = re.compile(r"_+ .* _+$|={3,}|-{3,} ")
 
+    fence_tag = "python"
+    source_suffixes = (".py",)
+    line_comment = "#"
+    block_comment = None
+    multiline_strings = ('"""', "'''")
+    indented_blocks = True
+    booleans = ("True", "False")
+    arithmetic_operators = (*Language.arithmetic_operators, "//")  # floor division: `//` -> `*`
+    function_header = re.compile(r"^(\s*)(async\s+)?def\s+(?P<name>\w+)\s*\(")
+    leading_prefixes = ("@", "#")
+
     def new_file_problem(self, path: str) -> str | None:
         pure = PurePosixPath(path)
         if len(pure.parts) != 1 or pure.suffix != ".py" or not pure.stem.isidentifier():

@@ -102,6 +102,15 @@ class Rust(Language):
     section_start = re.compile(r"---- .* ----$|failures:$|test result: |running \d{1,9} tests?$")
     run_cost = 3
 
+    fence_tag = "rust"
+    source_suffixes = (".rs",)
+    raw_strings = True
+    char_literal = re.compile(r"'(\\.[^']{0,8}|[^'\\])'")  # a character, not a lifetime such as `'a`
+    parenthesized_conditions = False
+    inclusive_ranges = True
+    function_header = re.compile(
+        r"^(\s*)(pub(\([\w:]+\))?\s+)?(const\s+)?(async\s+)?(unsafe\s+)?(extern\s+\"C\"\s+)?fn\s+(?P<name>\w+)")
+
     def reference_target(self, example: str, solution_paths: Sequence[str], slug: str) -> str:
         if example.endswith(".rs"):
             for candidate in ("src/lib.rs", "src/main.rs"):

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
-from hrm_modeling.configuration_hrm import LANGUAGES, TASKS
-
+from ..dataset.names import CONFIG_NAMES, Task
+from ..languages import LANGUAGES
 from .tokenizer import language_token, task_token
 
 __all__ = [
@@ -52,8 +52,6 @@ __all__ = [
     "render_prompt",
 ]
 
-Task = Literal["generation", "diff_edit", "transfer"]
-
 INSTRUCTIONS_MARKER = "<|instructions|>"
 FILE_MARKER = "<|file|>"
 SOURCE_MARKER = "<|source|>"
@@ -69,8 +67,6 @@ VISIBLE_ROLES: dict[str, frozenset[str]] = {
 }
 SOURCE_ROLES = frozenset({"source", "reference"})
 
-FENCE_LANGUAGE = {"cpp": "cpp", "go": "go", "java": "java", "javascript": "javascript", "python": "python", "rust": "rust"}
-
 _BACKTICK_RUN = re.compile(r"`+")
 
 
@@ -81,13 +77,15 @@ def _fence_for(content: str) -> str:
 
 
 def render_files(files: Sequence[Mapping[str, Any]], language: str | None = None) -> str:
-    """Each file as `path` line + fenced block; content is kept byte for byte (a final newline is implied)."""
+    """Each file as `path` line + fenced block tagged with the language's fence tag (none for an unknown
+    language); content is kept byte for byte (a final newline is implied)."""
+    tag = LANGUAGES[language].fence_tag if language in LANGUAGES else ""
     parts = []
     for f in files:
         content = f["content"]
         fence = _fence_for(content)
         body = content if content.endswith("\n") or not content else content + "\n"
-        parts.append(f"{f['path']}\n{fence}{FENCE_LANGUAGE.get(language or '', '')}\n{body}{fence}\n")
+        parts.append(f"{f['path']}\n{fence}{tag}\n{body}{fence}\n")
     return "".join(parts)
 
 
@@ -118,14 +116,14 @@ def parse_files(text: str) -> dict[str, str]:
 def _check_row(row: Mapping[str, Any]) -> tuple[str, str]:
     """Validate the fields every task needs; return (task, language)."""
     task, language = row.get("task"), row.get("language")
-    if task not in TASKS:
-        raise ValueError(f"row['task']={task!r}: expected one of {TASKS}.")
+    if task not in CONFIG_NAMES:
+        raise ValueError(f"row['task']={task!r}: expected one of {CONFIG_NAMES}.")
     if language not in LANGUAGES:
-        raise ValueError(f"row['language']={language!r}: expected one of {LANGUAGES}.")
+        raise ValueError(f"row['language']={language!r}: expected one of {tuple(LANGUAGES)}.")
     if task == "transfer" and row.get("source_language") not in LANGUAGES:
         raise ValueError(
             f"row['source_language']={row.get('source_language')!r}: a transfer row needs the source language, one "
-            f"of {LANGUAGES}."
+            f"of {tuple(LANGUAGES)}."
         )
     return task, language
 
@@ -170,8 +168,8 @@ def render_example(row: Mapping[str, Any]) -> tuple[str, str]:
 def parse_answer(task: Task, text: str) -> dict[str, str] | str:
     """What a model wrote after the answer marker -> `{path: content}` (generation/transfer) or the edit text
     (diff_edit). Text after an end-of-sequence token, if one was decoded, is ignored."""
-    if task not in TASKS:
-        raise ValueError(f"task={task!r}: expected one of {TASKS}.")
+    if task not in CONFIG_NAMES:
+        raise ValueError(f"task={task!r}: expected one of {CONFIG_NAMES}.")
     text = text.split("<|eos|>", 1)[0]
     if task == "diff_edit":
         return text.strip("\n") + "\n" if text.strip() else ""

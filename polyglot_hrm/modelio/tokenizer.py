@@ -1,8 +1,9 @@
 """Byte-level BPE tokenizer for the polyglot HRM, trained with `tokenizers`, used as a `PreTrainedTokenizerFast`.
 
 Special tokens (fixed ids first, so `HRMConfig`'s defaults pad=0, bos=1, eos=2 hold for every trained
-tokenizer): pad/bos/eos, one token per language and per task (from the table in
-`hrm_modeling.configuration_hrm`, shared with the model's puzzle identifiers) and the prompt section markers
+tokenizer): pad/bos/eos, one token per language and per task (the language registry and the dataset's
+configurations, which the model's puzzle-identifier table in `hrm_modeling.configuration_hrm` equals) and the
+prompt section markers
 used by `prompt_format`. Aider's edit-block markers (`<<<<<<< SEARCH`, `=======`, `>>>>>>> REPLACE`) are
 added as *non-special* tokens: each is one token, but `decode(..., skip_special_tokens=True)` keeps them,
 because they are part of a diff_edit answer.
@@ -20,7 +21,8 @@ from pathlib import Path
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from hrm_modeling.configuration_hrm import LANGUAGES, TASKS
+from ..dataset.names import CONFIG_NAMES
+from ..languages import LANGUAGES
 
 __all__ = [
     "BOS_TOKEN",
@@ -49,16 +51,16 @@ MODEL_MAX_LENGTH = 4096
 
 
 def language_token(language: str) -> str:
-    """`"<|lang:python|>"`; raises ValueError for a language outside the shared table."""
+    """`"<|lang:python|>"`; raises ValueError for a language that is not registered."""
     if language not in LANGUAGES:
-        raise ValueError(f"Unknown language {language!r}: expected one of {LANGUAGES}.")
+        raise ValueError(f"Unknown language {language!r}: expected one of {tuple(LANGUAGES)}.")
     return f"<|lang:{language}|>"
 
 
 def task_token(task: str) -> str:
-    """`"<|task:diff_edit|>"`; raises ValueError for a task outside the shared table."""
-    if task not in TASKS:
-        raise ValueError(f"Unknown task {task!r}: expected one of {TASKS}.")
+    """`"<|task:diff_edit|>"`; raises ValueError for a task that is no configuration of the dataset."""
+    if task not in CONFIG_NAMES:
+        raise ValueError(f"Unknown task {task!r}: expected one of {CONFIG_NAMES}.")
     return f"<|task:{task}|>"
 
 
@@ -67,7 +69,7 @@ def special_tokens() -> list[str]:
     return [
         PAD_TOKEN, BOS_TOKEN, EOS_TOKEN,
         *(language_token(lang) for lang in LANGUAGES),
-        *(task_token(task) for task in TASKS),
+        *(task_token(task) for task in CONFIG_NAMES),
         *SECTION_TOKENS,
     ]
 

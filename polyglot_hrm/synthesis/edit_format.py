@@ -59,6 +59,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
 
+from ..languages import LANGUAGES
+
 __all__ = ["EXAMPLE_BLOCK", "EditApplyError", "EditBlock", "EditFormatError", "EditSynthesisError", "apply_blocks",
            "FENCE", "exact_matches", "is_blank", "is_renderable", "parse_blocks", "prepped_lines", "render_blocks",
            "split_lines", "with_final_break"]
@@ -76,12 +78,21 @@ _SHELL_STARTS = tuple(
     FENCE + tag
     for tag in ("bash", "sh", "shell", "cmd", "batch", "powershell", "ps1", "zsh", "fish", "ksh", "csh", "tcsh")
 )
-_LANGUAGE_TAGS = {
-    ".py": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".ts": "typescript",
-    ".java": "java", ".go": "go", ".rs": "rust", ".c": "c", ".h": "cpp", ".hpp": "cpp", ".hh": "cpp",
-    ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".json": "json", ".toml": "toml", ".md": "markdown",
-    ".yaml": "yaml", ".yml": "yaml", ".gradle": "groovy", ".xml": "xml",
+# Fence tags of files in no registered language (a language's own come from its Language.fence_tag).
+_OTHER_TAGS = {
+    ".ts": "typescript", ".c": "c", ".json": "json", ".toml": "toml", ".md": "markdown", ".yaml": "yaml",
+    ".yml": "yaml", ".gradle": "groovy", ".xml": "xml",
 }
+
+
+def _fence_tag(path: str) -> str:
+    """The info string Aider puts on the fence of a block for ``path`` (by suffix; "" when unknown)."""
+    suffix = PurePosixPath(path).suffix.lower()
+    for language in LANGUAGES.values():
+        if suffix in language.source_suffixes:
+            return language.fence_tag
+    return _OTHER_TAGS.get(suffix, "")
+
 
 EXAMPLE_BLOCK = (
     "path/to/file.py\n"
@@ -232,7 +243,7 @@ def render_blocks(blocks: Iterable[EditBlock], fence: str = FENCE, *, language_t
         problem = _render_problem(block)
         if problem is not None:
             raise EditFormatError(f"cannot render block {index} for {block.path!r} unambiguously: {problem}")
-        tag = _LANGUAGE_TAGS.get(PurePosixPath(block.path).suffix.lower(), "") if language_tag else ""
+        tag = _fence_tag(block.path) if language_tag else ""
         parts.append(
             f"{block.path}\n{fence}{tag}\n<<<<<<< SEARCH\n{with_final_break(block.search)}=======\n"
             f"{with_final_break(block.replace)}>>>>>>> REPLACE\n{fence}\n"

@@ -34,6 +34,7 @@ from typing import Any, Mapping, Sequence
 
 from ..benchmark.crosslang import CrossLanguageIndex
 from ..benchmark.problem import Problem
+from ..languages import get_language
 from .edit_format import EditBlock, render_blocks
 from .edit_synthesis import edit_stats, synthesize_blocks
 from .functions import find_functions, remove_function
@@ -220,7 +221,8 @@ def _feature_candidates(problem: Problem, seed: int) -> list[DiffCandidate]:
             before[path] = remove_function(text, fn)
             if before == {**stub, **{p: before[p] for p in before if p not in stub}} or not before[path].strip():
                 continue
-            kind = "method" if problem.language in ("java",) or text.splitlines()[fn.header_line][:1].isspace() else "function"
+            methods_only = get_language(problem.language).methods_only
+            kind = "method" if methods_only or text.splitlines()[fn.header_line][:1].isspace() else "function"
             instructions = (f"{problem.instructions.rstrip()}\n\nThe {kind} `{fn.name}` is missing from `{path}`. "
                             f"Add it back so that the tests pass.\n")
             out.append(DiffCandidate(problem, "feature", before, dict(solved), instructions,

@@ -2,36 +2,24 @@
 
 :func:`find_functions` returns each definition's name and line span, including the comments,
 decorators and attributes directly above it, so that removing the span leaves no orphaned doc
-comment. Headers are recognised by per-language patterns; bodies by indentation (Python) or by
-matching braces with strings and comments masked (the others). Definitions whose header spans
-several lines before its ``{`` are found when the ``{`` ends a line within the next four.
+comment. Headers are recognised by the language's pattern (``Language.function_header``); bodies by
+indentation (a language with indented blocks) or by matching braces with strings and comments masked
+(the others). Definitions whose header spans several lines before its ``{`` are found when the ``{``
+ends a line within the next four.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from ..languages import Language, get_language
 from .mutation import code_mask
 
 __all__ = ["Function", "find_functions", "remove_function"]
 
+# Words a header pattern of a brace language can take for a name (`if (x) {`, `while (y) {`): never functions.
 _KEYWORDS = {"if", "for", "while", "switch", "catch", "return", "else", "do", "try", "match", "loop", "new",
              "sizeof", "defined", "synchronized"}
-
-_HEADERS = {
-    "python": re.compile(r"^(\s*)(async\s+)?def\s+(?P<name>\w+)\s*\("),
-    "go": re.compile(r"^()func\s+(\([^)]*\)\s*)?(?P<name>\w+)\s*[(\[]"),
-    "rust": re.compile(r"^(\s*)(pub(\([\w:]+\))?\s+)?(const\s+)?(async\s+)?(unsafe\s+)?(extern\s+\"C\"\s+)?fn\s+(?P<name>\w+)"),
-    "javascript": re.compile(
-        r"^(\s*)(?:(?:export\s+)?(?:default\s+)?(?:async\s+)?function\*?\s+(?P<name>\w+)\s*\("
-        r"|(?:static\s+)?(?:async\s+)?(?:get\s+|set\s+)?(?P<method>#?\w+)\s*\([^)]*\)\s*\{\s*$"
-        r"|(?:export\s+)?(?:const|let|var)\s+(?P<arrow>\w+)\s*=\s*(?:async\s+)?(?:\([^)]*\)|\w+)\s*=>\s*\{\s*$)"),
-    "java": re.compile(r"^(\s*)(?:@\w+\s+)*(?:(?:public|private|protected|static|final|abstract|synchronized|default)\s+)*"
-                       r"(?:<[^>]+>\s+)?(?:[\w.$]+(?:<[^()]*>)?(?:\[\])*\s+)?(?P<name>\w+)\s*\([^;{]*(\{\s*)?$"),
-    "cpp": re.compile(r"^(\s*)(?:template\s*<[^>]*>\s*)?(?:(?:inline|static|constexpr|virtual|explicit|friend)\s+)*"
-                      r"(?:[\w:<>,*&~\s]+?[\s*&])?(?P<name>~?[\w:]*\w|operator\S+)\s*\([^;]*$"),
-}
 
 
 @dataclass(frozen=True)
@@ -44,25 +32,23 @@ class Function:
     header_line: int
 
 
-def _leading(lines: list[str], i: int, language: str) -> int:
+def _leading(lines: list[str], i: int, lang: Language) -> int:
     """First line of the comments/decorators/attributes directly above line ``i``."""
+    block_end = lang.block_comment[1] if lang.block_comment else None
     j = i
     while j > 0:
         s = lines[j - 1].strip()
-        if language == "python":
-            ok = s.startswith("@") or s.startswith("#")
-        else:
-            ok = s.startswith(("//", "/*", "*", "#[", "@")) or s.endswith("*/")
+        ok = s.startswith(lang.leading_prefixes) or (block_end is not None and s.endswith(block_end))
         if not ok or not s:
             break
         j -= 1
     return j
 
 
-def _python_functions(lines: list[str]) -> list[Function]:
+def _indented_functions(lines: list[str], lang: Language) -> list[Function]:
     out = []
     for i, line in enumerate(lines):
-        m = _HEADERS["python"].match(line)
+        m = lang.function_header.match(line)
         if not m:
             continue
         indent = len(m.group(1))
@@ -80,17 +66,17 @@ def _python_functions(lines: list[str]) -> list[Function]:
             k += 1
             if s.strip():
                 end = k
-        out.append(Function(m.group("name"), _leading(lines, i, "python"), end, i))
+        out.append(Function(m.group("name"), _leading(lines, i, lang), end, i))
     return out
 
 
-def _brace_functions(text: str, lines: list[str], language: str) -> list[Function]:
-    mask = code_mask(text, language)
+def _brace_functions(text: str, lines: list[str], lang: Language) -> list[Function]:
+    mask = code_mask(text, lang)
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
     out = []
-    pattern = _HEADERS[language]
+    pattern = lang.function_header
     i = 0
     while i < len(lines):
         m = pattern.match(lines[i])
@@ -125,19 +111,20 @@ def _brace_functions(text: str, lines: list[str], language: str) -> list[Functio
             i += 1
             continue
         end_line = text.count("\n", 0, close_at) + 1
-        out.append(Function(name.split("::")[-1], _leading(lines, i, language), end_line, i))
+        out.append(Function(name.split("::")[-1], _leading(lines, i, lang), end_line, i))
         i += 1  # nested definitions (methods in a class, closures) are found too
     return out
 
 
-def find_functions(text: str, language: str) -> list[Function]:
+def find_functions(text: str, language: str | Language) -> list[Function]:
     """Definitions in ``text``, in file order (nested ones included, after their parent)."""
-    if language not in _HEADERS:
-        raise ValueError(f"no function patterns for language {language!r}; known: {', '.join(_HEADERS)}")
+    lang = get_language(language) if isinstance(language, str) else language
+    if lang.function_header is None:
+        raise ValueError(f"language {lang.name!r} has no function_header pattern; set it on its Language class")
     lines = text.splitlines(keepends=True)
-    if language == "python":
-        return _python_functions(lines)
-    return _brace_functions(text, lines, language)
+    if lang.indented_blocks:
+        return _indented_functions(lines, lang)
+    return _brace_functions(text, lines, lang)
 
 
 def remove_function(text: str, function: Function) -> str:

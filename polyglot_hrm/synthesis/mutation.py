@@ -10,10 +10,12 @@ A mutant is the reference with one small, plausible bug put in by one operator:
 * ``delete_statement``: one simple statement line deleted (never one whose block would be left empty);
 * ``literal``: an integer literal elsewhere changed (``0`` ↔ ``1``, ``n`` → ``n + 1``), or ``true`` ↔ ``false``.
 
-Operators only touch code: string and character literals and comments are masked first (per
-language), and binary operators must have a space on each side (which keeps C++/Java/Rust generics
-and ``->``/``=>`` out). Everything is deterministic: :func:`enumerate_mutants` lists every site in
-file and text order; :func:`select_mutants` picks a seeded, operator-balanced subset.
+What a language's code looks like (comments and string literals, blocks, conditions, its operators and
+boolean literals) comes from its :class:`~polyglot_hrm.languages.Language`; nothing here names a
+language. Operators only touch code: string and character literals and comments are masked first, and
+binary operators must have a space on each side (which keeps C++/Java/Rust generics and ``->``/``=>``
+out). Everything is deterministic: :func:`enumerate_mutants` lists every site in file and text order;
+:func:`select_mutants` picks a seeded, operator-balanced subset.
 
 A mutant is not known to be wrong until its tests fail: the dataset builder verifies that by execution
 when it can (see :mod:`polyglot_hrm.dataset.rows`).
@@ -26,6 +28,8 @@ import random
 import re
 from dataclasses import dataclass
 from typing import Iterable
+
+from ..languages import Language, get_language
 
 __all__ = ["OPERATORS", "Mutant", "code_mask", "enumerate_mutants", "select_mutants"]
 
@@ -49,11 +53,12 @@ class Mutant:
 # masking strings and comments
 
 
-def code_mask(text: str, language: str) -> list[bool]:
+def code_mask(text: str, language: str | Language) -> list[bool]:
     """``mask[i]`` is True when ``text[i]`` is code, False inside a string, character literal or comment."""
+    lang = get_language(language) if isinstance(language, str) else language
     n = len(text)
     mask = [True] * n
-    hash_comments = language == "python"
+    block = lang.block_comment
     i = 0
 
     def blank(a: int, b: int) -> None:
@@ -62,36 +67,30 @@ def code_mask(text: str, language: str) -> list[bool]:
 
     while i < n:
         c = text[i]
-        two = text[i:i + 2]
-        if hash_comments and c == "#" or not hash_comments and two == "//":
+        if text.startswith(lang.line_comment, i):
             j = text.find("\n", i)
             j = n if j < 0 else j
             blank(i, j)
             i = j
-        elif not hash_comments and two == "/*":
-            j = text.find("*/", i + 2)
-            j = n if j < 0 else j + 2
+        elif block is not None and text.startswith(block[0], i):
+            j = text.find(block[1], i + len(block[0]))
+            j = n if j < 0 else j + len(block[1])
             blank(i, j)
             i = j
-        elif language == "python" and text[i:i + 3] in ('"""', "'''"):
-            q = text[i:i + 3]
-            j = text.find(q, i + 3)
-            j = n if j < 0 else j + 3
+        elif text.startswith(lang.multiline_strings, i):
+            quote = next(q for q in lang.multiline_strings if text.startswith(q, i))
+            j = text.find(quote, i + len(quote))
+            j = n if j < 0 else j + len(quote)
             blank(i, j)
             i = j
-        elif c == "`" and language in ("javascript", "go"):
-            j = text.find("`", i + 1)
-            j = n if j < 0 else j + 1
-            blank(i, j)
-            i = j
-        elif language == "rust" and re.match(r'r#*"', text[i:i + 4]) and (i == 0 or not text[i - 1].isalnum()):
+        elif lang.raw_strings and re.match(r'r#*"', text[i:i + 4]) and (i == 0 or not text[i - 1].isalnum()):
             hashes = text[i + 1:].index('"')
             end = '"' + "#" * hashes
             j = text.find(end, i + 2 + hashes)
             j = n if j < 0 else j + len(end)
             blank(i, j)
             i = j
-        elif c == '"' or (c == "'" and _is_quote(text, i, language)):
+        elif c == '"' or (c == "'" and (lang.char_literal is None or lang.char_literal.match(text[i:i + 12]))):
             j = i + 1
             while j < n and text[j] != c and text[j] != "\n":
                 j += 2 if text[j] == "\\" else 1
@@ -101,13 +100,6 @@ def code_mask(text: str, language: str) -> list[bool]:
         else:
             i += 1
     return mask
-
-
-def _is_quote(text: str, i: int, language: str) -> bool:
-    """Whether ``'`` at ``i`` opens a literal (Rust lifetimes such as ``'a`` do not)."""
-    if language != "rust":
-        return True
-    return bool(re.match(r"'(\\.[^']{0,8}|[^'\\])'", text[i:i + 12]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,7 +112,6 @@ _ARITH_RE = re.compile(r"(?<=\s)(\+=|-=|//|\+|-|\*|/)(?=\s)")
 _INT_RE = re.compile(r"(?<![\w.])(\d+)(?![\w.])")
 _HEADER_RE = re.compile(r"^\s*(\}\s*else\s+)?(if|elif|while|for)\b")
 _LOOP_WORDS = re.compile(r"\b(for|while|range|if|elif|len|length|size)\b|\.\.")
-_BOOL = {"python": ("True", "False")}
 _CALL2_RE = re.compile(r"\b([A-Za-z_][\w.:]*)\(\s*([\w.\"']+)\s*,\s*([\w.\"']+)\s*\)")
 _DEF_WORDS = re.compile(r"^\s*(def|fn|pub|func|function|class|struct|impl|public|private|protected|static|"
                         r"template|#define|import|from|package|use|let|const|var|return)\b")
@@ -137,41 +128,34 @@ def _line_spans(text: str) -> Iterable[tuple[int, int, str]]:
         pos += len(line)
 
 
-def _skip_line(line: str, language: str) -> bool:
+def _skip_line(line: str, lang: Language) -> bool:
     s = line.strip()
-    return (not s or s.startswith(("#include", "#define", "#if", "#endif", "#pragma", "import ", "package ",
-                                   "use ", "from ", "@", "#[", "#!["))
-            or (language == "java" and s.startswith("import")))
+    return not s or s.startswith(lang.unmutated_line_prefixes)
 
 
-def _comparison(text, mask, language):
+def _comparison(text, mask, lang):
     for m in _CMP_RE.finditer(text):
         op = m.group(1)
-        if language != "javascript" and op in ("===", "!=="):
+        if op not in lang.comparison_operators:
             continue
-        if language == "javascript" and op in ("==", "!="):
-            new = {"==": "!=", "!=": "=="}[op]
-        else:
-            new = _CMP[op]
+        new = _CMP[op]
         if _in_code(mask, m.start(), m.end()):
             yield m.start(), m.end(), new, f"`{op}` became `{new}`"
 
 
-def _arithmetic(text, mask, language):
+def _arithmetic(text, mask, lang):
     for m in _ARITH_RE.finditer(text):
         op = m.group(1)
-        if op == "//" and language != "python":
+        if op not in lang.arithmetic_operators:
             continue
         new = _ARITH[op]
-        if language == "python" and op == "/":
-            new = "*"
         if _in_code(mask, m.start(), m.end()):
             yield m.start(), m.end(), new, f"`{op}` became `{new}`"
 
 
-def _off_by_one(text, mask, language):
+def _off_by_one(text, mask, lang):
     for a, b, line in _line_spans(text):
-        if _skip_line(line, language) or not _LOOP_WORDS.search(line):
+        if _skip_line(line, lang) or not _LOOP_WORDS.search(line):
             continue
         for m in _INT_RE.finditer(line):
             s, e = a + m.start(), a + m.end()
@@ -180,7 +164,7 @@ def _off_by_one(text, mask, language):
             value = int(m.group(1))
             new = str(value + 1) if value == 0 else str(value - 1)
             yield s, e, new, f"bound `{value}` became `{new}`"
-        if language == "rust":
+        if lang.inclusive_ranges:
             for m in re.finditer(r"(?<!\.)\.\.(=?)(?![.=])", line):
                 s, e = a + m.start(), a + m.end()
                 if _in_code(mask, s, e):
@@ -203,13 +187,13 @@ def _matching_paren(text: str, mask: list[bool], open_at: int) -> int | None:
     return None
 
 
-def _negate(text, mask, language):
+def _negate(text, mask, lang):
     for a, b, line in _line_spans(text):
         m = _HEADER_RE.match(line)
-        if not m or m.group(2) == "for" or _skip_line(line, language):
+        if not m or m.group(2) == "for" or _skip_line(line, lang):
             continue
         keyword_end = a + m.end()
-        if language == "python":
+        if lang.indented_blocks:  # `if cond:` -> `if not (cond):`
             colon = line.rstrip().endswith(":")
             if not colon:
                 continue
@@ -220,7 +204,7 @@ def _negate(text, mask, language):
                 continue
             new = cond[4:].strip() if cond.startswith("not ") and "(" not in cond[4:5] else f"not ({cond})"
             yield cond_start, cond_end, new, f"condition `{cond.strip()}` negated"
-        elif language in ("go", "rust"):
+        elif not lang.parenthesized_conditions:  # `if cond {` -> `if !(cond) {`
             rest = line[m.end():].rstrip()
             if not rest.endswith("{") or rest.lstrip().startswith("let "):
                 continue
@@ -241,32 +225,32 @@ def _negate(text, mask, language):
             yield paren + 1, close, f"!({cond})", f"condition `{' '.join(cond.split())}` negated"
 
 
-def _swap_arguments(text, mask, language):
+def _swap_arguments(text, mask, lang):
     for a, b, line in _line_spans(text):
-        if _skip_line(line, language) or re.match(r"^\s*(def|fn|func|function)\b", line):
+        if _skip_line(line, lang) or re.match(r"^\s*(def|fn|func|function)\b", line):
             continue
         for m in _CALL2_RE.finditer(line):
             x, y = m.group(2), m.group(3)
             s = a + m.start()
             if x == y or not mask[s] or m.group(1) in ("if", "while", "for", "switch", "return", "catch"):
                 continue
-            # A definition's parameter list (`int f(a, b)` has types; Go/Rust/Python start with a keyword).
+            # A definition's parameter list (`int f(a, b)` has types; the other languages start one with a keyword).
             before = line[:m.start()].strip()
-            if language in ("java", "cpp") and re.search(r"[\w>&*]\s*$", before) and not re.search(
+            if lang.type_first_declarations and re.search(r"[\w>&*]\s*$", before) and not re.search(
                     r"(return|=|\(|,|\{|;|\?|:|<<|\+|-)\s*$", before) and before:
                 continue
             start, end = a + m.start(2), a + m.end(3)
             yield start, end, f"{y}, {x}", f"arguments of `{m.group(1)}` swapped"
 
 
-def _statement_lines(text: str, language: str) -> list[tuple[int, int, str]]:
+def _statement_lines(text: str, lang: Language) -> list[tuple[int, int, str]]:
     lines = list(_line_spans(text))
     out = []
     for idx, (a, b, line) in enumerate(lines):
         s = line.strip()
-        if _skip_line(line, language) or _DEF_WORDS.match(line) or s.startswith(("//", "/*", "*", "#")):
+        if _skip_line(line, lang) or _DEF_WORDS.match(line) or s.startswith(("//", "/*", "*", "#")):
             continue
-        if language == "python":
+        if lang.indented_blocks:
             if s.endswith((":", ",", "(", "[", "{", "\\")) or s.startswith((")", "]", "}")) or "=" not in s and "(" not in s:
                 continue
             if re.match(r"^(if|elif|else|for|while|try|except|finally|with|return|yield|raise|pass|break|continue)\b", s):
@@ -289,15 +273,15 @@ def _statement_lines(text: str, language: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def _delete_statement(text, mask, language):
-    for a, b, line in _statement_lines(text, language):
+def _delete_statement(text, mask, lang):
+    for a, b, line in _statement_lines(text, lang):
         if mask[a + len(line) - len(line.lstrip())]:
             yield a, b, "", f"statement `{line.strip()}` deleted"
 
 
-def _literal(text, mask, language):
+def _literal(text, mask, lang):
     for a, b, line in _line_spans(text):
-        if _skip_line(line, language) or _LOOP_WORDS.search(line) or re.match(r"^\s*(case|default)\b", line):
+        if _skip_line(line, lang) or _LOOP_WORDS.search(line) or re.match(r"^\s*(case|default)\b", line):
             continue
         for m in _INT_RE.finditer(line):
             s, e = a + m.start(), a + m.end()
@@ -306,7 +290,7 @@ def _literal(text, mask, language):
             value = int(m.group(1))
             new = {0: "1", 1: "0"}.get(value, str(value + 1))
             yield s, e, new, f"literal `{value}` became `{new}`"
-        true, false = _BOOL.get(language, ("true", "false"))
+        true, false = lang.booleans
         for m in re.finditer(rf"\b({true}|{false})\b", line):
             s, e = a + m.start(), a + m.end()
             if _in_code(mask, s, e):
@@ -325,20 +309,21 @@ _OPERATOR_FUNCS = {
 }
 
 
-def enumerate_mutants(files: dict[str, str], language: str,
+def enumerate_mutants(files: dict[str, str], language: str | Language,
                       operators: Iterable[str] = OPERATORS) -> list[Mutant]:
     """Every single-site mutant of ``files`` (path -> text), in operator, path and text order.
 
     Sites that give back the same text are dropped; so are duplicates (two operators, one result).
     """
+    lang = get_language(language) if isinstance(language, str) else language
     out: list[Mutant] = []
     seen: set[tuple[str, str]] = set()
     for operator in operators:
         if operator not in _OPERATOR_FUNCS:
             raise ValueError(f"unknown mutation operator {operator!r}; known: {', '.join(OPERATORS)}")
         for path, text in files.items():
-            mask = code_mask(text, language)
-            for start, end, new, description in _OPERATOR_FUNCS[operator](text, mask, language):
+            mask = code_mask(text, lang)
+            for start, end, new, description in _OPERATOR_FUNCS[operator](text, mask, lang):
                 mutated = text[:start] + new + text[end:]
                 if mutated == text or (path, mutated) in seen:
                     continue

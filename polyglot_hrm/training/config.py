@@ -22,9 +22,9 @@ from typing import Any, Literal
 
 import yaml
 
-from hrm_modeling.configuration_hrm import LANGUAGES, TASKS
-
 from ..dataset.config import DatasetOptions
+from ..dataset.names import CONFIG_NAMES
+from ..languages import LANGUAGES
 
 __all__ = ["PolyglotTrainingConfig", "Recipe", "apply_overrides", "load_recipe"]
 
@@ -55,7 +55,7 @@ class PolyglotTrainingConfig(DatasetOptions):
         eval_max_new_tokens, eval_batch_size, eval_timeout (seconds per test run).
     """
 
-    configs: tuple[str, ...] = TASKS
+    configs: tuple[str, ...] = CONFIG_NAMES
 
     batch_size: int = 16
     max_sequence_length: int = 2048
@@ -80,10 +80,10 @@ class PolyglotTrainingConfig(DatasetOptions):
 
     def __post_init__(self) -> None:
         self.configs = tuple(self.configs)
-        unknown = [c for c in self.configs if c not in TASKS]
+        unknown = [c for c in self.configs if c not in CONFIG_NAMES]
         if unknown or not self.configs:
             raise ValueError(f"PolyglotTrainingConfig.configs={self.configs!r}: unknown {unknown or 'empty'}; "
-                             f"choose from {TASKS}")
+                             f"choose from {CONFIG_NAMES}")
         self.validate_options("PolyglotTrainingConfig")
         for name in ("batch_size", "max_sequence_length", "vocab_size", "eval_num_samples", "eval_max_new_tokens",
                      "eval_batch_size"):
@@ -107,7 +107,7 @@ class PolyglotTrainingConfig(DatasetOptions):
         for lang, weight in dict(self.language_weights).items():
             if lang not in LANGUAGES:
                 raise ValueError(f"PolyglotTrainingConfig.language_weights has unknown language {lang!r}; "
-                                 f"choose from {LANGUAGES}")
+                                 f"choose from {tuple(LANGUAGES)}")
             if not isinstance(weight, (int, float)) or weight < 0:
                 raise ValueError(f"PolyglotTrainingConfig.language_weights[{lang!r}]={weight!r}: must be >= 0")
         bad = [s for s in self.eval_split.split(",") if s.strip() not in ("train", "validation", "test")]
