@@ -2,10 +2,11 @@
 
 `HRMConfig` extends transformers' `HrmTextConfig` (H/L stacks, prefix-LM, k-step gradient) with what
 the original HRM has and HRM-Text lacks: puzzle (here: language x task) embeddings, deep supervision
-over segments and the ACT Q-head. The puzzle-identifier table lives here because the checkpoint must
-be self-describing; its `LANGUAGES` and `TASKS` are a copy of polyglot_hrm's language registry and
-dataset configurations, which the tokenizer and prompt format use (`tests/test_languages.py` checks that
-they agree: a new language is appended here too).
+over segments, the ACT Q-head and the paper's one-step gradient (the default `gradient_mode`). The
+puzzle-identifier table lives here because the checkpoint must be self-describing; its `LANGUAGES` and
+`TASKS` are a copy of polyglot_hrm's language registry and dataset configurations, which the tokenizer
+and prompt format use (`tests/test_languages.py` checks that they agree: a new language is appended here
+too).
 
 This file is also shipped next to saved checkpoints as remote code, so it imports nothing but
 transformers (and nothing from `polyglot_hrm`).
@@ -13,12 +14,14 @@ transformers (and nothing from `polyglot_hrm`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 
 from huggingface_hub.dataclasses import strict
 from transformers.models.hrm_text.configuration_hrm_text import HrmTextConfig
 
 __all__ = [
+    "GRADIENT_MODES",
+    "GradientMode",
     "HRMConfig",
     "LANGUAGES",
     "NO_PUZZLE",
@@ -31,6 +34,10 @@ __all__ = [
 LANGUAGES: tuple[str, ...] = ("cpp", "go", "java", "javascript", "python", "rust")
 TASKS: tuple[str, ...] = ("generation", "diff_edit", "transfer")
 NO_PUZZLE = "none"
+
+# Which stack calls of a segment record autograd in training (see `HRMConfig.gradient_steps`).
+GradientMode = Literal["one_step", "k_step"]
+GRADIENT_MODES: tuple[str, ...] = get_args(GradientMode)
 
 
 def puzzle_identifier_name(language: str, task: str) -> str:
@@ -74,9 +81,25 @@ class HRMConfig(HrmTextConfig):
         inference_segments (`int`, optional): segments run at inference / generation; `None` means
             `num_segments` (a fixed count, as the original evaluates).
         q_loss_weight (`float`, defaults to 0.5): weight of the Q-halt and Q-continue losses.
-        L_bp_cycles (`list[int]`, defaults to `[1]`): HRM-Text's k-step gradient: per H-cycle, how many of
-            the trailing L-steps run with autograd (left-padded with 1s). `[1]` is closest to the paper's
-            one-step gradient.
+        gradient_mode (`"one_step"` or `"k_step"`, defaults to `"one_step"`): which stack calls of a segment
+            record autograd in training (`gradient_steps` lists them); all others run under `torch.no_grad()`.
+            `"one_step"` is the HRM paper's one-step gradient: only the final L-step and the final H-step of
+            each segment (2 of the `H_cycles * (L_cycles + 1)` calls). `"k_step"` is HRM-Text's k-step
+            gradient, this model's behaviour before `gradient_mode` existed: every H-step and, per H-cycle,
+            the trailing `L_bp_cycles` L-steps (4 of 6 calls at H_cycles = L_cycles = 2); gradients then flow
+            back through all H-cycles of the segment. Inference is the same in both modes. A `config.json`
+            saved before this field existed (it has `num_layers_per_stack` but no `gradient_mode`) loads as
+            `"k_step"`, so resumed or fine-tuned old checkpoints keep the gradient they trained with; pass
+            `gradient_mode="one_step"` to `from_pretrained` to switch one.
+        selective_checkpointing (`bool`, defaults to `True`): in training, the decoder layers of the stack calls
+            that record autograd keep only their matmul and attention outputs for backward and recompute the
+            elementwise rest (norms, rotary embeddings, SiLU, gates): transformers' activation checkpointing with
+            a selective policy, enabled when the model is built. Frees most of the `(B, T, intermediate_size)`
+            MLP activations for a few percent of step time; the gradients are the same (bit for bit in float32).
+            `model.gradient_checkpointing_enable()` switches to full checkpointing, `..._disable()` turns it off.
+        L_bp_cycles (`list[int]`, defaults to `[1]`): with `gradient_mode="k_step"` only: per H-cycle, how many
+            of the trailing L-steps run with autograd (left-padded with 1s to `H_cycles` entries). Must stay
+            `[1]` with `"one_step"`.
     """
 
     model_type = "polyglot_hrm"
@@ -101,6 +124,16 @@ class HRMConfig(HrmTextConfig):
     halt_exploration_prob: float = 0.1
     inference_segments: int | None = None
     q_loss_weight: float = 0.5
+    gradient_mode: GradientMode = "one_step"
+    selective_checkpointing: bool = True
+
+    @classmethod
+    def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> HRMConfig:
+        """As `PreTrainedConfig.from_dict`, but a serialised HRMConfig from before `gradient_mode` existed (it has
+        `num_layers_per_stack`, always written, and no `gradient_mode`) gets the k-step gradient it trained with."""
+        if "num_layers_per_stack" in config_dict and "gradient_mode" not in config_dict:
+            config_dict = {**config_dict, "gradient_mode": "k_step"}
+        return super().from_dict(config_dict, **kwargs)
 
     def __post_init__(self, **kwargs: Any) -> None:
         if self.L_bp_cycles is None:
@@ -123,6 +156,16 @@ class HRMConfig(HrmTextConfig):
     def cache_slots_per_segment(self) -> int:
         """Stack invocations per segment (`H_cycles * (L_cycles + 1)`); times layers = KV slots per segment."""
         return self.H_cycles * (self.L_cycles + 1)
+
+    @property
+    def gradient_steps(self) -> frozenset[tuple[int, int]]:
+        """Stack calls of one training segment that record autograd, as `(h, step)`: H-cycle `h`, and `step` in
+        `0..L_cycles-1` for its L-steps or `step == L_cycles` for its H-step (see `gradient_mode`)."""
+        H, L = self.H_cycles, self.L_cycles
+        if self.gradient_mode == "one_step":
+            return frozenset({(H - 1, L - 1), (H - 1, L)})
+        bp = [1] * (H - len(self.L_bp_cycles)) + list(self.L_bp_cycles)  # HRM-Text's left padding
+        return frozenset((h, step) for h in range(H) for step in range(L - bp[h], L + 1))
 
     @property
     def effective_inference_segments(self) -> int:
@@ -189,7 +232,12 @@ class HRMConfig(HrmTextConfig):
         bp = self.L_bp_cycles
         _require(0 < len(bp) <= self.H_cycles and all(1 <= k <= self.L_cycles for k in bp), "L_bp_cycles", bp,
                  f"needs 1..H_cycles={self.H_cycles} entries, each in 1..L_cycles={self.L_cycles}",
-                 "use e.g. [1] (one-step gradient) or [L_cycles] (full backprop through the last H-cycle)")
+                 "use e.g. [1] or [L_cycles] (backprop through every L-step) with gradient_mode='k_step'")
+        _require(self.gradient_mode in GRADIENT_MODES, "gradient_mode", self.gradient_mode,
+                 f"must be one of {GRADIENT_MODES}", "use 'one_step' (the paper's, default) or 'k_step' (HRM-Text's)")
+        _require(self.gradient_mode == "k_step" or list(bp) == [1], "L_bp_cycles", bp,
+                 "only applies to gradient_mode='k_step'; the one-step gradient keeps only the final L-step",
+                 "set gradient_mode='k_step' to use L_bp_cycles, or leave L_bp_cycles unset")
         for name in ("pad_token_id", "bos_token_id"):
             value = getattr(self, name)
             _require(value is None or 0 <= value < self.vocab_size, name, value, f"outside the vocabulary (size {self.vocab_size})",

@@ -9,8 +9,11 @@ cache with one slot per attention invocation are all reused. Added here, from th
   `puzzle_emb_len` learned vectors that are prepended to the sequence;
 * the original recurrence with input injection and a carried state:
   `z_L <- L(z_L + z_H + x)` (L_cycles times), then `z_H <- H(z_H + z_L)`, H_cycles times per segment;
+* the one-step gradient: in training only the final L-step and the final H-step of each segment
+  record autograd (`config.gradient_mode`; `"k_step"` keeps HRM-Text's k-step gradient), and those
+  steps' layers are selectively checkpointed (`config.selective_checkpointing`);
 * deep supervision: in training, `num_segments` segments per forward, the (z_H, z_L) state carried and
-  detached between segments, an LM loss on each;
+  detached between segments, an LM loss on each (chunked, never holding the `(B, T, V)` logits);
 * ACT: a Q-head (halt / continue logits) with the halting loss (target: the segment's prediction is
   all right) and the bootstrapped continue target, `halt_max_steps` and exploration. At inference a
   fixed number of segments runs (`config.effective_inference_segments`), as the original evaluates.
@@ -24,12 +27,13 @@ and (relatively) its configuration.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import create_selective_checkpoint_contexts
 from transformers import initialization as init
 from transformers.cache_utils import Cache, DynamicCache
 from transformers.generation import GenerationMixin
@@ -48,6 +52,41 @@ from .configuration_hrm import HRMConfig
 __all__ = ["HRMCarry", "HRMForCausalLM", "HRMModel", "HRMPreTrainedModel"]
 
 logger = logging.get_logger(__name__)
+
+# Selective activation checkpointing (`HRMConfig.selective_checkpointing`): of a decoder layer that records autograd,
+# only these ops' outputs are kept for backward; the rest (RMS norms, rotary embeddings, SiLU, gates, residual adds:
+# elementwise and cheap) is recomputed from them. The (B, T, I) MLP intermediates are most of what that frees.
+_KEPT_OPS = [
+    getattr(torch.ops.aten, name).default
+    for name in ("mm", "addmm", "bmm", "_scaled_dot_product_flash_attention_for_cpu",
+                 "_scaled_dot_product_flash_attention", "_scaled_dot_product_efficient_attention",
+                 "_scaled_dot_product_cudnn_attention")
+    if hasattr(torch.ops.aten, name)
+]
+
+
+@contextmanager
+def _without_autocast_cache(context):
+    """`context` with autocast's weight-cast cache off. The cache would let the forward reuse weight casts made by
+    earlier (no_grad) steps while the recomputation in backward, in a fresh autocast region, casts anew; selective
+    checkpointing then finds ops it never saw and fails. Without the cache both cast each weight once per layer."""
+    previous = torch.is_autocast_cache_enabled()
+    torch.set_autocast_cache_enabled(False)
+    try:
+        with context:
+            yield
+    finally:
+        torch.set_autocast_cache_enabled(previous)
+
+
+def _keep_matmul_and_attention_outputs():
+    """`context_fn` for `torch.utils.checkpoint.checkpoint`: the selective policy above, autocast-safe."""
+    forward, recompute = create_selective_checkpoint_contexts(_KEPT_OPS)
+    return _without_autocast_cache(forward), _without_autocast_cache(recompute)
+
+
+# Logits per chunk of the training LM loss (`_LinearCrossEntropy`): 8 MiB of float32 logits per chunk.
+LM_LOSS_CHUNK_LOGITS = 2**21
 
 # The paper initialises the Q-head to "never halt" (sigmoid(-5) ~ 0.007) so early training runs all segments.
 Q_HEAD_INIT_BIAS = -5.0
@@ -86,7 +125,9 @@ class HRMModelOutput(BaseModelOutputWithPast):
 class HRMCausalLMOutputWithPast(CausalLMOutputWithPast):
     """Causal-LM output plus the ACT / deep-supervision diagnostics.
 
-    lm_loss: mean over segments of the LM loss. q_halt_loss / q_continue_loss: the ACT losses (training only).
+    logits: `(B, T, V)` outside training; `None` from the training (deep-supervision) forward, whose LM loss never
+    materialises them. lm_loss: mean over segments of the LM loss. q_halt_loss / q_continue_loss: the ACT losses
+    (training only).
     q_halt_logits / q_continue_logits: `(B,)`, from the last segment run. act_steps: `(B,)` segments each
     sequence ran before halting. segment_losses: `(S,)` detached LM loss per segment.
     """
@@ -98,6 +139,68 @@ class HRMCausalLMOutputWithPast(CausalLMOutputWithPast):
     q_continue_logits: torch.Tensor | None = None
     act_steps: torch.Tensor | None = None
     segment_losses: torch.Tensor | None = None
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    """Weighted LM loss `sum_t w_t * CE(hidden_t @ weight.T, label_t)` that never holds all `(N, V)` logits.
+
+    hidden `(N, D)`, weight `(V, D)`, labels `(N,)` (-100 = ignored), token_weights `(N,)` (0 where ignored).
+    Returns the loss `()` and the argmax predictions `(N,)`. Tokens go in chunks of `LM_LOSS_CHUNK_LOGITS`; the
+    gradients for `hidden` and `weight` are computed in the forward, chunk by chunk (as Liger-Kernel's fused
+    linear cross-entropy does), so backward only scales them: no logits or log-probabilities are kept for
+    backward and no matmul is recomputed. At 2048 tokens and an 8192-token vocabulary that is ~250 MiB less
+    at the peak of a training step than `F.cross_entropy` on full logits, for the same arithmetic.
+    """
+
+    @staticmethod
+    def forward(ctx, hidden, weight, labels, token_weights):
+        n, vocab = hidden.shape[0], weight.shape[0]
+        chunk = max(1, LM_LOSS_CHUNK_LOGITS // vocab)
+        loss = torch.zeros((), dtype=torch.float32, device=hidden.device)
+        predictions = torch.empty(n, dtype=torch.long, device=hidden.device)
+        grad_hidden = torch.empty_like(hidden) if ctx.needs_input_grad[0] else None
+        grad_weight = torch.zeros_like(weight) if ctx.needs_input_grad[1] else None
+        for start in range(0, n, chunk):
+            rows = slice(start, start + chunk)
+            h = hidden[rows]  # (c, D)
+            logits = F.linear(h, weight).float()  # (c, V)
+            predictions[rows] = logits.argmax(-1)
+            target = labels[rows].clamp(min=0)[:, None]  # (c, 1); ignored tokens have weight 0
+            w = token_weights[rows].float()  # (c,)
+            lse = torch.logsumexp(logits, dim=-1)  # (c,)
+            loss += ((lse - logits.gather(1, target)[:, 0]) * w).sum()
+            if grad_hidden is not None or grad_weight is not None:
+                # d loss / d logits = w * (softmax - one_hot), built in place in the logits' buffer.
+                d_logits = logits.sub_(lse[:, None]).exp_()
+                d_logits.scatter_add_(1, target, torch.full_like(target, -1.0, dtype=d_logits.dtype))
+                d_logits.mul_(w[:, None])
+                if grad_hidden is not None:
+                    grad_hidden[rows] = (d_logits.to(weight.dtype) @ weight).to(hidden.dtype)
+                if grad_weight is not None:
+                    grad_weight += (d_logits.t().to(h.dtype) @ h).to(weight.dtype)
+        ctx.save_for_backward(grad_hidden, grad_weight)
+        ctx.mark_non_differentiable(predictions)
+        return loss, predictions
+
+    @staticmethod
+    def backward(ctx, grad_loss, grad_predictions):
+        grad_hidden, grad_weight = ctx.saved_tensors
+        return (
+            grad_hidden * grad_loss if grad_hidden is not None else None,
+            grad_weight * grad_loss if grad_weight is not None else None,
+            None,
+            None,
+        )
+
+
+def linear_cross_entropy(
+    hidden: torch.Tensor, weight: torch.Tensor, labels: torch.Tensor, token_weights: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(sum_t w_t * CE(hidden_t @ weight.T, label_t), argmax predictions (N,))` via `_LinearCrossEntropy`; no
+    gradients are computed under `torch.no_grad()`."""
+    if not torch.is_grad_enabled():
+        hidden, weight = hidden.detach(), weight.detach()
+    return _LinearCrossEntropy.apply(hidden, weight, labels, token_weights)
 
 
 class HRMQHead(nn.Linear):
@@ -116,6 +219,17 @@ class HRMPreTrainedModel(HrmTextPreTrainedModel):
     # The prefix positions make static (compiled) caches and their pre-built 4D masks the wrong length.
     _can_compile_fullgraph = False
     _supports_flash_attn = False
+
+    def post_init(self) -> None:
+        """transformers' post-init, then selective activation checkpointing when `config.selective_checkpointing`:
+        transformers' own machinery (each `HrmTextDecoderLayer` checkpoints itself in training, with autograd on),
+        with a policy that keeps matmul and attention outputs. `gradient_checkpointing_enable()` replaces it with
+        full checkpointing, `gradient_checkpointing_disable()` turns it off."""
+        super().post_init()
+        if self.config.selective_checkpointing:
+            self.activation_checkpointing_enable(
+                {"use_reentrant": False, "context_fn": _keep_matmul_and_attention_outputs}
+            )
 
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
@@ -280,26 +394,26 @@ class HRMModel(HRMPreTrainedModel):
     ) -> HRMCarry:
         """One HRM segment: H_cycles x (L_cycles L-steps + one H-step), returning the new `(B, P + T, D)` state.
 
-        Only the trailing `L_bp_cycles[h]` L-steps of H-cycle h (and the H-steps) record autograd: HRM-Text's
-        k-step gradient, the paper's one-step approximation for `[1]`. KV-cache slots are
+        Only the stack calls in `config.gradient_steps` record autograd; the others run under `torch.no_grad()`.
+        By default (`gradient_mode="one_step"`) that is the final L-step and the final H-step, the paper's
+        one-step gradient; `"k_step"` is HRM-Text's k-step gradient. KV-cache slots are
         `segment_idx * slots_per_segment + (h * (L_cycles + 1) + l) * layers + layer`.
         """
         cfg = self.config
         layers = cfg.num_layers_per_stack
         base = segment_idx * cfg.cache_slots_per_segment * layers
-        bp = list(cfg.L_bp_cycles)
-        bp = [1] * max(0, cfg.H_cycles - len(bp)) + bp  # HRM-Text's left padding
+        with_grad = cfg.gradient_steps
         z_H, z_L, x = carry.z_H, carry.z_L, inputs.embeddings
         stack_kwargs = {"attention_mask": inputs.attention_mask, "cache": cache,
                         "position_embeddings": inputs.position_embeddings}
         for h in range(cfg.H_cycles):
             for l in range(cfg.L_cycles):
                 offset = base + (h * (cfg.L_cycles + 1) + l) * layers
-                grad = nullcontext() if l >= cfg.L_cycles - bp[h] else torch.no_grad()
-                with grad:
+                with nullcontext() if (h, l) in with_grad else torch.no_grad():
                     z_L = self.L_module(z_L + z_H + x, cycle_offset=offset, **stack_kwargs)
             offset = base + (h * (cfg.L_cycles + 1) + cfg.L_cycles) * layers
-            z_H = self.H_module(z_H + z_L, cycle_offset=offset, **stack_kwargs)
+            with nullcontext() if (h, cfg.L_cycles) in with_grad else torch.no_grad():
+                z_H = self.H_module(z_H + z_L, cycle_offset=offset, **stack_kwargs)
         return HRMCarry(z_H, z_L)
 
     def forward(
@@ -445,7 +559,8 @@ class HRMForCausalLM(HRMPreTrainedModel, GenerationMixin):
         `lm_loss` is the mean over the segments run. Q-halt target: every label token predicted right. Q-continue
         target: sigmoid of the next segment's Q (max of halt/continue, or halt at the last step), i.e. the paper's
         bootstrapped target without its extra forward pass, because the next segment is computed anyway. The last
-        segment run has no next segment and so no continue loss.
+        segment run has no next segment and so no continue loss. The LM loss never holds a segment's `(B, T, V)`
+        logits (`_LinearCrossEntropy`), so the output has `logits=None`; call the model in eval mode for logits.
         """
         cfg = self.config
         inputs = self.model.prepare_inputs(
@@ -466,11 +581,13 @@ class HRMForCausalLM(HRMPreTrainedModel, GenerationMixin):
             active = ~halted
             carry = self.model.segment(carry.detach(), inputs, None, s)
             hidden = carry.z_H[:, inputs.prefix_len :]  # (B, T, D)
-            logits = self.lm_head(hidden).float()  # (B, T, V)
-            token_ce = F.cross_entropy(logits.transpose(1, 2), shift_labels, ignore_index=-100, reduction="none")
-            lm_losses.append((token_ce * active[:, None]).sum() / denom)
-            with torch.no_grad():
-                correct = ((logits.argmax(-1) == shift_labels) | ~valid).all(-1) & valid.any(-1)  # (B,)
+            token_weights = (valid & active[:, None]).float() / denom  # (B, T); 0 = not in the loss
+            segment_loss, predictions = linear_cross_entropy(
+                hidden.flatten(0, 1), self.lm_head.weight, shift_labels.flatten(), token_weights.flatten()
+            )
+            lm_losses.append(segment_loss)
+            predictions = predictions.view_as(shift_labels)  # (B, T) argmax of the logits
+            correct = ((predictions == shift_labels) | ~valid).all(-1) & valid.any(-1)  # (B,)
             q_halt, q_cont = self.q_logits(hidden, attention_mask)
             steps = steps + active.long()
             if previous is not None:
@@ -493,7 +610,7 @@ class HRMForCausalLM(HRMPreTrainedModel, GenerationMixin):
         q_continue_loss = q_cont_sum / max(q_cont_n, 1)
         loss = lm_loss + cfg.q_loss_weight * (q_halt_loss + q_continue_loss)
         return HRMCausalLMOutputWithPast(
-            loss=loss, logits=logits, lm_loss=lm_loss.detach(), q_halt_loss=q_halt_loss.detach(),
+            loss=loss, logits=None, lm_loss=lm_loss.detach(), q_halt_loss=q_halt_loss.detach(),
             q_continue_loss=q_continue_loss.detach(), q_halt_logits=q_halt.detach(),
             q_continue_logits=q_cont.detach(), act_steps=steps, segment_losses=torch.stack(lm_losses).detach(),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,8 @@ import pytest
 import torch
 
 from hrm_modeling import HRMConfig, HRMForCausalLM, HRMModel, LANGUAGES, TASKS, tiny_config
+from hrm_modeling import modeling_hrm
+from hrm_modeling.modeling_hrm import HRMCarry
 from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, DynamicCache
 
 VOCAB = 128  # tiny_config's vocabulary
@@ -69,6 +72,9 @@ def test_config_round_trips_and_sizes_the_cache():
         (dict(puzzle_emb_len=-1), "puzzle_emb_len"),
         (dict(puzzle_identifier_names=["python/generation"]), "puzzle_identifier_names"),
         (dict(L_bp_cycles=[3]), "L_bp_cycles"),
+        (dict(gradient_mode="k_step", L_bp_cycles=[3]), "L_bp_cycles"),
+        (dict(L_bp_cycles=[2]), "L_bp_cycles"),  # k-step's knob with the one-step default
+        (dict(gradient_mode="two_step"), "gradient_mode"),
         (dict(pad_token_id=500), "pad_token_id"),
         (dict(q_loss_weight=-1.0), "q_loss_weight"),
     ],
@@ -142,6 +148,227 @@ def test_eval_loss_is_the_lm_loss_of_the_returned_logits():
     out = model(ids, labels=ids)
     expected = torch.nn.functional.cross_entropy(out.logits[:, :-1].reshape(-1, VOCAB), ids[:, 1:].reshape(-1))
     assert torch.allclose(out.loss, expected, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------- gradient routing
+def _stack_calls(model: HRMForCausalLM, run) -> list[tuple[str, bool]]:
+    """(stack, records autograd) for every L/H stack call made while `run()` executes, in order."""
+    calls: list[tuple[str, bool]] = []
+    handles = [
+        stack.register_forward_pre_hook(lambda module, args, name=name: calls.append((name, torch.is_grad_enabled())))
+        for name, stack in (("L", model.model.L_module), ("H", model.model.H_module))
+    ]
+    try:
+        run()
+    finally:
+        for h in handles:
+            h.remove()
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("gradient_mode", "per_segment"),
+    [
+        # H_cycles = L_cycles = 2: L L H L L H. One-step: only the final L-step and the final H-step.
+        ("one_step", [("L", False), ("L", False), ("H", False), ("L", False), ("L", True), ("H", True)]),
+        # HRM-Text's k-step with L_bp_cycles [1]: every H-step and the last L-step of each H-cycle.
+        ("k_step", [("L", False), ("L", True), ("H", True), ("L", False), ("L", True), ("H", True)]),
+    ],
+)
+def test_training_forward_records_autograd_only_in_the_gradient_steps(gradient_mode, per_segment):
+    model = _model(gradient_mode=gradient_mode, halt_exploration_prob=0.0).train()
+    with torch.no_grad():
+        model.q_head.bias.copy_(torch.tensor([-5.0, 5.0]))  # never halt early: both segments run
+    ids = _ids(2, 12)
+    calls = _stack_calls(model, lambda: model(ids, labels=ids))
+    assert calls == per_segment * 2
+    assert model.config.gradient_mode == gradient_mode
+    assert len(model.config.gradient_steps) == sum(grad for _, grad in per_segment)
+
+
+def test_default_is_the_one_step_gradient():
+    assert HRMConfig().gradient_mode == tiny_config().gradient_mode == "one_step"
+    assert tiny_config().gradient_steps == {(1, 1), (1, 2)}  # (H-cycle, step); step L_cycles = the H-step
+
+
+def _segment_grads(model: HRMForCausalLM, segment_fn, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Gradients of a fixed function of one segment's output state, the segment computed by `segment_fn`."""
+    model.zero_grad(set_to_none=True)
+    inputs = model.model.prepare_inputs(ids, puzzle_identifiers=torch.tensor([3] * ids.shape[0]))
+    carry = model.model.initial_carry(inputs)
+    z_H, z_L = segment_fn(carry.z_H, carry.z_L, inputs)
+    weights = torch.linspace(-1, 1, z_H.numel()).view_as(z_H)
+    ((z_H * weights).sum() + (z_L * weights.flip(-1)).sum()).backward()
+    return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+
+
+def _stack_fn(model: HRMForCausalLM, inputs):
+    kwargs = {"attention_mask": inputs.attention_mask, "position_embeddings": inputs.position_embeddings}
+    return (lambda h: model.model.L_module(h, **kwargs)), (lambda h: model.model.H_module(h, **kwargs))
+
+
+def _paper_one_step(model: HRMForCausalLM):
+    """The HRM paper's segment (Sapient's `hrm_act_v1`): everything under no_grad but the last L- and H-step."""
+    cfg = model.config
+
+    def run(z_H, z_L, inputs):
+        L, H = _stack_fn(model, inputs)
+        x = inputs.embeddings
+        with torch.no_grad():
+            for h in range(cfg.H_cycles):
+                for l in range(cfg.L_cycles):
+                    if not (h == cfg.H_cycles - 1 and l == cfg.L_cycles - 1):
+                        z_L = L(z_L + z_H + x)
+                if h != cfg.H_cycles - 1:
+                    z_H = H(z_H + z_L)
+        z_L = L(z_L + z_H + x)
+        z_H = H(z_H + z_L)
+        return z_H, z_L
+
+    return run
+
+
+def _previous_k_step(model: HRMForCausalLM):
+    """The segment as this model ran it before `gradient_mode` (HRM-Text's k-step gradient): per H-cycle the last
+    `L_bp_cycles[h]` L-steps (left-padded with 1s) and every H-step record autograd."""
+    cfg = model.config
+
+    def run(z_H, z_L, inputs):
+        L, H = _stack_fn(model, inputs)
+        x = inputs.embeddings
+        bp = [1] * (cfg.H_cycles - len(cfg.L_bp_cycles)) + list(cfg.L_bp_cycles)
+        for h in range(cfg.H_cycles):
+            for l in range(cfg.L_cycles):
+                if l >= cfg.L_cycles - bp[h]:
+                    z_L = L(z_L + z_H + x)
+                else:
+                    with torch.no_grad():
+                        z_L = L(z_L + z_H + x)
+            z_H = H(z_H + z_L)
+        return z_H, z_L
+
+    return run
+
+
+def _model_segment(model: HRMForCausalLM):
+    def run(z_H, z_L, inputs):
+        carry = model.model.segment(HRMCarry(z_H, z_L), inputs)
+        return carry.z_H, carry.z_L
+
+    return run
+
+
+@pytest.mark.parametrize("selective_checkpointing", [True, False])
+def test_one_step_gradients_equal_the_papers_one_step_computation(selective_checkpointing):
+    model = _model(initializer_range=0.1, selective_checkpointing=selective_checkpointing).train()
+    ids = _ids(2, 12)
+    got = _segment_grads(model, _model_segment(model), ids)
+    want = _segment_grads(model, _paper_one_step(model), ids)
+    assert got.keys() == want.keys()
+    # The embeddings, the puzzle embedding and both stacks all get gradients (through the final L- and H-step).
+    assert {"model.embed_tokens.weight", "model.puzzle_emb.weight"} <= got.keys()
+    assert any(k.startswith("model.L_module.") for k in got) and any(k.startswith("model.H_module.") for k in got)
+    for name in want:
+        assert torch.equal(got[name], want[name]), name
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [dict(), dict(L_bp_cycles=[2]), dict(H_cycles=3, L_cycles=3, L_bp_cycles=[3, 2])],
+    ids=["bp1", "bp2", "H3L3-bp32"],
+)
+def test_k_step_option_reproduces_the_previous_gradients(overrides):
+    model = _model(initializer_range=0.1, gradient_mode="k_step", **overrides).train()
+    ids = _ids(2, 12)
+    got = _segment_grads(model, _model_segment(model), ids)
+    want = _segment_grads(model, _previous_k_step(model), ids)
+    assert got.keys() == want.keys()
+    for name in want:
+        assert torch.equal(got[name], want[name]), name
+    # ...and they are not the one-step gradients: the earlier H-cycles contribute.
+    one_step = _segment_grads(model, _paper_one_step(model), ids)
+    assert not torch.equal(got["model.H_module.layers.0.mlp.up_proj.weight"],
+                           one_step["model.H_module.layers.0.mlp.up_proj.weight"])
+
+
+def test_selective_checkpointing_recomputes_the_gradient_steps_in_backward():
+    """transformers' activation checkpointing with the selective policy: backward re-runs the decoder layers of the
+    stack calls that recorded autograd (their MLPs are seen again), once each; without it nothing is re-run."""
+    ids = _ids(2, 12)
+    for selective, recomputed in ((True, {"L": 2, "H": 2}), (False, {"L": 0, "H": 0})):
+        model = _model(selective_checkpointing=selective, halt_exploration_prob=0.0).train()
+        assert model.is_activation_checkpointing == selective
+        with torch.no_grad():
+            model.q_head.bias.copy_(torch.tensor([-5.0, 5.0]))  # both segments run
+        loss = model(ids, labels=ids).loss
+        seen = {"L": 0, "H": 0}
+        handles = [
+            stack.layers[0].mlp.register_forward_pre_hook(lambda m, a, name=name: seen.__setitem__(name, seen[name] + 1))
+            for name, stack in (("L", model.model.L_module), ("H", model.model.H_module))
+        ]
+        loss.backward()
+        for h in handles:
+            h.remove()
+        assert seen == recomputed  # one gradient L-step and one H-step per segment, 2 segments
+
+
+def test_selective_checkpointing_trains_under_autocast():
+    """bf16 autocast (the GPU recipes) with the selective policy: it runs, and the gradients match those without
+    checkpointing to bf16 rounding (not bit for bit: autocast caches one bf16 copy of a weight for both segments
+    without checkpointing, so their gradients add up in bf16 there)."""
+    ids = _ids(2, 12)
+    grads = {}
+    for selective in (True, False):
+        model = _model(selective_checkpointing=selective, halt_exploration_prob=0.0).train()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = model(ids, labels=ids).loss
+        loss.backward()
+        grads[selective] = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+    assert grads[True].keys() == grads[False].keys()
+    for name, grad in grads[False].items():
+        torch.testing.assert_close(grads[True][name], grad, rtol=2e-2, atol=2e-2 * grad.abs().max().item())
+
+
+@pytest.mark.parametrize("grad", [True, False])
+def test_chunked_lm_loss_equals_cross_entropy_on_full_logits(grad, monkeypatch):
+    """The training LM loss (`_LinearCrossEntropy`, several chunks here) against `F.cross_entropy` on full logits:
+    same loss, gradients and predictions, ignored tokens included; no gradients computed under no_grad."""
+    monkeypatch.setattr(modeling_hrm, "LM_LOSS_CHUNK_LOGITS", 7 * 50)  # 7 tokens per chunk over a 50-token vocab
+    gen = torch.Generator().manual_seed(0)
+    hidden = torch.randn(30, 16, generator=gen, requires_grad=True)
+    weight = torch.randn(50, 16, generator=gen, requires_grad=True)
+    labels = torch.randint(0, 50, (30,), generator=gen)
+    labels[::4] = -100
+    token_weights = (labels != -100).float() / 17.0
+    with torch.set_grad_enabled(grad):
+        loss, predictions = modeling_hrm.linear_cross_entropy(hidden, weight, labels, token_weights)
+    logits = hidden @ weight.T
+    expected = (torch.nn.functional.cross_entropy(logits, labels, reduction="none") * token_weights).sum()
+    torch.testing.assert_close(loss, expected, rtol=1e-6, atol=1e-6)
+    assert torch.equal(predictions, logits.argmax(-1))
+    assert loss.requires_grad == grad
+    if grad:
+        got = torch.autograd.grad(3.0 * loss, (hidden, weight))
+        want = torch.autograd.grad(3.0 * expected, (hidden, weight))
+        for g, w in zip(got, want):
+            torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-6)
+
+
+def test_config_saved_before_gradient_mode_loads_with_the_k_step_gradient(tmp_path: Path):
+    """A checkpoint written before `gradient_mode` existed trained with the k-step gradient and keeps it."""
+    model = _model()
+    model.save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["gradient_mode"] == "one_step"  # always written, so only old files lack it
+    assert AutoConfig.from_pretrained(tmp_path).gradient_mode == "one_step"
+    del saved["gradient_mode"], saved["selective_checkpointing"]
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    old = AutoModelForCausalLM.from_pretrained(tmp_path)
+    assert old.config.gradient_mode == "k_step"
+    assert old.config.gradient_steps == {(0, 1), (0, 2), (1, 1), (1, 2)}
+    assert AutoConfig.from_pretrained(tmp_path, gradient_mode="one_step").gradient_mode == "one_step"
+    # A plain dict of fields (no num_layers_per_stack: not a serialised config) gets the default.
+    assert HRMConfig.from_dict({"hidden_size": 32, "num_attention_heads": 4}).gradient_mode == "one_step"
 
 
 # ---------------------------------------------------------------------------------------------- ACT / deep supervision
