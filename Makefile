@@ -31,8 +31,10 @@ $(APT_STAMP): Makefile
 
 apt: $(APT_STAMP)
 
+# Two workers, one test file each at a time (module fixtures run once); the longest files start first. One
+# OpenMP thread per worker: two workers on two cores, torch's second thread would only contend.
 test: setup
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 
 # The inner loop: everything but the tests marked slow (those run sandboxed builds or train models).
 test-fast: setup

@@ -14,7 +14,7 @@ def verified_rows():
     rows = []
     for name in CONFIG_NAMES:
         config = PolyglotHRMConfig(name=name, verify_by_execution=True, max_diff_examples_per_problem=2,
-                                   verify_timeout=30.0)
+                                   verify_timeout=10.0)
         rows.extend(build_rows(config))
     return rows
 

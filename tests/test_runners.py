@@ -10,7 +10,7 @@ from polyglot_hrm.execution import RunTask, run_many, run_problem
 from polyglot_hrm.execution.provision import setup_runners
 
 # Compiled languages need the build to finish before the loop starts.
-LOOP_TIMEOUT = {"python": 4, "javascript": 6, "go": 6, "java": 8, "rust": 8, "cpp": 8}
+LOOP_TIMEOUT = {"python": 3, "javascript": 5, "go": 5, "java": 6, "rust": 6, "cpp": 6}
 # Languages whose build is a step of its own (timed as RunResult.build_s); Java compiles inside its one-JVM runner.
 SEPARATE_BUILD = {"cpp", "go", "rust"}
 KINDS = ("reference", "stub", "partial", "compile_error", "loop")

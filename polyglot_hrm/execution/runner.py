@@ -136,18 +136,23 @@ def run_many(tasks: Sequence[RunTask], jobs: int | None = None, timeout: float =
     return [results[i] for i in range(len(tasks))]
 
 
+def _run_unknown(problems: Sequence[Problem], mode: Mode, known, ctx: RunnerContext, jobs: int | None,
+                 timeout: float, progress: bool, desc: str) -> None:
+    """Run ``mode`` once for each problem ``known(problem, ctx)`` has nothing for (the run records it)."""
+    todo = [p for p in problems if known(p, ctx) is None]
+    ran = run_many([RunTask(p, mode=mode) for p in todo], jobs=jobs, timeout=timeout, ctx=ctx, progress=progress,
+                   desc=desc) if todo else []
+    for p, r in zip(todo, ran):
+        if known(p, ctx) is None:
+            logger.warning("%s: nothing recorded: its %s run was %s", p.id, mode, r.status)
+
+
 def record_expected(problems: Sequence[Problem], ctx: RunnerContext | None = None, jobs: int | None = None,
                     timeout: float = DEFAULT_TIMEOUT, progress: bool = False) -> dict[str, tuple[str, ...]]:
     """The expected tests of each problem (``{id: names}``), running the references of those not recorded
     yet; a problem whose reference does not pass here is left out (logged)."""
     ctx = ctx or RunnerContext()
-    todo = [p for p in problems if load_expected(p, ctx) is None]
-    if todo:
-        ran = run_many([RunTask(p, mode="reference") for p in todo], jobs=jobs, timeout=timeout, ctx=ctx,
-                       progress=progress, desc="recording expected tests")
-        for p, r in zip(todo, ran):
-            if not r.passed:
-                logger.warning("%s: no expected tests recorded: its reference run was %s", p.id, r.status)
+    _run_unknown(problems, "reference", load_expected, ctx, jobs, timeout, progress, "recording expected tests")
     found = {p.id: load_expected(p, ctx) for p in problems}
     return {pid: names for pid, names in found.items() if names}
 
@@ -157,13 +162,7 @@ def record_stub_passes(problems: Sequence[Problem], ctx: RunnerContext | None = 
     """Ids of the problems whose untouched stub already passes (a refactoring exercise: go/ledger), running
     the stubs not recorded yet once. A stub run that errs is not recorded (it is tried again next time)."""
     ctx = ctx or RunnerContext()
-    todo = [p for p in problems if load_stub_passes(p, ctx) is None]
-    if todo:
-        ran = run_many([RunTask(p, mode="stub") for p in todo], jobs=jobs, timeout=timeout, ctx=ctx,
-                       progress=progress, desc="checking the stubs")
-        for p, r in zip(todo, ran):
-            if r.status in ("passed", "failed", "compile_error"):
-                store_stub_passes(p, ctx, r.passed)
+    _run_unknown(problems, "stub", load_stub_passes, ctx, jobs, timeout, progress, "checking the stubs")
     return {p.id for p in problems if load_stub_passes(p, ctx)}
 
 
