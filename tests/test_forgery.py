@@ -3,7 +3,7 @@
 Each attack is a wrong solution plus whatever it needs to make the runner say ``passed`` anyway: files
 the test tool loads by itself, a patched test framework, a printed summary and an early exit, fewer
 tests run, a test file overwritten through a non-canonical path or an editor file, a module that
-shadows a tool or library, tests of its own. Before the runners were hardened, 56 of them came out
+shadows a tool or library, tests of its own. Before the runners were hardened, 55 of them came out
 ``passed`` (``FORGED_TODAY``). The whole catalogue runs once, on the pool, with the references of
 the same problems after it; ``python benchmarks/hostile.py --forgery`` prints the same as a table.
 """
