@@ -14,10 +14,11 @@ from typing import Sequence
 
 from . import __version__
 from .dataset.commands import add_dataset_commands
-from .evaluation.commands import add_evaluate_command
+from .evaluation.commands import add_compare_command, add_evaluate_command
 from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem,
                         mini_benchmark_root, save_problems)
 from .execution.sandbox import ExecutionNotAllowed
+from .modelio.names import BackendError
 from .tables import format_table
 
 logger = logging.getLogger("polyglot_hrm")
@@ -295,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_dataset_commands(sub)
     add_evaluate_command(sub)
+    add_compare_command(sub)
     return parser
 
 
@@ -304,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (BenchmarkError, FileNotFoundError, ValueError, ExecutionNotAllowed) as err:
+    except (BenchmarkError, FileNotFoundError, ValueError, ExecutionNotAllowed, BackendError) as err:
         print(f"polyglot-hrm {args.command}: error: {err}", file=sys.stderr)
         return 2
 

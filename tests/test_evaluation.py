@@ -293,30 +293,38 @@ def test_dataset_diff_edit_and_transfer(exported, tmp_path):
     assert (out.parent / "transfer_matrix.png").is_file() and "Transfer pass rate" in done.stdout
 
 
-def test_second_attempt_sees_test_output_and_counts(python_cases, allow_execution, monkeypatch):
-    """Aider's protocol with a scripted 'model': wrong first, right once it has seen the failing tests."""
-    from polyglot_hrm.evaluation import evaluate_model
-    from polyglot_hrm.modelio import generation
-    from polyglot_hrm.modelio.prompt_format import render_answer, render_files
+def test_second_attempt_sees_test_output_and_counts(python_cases, allow_execution):
+    """Aider's protocol with a scripted backend: wrong first, right once it has seen the failing tests."""
+    from polyglot_hrm.evaluation.protocol import evaluate_backend
+    from polyglot_hrm.modelio.backends import Answer, Backend
+    from polyglot_hrm.modelio.prompt_format import parse_answer, render_answer, render_files
 
     prompts: list[dict] = []
 
-    def scripted(model, tokenizer, rows, *, num_samples=1, **kwargs):
-        prompts.extend(rows)
-        out = []
-        for row in rows:
-            stub = [f for f in row["input_files"] if f["role"] == "solution"]
-            text = render_answer(row) if row.get("test_feedback") else render_files(stub, row["language"])
-            out.append([text] * num_samples)
-        return out
+    class Scripted(Backend):
+        name = "scripted"
 
-    monkeypatch.setattr(generation, "generate_answers", scripted)
+        def candidate(self, row, text):
+            return parse_answer(row["task"], text)
+
+        def generate(self, requests, on_answer=None, progress=False):
+            out = []
+            for i, request in enumerate(requests):
+                row = request.row
+                prompts.append(row)
+                stub = [f for f in row["input_files"] if f["role"] == "solution"]
+                out.append(Answer(render_answer(row) if row.get("test_feedback") else render_files(stub, row["language"])))
+                if on_answer:
+                    on_answer(i, out[-1])
+            return out
+
     cases = python_cases[:2]
-    results = evaluate_model(cases, model=None, tokenizer=None, attempts=2, jobs=2, progress=False)
+    results = evaluate_backend(cases, Scripted(), attempts=2, jobs=2, progress=False)
     assert results.summary["pass_rate_1"] == 0.0 and results.summary["pass_rate_2"] == 1.0
     retries = [r for r in prompts if r.get("test_feedback")]
     assert len(retries) == len(cases) == len(prompts) - len(cases)
     assert all("fail" in r["test_feedback"].lower() or "error" in r["test_feedback"].lower() for r in retries)
+    assert all(r["previous"]["applied"] and r["previous"]["answer"] for r in retries)
     assert all(c["retry"]["status"] == "passed" for c in results.cases)
     assert all(c["candidates"][0]["answer"] and c["retry"]["answer"] for c in results.cases)
 

@@ -34,7 +34,9 @@ Args:
     k: list of k for pass@k (default [1]). A k larger than some problem's number of candidates is
         left out of the output.
     num_workers: parallel runs (default: one per CPU core).
-    timeout: wall-clock seconds per run, build included (default 180).
+    timeout: wall-clock seconds per run, build included (default 180), or "auto": per problem
+        max(30, 10 x its reference's seconds as `polyglot-hrm validate` recorded them; a row's
+        reference_seconds where this machine has none), 180 where unknown.
 Returns:
     pass@k for each k; per_language: {language: {pass@k..., problems}}; status_counts: runs by status
     (passed, failed, compile_error, timeout, error); malformed_edits and non_applying_edits: candidates

@@ -70,6 +70,9 @@ class Problem:
     # The test names a passing run reports (recorded from the reference's run; see
     # polyglot_hrm.execution.expected). Empty: not known here, the runner looks them up.
     expected_tests: tuple[str, ...] = ()
+    # Seconds the reference took to build and test where it was recorded (a dataset row carries them; the
+    # runner prefers this machine's own record): they calibrate the per-problem timeout. None: not known.
+    reference_seconds: float | None = None
 
     @property
     def id(self) -> str:
@@ -111,6 +114,7 @@ class Problem:
             metadata=ProblemMetadata.from_dict(data.get("metadata") or {}),
             reference_removes=tuple(data.get("reference_removes") or ()),
             expected_tests=tuple(data.get("expected_tests") or ()),
+            reference_seconds=data.get("reference_seconds"),
         )
         if "id" in data and data["id"] != problem.id:
             raise ValueError(f"problem id {data['id']!r} does not match language/slug {problem.id!r}")

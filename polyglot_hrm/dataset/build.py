@@ -303,11 +303,16 @@ def _execution_languages(languages: set[str], config: PolyglotHRMConfig) -> set[
 def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig) -> list[Problem]:
     """Problems carrying their expected tests (rows keep them, so the metric needs only a row), recorded from
     the references' runs where the build may execute; without execution rows carry none."""
+    from ..execution.expected import load_reference_seconds
     from ..execution.runner import record_expected
+    from ..languages.context import RunnerContext
 
     allowed = _execution_languages({p.language for p in problems}, config)
     expected = record_expected([p for p in problems if p.language in allowed])
-    return [replace(p, expected_tests=expected.get(p.id, ())) for p in problems]
+    ctx = RunnerContext()
+    return [replace(p, expected_tests=expected.get(p.id, ()),
+                    reference_seconds=load_reference_seconds(p, ctx) if p.id in expected else None)
+            for p in problems]
 
 
 def build(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,

@@ -33,6 +33,9 @@ def _common() -> dict:
         "reference_removes": datasets.List(datasets.Value("string")),
         # What a passing run reports (recorded from the reference's run); [] where the build ran nothing.
         "expected_tests": datasets.List(datasets.Value("string")),
+        # Seconds the reference took to build and test where the build ran it (None: not run); they calibrate
+        # `--timeout auto` where the runner cache has no figure of its own.
+        "reference_seconds": datasets.Value("float64"),
         "metadata": _METADATA,
     }
 

@@ -10,6 +10,7 @@ from typing import Sequence
 
 from ..benchmark import BenchmarkError
 from ..execution.sandbox import ExecutionNotAllowed
+from ..modelio.names import BackendError
 from .commands import add_evaluate_arguments, cmd_evaluate
 
 
@@ -20,7 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return cmd_evaluate(args)
-    except (BenchmarkError, FileNotFoundError, ValueError, ExecutionNotAllowed) as err:
+    except (BenchmarkError, FileNotFoundError, ValueError, ExecutionNotAllowed, BackendError) as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2
 

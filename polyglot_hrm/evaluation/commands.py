@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from ..dataset.names import CONFIG_NAMES
+from ..execution.timeouts import AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, parse_timeout
+from ..modelio.names import BACKENDS, EDIT_FORMATS
 
-__all__ = ["add_evaluate_arguments", "add_evaluate_command", "cmd_evaluate", "load_model"]
+__all__ = ["add_compare_command", "add_evaluate_arguments", "add_evaluate_command", "cmd_compare", "cmd_evaluate",
+           "load_model", "make_backend"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,27 +47,66 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     what = p.add_argument_group("what to score (one of)")
     what.add_argument("--solutions", "--solutions-json", dest="solutions", type=Path, default=None, metavar="FILE",
                       help='solutions JSON: {"<problem or row id>": [{"files": {path: content}} | {"edit": "<SEARCH/REPLACE>"}]}')
-    what.add_argument("--model", default=None, metavar="DIR_OR_HUB_ID",
-                      help="model folder or Hub id to generate candidates with")
+    what.add_argument("--model", default=None, metavar="DIR_OR_HUB_ID_OR_NAME",
+                      help="the model that answers: an HRM checkpoint folder, a transformers chat model (folder or "
+                           "Hub id), or the model name an OpenAI-compatible server knows (with --base-url)")
     what.add_argument("--write-solutions", type=Path, default=None, metavar="FILE",
                       help="instead of scoring, write the selected cases' --solutions-of as a solutions file here")
     what.add_argument("--solutions-of", choices=["reference", "stub"], default="reference",
                       help="what --write-solutions writes (default: reference)")
 
-    gen = p.add_argument_group("generation (--model)")
+    gen = p.add_argument_group("generation (--model / --backend)")
+    gen.add_argument("--backend", choices=BACKENDS, default=None,
+                     help="who answers: hrm (this project's checkpoint, its trained format), transformers (any chat "
+                          "model), openai (any OpenAI-compatible server), reference (each case's reference solution "
+                          "in --edit-format: the protocol's fidelity check). Default: openai with --base-url, hrm "
+                          "for a folder holding an HRM config, else transformers")
+    gen.add_argument("--edit-format", choices=EDIT_FORMATS, default=None,
+                     help="how chat backends answer: whole (each changed file in full) or diff (SEARCH/REPLACE "
+                          "blocks) (default: whole; the hrm backend answers in its trained format)")
     gen.add_argument("--num-samples", type=int, default=1, help="samples per case (default: 1)")
     gen.add_argument("--temperature", type=float, default=0.0, help="sampling temperature; 0 = greedy (default: 0)")
+    gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default: 1.0 = off)")
     gen.add_argument("--max-new-tokens", type=int, default=512, help="tokens per answer (default: 512)")
-    gen.add_argument("--batch-size", type=int, default=8, help="prompts per generate call (default: 8)")
     gen.add_argument("--attempts", type=int, choices=[1, 2], default=1,
                      help="2: retry a failed first sample with its trimmed test output (Aider's protocol; default: 1)")
-    gen.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
+    gen.add_argument("--seed", type=int, default=0,
+                     help="sampling seed; each (case, sample, attempt) gets its own stream from it (default: 0)")
+    gen.add_argument("--no-resume", action="store_true",
+                     help="start over: replace the journal (the --output name with .jsonl) instead of resuming it")
+
+    local = p.add_argument_group("local models (hrm, transformers)")
+    local.add_argument("--batch-size", type=int, default=8, help="prompts per generate call (default: 8)")
+    local.add_argument("--device", default="auto",
+                       help="torch device for the transformers backend: auto (cuda when there is one), cpu, cuda:0, "
+                            "mps (default: auto)")
+    local.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"],
+                       help="weights' dtype for the transformers backend (default: auto, as saved)")
+    local.add_argument("--trust-remote-code", action="store_true",
+                       help="let transformers run the model repository's own code (only for models you trust)")
+
+    api = p.add_argument_group("OpenAI-compatible servers (openai)")
+    api.add_argument("--base-url", default=None, metavar="URL",
+                     help="the server's API root, e.g. http://127.0.0.1:8000/v1 (vLLM, TGI, llama.cpp, "
+                          "`transformers serve`); default: OpenAI's")
+    api.add_argument("--api-key-env", default="OPENAI_API_KEY", metavar="VAR",
+                     help="environment variable holding the API key; the key itself is never written anywhere "
+                          "(default: OPENAI_API_KEY; unset: no key, fine for local servers)")
+    api.add_argument("--concurrency", type=int, default=4, help="requests in flight (default: 4)")
+    api.add_argument("--max-retries", type=int, default=5,
+                     help="retries of a request on connection errors, 408/409/429 and 5xx, with exponential backoff "
+                          "(default: 5)")
+    api.add_argument("--request-timeout", type=float, default=600.0,
+                     help="seconds one request may take (default: 600)")
 
     run = p.add_argument_group("scoring and output")
     run.add_argument("--k", type=_ks, default=[1], metavar="K[,K...]",
                      help="pass@k values, comma-separated (default: 1)")
     run.add_argument("--jobs", type=int, default=None, help="parallel test runs (default: one per core)")
-    run.add_argument("--timeout", type=float, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
+    run.add_argument("--timeout", type=parse_timeout, default=AUTO, metavar="auto|SECONDS",
+                     help=f"wall-clock limit per test run: seconds, or auto = max({AUTO_FLOOR_S:g}, {AUTO_FACTOR:g} x the "
+                          f"reference's own seconds as `validate` recorded them), {DEFAULT_TIMEOUT:g} s where not "
+                          "recorded (default: auto)")
     run.add_argument("--output", "-o", type=Path, default=Path("eval_output/results.json"), metavar="FILE",
                      help="results JSON (default: eval_output/results.json)")
     run.add_argument("--report-dir", type=Path, default=None, metavar="DIR",
@@ -88,20 +130,51 @@ def load_model(name: str) -> tuple[Any, Any]:
     return model.eval(), tokenizer
 
 
+def make_backend(args: argparse.Namespace) -> Any:
+    """The backend the flags ask for (``--backend``, or inferred from ``--model`` / ``--base-url``)."""
+    from ..modelio.backends import (GenerationOptions, HRMBackend, OpenAIBackend, ReferenceBackend,
+                                    TransformersBackend, infer_backend)
+
+    kind = args.backend or infer_backend(args.model, args.base_url)
+    if kind != "openai" and args.base_url:
+        raise ValueError(f"`--base-url` is for the openai backend, not `--backend {kind}`: drop one of them.")
+    if kind == "hrm" and args.edit_format:
+        raise ValueError("`--edit-format` applies to the chat backends (transformers, openai, reference); the hrm "
+                         "backend answers in the format it was trained on: drop `--edit-format`.")
+    if kind != "reference" and not args.model:
+        raise ValueError(f"`--backend {kind}` needs `--model` (a folder, a Hub id, or the server's model name).")
+    edit_format = args.edit_format or "whole"
+    options = GenerationOptions(args.max_new_tokens, args.temperature, args.top_p, args.batch_size)
+    if kind == "reference":
+        return ReferenceBackend(edit_format)
+    if kind == "hrm":
+        model, tokenizer = load_model(args.model)
+        return HRMBackend(model, tokenizer, options, model_name=args.model)
+    if kind == "transformers":
+        return TransformersBackend(args.model, edit_format, options, device=args.device, dtype=args.dtype,
+                                   trust_remote_code=args.trust_remote_code)
+    return OpenAIBackend(args.model, args.base_url, edit_format, options, api_key_env=args.api_key_env,
+                         concurrency=args.concurrency, max_retries=args.max_retries,
+                         request_timeout=args.request_timeout)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import os
 
     from .cases import load_cases, solutions_from_problems
+    from .journal import journal_path
+    from .protocol import evaluate_backend
     from .report import summary_table, write_report
-    from .system import evaluate_model, evaluate_solutions
+    from .system import evaluate_solutions
 
-    chosen = [f for f, v in (("--solutions", args.solutions), ("--model", args.model),
+    generating = args.model is not None or args.backend is not None
+    chosen = [f for f, v in (("--solutions", args.solutions), ("--model/--backend", generating or None),
                              ("--write-solutions", args.write_solutions)) if v is not None]
     if len(chosen) != 1:
-        raise ValueError("Give one of `--solutions FILE`, `--model DIR_OR_HUB_ID` or `--write-solutions FILE`"
-                         + (f" (got {' and '.join(chosen)})." if chosen else "."))
-    if args.attempts == 2 and args.model is None and args.write_solutions is None:
-        raise ValueError("`--attempts 2` retries with the model's second answer: it needs `--model`.")
+        raise ValueError("Give one of `--solutions FILE`, `--model DIR_OR_HUB_ID` (or `--backend reference`) or "
+                         "`--write-solutions FILE`" + (f" (got {' and '.join(chosen)})." if chosen else "."))
+    if args.attempts == 2 and not generating and args.write_solutions is None:
+        raise ValueError("`--attempts 2` retries with the model's second answer: it needs `--model` (or `--backend`).")
     root = args.benchmark_root
     env_root = os.environ.get("POLYGLOT_BENCHMARK_ROOT")
     if root is None and args.problems_json is None and args.dataset is None and env_root:
@@ -118,11 +191,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.solutions is not None:
         results = evaluate_solutions(cases, args.solutions, ks=args.k, jobs=args.jobs, timeout=args.timeout)
     else:
-        model, tokenizer = load_model(args.model)
-        results = evaluate_model(cases, model, tokenizer, num_samples=args.num_samples, temperature=args.temperature,
-                                 max_new_tokens=args.max_new_tokens, attempts=args.attempts, ks=args.k,
-                                 jobs=args.jobs, timeout=args.timeout, batch_size=args.batch_size, seed=args.seed)
-        results.settings["model"] = args.model
+        backend = make_backend(args)
+        journal = journal_path(args.output)
+        results = evaluate_backend(cases, backend, num_samples=args.num_samples, attempts=args.attempts, ks=args.k,
+                                   jobs=args.jobs, timeout=args.timeout, seed=args.seed, journal=journal,
+                                   resume=not args.no_resume)
+        print(f"journal: {journal} (rerun the same command to resume an interrupted run)")
     print(summary_table(results))
     if args.no_report:
         args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -140,3 +214,33 @@ def add_evaluate_command(sub) -> None:
                                         "per language, two attempts, report with charts")
     add_evaluate_arguments(p)
     p.set_defaults(func=cmd_evaluate)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import check_metric, comparison_tables, default_metric, load_runs, write_comparison
+
+    labels = [v.strip() for v in args.labels.split(",")] if args.labels else None
+    runs = load_runs(args.results, labels)
+    metric = check_metric(args.metric or default_metric(runs), runs)
+    print(comparison_tables(runs, metric))
+    paths = write_comparison(runs, args.output_dir, metric)
+    print(f"\nwrote {paths['html']}, {paths['markdown'].name} and {paths['chart'].name} in {args.output_dir}")
+    return 0
+
+
+def add_compare_command(sub) -> None:
+    """Register ``compare`` on the CLI's subparsers."""
+    from .compare import COMPARE_METRICS
+
+    p = sub.add_parser("compare", help="several evaluations side by side: a per-language table, a chart, an HTML "
+                                       "report")
+    p.add_argument("results", nargs="+", type=Path, metavar="RESULTS.json",
+                   help="results files written by `polyglot-hrm evaluate`")
+    p.add_argument("--labels", default=None, metavar="A,B,...",
+                   help="one name per results file (default: the model and edit format, or the solutions file)")
+    p.add_argument("--metric", choices=COMPARE_METRICS, default=None,
+                   help="the per-language measure (default: pass_rate_2 when every run made two attempts, else "
+                        "pass_rate_1)")
+    p.add_argument("--output-dir", type=Path, default=Path("compare_output"), metavar="DIR",
+                   help="where compare.html, compare.md and compare.png go (default: compare_output)")
+    p.set_defaults(func=cmd_compare)

@@ -30,8 +30,10 @@ Aggregates (``summarize``): ``pass@k`` (unbiased estimator, :mod:`polyglot_hrm.e
 ``pass_rate_1`` (share of cases whose first candidate passes), ``pass_rate_2`` (first attempt or
 the retry passes; with two attempts only), rates over candidates (``well_formed_rate``,
 ``applies_rate``, ``compile_rate``, ``timeout_rate``) with counts, means of the size measures over
-the candidates where they are defined, and ``seconds_per_case`` (test-run seconds per case; in model
-mode plus generation seconds).
+the candidates where they are defined, ``seconds_per_case`` (test-run seconds of every candidate and
+retry, plus in model mode their generation seconds, per case), and in model mode ``tokens_in`` /
+``tokens_out`` (prompt and answer tokens over every generated answer, retries included, where the backend
+counts them) with their per-case means ``tokens_in_per_case`` / ``tokens_out_per_case``.
 """
 
 from __future__ import annotations
@@ -140,12 +142,17 @@ def _mean(values: Sequence[float | int | None]) -> float | None:
     return round(float(mean(present)), 4) if present else None
 
 
-def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,), extra_seconds: float = 0.0
-              ) -> dict[str, Any]:
+def _tokens(answers: Sequence[Mapping[str, Any]], key: str) -> int | None:
+    counts = [a.get(key) for a in answers if a.get(key) is not None]
+    return sum(counts) if counts else None
+
+
+def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,)) -> dict[str, Any]:
     """Aggregate per-case records (``{"candidates": [measures dict], "retry": measures dict | None}``)."""
     if not cases:
         return {"cases": 0}
     cands = [c for case in cases for c in case["candidates"]]
+    answered = cands + [case["retry"] for case in cases if case.get("retry")]
     n = [len(case["candidates"]) for case in cases]
     correct = [sum(c["status"] == "passed" for c in case["candidates"]) for case in cases]
     out: dict[str, Any] = {"cases": len(cases), "candidates": len(cands)}
@@ -170,8 +177,14 @@ def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,), extr
         "mean_edit_chars": _mean([c["edited_chars"] for c in cands]),
         "mean_efficiency": _mean([c["efficiency"] for c in cands]),
         "mean_diff_quality": _mean([c["diff_quality"] for c in edits]),
-        "seconds_per_case": round((sum(c["duration_s"] for c in cands) + extra_seconds) / len(cases), 3),
+        "seconds_per_case": round(sum((c.get("duration_s") or 0.0) + (c.get("generation_s") or 0.0) for c in answered)
+                                  / len(cases), 3),
     })
+    if any("tokens_in" in c for c in answered):
+        tokens_in, tokens_out = _tokens(answered, "tokens_in"), _tokens(answered, "tokens_out")
+        out.update({"tokens_in": tokens_in, "tokens_out": tokens_out,
+                    "tokens_in_per_case": None if tokens_in is None else round(tokens_in / len(cases), 1),
+                    "tokens_out_per_case": None if tokens_out is None else round(tokens_out / len(cases), 1)})
     return out
 
 

@@ -30,16 +30,17 @@ DIFFICULTY_ORDER = ["easy", "medium", "hard", "unknown"]
 COLUMNS = [("cases", "cases"), ("pass@1", "pass@1"), ("pass_rate_1", "pass 1st"), ("pass_rate_2", "pass 2nd"),
            ("well_formed_rate", "well-formed"), ("applies_rate", "applies"), ("compile_rate", "compiles"),
            ("timeouts", "timeouts"), ("mean_edit_chars", "edit chars"), ("mean_efficiency", "chars/ref change"),
-           ("mean_diff_quality", "diff quality"), ("seconds_per_case", "s/case")]
+           ("mean_diff_quality", "diff quality"), ("tokens_in_per_case", "tok in/case"),
+           ("tokens_out_per_case", "tok out/case"), ("seconds_per_case", "s/case")]
+# Shown only where the results have them (two attempts; a backend that counts tokens).
+OPTIONAL = ("pass_rate_2", "tokens_in_per_case", "tokens_out_per_case")
 
 
 def _columns(results: EvaluationResults) -> list[tuple[str, str]]:
     """The table's columns: pass@k for every k asked, pass rate 2 only when two attempts ran."""
     ks = [k for k in results.summary if k.startswith("pass@")]
     cols = [COLUMNS[0], *((k, k) for k in ks), *COLUMNS[2:]]
-    if "pass_rate_2" not in results.summary:
-        cols = [c for c in cols if c[0] != "pass_rate_2"]
-    return cols
+    return [c for c in cols if c[0] not in OPTIONAL or results.summary.get(c[0]) is not None]
 
 
 def _value(v: Any) -> Any:

@@ -2,17 +2,18 @@
 
 Python API (what ``polyglot-hrm evaluate`` and the demo call)::
 
-    from polyglot_hrm.evaluation import evaluate_solutions, evaluate_model, load_cases, write_report
+    from polyglot_hrm.evaluation import evaluate_solutions, evaluate_backend, evaluate_model, load_cases, write_report
 
     cases = load_cases(benchmark_root="polyglot-benchmark/")          # or dataset=..., config=, split=
     results = evaluate_solutions(cases, "solutions.json", ks=(1,))    # or a {id: [candidates]} dict
-    results = evaluate_model(cases, model, tokenizer, num_samples=1, attempts=2)
+    results = evaluate_backend(cases, backend, attempts=2, journal="eval/results.jsonl")  # any backend, resumable
+    results = evaluate_model(cases, model, tokenizer, num_samples=1, attempts=2)         # an HRM in memory
     write_report(results, "eval_out/")   # results.json, report.md, report.html, *.png
 
-Both return an :class:`EvaluationResults`. Model mode follows Aider's protocol with ``attempts=2``:
-the first sample of a case that did not pass is retried once, its prompt showing the files as the
-first attempt left them and the trimmed test output (the row's ``test_feedback``, the slot the
-diff_edit config trains on); ``pass_rate_1`` and ``pass_rate_2`` count the first and either attempt.
+All return an :class:`EvaluationResults`. Model mode follows Aider's protocol (:mod:`.protocol`) with
+``attempts=2``: the first sample of a case that did not pass is retried once, its prompt showing the files as
+the first attempt left them and the trimmed test output (the row's ``test_feedback``, the slot the diff_edit
+config trains on); ``pass_rate_1`` and ``pass_rate_2`` count the first and either attempt.
 """
 
 from __future__ import annotations
@@ -24,19 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..execution.runner import DEFAULT_TIMEOUT
-from ..scoring import EditFailure, problem_from_reference, resolve_candidate, score
+from ..execution import DEFAULT_TIMEOUT, Timeout, describe_timeout
+from ..scoring import score
 from .cases import Candidate, load_solutions, match_solutions, normalize_candidate
 from .measures import measure_candidate, summarize, transfer_matrix
 
-__all__ = ["EvaluationResults", "PolyglotEvaluationSystem", "evaluate_candidates", "evaluate_model",
-           "evaluate_solutions"]
+__all__ = ["EvaluationResults", "PolyglotEvaluationSystem", "case_record", "evaluate_candidates", "evaluate_model",
+           "evaluate_solutions", "results_from_records"]
 
 logger = logging.getLogger(__name__)
-
-FEEDBACK_CHARS = 2000  # test output shown on the retry, as the diff_edit rows' test_feedback
-ANSWER_CHARS = 4000  # generated text kept per candidate in results.json
-
 
 @dataclass
 class EvaluationResults:
@@ -60,7 +57,7 @@ class EvaluationResults:
 
 
 def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]], jobs: int | None,
-         timeout: float, progress: bool, desc: str) -> list[list[dict[str, Any]]]:
+         timeout: Timeout, progress: bool, desc: str) -> list[list[dict[str, Any]]]:
     """Score every candidate on the one scoring path (:func:`polyglot_hrm.scoring.score`) and add the
     evaluation's measures: per case a list of measure dicts."""
     scored = score(cases, candidates, jobs=jobs, timeout=timeout, progress=progress, desc=desc)
@@ -68,30 +65,31 @@ def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candi
             for case, cs, ss in zip(cases, candidates, scored)]
 
 
-def _case_record(case: Mapping[str, Any], measured: list[dict[str, Any]]) -> dict[str, Any]:
+def case_record(case: Mapping[str, Any], measured: list[dict[str, Any]]) -> dict[str, Any]:
+    """One case of ``results.json``: what it is, and its candidates' measures."""
     return {"id": case["id"], "problem_id": case["problem_id"], "task": case.get("task", "generation"),
             "language": case["language"], "source_language": case.get("source_language") or None,
             "difficulty": case.get("difficulty") or "unknown", "edit_type": case.get("edit_type") or None,
             "candidates": measured}
 
 
-def _results(records: list[dict[str, Any]], ks: Sequence[int], settings: dict[str, Any],
-             extra_seconds: dict[str, float] | None = None) -> EvaluationResults:
-    """Aggregate case records; ``extra_seconds``: generation seconds per case id."""
-    extra = extra_seconds or {}
+def results_from_records(records: list[dict[str, Any]], ks: Sequence[int], settings: dict[str, Any]
+                         ) -> EvaluationResults:
+    """Aggregate case records overall, per language, per difficulty, and the transfer matrix."""
 
     def group(key: str) -> dict[str, dict[str, Any]]:
         values = sorted({r[key] for r in records})
-        return {v: summarize(rs := [r for r in records if r[key] == v], ks, sum(extra.get(r["id"], 0.0) for r in rs))
-                for v in values}
+        return {v: summarize([r for r in records if r[key] == v], ks) for v in values}
 
-    summary = summarize(records, ks, sum(extra.values()))
-    return EvaluationResults(summary, group("language"), group("difficulty"), transfer_matrix(records), records,
-                             settings)
+    generation = sum(c.get("generation_s") or 0.0 for r in records
+                     for c in [*r["candidates"], *([r["retry"]] if r.get("retry") else [])])
+    settings = {**settings, **({"generation_s": round(generation, 2)} if settings.get("mode") == "model" else {})}
+    return EvaluationResults(summarize(records, ks), group("language"), group("difficulty"), transfer_matrix(records),
+                             records, settings)
 
 
 def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]],
-                        ks: Sequence[int] = (1,), jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+                        ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
                         progress: bool = True, settings: dict[str, Any] | None = None) -> EvaluationResults:
     """Score one list of candidates per case (files or edits; see :mod:`.cases`)."""
     if len(cases) != len(candidates):
@@ -101,15 +99,15 @@ def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence
                   for case, cs in zip(cases, candidates)]
     start = time.perf_counter()
     measured = _run(cases, candidates, jobs, timeout, progress, "executing candidates")
-    records = [_case_record(case, m) for case, m in zip(cases, measured)]
-    settings = {"ks": list(ks), "timeout_s": timeout, **(settings or {})}
-    results = _results(records, ks, settings)
+    records = [case_record(case, m) for case, m in zip(cases, measured)]
+    settings = {"ks": list(ks), "timeout": describe_timeout(timeout), **(settings or {})}
+    results = results_from_records(records, ks, settings)
     results.settings["wall_s"] = round(time.perf_counter() - start, 2)
     return results
 
 
 def evaluate_solutions(cases: Sequence[Mapping[str, Any]], solutions: str | Path | Mapping[str, Any],
-                       ks: Sequence[int] = (1,), jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+                       ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
                        progress: bool = True) -> EvaluationResults:
     """Score a solutions file (path or loaded mapping; schema in :mod:`.cases`) on the cases it covers."""
     name = str(solutions) if not isinstance(solutions, Mapping) else "<mapping>"
@@ -118,69 +116,18 @@ def evaluate_solutions(cases: Sequence[Mapping[str, Any]], solutions: str | Path
                                settings={"mode": "solutions", "solutions": name})
 
 
-def _retry_row(case: Mapping[str, Any], first: Mapping[str, Any], files: Any) -> dict[str, Any]:
-    """The case as Aider's second attempt sees it: the files the first attempt left, its test output."""
-    from ..dataset.build import trim_output
-
-    row = dict(case)
-    if isinstance(files, Mapping) and files:
-        inputs = {f["path"]: f for f in case.get("input_files") or []}
-        for path, content in files.items():
-            role = inputs.get(path, {}).get("role", "solution")
-            inputs[path] = {"path": path, "role": role, "content": content}
-        row["input_files"] = list(inputs.values())
-    row["test_feedback"] = trim_output(first.get("output") or first["status"], FEEDBACK_CHARS)
-    return row
-
-
 def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: Any, *, num_samples: int = 1,
                    temperature: float = 0.0, max_new_tokens: int = 512, attempts: int = 1, ks: Sequence[int] = (1,),
-                   jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT, batch_size: int = 8,
-                   seed: int | None = 0, progress: bool = True) -> EvaluationResults:
-    """Generate ``num_samples`` answers per case with the shared prompt format, score them, and with
-    ``attempts=2`` retry each case whose first sample failed (Aider's protocol, module docstring)."""
-    from ..modelio.generation import answer_to_candidate, generate_answers
+                   jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT, batch_size: int = 8,
+                   seed: int = 0, progress: bool = True, journal: str | Path | None = None) -> EvaluationResults:
+    """An HRM model and tokenizer in memory, through the protocol (:func:`.protocol.evaluate_backend` with
+    the ``hrm`` backend)."""
+    from ..modelio.backends import GenerationOptions, HRMBackend
+    from .protocol import evaluate_backend
 
-    if attempts not in (1, 2):
-        raise ValueError(f"attempts={attempts}: Aider's protocol has 1 or 2 attempts")
-    start = time.perf_counter()
-    gen_start = time.perf_counter()
-    answers = generate_answers(model, tokenizer, cases, num_samples=num_samples, temperature=temperature,
-                               max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed, progress=progress)
-    gen_seconds = time.perf_counter() - gen_start
-    candidates = [[answer_to_candidate(case, t) for t in texts] for case, texts in zip(cases, answers)]
-    measured = _run(cases, candidates, jobs, timeout, progress, "executing attempt 1")
-    for m, texts in zip(measured, answers):
-        for x, text in zip(m, texts):
-            x["answer"] = text[:ANSWER_CHARS]  # what the model wrote: the first thing to read when it fails
-    records = [_case_record(case, m) for case, m in zip(cases, measured)]
-    extra = {case["id"]: gen_seconds / len(cases) for case in cases}
-    if attempts == 2:
-        failed = [i for i, r in enumerate(records) if r["candidates"][0]["status"] != "passed"]
-        retry_rows = []
-        for i in failed:
-            files = resolve_candidate(cases[i], problem_from_reference(cases[i]), candidates[i][0])
-            retry_rows.append(_retry_row(cases[i], records[i]["candidates"][0],
-                                         None if isinstance(files, EditFailure) else files))
-        if retry_rows:
-            gen_start = time.perf_counter()
-            retry_answers = generate_answers(model, tokenizer, retry_rows, num_samples=1, temperature=temperature,
-                                             max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed,
-                                             progress=progress)
-            retry_seconds = time.perf_counter() - gen_start
-            retry_candidates = [[answer_to_candidate(row, texts[0])] for row, texts in zip(retry_rows, retry_answers)]
-            retried = _run(retry_rows, retry_candidates, jobs, timeout, progress, "executing attempt 2")
-            for i, m, texts in zip(failed, retried, retry_answers):
-                records[i]["retry"] = {**m[0], "answer": texts[0][:ANSWER_CHARS]}
-                extra[cases[i]["id"]] += retry_seconds / len(retry_rows)
-        for r in records:
-            r.setdefault("retry", None)
-    settings = {"mode": "model", "ks": list(ks), "num_samples": num_samples, "temperature": temperature,
-                "max_new_tokens": max_new_tokens, "attempts": attempts, "timeout_s": timeout,
-                "generation_s": round(sum(extra.values()), 2)}
-    results = _results(records, ks, settings, extra)
-    results.settings["wall_s"] = round(time.perf_counter() - start, 2)
-    return results
+    backend = HRMBackend(model, tokenizer, GenerationOptions(max_new_tokens, temperature, 1.0, batch_size))
+    return evaluate_backend(cases, backend, num_samples=num_samples, attempts=attempts, ks=ks, jobs=jobs,
+                            timeout=timeout, seed=seed, journal=journal, progress=progress)
 
 
 class PolyglotEvaluationSystem:
@@ -192,7 +139,7 @@ class PolyglotEvaluationSystem:
     """
 
     def __init__(self, cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,), jobs: int | None = None,
-                 timeout: float = DEFAULT_TIMEOUT, progress: bool = True):
+                 timeout: Timeout = DEFAULT_TIMEOUT, progress: bool = True):
         self.cases = list(cases)
         self.ks, self.jobs, self.timeout, self.progress = tuple(ks), jobs, timeout, progress
 

@@ -6,7 +6,9 @@ Execution receives resolved files only (a candidate's edit is applied before it 
 
 from ..languages.context import CACHE_ENV, RunnerContext, default_cache_dir
 from .results import STATUSES, RunResult, Status, TestCounts
-from .runner import DEFAULT_TIMEOUT, RunTask, record_expected, record_stub_passes, run_many, run_problem
+from .runner import RunTask, record_expected, record_stub_passes, run_many, run_problem
+from .timeouts import AUTO, DEFAULT_TIMEOUT, Timeout, describe_timeout, parse_timeout, run_timeout
 
-__all__ = ["CACHE_ENV", "DEFAULT_TIMEOUT", "RunResult", "RunTask", "RunnerContext", "STATUSES", "Status",
-           "TestCounts", "default_cache_dir", "record_expected", "record_stub_passes", "run_many", "run_problem"]
+__all__ = ["AUTO", "CACHE_ENV", "DEFAULT_TIMEOUT", "RunResult", "RunTask", "RunnerContext", "STATUSES", "Status",
+           "TestCounts", "Timeout", "default_cache_dir", "describe_timeout", "parse_timeout", "record_expected",
+           "record_stub_passes", "run_many", "run_problem", "run_timeout"]

@@ -4,7 +4,8 @@ A run: provision what the problem needs (once), know its expected tests (recorde
 :mod:`.expected`), lay the candidate's solution files over the stub (:mod:`.workspace`), add the run's
 canary tests, run the language's build and test steps in the sandbox (:mod:`.sandbox`) as an
 unprivileged uid, read the test tool's structured report and judge it (:mod:`.verdict`). Time spent
-provisioning, recording expected tests or preparing caches never counts against a run's timeout.
+provisioning, recording expected tests or preparing caches never counts against a run's timeout, which is a
+number of seconds or ``"auto"``: calibrated per problem from its reference's own seconds (:mod:`.timeouts`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Sequence
+from typing import Callable, Literal, Mapping, Sequence
 
 from tqdm.auto import tqdm
 
@@ -22,10 +23,12 @@ from ..benchmark.problem import Problem
 from ..languages import get_language
 from ..languages.reports import ReportError, canary_token
 from ..languages.context import RunnerContext
-from .expected import load_expected, load_stub_passes, store_expected, store_stub_passes
+from .expected import (load_expected, load_reference_seconds, load_stub_passes, store_expected,
+                       store_reference_seconds, store_stub_passes)
 from .process import excerpt, safe_run
 from .provision import ensure_provisioned
 from .results import RunResult, TestCounts
+from .timeouts import DEFAULT_TIMEOUT, Timeout, run_timeout
 from .sandbox import Cgroup, Sandbox, SandboxUnavailable, give_to, lease_identity, require_opt_in, share_with_sandbox
 from .verdict import judge
 from .workspace import CandidateError, workspace, workspace_files
@@ -34,12 +37,11 @@ __all__ = ["DEFAULT_TIMEOUT", "Mode", "RunTask", "record_expected", "record_stub
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 180.0  # seconds, per run (build + tests): Aider's harness uses the same
 Mode = Literal["candidate", "stub", "reference"]
 
 
 def run_problem(problem: Problem, candidate: Mapping[str, str] | None = None, mode: Mode = "candidate",
-                timeout: float = DEFAULT_TIMEOUT, ctx: RunnerContext | None = None,
+                timeout: Timeout = DEFAULT_TIMEOUT, ctx: RunnerContext | None = None,
                 sandbox: Sandbox | None = None, output_limit: int = 8000) -> RunResult:
     """Run ``problem``'s tests with ``candidate`` files over the stub (``mode="reference"``: over the reference).
 
@@ -58,14 +60,19 @@ class RunTask:
     problem: Problem
     candidate: Mapping[str, str] | None = None
     mode: Mode = "candidate"
-    timeout: float | None = None  # None: run_many's timeout
+    timeout: float | None = None  # seconds; None: run_many's timeout (which may be "auto")
     key: object = field(default=None)
 
 
-def run_many(tasks: Sequence[RunTask], jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+def run_many(tasks: Sequence[RunTask], jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
              ctx: RunnerContext | None = None, sandbox: Sandbox | None = None, progress: bool = True,
-             desc: str = "running tests", output_limit: int = 8000) -> list[RunResult]:
+             desc: str = "running tests", output_limit: int = 8000,
+             on_result: Callable[[int, RunResult], None] | None = None) -> list[RunResult]:
     """Run tasks on a pool (default one worker per core); results come back in task order.
+
+    ``timeout``: seconds per run, or ``"auto"`` (per problem, from its reference's recorded seconds; see
+    :mod:`.timeouts`). ``on_result(index, result)`` is called in this thread as each task finishes (a
+    journal can append it at once).
 
     First the dependencies of every problem are provisioned and the expected tests of every problem a
     stub or candidate runs against are recorded (by running its reference, unless known). Long builds
@@ -82,20 +89,25 @@ def run_many(tasks: Sequence[RunTask], jobs: int | None = None, timeout: float =
 
     def one(task: RunTask, expected: tuple[str, ...] | None) -> RunResult:
         try:
-            return _run(task.problem, task.candidate, task.mode, task.timeout or timeout, ctx, sandbox, output_limit,
+            seconds = task.timeout or run_timeout(timeout, load_reference_seconds(task.problem, ctx))
+            return _run(task.problem, task.candidate, task.mode, seconds, ctx, sandbox, output_limit,
                         expected, missing.get(task.problem.id))
         except Exception as err:  # noqa: BLE001 - one task's failure must not sink the batch
             logger.exception("%s: the run itself failed", task.problem.id)
             return RunResult(task.problem.id, "error", output=f"the runner failed: {type(err).__name__}: {err}",
                              mode=task.mode)
 
-    def pool_run(batch: list[RunTask], expected_of, label: str) -> list[RunResult]:
+    def pool_run(batch: list[RunTask], expected_of, label: str, indices: Sequence[int | None]) -> list[RunResult]:
+        """Run ``batch``; ``indices``: each task's index in ``tasks`` (None: an extra reference run)."""
         order = sorted(range(len(batch)), key=lambda i: -get_language(batch[i].problem.language).run_cost)
         out: list[RunResult | None] = [None] * len(batch)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(one, batch[i], expected_of(batch[i])): i for i in order}
             for future in tqdm(as_completed(futures), total=len(futures), desc=label, disable=not progress, unit="run"):
-                out[futures[future]] = future.result()
+                i = futures[future]
+                out[i] = future.result()
+                if on_result is not None and indices[i] is not None:
+                    on_result(indices[i], out[i])
         return [r for r in out if r is not None]
 
     # Phase 1: references (the batch's own, and those of problems whose expected tests are unknown).
@@ -105,10 +117,12 @@ def run_many(tasks: Sequence[RunTask], jobs: int | None = None, timeout: float =
              if t.mode != "reference" and known[id(t.problem)] is None and t.problem.id not in missing}
     for i in firsts:
         extra.pop(id(tasks[i].problem), None)
-    phase1 = [tasks[i] for i in firsts] + [RunTask(p, mode="reference", timeout=max(timeout, DEFAULT_TIMEOUT))
+    reference_timeout = max(timeout, DEFAULT_TIMEOUT) if isinstance(timeout, (int, float)) else DEFAULT_TIMEOUT
+    phase1 = [tasks[i] for i in firsts] + [RunTask(p, mode="reference", timeout=reference_timeout)
                                            for p in extra.values()]
     ran = pool_run(phase1, lambda t: known[id(t.problem)],
-                   desc if not extra else f"{desc} (references first, to record expected tests)") if phase1 else []
+                   desc if not extra else f"{desc} (references first, to record expected tests)",
+                   [*firsts, *(None for _ in extra)]) if phase1 else []
     results: dict[int, RunResult] = dict(zip(firsts, ran))
     reference_of = {r.problem_id: r for r in ran}
     for p in extra.values():
@@ -130,14 +144,17 @@ def run_many(tasks: Sequence[RunTask], jobs: int | None = None, timeout: float =
                                           f"exercise's own solution must pass here first (see `polyglot-hrm validate`)")
         else:
             ready.append(i)
-    ran = pool_run([tasks[i] for i in ready], lambda t: expected_now[id(t.problem)], desc) if ready else []
+    for i, r in blocked.items():
+        if on_result is not None:
+            on_result(i, r)
+    ran = pool_run([tasks[i] for i in ready], lambda t: expected_now[id(t.problem)], desc, ready) if ready else []
     results.update(zip(ready, ran))
     results.update(blocked)
     return [results[i] for i in range(len(tasks))]
 
 
 def _run_unknown(problems: Sequence[Problem], mode: Mode, known, ctx: RunnerContext, jobs: int | None,
-                 timeout: float, progress: bool, desc: str) -> None:
+                 timeout: Timeout, progress: bool, desc: str) -> None:
     """Run ``mode`` once for each problem ``known(problem, ctx)`` has nothing for (the run records it)."""
     todo = [p for p in problems if known(p, ctx) is None]
     ran = run_many([RunTask(p, mode=mode) for p in todo], jobs=jobs, timeout=timeout, ctx=ctx, progress=progress,
@@ -244,8 +261,10 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                 text += "\n" + report.text
             # People and models read the output as test feedback: no canaries, no Go test2json markers.
             text = language.scrub(text, canary).replace("\x16", "")
-            if verdict.status == "passed" and mode == "reference" and expected is None:
-                store_expected(problem, ctx, [t.name for t in report.tests if canary.id_of(t.name) is None])
+            if verdict.status == "passed" and mode == "reference":
+                if expected is None:
+                    store_expected(problem, ctx, [t.name for t in report.tests if canary.id_of(t.name) is None])
+                store_reference_seconds(problem, ctx, time.monotonic() - clock)
             if mode == "stub" and verdict.status in ("passed", "failed", "compile_error"):
                 store_stub_passes(problem, ctx, verdict.status == "passed")
             note = f"\n[verdict: {verdict.status}: {verdict.reason}]" if verdict.reason else ""

@@ -77,6 +77,8 @@ def tool_version(argv: Sequence[str], pattern: str = r"\d+\.\d+(\.\d+)?") -> str
 class Language:
     #: Name used in problem ids and on the command line (``python``, ``cpp``, ...).
     name: ClassVar[str]
+    #: How people write the name (``C++``, ``JavaScript``): prompts say it; defaults to ``name``.
+    title: ClassVar[str] = ""
     #: Values of ``slug``/``language`` in an Exercism track's ``config.json`` that mean this language.
     track_names: ClassVar[tuple[str, ...]] = ()
     #: Globs (relative to the exercise root) of files never carried into a ``Problem``.

@@ -143,6 +143,7 @@ def _missing_headers(wanted: dict[str, tuple[str, str, str]]) -> str | None:
 
 class Cpp(Language):
     name = "cpp"
+    title = "C++"
     track_names = ("cpp", "c++")
     test_globs = ("*_test.cpp",)
     section_start = re.compile(r"--- ")

@@ -53,6 +53,7 @@ def _only_uses(output: str, helpers: set[str]) -> bool:
 
 class Go(Language):
     name = "go"
+    title = "Go"
     track_names = ("go",)
     test_globs = ("*_test.go",)
     subtest_separator = "/"

@@ -146,6 +146,7 @@ def dependencies(build_gradle: str) -> list[tuple[str, str, str]]:
 
 class Java(Language):
     name = "java"
+    title = "Java"
     track_names = ("java",)
     # The Gradle wrapper is never run and its jar is binary.
     ignored_files = ("gradlew", "gradlew.bat", "gradle/*")

@@ -61,6 +61,7 @@ _ALWAYS = ("toEqual", "toBe", "toThrow")
 
 class JavaScript(Language):
     name = "javascript"
+    title = "JavaScript"
     track_names = ("javascript", "js")
     # Licence text and lint config are not needed to build, test or learn from an exercise.
     ignored_files = ("LICENSE", ".eslintrc")

@@ -69,6 +69,7 @@ def _imports_pytest(python: str) -> bool:
 
 class Python(Language):
     name = "python"
+    title = "Python"
     track_names = ("python",)
     test_globs = ("*_test.py", "test_*.py")
     section_start = re.compile(r"_+ .* _+$|={3,}|-{3,} ")

@@ -96,6 +96,7 @@ def has_dependencies(cargo_toml: str) -> bool:
 
 class Rust(Language):
     name = "rust"
+    title = "Rust"
     track_names = ("rust",)
     unlisted_references = {".meta/Cargo-example.toml": "Cargo.toml"}
     test_globs = ("tests/*.rs",)

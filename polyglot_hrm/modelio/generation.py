@@ -7,7 +7,7 @@ Stable API:
 
     generate_answers(model, tokenizer, rows, *, num_samples=1, temperature=0.0, top_p=1.0,
                      max_new_tokens=512, batch_size=8, max_prompt_length=None, seed=None,
-                     progress=True) -> list[list[str]]
+                     seeds=None, progress=True) -> list[list[str]]
         One list of `num_samples` answer texts per row (the text the model wrote after the answer
         marker, cut at its end-of-sequence token, special tokens dropped). Prompts are
         `prompt_format.render_prompt(row)` encoded with `tokenizer.encode_pair` (bos + prompt,
@@ -15,7 +15,8 @@ Stable API:
         `puzzle_identifiers` come from the row's language and task (`config.puzzle_id`).
         `temperature == 0` is greedy: one sequence is generated and repeated `num_samples` times
         (greedy samples are identical). `temperature > 0` samples (`top_p` nucleus), seeded by
-        `seed` when given.
+        `seed` when given; with `seeds` (one per row, `num_samples=1`) each row samples from its own
+        stream (`modelio.sampling.SeededSampling`), so its answer does not depend on its batch.
 
     answer_to_candidate(row, text) -> dict[str, str] | str
         A generated answer in the form `scoring.score_candidates` (and the `polyglot_exec`
@@ -36,8 +37,10 @@ from typing import Any
 
 import torch
 from tqdm.auto import tqdm
+from transformers import LogitsProcessorList
 
 from .prompt_format import parse_answer, render_prompt
+from .sampling import SeededSampling
 from .tokenizer import encode_pair
 
 __all__ = ["answer_to_candidate", "candidates_for", "generate_answers"]
@@ -106,6 +109,7 @@ def generate_answers(
     batch_size: int = 8,
     max_prompt_length: int | None = None,
     seed: int | None = None,
+    seeds: Sequence[int] | None = None,
     progress: bool = True,
 ) -> list[list[str]]:
     """Generate `num_samples` answer texts per row (see the module docstring). The model's train/eval mode is
@@ -116,6 +120,9 @@ def generate_answers(
         raise ValueError(f"temperature={temperature}: must be >= 0 (0 = greedy)")
     if batch_size < 1:
         raise ValueError(f"batch_size={batch_size}: must be >= 1")
+    if seeds is not None and (len(seeds) != len(rows) or num_samples != 1):
+        raise ValueError(f"seeds: one per row ({len(seeds)} for {len(rows)} rows) and num_samples=1 "
+                         f"(got {num_samples}); give each sample its own row")
     model = _unwrap(model)
     if not rows:
         return []
@@ -135,7 +142,7 @@ def generate_answers(
         eos_token_id=tokenizer.eos_token_id,
         num_return_sequences=per_prompt,
     )
-    if greedy:
+    if greedy or seeds is not None:
         generator_kwargs.update(do_sample=False)
     else:
         generator_kwargs.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
@@ -149,7 +156,10 @@ def generate_answers(
         for batch in tqdm(batches, desc="generating", unit="batch", disable=not progress):
             inputs = _left_padded([encoded[i] for i in batch], tokenizer.pad_token_id, device)
             puzzle = torch.tensor([_puzzle_id(model, rows[i]) for i in batch], dtype=torch.long, device=device)
-            out = model.generate(**inputs, puzzle_identifiers=puzzle, **generator_kwargs)
+            extra: dict[str, Any] = {}
+            if seeds is not None and not greedy:
+                extra["logits_processor"] = LogitsProcessorList([SeededSampling([seeds[i] for i in batch], temperature, top_p)])
+            out = model.generate(**inputs, puzzle_identifiers=puzzle, **generator_kwargs, **extra)
             width = inputs["input_ids"].shape[1]
             new = out[:, width:].tolist()  # (B * per_prompt, N)
             for j, i in enumerate(batch):

@@ -49,7 +49,8 @@ def problem_from_reference(reference: Any) -> Problem:
         return Problem(language=language, slug=slug, instructions=reference.get("instructions", ""), files=files,
                        metadata=ProblemMetadata(),
                        reference_removes=tuple(reference.get("reference_removes") or ()),
-                       expected_tests=tuple(reference.get("expected_tests") or ()))
+                       expected_tests=tuple(reference.get("expected_tests") or ()),
+                       reference_seconds=reference.get("reference_seconds"))
     if problem_id and reference.get("benchmark_root"):
         problems = _benchmark(str(Path(reference["benchmark_root"]).expanduser().resolve()))
         if problem_id not in problems:

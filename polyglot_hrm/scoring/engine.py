@@ -15,17 +15,17 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..benchmark.problem import Problem
-from ..execution import DEFAULT_TIMEOUT, RunResult, RunTask, record_stub_passes, run_many
+from ..execution import DEFAULT_TIMEOUT, RunResult, RunTask, Timeout, record_stub_passes, run_many
 from ..execution.passk import mean_pass_at_k
 from ..execution.results import STATUSES
 from .candidates import EditFailure, problem_from_reference, resolve_candidate
 
-__all__ = ["Scored", "score", "score_candidates", "summarize_pass_at_k"]
+__all__ = ["Scored", "run_key", "score", "score_candidates", "summarize_pass_at_k"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,34 +42,55 @@ class Scored:
         return self.result.passed
 
 
-def _run_key(problem: Problem, files: Mapping[str, str]) -> str:
+def run_key(problem: Problem, files: Mapping[str, str]) -> str:
+    """What makes two runs the same: the problem's files and the resolved candidate files."""
     digest = hashlib.sha256(json.dumps([problem.id, sorted((f.path, f.role, f.content) for f in problem.files),
                                         sorted(files.items())]).encode())
     return digest.hexdigest()
 
 
 def score(references: Sequence[Any], candidates: Sequence[Sequence[Any]], jobs: int | None = None,
-          timeout: float = DEFAULT_TIMEOUT, progress: bool = True, desc: str = "executing candidates",
-          problems: Sequence[Problem] | None = None) -> list[list[Scored]]:
-    """Resolve and run every candidate of every reference; per reference, the candidates' :class:`Scored`."""
+          timeout: Timeout = DEFAULT_TIMEOUT, progress: bool = True, desc: str = "executing candidates",
+          problems: Sequence[Problem] | None = None,
+          on_scored: Callable[[int, int, Scored], None] | None = None) -> list[list[Scored]]:
+    """Resolve and run every candidate of every reference; per reference, the candidates' :class:`Scored`.
+
+    ``timeout``: seconds per run or ``"auto"`` (:mod:`polyglot_hrm.execution.timeouts`). ``on_scored(i, j,
+    scored)`` is called as soon as candidate ``j`` of reference ``i`` is known: at once for one that is not
+    run, when its run (or an identical candidate's) finishes otherwise."""
     if len(references) != len(candidates):
         raise ValueError(f"got {len(candidates)} candidate lists for {len(references)} references; "
                          f"pass one list per reference")
     problems = list(problems) if problems is not None else [problem_from_reference(r) for r in references]
     resolved = [[resolve_candidate(r, p, c) for c in cs] for r, p, cs in zip(references, problems, candidates)]
     tasks: dict[str, RunTask] = {}
-    for p, rs in zip(problems, resolved):
-        for files in rs:
-            if not isinstance(files, EditFailure):
-                tasks.setdefault(_run_key(p, files), RunTask(p, files))
+    waiting: dict[str, list[tuple[int, int]]] = {}
+    for i, (p, rs) in enumerate(zip(problems, resolved)):
+        for j, files in enumerate(rs):
+            if isinstance(files, EditFailure):
+                if on_scored is not None:
+                    on_scored(i, j, Scored(files, _not_run(p, files)))
+                continue
+            key = run_key(p, files)
+            tasks.setdefault(key, RunTask(p, files))
+            waiting.setdefault(key, []).append((i, j))
     keys = list(tasks)
+
+    def finished(index: int, result: RunResult) -> None:
+        for i, j in waiting[keys[index]]:
+            on_scored(i, j, Scored(resolved[i][j], result))  # type: ignore[misc]
+
     ran = dict(zip(keys, run_many([tasks[k] for k in keys], jobs=jobs, timeout=timeout, progress=progress,
-                                  desc=desc))) if keys else {}
+                                  desc=desc, on_result=finished if on_scored else None))) if keys else {}
     if keys and len(keys) < sum(not isinstance(f, EditFailure) for rs in resolved for f in rs):
         logger.info("identical candidates ran once: %d runs for %d candidates", len(keys),
                     sum(not isinstance(f, EditFailure) for rs in resolved for f in rs))
-    return [[Scored(files, RunResult(p.id, "error", output=files.reason) if isinstance(files, EditFailure)
-                    else ran[_run_key(p, files)]) for files in rs] for p, rs in zip(problems, resolved)]
+    return [[Scored(files, _not_run(p, files) if isinstance(files, EditFailure) else ran[run_key(p, files)])
+             for files in rs] for p, rs in zip(problems, resolved)]
+
+
+def _not_run(problem: Problem, failure: EditFailure) -> RunResult:
+    return RunResult(problem.id, "error", output=failure.reason)
 
 
 def summarize_pass_at_k(passes: Sequence[Sequence[bool]], k: Sequence[int]) -> dict[str, float]:
@@ -83,7 +104,7 @@ def summarize_pass_at_k(passes: Sequence[Sequence[bool]], k: Sequence[int]) -> d
 
 
 def score_candidates(references: Sequence[Any], candidates: Sequence[Sequence[Any]], k: Sequence[int] = (1,),
-                     num_workers: int | None = None, timeout: float = DEFAULT_TIMEOUT, progress: bool = True,
+                     num_workers: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT, progress: bool = True,
                      flag_stub_passes: bool = True) -> dict[str, Any]:
     """Score and summarise: pass@k overall and per language, status counts, edit failures, per-run results.
 

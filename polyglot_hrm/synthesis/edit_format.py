@@ -62,8 +62,8 @@ from typing import Literal
 from ..languages import LANGUAGES
 
 __all__ = ["EXAMPLE_BLOCK", "EditApplyError", "EditBlock", "EditFormatError", "EditSynthesisError", "apply_blocks",
-           "FENCE", "exact_matches", "is_blank", "is_renderable", "parse_blocks", "prepped_lines", "render_blocks",
-           "split_lines", "with_final_break"]
+           "FENCE", "exact_matches", "file_name_of", "is_blank", "is_renderable", "match_path", "parse_blocks",
+           "prepped_lines", "render_blocks", "split_lines", "with_final_break"]
 
 logger = logging.getLogger(__name__)
 
@@ -255,15 +255,14 @@ def render_blocks(blocks: Iterable[EditBlock], fence: str = FENCE, *, language_t
 # parse
 
 
-def _find_filename(before: Sequence[str], valid_paths: Sequence[str]) -> str | None:
-    """Aider's look-back for the file name: up to 3 lines before the SEARCH marker, through fences."""
-    names = []
-    for line in reversed(before[-3:]):
-        name = _strip_filename(line)
-        if name:
-            names.append(name)
-        if not line.startswith(FENCE):
-            break
+def file_name_of(line: str) -> str | None:
+    """The file name a line of a model's answer names (``**`foo.py`**:`` -> ``foo.py``), as Aider reads it."""
+    return _strip_filename(line)
+
+
+def match_path(names: Sequence[str], valid_paths: Sequence[str]) -> str | None:
+    """The path of ``valid_paths`` that one of ``names`` means (Aider's rules, in order: exactly, by base name,
+    by a close spelling), else the first name that looks like a file name, else the first name."""
     if not names:
         return None
     for name in names:
@@ -281,6 +280,18 @@ def _find_filename(before: Sequence[str], valid_paths: Sequence[str]) -> str | N
         if "." in name:
             return name
     return names[0]
+
+
+def _find_filename(before: Sequence[str], valid_paths: Sequence[str]) -> str | None:
+    """Aider's look-back for the file name: up to 3 lines before the SEARCH marker, through fences."""
+    names = []
+    for line in reversed(before[-3:]):
+        name = _strip_filename(line)
+        if name:
+            names.append(name)
+        if not line.startswith(FENCE):
+            break
+    return match_path(names, valid_paths)
 
 
 def parse_blocks(text: str, valid_paths: Iterable[str] | None = None) -> list[EditBlock]:

@@ -108,6 +108,7 @@ def _base(task: str, row_id: str, problem: Problem, instructions: str, difficult
         "files": file_records(problem),
         "reference_removes": list(problem.reference_removes),
         "expected_tests": list(problem.expected_tests),
+        "reference_seconds": problem.reference_seconds,
         "metadata": _metadata(problem),
     }
 

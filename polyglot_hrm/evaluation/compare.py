@@ -1,0 +1,149 @@
+"""Several evaluations side by side: ``polyglot-hrm compare RESULTS.json...``.
+
+Each run is a ``results.json`` of ``polyglot-hrm evaluate`` (any backend, or a solutions file). The
+comparison prints and writes:
+
+* a per-language table of one measure (``--metric``; default ``pass_rate_2`` when every run made two
+  attempts, else ``pass_rate_1``), one column per run;
+* a per-run table: cases, pass@1, pass rates of both attempts, well-formed, applies, compile rate, timeouts,
+  tokens in/out per case, seconds per case, executions;
+* ``compare.png``: grouped bars per language, one bar per run; and ``compare.md`` plus a self-contained
+  ``compare.html`` holding all of it.
+
+Runs whose cases differ are compared as they are (each on its own cases) with a note saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..tables import format_table
+from .report import _bars, _html, _plt
+from .system import EvaluationResults
+
+__all__ = ["COMPARE_METRICS", "check_metric", "comparison_tables", "default_metric", "load_runs", "run_label",
+           "write_comparison"]
+
+logger = logging.getLogger(__name__)
+
+COMPARE_METRICS = ("pass_rate_2", "pass_rate_1", "pass@1", "well_formed_rate", "applies_rate", "compile_rate")
+RUN_COLUMNS = [("cases", "cases"), ("pass@1", "pass@1"), ("pass_rate_1", "pass 1st"), ("pass_rate_2", "pass 2nd"),
+               ("well_formed_rate", "well-formed"), ("applies_rate", "applies"), ("compile_rate", "compiles"),
+               ("timeouts", "timeouts"), ("tokens_in_per_case", "tok in/case"),
+               ("tokens_out_per_case", "tok out/case"), ("seconds_per_case", "s/case"), ("executions", "runs")]
+
+
+def run_label(results: EvaluationResults, path: str | Path) -> str:
+    """``model [edit format]`` for a model run, the solutions file's name for a solutions run."""
+    s = results.settings
+    if s.get("mode") == "model":
+        model = str(s.get("model") or s.get("backend") or "model")
+        name = Path(model).name if Path(model).exists() else model
+        return f"{name} [{s['edit_format']}]" if s.get("edit_format") else name
+    return Path(str(s.get("solutions") or path)).stem
+
+
+def load_runs(paths: Sequence[str | Path], labels: Sequence[str] | None = None
+              ) -> list[tuple[str, EvaluationResults]]:
+    """``(label, results)`` per file; labels made unique (``name (2)``)."""
+    if labels is not None and len(labels) != len(paths):
+        raise ValueError(f"--labels gives {len(labels)} labels for {len(paths)} results files: give one per file")
+    runs: list[tuple[str, EvaluationResults]] = []
+    for i, path in enumerate(paths):
+        try:
+            data = json.loads(Path(path).read_text())
+            results = EvaluationResults.from_dict(data)
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ValueError(f"{path}: not a results.json of `polyglot-hrm evaluate` ({err})") from err
+        label = labels[i] if labels is not None else run_label(results, path)
+        taken = {name for name, _ in runs}
+        base, n = label, 2
+        while label in taken:
+            label, n = f"{base} ({n})", n + 1
+        runs.append((label, results))
+    return runs
+
+
+def default_metric(runs: Sequence[tuple[str, EvaluationResults]]) -> str:
+    return "pass_rate_2" if all("pass_rate_2" in r.summary for _, r in runs) else "pass_rate_1"
+
+
+def _languages(runs: Sequence[tuple[str, EvaluationResults]]) -> list[str]:
+    return sorted({lang for _, r in runs for lang in r.per_language})
+
+
+def _value(v: Any) -> Any:
+    return "-" if v is None else v
+
+
+def comparison_tables(runs: Sequence[tuple[str, EvaluationResults]], metric: str) -> str:
+    """The two terminal tables (module docstring)."""
+    langs = _languages(runs)
+    rows = [[lang, *(_value(r.per_language.get(lang, {}).get(metric)) for _, r in runs)] for lang in langs]
+    rows.append(["all", *(_value(r.summary.get(metric)) for _, r in runs)])
+    out = [format_table(["language", *(label for label, _ in runs)], rows, title=f"{metric} by language")]
+    cols = [(k, h) for k, h in RUN_COLUMNS if any(k in r.summary for _, r in runs)]
+    per_run = [[label, *(_value(r.summary.get(k)) for k, _ in cols)] for label, r in runs]
+    out.append(format_table(["run", *(h for _, h in cols)], per_run, title="Runs"))
+    case_sets = {frozenset(c["id"] for c in r.cases) for _, r in runs}
+    if len(case_sets) > 1:
+        common = frozenset.intersection(*case_sets)
+        out.append(f"note: the runs cover different cases ({len(common)} in common); each is shown on its own cases")
+    return "\n\n".join(out)
+
+
+def _chart(runs: Sequence[tuple[str, EvaluationResults]], metric: str, path: Path) -> None:
+    plt = _plt()
+    langs = _languages(runs) + ["all"]
+    series = {label: [*(r.per_language.get(lang, {}).get(metric) for lang in langs[:-1]), r.summary.get(metric)]
+              for label, r in runs}
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.35 * len(runs) * len(langs) + 3), 4.4))
+    _bars(ax, langs, series, metric)
+    ax.set_title(f"{metric} by language, {len(runs)} runs", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _markdown(runs: Sequence[tuple[str, EvaluationResults]], metric: str, chart: Path) -> str:
+    def cell(v: Any) -> str:
+        return "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+
+    langs = _languages(runs)
+    lines = ["# Comparison", "", f"## {metric} by language", "",
+             "| language | " + " | ".join(label for label, _ in runs) + " |", "|---" * (len(runs) + 1) + "|"]
+    lines += [f"| {lang} | " + " | ".join(cell(r.per_language.get(lang, {}).get(metric)) for _, r in runs) + " |"
+              for lang in langs]
+    lines += ["| **all** | " + " | ".join(cell(r.summary.get(metric)) for _, r in runs) + " |", ""]
+    cols = [(k, h) for k, h in RUN_COLUMNS if any(k in r.summary for _, r in runs)]
+    lines += ["## Runs", "", "| run | " + " | ".join(h for _, h in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    lines += [f"| {label} | " + " | ".join(cell(r.summary.get(k)) for k, _ in cols) + " |" for label, r in runs]
+    lines += ["", f"![compare]({chart.name})", "", "## Settings", ""]
+    lines += [f"- **{label}**: " + ", ".join(f"`{k}={v}`" for k, v in r.settings.items() if k != "this_invocation")
+              for label, r in runs]
+    return "\n".join(lines) + "\n"
+
+
+def write_comparison(runs: Sequence[tuple[str, EvaluationResults]], out_dir: str | Path, metric: str
+                     ) -> dict[str, Path]:
+    """``compare.png``, ``compare.md`` and ``compare.html`` in ``out_dir``; returns the paths by name."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"chart": out / "compare.png", "markdown": out / "compare.md", "html": out / "compare.html"}
+    _chart(runs, metric, paths["chart"])
+    text = _markdown(runs, metric, paths["chart"])
+    paths["markdown"].write_text(text)
+    paths["html"].write_text(_html(text, {"compare": paths["chart"]}).replace("Evaluation report", "Comparison"))
+    return paths
+
+
+def check_metric(metric: str, runs: Sequence[tuple[str, EvaluationResults]]) -> str:
+    missing = [label for label, r in runs if metric not in r.summary]
+    if missing:
+        raise ValueError(f"--metric {metric}: not in the results of {', '.join(missing)} (pass_rate_2 needs "
+                         "`evaluate --attempts 2`); choose another --metric")
+    return metric
