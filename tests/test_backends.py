@@ -120,6 +120,7 @@ def test_backend_is_inferred_from_the_model_and_the_flags(tmp_path):
     assert error("--backend", "openai") == 2  # no --model
 
 
+@pytest.mark.slow
 def test_a_model_without_chat_template_is_refused(tiny_chat, tmp_path):
     from transformers import AutoTokenizer
 
@@ -204,6 +205,7 @@ def test_calibrated_timeout_stops_an_infinite_loop_early(mini_problems, monkeypa
 # --------------------------------------------------------------------------------------------- transformers
 
 
+@pytest.mark.slow
 def test_seeded_sampling_does_not_depend_on_the_batch(tiny_chat, mini_cases):
     from polyglot_hrm.modelio.backends import GenerationOptions, TransformersBackend
     from polyglot_hrm.modelio.sampling import request_seed

@@ -313,7 +313,8 @@ def test_second_attempt_sees_test_output_and_counts(python_cases, allow_executio
                 row = request.row
                 prompts.append(row)
                 stub = [f for f in row["input_files"] if f["role"] == "solution"]
-                out.append(Answer(render_answer(row) if row.get("test_feedback") else render_files(stub, row["language"])))
+                text = render_answer(row) if row.get("test_feedback") else render_files(stub, row["language"])
+                out.append(Answer(text))
                 if on_answer:
                     on_answer(i, out[-1])
             return out

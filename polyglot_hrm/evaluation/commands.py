@@ -104,9 +104,9 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
                      help="pass@k values, comma-separated (default: 1)")
     run.add_argument("--jobs", type=int, default=None, help="parallel test runs (default: one per core)")
     run.add_argument("--timeout", type=parse_timeout, default=AUTO, metavar="auto|SECONDS",
-                     help=f"wall-clock limit per test run: seconds, or auto = max({AUTO_FLOOR_S:g}, {AUTO_FACTOR:g} x the "
-                          f"reference's own seconds as `validate` recorded them), {DEFAULT_TIMEOUT:g} s where not "
-                          "recorded (default: auto)")
+                     help=f"wall-clock limit per test run: seconds, or auto = max({AUTO_FLOOR_S:g}, {AUTO_FACTOR:g} x "
+                          f"the reference's own seconds as `validate` recorded them), {DEFAULT_TIMEOUT:g} s where "
+                          "not recorded (default: auto)")
     run.add_argument("--output", "-o", type=Path, default=Path("eval_output/results.json"), metavar="FILE",
                      help="results JSON (default: eval_output/results.json)")
     run.add_argument("--report-dir", type=Path, default=None, metavar="DIR",

@@ -307,7 +307,7 @@ class TransformersBackend(_LocalBackend):
                                 device=self.device)  # (B, T)
             config = copy.deepcopy(self.model.generation_config)
             config.update(max_new_tokens=self.options.max_new_tokens, do_sample=False, num_return_sequences=1,
-                          pad_token_id=pad, temperature=None, top_p=None, top_k=None, min_p=None)
+                          pad_token_id=pad, temperature=1.0, top_p=1.0, top_k=50, min_p=None)  # neutral: no warning
             kwargs: dict[str, Any] = {}
             if self.options.temperature > 0:
                 kwargs["logits_processor"] = LogitsProcessorList(

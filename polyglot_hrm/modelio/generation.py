@@ -158,7 +158,8 @@ def generate_answers(
             puzzle = torch.tensor([_puzzle_id(model, rows[i]) for i in batch], dtype=torch.long, device=device)
             extra: dict[str, Any] = {}
             if seeds is not None and not greedy:
-                extra["logits_processor"] = LogitsProcessorList([SeededSampling([seeds[i] for i in batch], temperature, top_p)])
+                sampler = SeededSampling([seeds[i] for i in batch], temperature, top_p)
+                extra["logits_processor"] = LogitsProcessorList([sampler])
             out = model.generate(**inputs, puzzle_identifiers=puzzle, **generator_kwargs, **extra)
             width = inputs["input_ids"].shape[1]
             new = out[:, width:].tolist()  # (B * per_prompt, N)
