@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..execution.runner import DEFAULT_TIMEOUT
+from ..execution.runner import DEFAULT_TIMEOUT, record_stub_passes
 from ..scoring import EditFailure, problem_from_reference, resolve_candidate, score
 from .cases import Candidate, load_solutions, match_solutions, normalize_candidate
 from .measures import measure_candidate, summarize, transfer_matrix
@@ -68,11 +68,16 @@ def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candi
             for case, cs, ss in zip(cases, candidates, scored)]
 
 
-def _case_record(case: Mapping[str, Any], measured: list[dict[str, Any]]) -> dict[str, Any]:
+def _case_record(case: Mapping[str, Any], measured: list[dict[str, Any]], stub_passes: set[str]) -> dict[str, Any]:
     return {"id": case["id"], "problem_id": case["problem_id"], "task": case.get("task", "generation"),
             "language": case["language"], "source_language": case.get("source_language") or None,
             "difficulty": case.get("difficulty") or "unknown", "edit_type": case.get("edit_type") or None,
-            "candidates": measured}
+            "stub_passes": case["problem_id"] in stub_passes, "candidates": measured}
+
+
+def _stub_passes(cases: Sequence[Mapping[str, Any]], jobs: int | None) -> set[str]:
+    """Problem ids whose untouched stub already passes (recorded once per problem by running the stub)."""
+    return record_stub_passes([problem_from_reference(c) for c in cases], jobs=jobs)
 
 
 def _results(records: list[dict[str, Any]], ks: Sequence[int], settings: dict[str, Any],
@@ -101,7 +106,8 @@ def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence
                   for case, cs in zip(cases, candidates)]
     start = time.perf_counter()
     measured = _run(cases, candidates, jobs, timeout, progress, "executing candidates")
-    records = [_case_record(case, m) for case, m in zip(cases, measured)]
+    stub_passes = _stub_passes(cases, jobs)
+    records = [_case_record(case, m, stub_passes) for case, m in zip(cases, measured)]
     settings = {"ks": list(ks), "timeout_s": timeout, **(settings or {})}
     results = _results(records, ks, settings)
     results.settings["wall_s"] = round(time.perf_counter() - start, 2)
@@ -153,7 +159,8 @@ def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: An
     for m, texts in zip(measured, answers):
         for x, text in zip(m, texts):
             x["answer"] = text[:ANSWER_CHARS]  # what the model wrote: the first thing to read when it fails
-    records = [_case_record(case, m) for case, m in zip(cases, measured)]
+    stub_passes = _stub_passes(cases, jobs)
+    records = [_case_record(case, m, stub_passes) for case, m in zip(cases, measured)]
     extra = {case["id"]: gen_seconds / len(cases) for case in cases}
     if attempts == 2:
         failed = [i for i, r in enumerate(records) if r["candidates"][0]["status"] != "passed"]
