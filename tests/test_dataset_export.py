@@ -80,3 +80,36 @@ def test_crosslang_writes_pairs_and_matrix(mini_root, tmp_path, capsys):
     pair = data["pairs"][0]
     assert {"slug", "source", "target", "similarity"} <= set(pair)
     assert "Jaccard" in capsys.readouterr().out
+
+
+def test_the_card_is_a_hub_card_and_the_export_loads_without_a_config_name(exported, tmp_path):
+    """huggingface_hub reads the card's metadata; every split has its size (datasets keeps the split info);
+    the default config loads without a name; the usage snippet names a placeholder until push."""
+    from huggingface_hub import DatasetCard
+
+    from polyglot_hrm.dataset.export import REPO_PLACEHOLDER, card_for_repo
+
+    out, _, built = exported
+    card = DatasetCard.load(out / "README.md")
+    data = card.data.to_dict()
+    assert data["license"] == "mit"
+    assert [c for c in data["configs"] if c.get("default")] == [next(c for c in data["configs"]
+                                                                     if c["config_name"] == "generation")]
+    for info in data["dataset_info"]:
+        assert all(s["num_bytes"] > 0 and s["num_examples"] > 0 for s in info["splits"])
+    for section in ("## Source", "## Licence", "## Citation", "@misc{aider_polyglot_benchmark"):
+        assert section in card.text
+    assert f'load_dataset("{REPO_PLACEHOLDER}", "diff_edit")' in card.text and str(out) not in card.text
+    assert 'load_dataset("me/data", "diff_edit")' in card_for_repo(out / "README.md", "me/data")
+    default = datasets.load_dataset(str(out), cache_dir=str(tmp_path))
+    assert default["train"].to_list() == built["generation"]["train"].to_list()
+    builder = datasets.load_dataset_builder(str(out), "diff_edit", cache_dir=str(tmp_path))
+    assert builder.info.splits["train"].num_bytes > 0  # kept: the card's split sizes are complete
+
+
+def test_empty_configs_and_splits_are_skipped_not_errors(tmp_path, caplog):
+    built = build_datasets(None, ["transfer", "generation"], str(tmp_path), languages=("python",),
+                           verify_by_execution=False)
+    assert list(built) == ["generation"] and "skipped transfer" in caplog.text
+    small = build_datasets(None, ["generation"], str(tmp_path), max_problems_per_language=1, verify_by_execution=False)
+    assert set(small["generation"]) <= {"train", "validation", "test"} and small["generation"]["train"].num_rows

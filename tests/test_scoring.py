@@ -72,6 +72,12 @@ def test_evaluate_scores_an_empty_answer_zero(row, passing_stub_root, tmp_path, 
     results = evaluate_solutions(cases, {"python/greet": [{"files": {}}, ""]}, progress=False)
     assert results.summary["pass@1"] == 0.0
     assert [c["status"] for c in results.cases[0]["candidates"]] == ["error", "error"]
+    # Flagged, counted in pass@k as Aider does, and left out of the figure without them (nothing left here).
+    assert results.cases[0]["stub_passes"] is True and results.summary["stub_passes"] == 1
+    assert results.summary["pass@1_without_stub_passes"] is None
+    from polyglot_hrm.evaluation import summary_table
+
+    assert "pass@1_without_stub_passes" in summary_table(results)
     solutions = tmp_path / "solutions.json"
     solutions.write_text(json.dumps({"python/greet": [{"files": {}}]}))
     out = tmp_path / "results.json"

@@ -327,6 +327,11 @@ def test_accelerate_two_cpu_processes_train_save_and_log_pass_at_1(tmp_path):
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]
     losses = [h["loss"] for h in history if "loss" in h]
     assert len(losses) >= 3 and losses[-1] < losses[0] - 0.5, losses
+    # lm_loss is the true per-token LM loss over both processes (it was half of it): the Trainer's loss is the
+    # LM loss plus the Q-losses, which the Trainer scales by the process count with the rest of the loss.
+    weight = json.loads((out / "config.json").read_text())["q_loss_weight"]
+    for h in (h for h in history if "lm_loss" in h):
+        assert abs(h["loss"] - h["lm_loss"] - 2 * weight * (h["q_halt_loss"] + h["q_continue_loss"])) < 0.02, h
     evals = [h for h in history if "eval_pass@1" in h]
     assert evals and 0.0 <= evals[-1]["eval_pass@1"] <= 1.0
     assert evals[-1]["eval_exec_problems"] == 4
@@ -377,3 +382,44 @@ def test_demo_trains_scores_and_writes_its_reports(tmp_path, allow_execution, ca
         assert (tmp_path / "demo" / "held_out" / name).stat().st_size > 0
     assert json.loads((tmp_path / "demo" / "demo.json").read_text())["first_loss"] == summary["first_loss"]
     assert (tmp_path / "demo" / "model" / "model.safetensors").is_file()
+
+
+def test_distributed_loaders_give_each_rank_its_own_share(tmp_path, monkeypatch):
+    """Under DDP the pipeline's loaders split the sampled order by rank: disjoint shares that cover it."""
+    from polyglot_hrm.training import pipeline as pipeline_module
+    from polyglot_hrm.training.pipeline import PolyglotTrainingPipeline, _Shard
+
+    assert [list(_Shard(range(7), r, 2)) for r in (0, 1)] == [[0, 2, 4, 6], [1, 3, 5]]
+    assert [len(_Shard(range(7), r, 2)) for r in (0, 1)] == [4, 3]
+    model = HRMForCausalLM(HRMConfig(vocab_size=512, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                     num_attention_heads=4, max_position_embeddings=1024))
+    config = PolyglotTrainingConfig(configs=("generation",), verify_by_execution=False, batch_size=1,
+                                    max_sequence_length=1024, vocab_size=512, curriculum_learning=False)
+    pipeline = PolyglotTrainingPipeline(None, model, config, cache_dir=tmp_path)
+    shares = []
+    for rank in (0, 1):
+        monkeypatch.setattr(pipeline_module, "_rank_and_world", lambda rank=rank: (rank, 2))
+        train, _ = pipeline.create_data_loaders()
+        shares.append(list(train.sampler))
+        assert len(list(train)) == len(shares[-1])  # batch size 1: one batch per index of the share
+    monkeypatch.setattr(pipeline_module, "_rank_and_world", lambda: (0, 1))
+    whole, _ = pipeline.create_data_loaders()
+    order = list(whole.sampler)  # the same seeded order, undivided
+    assert shares == [order[0::2], order[1::2]] and len(order) > 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: p.stem)
+def test_every_shipped_recipe_trains_a_step(recipe, tmp_path):
+    """Each recipe becomes a Trainer and takes one optimiser step on CPU (sizes shrunk by overrides; every other
+    setting, report_to included, is the recipe's)."""
+    from polyglot_hrm.training.run import train
+
+    tiny = ["polyglot.configs=[generation]", "polyglot.languages=[python]", "polyglot.eval_num_problems=0",
+            "polyglot.vocab_size=300", "polyglot.max_sequence_length=1024", "polyglot.batch_size=2",
+            "polyglot.verify_by_execution=false", "model.hidden_size=32", "model.intermediate_size=64",
+            "model.num_attention_heads=4", "model.max_position_embeddings=1280", "training_args.max_steps=1",
+            "training_args.eval_strategy=no", "training_args.save_strategy=no", "training_args.bf16=false",
+            "training_args.fp16=false", "training_args.use_cpu=true", "training_args.dataloader_num_workers=0"]
+    outcome = train(load_recipe(recipe, tiny), tmp_path / "run", cache_dir=tmp_path / "datasets")
+    assert outcome.log_history and outcome.log_history[-1]["step"] == 1

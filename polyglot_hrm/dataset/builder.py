@@ -25,7 +25,11 @@ from .build import BuildReport, benchmark_root, build, code_hash, tree_hash
 from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
 from .features import features_for
 
-__all__ = ["PolyglotHRM", "PolyglotHRMConfig"]
+__all__ = ["EmptyConfigError", "PolyglotHRM", "PolyglotHRMConfig"]
+
+
+class EmptyConfigError(ValueError):
+    """A configuration that has no row at all with the options given (``transfer`` over one language)."""
 
 _DESCRIPTION = """\
 Training data from Aider's polyglot benchmark (Exercism exercises in C++, Go, Java, JavaScript, Python
@@ -70,7 +74,11 @@ class PolyglotHRM(datasets.GeneratorBasedBuilder):
         by_split: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
         for row in rows:
             by_split[row["split"]].append(row)
-        return [datasets.SplitGenerator(name=s, gen_kwargs={"rows": by_split[s]}) for s in SPLITS]
+        if not rows:
+            raise EmptyConfigError(f"{self.config.name}: no rows with these options (transfer needs two or more "
+                                   f"languages; a small max_problems_per_language can leave a config empty)")
+        # A split without rows is left out (datasets cannot load an empty one), not an error.
+        return [datasets.SplitGenerator(name=s, gen_kwargs={"rows": by_split[s]}) for s in SPLITS if by_split[s]]
 
     def _generate_examples(self, rows):
         for row in rows:

@@ -23,10 +23,10 @@ from typing import Any, Sequence
 import datasets
 import yaml
 
-from .builder import PolyglotHRM
+from .builder import EmptyConfigError, PolyglotHRM
 from .config import CONFIG_NAMES, SPLITS
 
-__all__ = ["ExportReport", "build_datasets", "dataset_card", "export", "push", "row_counts"]
+__all__ = ["ExportReport", "build_datasets", "card_for_repo", "dataset_card", "export", "push", "row_counts"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,11 @@ def build_datasets(data_dir: str | Path | None, configs: Sequence[str] = CONFIG_
             raise ValueError(f"--configs: unknown configuration {name!r}; choose from {', '.join(CONFIG_NAMES)}")
         builder = PolyglotHRM(config_name=name, data_dir=str(data_dir) if data_dir else None, cache_dir=cache_dir,
                               **{k: v for k, v in options.items() if v is not None})
-        builder.download_and_prepare()
+        try:
+            builder.download_and_prepare()
+        except EmptyConfigError as err:
+            logger.warning("skipped %s", err)
+            continue
         out[name] = builder.as_dataset()
         if reports is not None:
             reports[name] = builder.build_report
@@ -99,6 +103,7 @@ score within its language, for curricula.
 
 ```python
 from datasets import load_dataset
+ds = load_dataset("{repo}")               # the default configuration, generation
 ds = load_dataset("{repo}", "diff_edit")
 ```
 
@@ -114,13 +119,35 @@ ds = load_dataset("{repo}", "diff_edit")
 
 Benchmark tree hash: `{tree_hash}`.
 
-## Licence and attribution
+## Source
 
 The exercises (instructions, stubs, tests, example solutions) come from [Exercism](https://exercism.org)'s
-language tracks, under the MIT licence, copyright Exercism and the exercises' authors, as collected in
-Aider's [polyglot-benchmark]({homepage}) (Aider-AI). The derived rows (edit blocks, mutants, transfer
-pairs) are released under the same MIT licence.
+language tracks ([cpp](https://github.com/exercism/cpp), [go](https://github.com/exercism/go),
+[java](https://github.com/exercism/java), [javascript](https://github.com/exercism/javascript),
+[python](https://github.com/exercism/python), [rust](https://github.com/exercism/rust)), as collected in
+Aider's [polyglot-benchmark]({homepage}) (Aider-AI). The rows were made by
+[polyglot-hrm](https://github.com/polyglot-hrm/polyglot-hrm) from the tree whose hash is given above.
+
+## Licence
+
+MIT. The exercises are Exercism's, copyright Exercism and the exercises' authors, under the MIT licence; the
+derived rows (edit blocks, mutants, transfer pairs) are released under the same licence.
+
+## Citation
+
+```bibtex
+@misc{{aider_polyglot_benchmark,
+  title = {{Aider's polyglot benchmark}},
+  author = {{Aider-AI}},
+  howpublished = {{\\url{{{homepage}}}}},
+  year = {{2024}}
+}}
+```
 """
+
+#: The usage snippet's repository in an export; `push` writes the real repo id in the card it uploads.
+REPO_PLACEHOLDER = "<org>/<dataset-name>"
+DEFAULT_CONFIG = "generation"
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -129,16 +156,23 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def dataset_card(built: dict[str, datasets.DatasetDict], options: dict[str, Any], repo: str = "DIR",
+def dataset_card(built: dict[str, datasets.DatasetDict], options: dict[str, Any], repo: str = REPO_PLACEHOLDER,
                  tree_hash: str = "") -> str:
-    """The README.md: YAML header (`configs:` with data_files per split, `dataset_info` features) + text."""
+    """The README.md: YAML header (`configs:` with data_files per split and a default config, `dataset_info`
+    with features and each split's size) + text."""
     configs, infos = [], []
+    default = DEFAULT_CONFIG if DEFAULT_CONFIG in built else next(iter(built), None)
     for name, dd in built.items():
         splits = [s for s in SPLITS if s in dd]
-        configs.append({"config_name": name,
-                        "data_files": [{"split": s, "path": f"{name}/{_parquet_name(s)}"} for s in splits]})
+        entry: dict[str, Any] = {"config_name": name,
+                                 "data_files": [{"split": s, "path": f"{name}/{_parquet_name(s)}"} for s in splits]}
+        if name == default:
+            entry["default"] = True
+        configs.append(entry)
+        sizes = {s: dd[s].data.nbytes for s in splits}
         infos.append({"config_name": name, "features": dd[splits[0]].features._to_yaml_list(),
-                      "splits": [{"name": s, "num_examples": dd[s].num_rows} for s in splits]})
+                      "splits": [{"name": s, "num_bytes": sizes[s], "num_examples": dd[s].num_rows} for s in splits],
+                      "dataset_size": sum(sizes.values())})
     header = {
         "license": "mit",
         "pretty_name": "polyglot-hrm",
@@ -198,7 +232,7 @@ def export(data_dir: str | Path | None, out: str | Path, configs: Sequence[str] 
                 dd[split].to_parquet(str(path))
                 report.files.append(path)
     card = out / "README.md"
-    card.write_text(dataset_card(built, effective_options(**options), repo=str(out),
+    card.write_text(dataset_card(built, effective_options(**options),
                                  tree_hash=tree_hash(benchmark_root(data_dir))[:16]), encoding="utf-8")
     report.files.append(card)
     report.counts = {n: e["splits"] for n, e in row_counts(built).items()}
@@ -230,6 +264,12 @@ def push(export_dir: str | Path, repo_id: str, private: bool = False, dry_run: b
         files = {p.name.split("-")[0]: str(p) for p in (export_dir / name).glob("*.parquet")}
         dd = datasets.load_dataset("parquet", data_files=files)
         dd.push_to_hub(repo_id, config_name=name, data_dir=name, private=private, token=token)
-    HfApi(token=token).upload_file(path_or_fileobj=str(card), path_in_repo="README.md", repo_id=repo_id,
-                                   repo_type="dataset", commit_message="polyglot-hrm dataset card")
+    HfApi(token=token).upload_file(path_or_fileobj=card_for_repo(card, repo_id).encode(), path_in_repo="README.md",
+                                   repo_id=repo_id, repo_type="dataset", commit_message="polyglot-hrm dataset card")
     return lines
+
+
+def card_for_repo(card: Path, repo_id: str) -> str:
+    """The export's card with its usage snippet naming ``repo_id`` (what `push` uploads; the export keeps the
+    placeholder)."""
+    return card.read_text(encoding="utf-8").replace(REPO_PLACEHOLDER, repo_id)

@@ -159,6 +159,13 @@ def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,)) -> d
     for k in ks:
         value = mean_pass_at_k(n, correct, k)
         out[f"pass@{k}"] = None if value is None else round(value, 4)
+    stub = [bool(case.get("stub_passes")) for case in cases]
+    if any(stub):  # exercises whose untouched stub passes: counted above (as Aider does), and left out here
+        out["stub_passes"] = sum(stub)
+        kept = [i for i, flag in enumerate(stub) if not flag]
+        for k in ks:
+            value = mean_pass_at_k([n[i] for i in kept], [correct[i] for i in kept], k) if kept else None
+            out[f"pass@{k}_without_stub_passes"] = None if value is None else round(value, 4)
     first = [bool(case["candidates"]) and case["candidates"][0]["status"] == "passed" for case in cases]
     out["pass_rate_1"] = _rate(first)
     if any("retry" in case for case in cases):

@@ -155,7 +155,7 @@ def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, nu
                      progress: bool = True) -> "EvaluationResults":
     """Run the protocol (module docstring) for ``cases`` with ``backend``; ``journal``: the JSONL file to keep
     and resume from (None: in memory only)."""
-    from .system import EvaluationResults, case_record, results_from_records
+    from .system import EvaluationResults, case_record, results_from_records, stub_passing
 
     if attempts not in (1, 2):
         raise ValueError(f"--attempts {attempts}: Aider's protocol has 1 or 2 attempts")
@@ -183,9 +183,10 @@ def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, nu
     finally:
         book.close()
     records = []
+    stub_passes = stub_passing(cases, jobs)
     for case in cases:
         candidates = [_candidate_record(book, (case["id"], s, 1)) for s in range(num_samples)]
-        record = case_record(case, candidates)
+        record = case_record(case, candidates, stub_passes)
         if attempts == 2:
             second = (case["id"], 0, 2)
             record["retry"] = _candidate_record(book, second) if second in book.results else None

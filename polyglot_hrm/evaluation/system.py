@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ..execution import DEFAULT_TIMEOUT, Timeout, describe_timeout
-from ..scoring import score
+from ..execution.runner import record_stub_passes
+from ..scoring import problem_from_reference, score
 from .cases import Candidate, load_solutions, match_solutions, normalize_candidate
 from .measures import measure_candidate, summarize, transfer_matrix
 
@@ -65,12 +66,17 @@ def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candi
             for case, cs, ss in zip(cases, candidates, scored)]
 
 
-def case_record(case: Mapping[str, Any], measured: list[dict[str, Any]]) -> dict[str, Any]:
-    """One case of ``results.json``: what it is, and its candidates' measures."""
+def case_record(case: Mapping[str, Any], measured: list[dict[str, Any]], stub_passes: set[str]) -> dict[str, Any]:
+    """One case of ``results.json``: what it is, whether its stub already passes, its candidates' measures."""
     return {"id": case["id"], "problem_id": case["problem_id"], "task": case.get("task", "generation"),
             "language": case["language"], "source_language": case.get("source_language") or None,
             "difficulty": case.get("difficulty") or "unknown", "edit_type": case.get("edit_type") or None,
-            "candidates": measured}
+            "stub_passes": case["problem_id"] in stub_passes, "candidates": measured}
+
+
+def stub_passing(cases: Sequence[Mapping[str, Any]], jobs: int | None) -> set[str]:
+    """Problem ids whose untouched stub already passes (recorded once per problem by running the stub)."""
+    return record_stub_passes([problem_from_reference(c) for c in cases], jobs=jobs)
 
 
 def results_from_records(records: list[dict[str, Any]], ks: Sequence[int], settings: dict[str, Any]
@@ -99,7 +105,8 @@ def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence
                   for case, cs in zip(cases, candidates)]
     start = time.perf_counter()
     measured = _run(cases, candidates, jobs, timeout, progress, "executing candidates")
-    records = [case_record(case, m) for case, m in zip(cases, measured)]
+    stub_passes = stub_passing(cases, jobs)
+    records = [case_record(case, m, stub_passes) for case, m in zip(cases, measured)]
     settings = {"ks": list(ks), "timeout": describe_timeout(timeout), **(settings or {})}
     results = results_from_records(records, ks, settings)
     results.settings["wall_s"] = round(time.perf_counter() - start, 2)

@@ -97,5 +97,33 @@ class PolyglotTrainingPipeline:
                                     pacing=cfg.curriculum_pacing, start=cfg.curriculum_start,
                                     full_at=cfg.curriculum_full_at, seed=cfg.seed)
         collator = PolyglotCollator(self._tokenizer().pad_token_id)
-        return (DataLoader(train, batch_size=cfg.batch_size, sampler=sampler, collate_fn=collator),
-                DataLoader(val, batch_size=cfg.batch_size, shuffle=False, collate_fn=collator))
+        rank, world = _rank_and_world()
+        # Under DDP each process takes its own share of the sampled order (the Trainer does this through
+        # accelerate; a bare DataLoader does not), so the processes never train on the same batch.
+        train_order = _Shard(sampler, rank, world) if world > 1 else sampler
+        val_order = _Shard(range(len(val)), rank, world) if world > 1 else None
+        return (DataLoader(train, batch_size=cfg.batch_size, sampler=train_order, collate_fn=collator),
+                DataLoader(val, batch_size=cfg.batch_size, sampler=val_order, shuffle=False, collate_fn=collator))
+
+
+def _rank_and_world() -> tuple[int, int]:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class _Shard:
+    """Every ``world``-th index of ``order``, from ``rank``: one process's share of a sampled order."""
+
+    def __init__(self, order, rank: int, world: int) -> None:
+        self.order, self.rank, self.world = order, rank, world
+
+    def __iter__(self):
+        for i, index in enumerate(self.order):
+            if i % self.world == self.rank:
+                yield index
+
+    def __len__(self) -> int:
+        return len(range(self.rank, len(self.order), self.world))
