@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,8 @@ def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candi
             for case, cs, ss in zip(cases, candidates, scored)]
 
 
-def case_record(case: Mapping[str, Any], measured: list[dict[str, Any]], stub_passes: set[str]) -> dict[str, Any]:
+def case_record(case: Mapping[str, Any], measured: list[dict[str, Any]], stub_passes: AbstractSet[str] = frozenset()
+                ) -> dict[str, Any]:
     """One case of ``results.json``: what it is, whether its stub already passes, its candidates' measures."""
     return {"id": case["id"], "problem_id": case["problem_id"], "task": case.get("task", "generation"),
             "language": case["language"], "source_language": case.get("source_language") or None,
