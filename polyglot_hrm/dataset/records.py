@@ -105,6 +105,10 @@ class CodeGenerationInput:
         """The record of a row (a dict from the builder or from ``load_dataset``). Columns the record does not
         know are an error (the record and the dataset's features must not drift apart); missing ones take
         the field's default."""
+        task = _plain(row.get("task", cls.TASK))
+        if task != cls.TASK:
+            raise ValueError(f"{cls.__name__}.from_row: row['task']={task!r}, but this record holds {cls.TASK!r} rows; "
+                             f"record_from_row(row) picks the record type of a row from its task")
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(row) - names)
         if unknown:
