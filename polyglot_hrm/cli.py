@@ -112,14 +112,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cross_language_tables(problems: Sequence[Problem]) -> str:
     """The difficulty distribution and the language-specific challenges (the seed's mapper's views)."""
-    from .dataset.cross_language_mapper import challenges_table
+    from .dataset.cross_language_mapper import challenges_table, difficulty_table
     from .dataset.crosslang import crosslang_report
 
     report = crosslang_report(problems)
-    rows = [[lang, d["easy"], d["medium"], d["hard"], d["mean_complexity"]]
-            for lang, d in report["difficulty_distribution"].items()]
-    return "\n\n".join([format_table(["language", "easy", "medium", "hard", "mean complexity"], rows,
-                                      title="Difficulty distribution"), challenges_table(report)])
+    return f"{difficulty_table(report)}\n\n{challenges_table(report)}"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -79,6 +79,13 @@ class CrossLanguageProblemMapper:
         return [TransferLearningExample.from_row(row) for row in build(self.config, self.problems).rows]
 
 
+def difficulty_table(report: dict[str, Any]) -> str:
+    """Per language: problems per difficulty bucket and the mean complexity."""
+    rows = [[lang, d["easy"], d["medium"], d["hard"], d["mean_complexity"]]
+            for lang, d in report["difficulty_distribution"].items()]
+    return format_table(["language", "easy", "medium", "hard", "mean complexity"], rows, title="Difficulty distribution")
+
+
 def challenges_table(report: dict[str, Any]) -> str:
     """Per directed language pair: the constructs the target needs most often beyond the source."""
     rows = []
@@ -95,12 +102,7 @@ def _job(args: argparse.Namespace, problems: list[Problem]) -> None:
     mapper = CrossLanguageProblemMapper(problems, **options(args, "max_transfer_examples_per_pair"))
     examples = [e.to_row() for e in mapper.transfer_examples()]
     write_json({**mapper.report, "examples": examples}, args.output)
-    dist = mapper.difficulty_distribution()
-    print(format_table(["language", "easy", "medium", "hard", "mean complexity"],
-                       [[lang, d["easy"], d["medium"], d["hard"], d["mean_complexity"]] for lang, d in dist.items()],
-                       title="Difficulty distribution"))
-    print()
-    print(challenges_table(mapper.report))
+    print(f"{difficulty_table(mapper.report)}\n\n{challenges_table(mapper.report)}")
     print(f"\n{len(mapper.equivalent_problems())} slugs in two or more languages, {len(mapper.report['pairs'])} "
           f"directed pairs; wrote the report and {len(examples)} transfer examples to {args.output}")
 
