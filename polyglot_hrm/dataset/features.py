@@ -46,6 +46,10 @@ def features_for(name: str) -> datasets.Features:
     if name == "transfer":
         fields["source_language"] = datasets.Value("string")
         fields["source_problem_id"] = datasets.Value("string")
+        # Tags of polyglot_hrm.languages.concepts: concepts found in both references, constructs the target's
+        # reference uses and the source's does not.
+        fields["shared_concepts"] = datasets.List(datasets.Value("string"))
+        fields["language_challenges"] = datasets.List(datasets.Value("string"))
     elif name == "diff_edit":
         fields.update({
             "edit_type": datasets.Value("string"),  # implement | bug_fix | feature

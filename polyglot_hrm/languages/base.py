@@ -143,6 +143,15 @@ class Language:
     #: attributes); a line ending a block comment belongs to it too.
     leading_prefixes: ClassVar[tuple[str, ...]] = ("//", "/*", "*", "#[", "@")
 
+    # ------------------------------------------------------------------ concepts and constructs (cross-language)
+
+    #: Concept tag (:data:`polyglot_hrm.languages.concepts.CONCEPTS`) -> regex over code with comments and
+    #: strings blanked: what a solution does. A transfer example's ``shared_concepts`` are found in both references.
+    concept_patterns: ClassVar[dict[str, str]] = {}
+    #: Construct tag (:data:`polyglot_hrm.languages.concepts.CONSTRUCTS`) -> regex: what this language makes a
+    #: solution write. A transfer example's ``language_challenges`` are in the target and not in the source.
+    construct_patterns: ClassVar[dict[str, str]] = {}
+
     # ------------------------------------------------------------------ layout
 
     def stub_tree(self, problem: "Problem", mode: str) -> dict[str, str]:

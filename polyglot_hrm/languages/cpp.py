@@ -156,6 +156,31 @@ class Cpp(Language):
         r"^(\s*)(?:template\s*<[^>]*>\s*)?(?:(?:inline|static|constexpr|virtual|explicit|friend)\s+)*"
         r"(?:[\w:<>,*&~\s]+?[\s*&])?(?P<name>~?[\w:]*\w|operator\S+)\s*\([^;]*$")
 
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\b(for|while)\b|\bstd::(transform|accumulate|for_each|count_if|any_of|all_of)\b",
+        "string_processing": r"\bstd::(string|stringstream|istringstream|ostringstream)\b"
+                             r"|\b(isalpha|isdigit|isalnum|isspace|isupper|islower|tolower|toupper)\s*\(|\.substr\(",
+        "mapping": r"\b(std::)?(unordered_)?map\s*<",
+        "sorting": r"\b(std::)?(ranges::)?sort\s*\(",
+        "modular_arithmetic": r"%",
+        "error_handling": r"\bthrow\b|\btry\s*\{|\bstd::optional\b",
+        "higher_order_functions": r"\[[\w&=,\s]*\]\s*\(|\bstd::function\b",
+    }
+    construct_patterns = {
+        "static_types": r"\b(int|long|short|double|float|bool|char|void|auto|unsigned|size_t|std::\w+)\b",
+        "classes": r"\b(class|struct)\s+\w",
+        "exceptions": r"\b(throw|try|catch)\b",
+        "error_values": r"\bstd::(optional|expected)\b",
+        # `T& name`, `T &name`, `T* name`, `T *name` (a type, then the reference or pointer mark)
+        "pointers_references": r"[\w>]&\s*\w|[\w>]\s+&\w|[\w>]\*\s+\w|\w\s+\*\w",
+        "type_parameters": r"\b(std::)?(vector|map|unordered_map|set|unordered_set|optional|pair|array|list|deque"
+                           r"|stack|queue|function)\s*<",
+        "explicit_casts": r"\b(static|dynamic|reinterpret|const)_cast\s*<|\(\s*(int|char|long|double|unsigned|float"
+                          r"|size_t)\s*\)\s*\w",
+        "headers": r"^\s*#\s*include\b",
+    }
+
     def new_file_problem(self, path: str) -> str | None:
         pure = PurePosixPath(path)
         if len(pure.parts) != 1 or pure.suffix not in _NEW_FILE_SUFFIXES:

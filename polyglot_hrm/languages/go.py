@@ -65,6 +65,27 @@ class Go(Language):
     parenthesized_conditions = False
     function_header = re.compile(r"^()func\s+(\([^)]*\)\s*)?(?P<name>\w+)\s*[(\[]")
 
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\bfor\b",
+        "string_processing": r"\b(strings|unicode|strconv|regexp|utf8)\.\w+|\brune\b",
+        "mapping": r"\bmap\[",
+        "sorting": r"\bsort\.\w+\(|\bslices\.Sort",
+        "modular_arithmetic": r"%",
+        "error_handling": r"\berror\b|\berrors\.New\(|\bfmt\.Errorf\(|\bpanic\(",
+        "higher_order_functions": r"\bfunc\(",  # a function literal (gofmt writes `func (r T)` for receivers)
+    }
+    construct_patterns = {
+        "static_types": r"\b(int|int8|int16|int32|int64|uint|uint8|uint16|uint32|uint64|float32|float64|string|bool"
+                        r"|rune|byte|error)\b",
+        "classes": r"\btype\s+\w+\s+struct\b",
+        "error_values": r"\berror\b",
+        "pointers_references": r"(^|[\s(\[,])\*[A-Za-z_]\w*|&[A-Za-z_]\w*\s*\{",
+        "type_parameters": r"\[\][\w*\[]|\bmap\[|\[\w+\s+(any|comparable)\]",
+        "explicit_casts": r"\b(int|int8|int16|int32|int64|uint|uint8|uint16|uint32|uint64|float32|float64|rune|byte"
+                          r"|string)\(",
+    }
+
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         return {"GOMEMLIMIT": f"{memory_mb}MiB"}
 

@@ -165,6 +165,27 @@ class Java(Language):
         r"^(\s*)(?:@\w+\s+)*(?:(?:public|private|protected|static|final|abstract|synchronized|default)\s+)*"
         r"(?:<[^>]+>\s+)?(?:[\w.$]+(?:<[^()]*>)?(?:\[\])*\s+)?(?P<name>\w+)\s*\([^;{]*(\{\s*)?$")
 
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\b(for|while)\b|\.stream\(\)|\.forEach\(",
+        "string_processing": r"\bStringBuilder\b|\bCharacter\.\w+\(|\.(toLowerCase|toUpperCase|split|charAt|chars"
+                             r"|toCharArray|substring|trim|strip|replace|replaceAll|matches|startsWith|endsWith)\(",
+        "mapping": r"\b(Hash|Tree|LinkedHash|Enum)?Map\s*<",
+        "sorting": r"\b(Collections|Arrays)\.sort\(|\.sorted\(|\.sort\(",
+        "modular_arithmetic": r"%|\bMath\.floorMod\(",
+        "error_handling": r"\bthrow\b|\btry\s*\{|\bOptional\s*<",
+        "higher_order_functions": r"->|\w::\w",
+    }
+    construct_patterns = {
+        "static_types": r"\b(int|long|short|byte|double|float|boolean|char|void|String)\b",
+        "classes": r"\b(class|record|interface|enum)\s+\w",
+        "exceptions": r"\b(throw|try|catch|throws)\b",
+        "error_values": r"\bOptional\s*<",
+        "type_parameters": r"\b(List|ArrayList|LinkedList|Map|HashMap|TreeMap|Set|HashSet|TreeSet|Optional|Deque"
+                           r"|ArrayDeque|Stack|Queue|Collection|Iterable)\s*<",
+        "explicit_casts": r"\(\s*(int|long|short|byte|double|float|char)\s*\)",
+    }
+
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         # Heap at half the budget leaves room for metaspace, code cache and thread stacks.
         return {"JAVA_TOOL_OPTIONS": f"-Xmx{max(256, memory_mb // 2)}m"}

@@ -79,6 +79,24 @@ class JavaScript(Language):
         r"|(?:static\s+)?(?:async\s+)?(?:get\s+|set\s+)?(?P<method>#?\w+)\s*\([^)]*\)\s*\{\s*$"
         r"|(?:export\s+)?(?:const|let|var)\s+(?P<arrow>\w+)\s*=\s*(?:async\s+)?(?:\([^)]*\)|\w+)\s*=>\s*\{\s*$)")
 
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\b(for|while)\b|\.(forEach|map|filter|reduce|some|every|flatMap)\(",
+        "string_processing": r"\.(toLowerCase|toUpperCase|split|join|trim|trimStart|trimEnd|replace|replaceAll|charCodeAt"
+                             r"|charAt|codePointAt|match|matchAll|padStart|padEnd|startsWith|endsWith|test)\("
+                             r"|\bString\.fromCharCode\b|\bRegExp\b",
+        "mapping": r"\bnew\s+Map\b|\bObject\.(keys|entries|values|fromEntries)\(|=\s*\{\s*\}",
+        "sorting": r"\.sort\(",
+        "modular_arithmetic": r"%",
+        "error_handling": r"\bthrow\b|\btry\s*\{",
+        # a function given as a value: an arrow or function expression as an argument or a property
+        "higher_order_functions": r"[(,:]\s*(async\s+)?(\([^()]*\)|\w+)\s*=>|[(,:]\s*(async\s+)?function\b",
+    }
+    construct_patterns = {
+        "classes": r"\bclass\s+\w",
+        "exceptions": r"\b(throw|try|catch)\b",
+    }
+
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         return {"NODE_OPTIONS": f"--max-old-space-size={max(256, memory_mb // 2)}"}
 

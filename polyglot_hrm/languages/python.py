@@ -85,6 +85,25 @@ class Python(Language):
     function_header = re.compile(r"^(\s*)(async\s+)?def\s+(?P<name>\w+)\s*\(")
     leading_prefixes = ("@", "#")
 
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\b(for|while)\b",
+        "string_processing": r"\.(lower|upper|casefold|split|rsplit|splitlines|join|strip|lstrip|rstrip|replace|isalpha"
+                             r"|isdigit|isalnum|isspace|isupper|islower|startswith|endswith|translate)\(|\b(ord|chr)\("
+                             r"|\bre\.\w+\(",
+        "mapping": r"\b(dict|Counter|defaultdict|OrderedDict)\b|\.items\(\)|\.get\(|=\s*\{\s*\}",
+        "sorting": r"\bsorted\(|\.sort\(",
+        "modular_arithmetic": r"%|\bdivmod\(",
+        "error_handling": r"\braise\b|\btry\s*:",
+        "higher_order_functions": r"\blambda\b",
+    }
+    construct_patterns = {
+        "static_types": r"\bdef\s+\w+\([^)]*\w\s*:\s*\w|\)\s*->\s*\w",  # type hints
+        "classes": r"^\s*class\s+\w",
+        "exceptions": r"\b(raise|try|except)\b",
+        "type_parameters": r"\b(list|dict|set|tuple|List|Dict|Set|Tuple|Optional|Sequence|Iterable)\[",
+    }
+
     def new_file_problem(self, path: str) -> str | None:
         pure = PurePosixPath(path)
         if len(pure.parts) != 1 or pure.suffix != ".py" or not pure.stem.isidentifier():

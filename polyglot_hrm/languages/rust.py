@@ -112,6 +112,28 @@ class Rust(Language):
     function_header = re.compile(
         r"^(\s*)(pub(\([\w:]+\))?\s+)?(const\s+)?(async\s+)?(unsafe\s+)?(extern\s+\"C\"\s+)?fn\s+(?P<name>\w+)")
 
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\b(for|while|loop)\b|\.(iter|iter_mut|into_iter|chars|bytes|map|filter|fold|for_each)\(",
+        "string_processing": r"\.(chars|bytes|to_lowercase|to_uppercase|to_ascii_lowercase|to_ascii_uppercase|split"
+                             r"|split_whitespace|trim|is_alphabetic|is_ascii_alphabetic|is_alphanumeric"
+                             r"|is_ascii_alphanumeric|is_numeric|is_ascii_digit|starts_with|ends_with)\(|\bString\b|&str\b",
+        "mapping": r"\b(HashMap|BTreeMap)\b",
+        "sorting": r"\.sort(_by|_by_key|_unstable|_unstable_by|_unstable_by_key)?\(",
+        "modular_arithmetic": r"%|\.rem_euclid\(",
+        "error_handling": r"\b(Result|Option)\s*<|\b(Err|Some)\(|\bNone\b|\bpanic!",
+        "higher_order_functions": r"(?<!\|)\|[^|\n]*\|(?!\|)",  # a closure's parameter list, |x|
+    }
+    construct_patterns = {
+        "static_types": r"\b(i8|i16|i32|i64|i128|isize|u8|u16|u32|u64|u128|usize|f32|f64|bool|char|str|String)\b",
+        "classes": r"\b(struct|enum|trait)\s+\w|\bimpl\b",
+        "error_values": r"\b(Result|Option)\s*<|\b(Err|Ok)\(",
+        "ownership_borrowing": r"&mut\b|&[\w\[(]|\.clone\(\)|\.to_owned\(\)",
+        "type_parameters": r"\b(Vec|HashMap|HashSet|BTreeMap|BTreeSet|VecDeque|Option|Result|Box|Rc|Arc|RefCell)\s*<|::<",
+        "explicit_casts": r"\bas\s+(i8|i16|i32|i64|i128|isize|u8|u16|u32|u64|u128|usize|f32|f64|char)\b"
+                          r"|\b[iu](8|16|32|64|128|size)::from\(",
+    }
+
     def reference_target(self, example: str, solution_paths: Sequence[str], slug: str) -> str:
         if example.endswith(".rs"):
             for candidate in ("src/lib.rs", "src/main.rs"):

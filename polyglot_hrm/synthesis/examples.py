@@ -35,6 +35,7 @@ from typing import Any, Mapping, Sequence
 from ..benchmark.crosslang import CrossLanguageIndex
 from ..benchmark.problem import Problem
 from ..languages import get_language
+from .concepts import language_challenges, shared_concepts
 from .edit_format import EditBlock, render_blocks
 from .edit_synthesis import edit_stats, synthesize_blocks
 from .functions import find_functions, remove_function
@@ -140,7 +141,8 @@ def transfer_pairs(problems: Sequence[Problem], seed: int, max_per_pair: int | N
 
 
 def transfer_row(source: Problem, target: Problem, difficulty: str = "") -> dict[str, Any]:
-    """Source-language reference + target stub and instructions -> the target reference."""
+    """Source-language reference + target stub and instructions -> the target reference, with the concepts both
+    references show and the constructs the target needs beyond the source (:mod:`.concepts`)."""
     instructions = (f"{target.instructions.rstrip()}\n\nA working {source.language} solution of this exercise is "
                     f"given. Write the {target.language} solution: keep its approach, in idiomatic {target.language}.\n")
     row = _base("transfer", f"transfer/{source.language}-to-{target.language}/{target.slug}", target, instructions,
@@ -150,6 +152,10 @@ def transfer_row(source: Problem, target: Problem, difficulty: str = "") -> dict
     row["input_files"] = (_records(_target(source), "source") + _records(stub_files(target), "solution")
                           + _editor(target))
     row["target_files"] = _records(_target(target), "solution")
+    # What the two references share and what the target needs beyond the source (synthesis.concepts).
+    source_files, target_files = solved_files(source), solved_files(target)
+    row["shared_concepts"] = shared_concepts(source_files, source.language, target_files, target.language)
+    row["language_challenges"] = language_challenges(source_files, source.language, target_files, target.language)
     return row
 
 
