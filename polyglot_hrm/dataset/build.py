@@ -334,8 +334,14 @@ class RunJournal:
             return
         self.done[key] = result
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"key": key, "status": result.status, "output": result.output}) + "\n")
+        with self.path.open("a+b") as fh:
+            # A kill in the middle of a write leaves a line without its end: start a new one after it.
+            cut = False
+            if fh.seek(0, os.SEEK_END) > 0:
+                fh.seek(-1, os.SEEK_END)
+                cut = fh.read(1) != b"\n"
+            line = json.dumps({"key": key, "status": result.status, "output": result.output}) + "\n"
+            fh.write((b"\n" if cut else b"") + line.encode("utf-8"))
 
 
 def verify_runs(items: Sequence[tuple[Problem, dict[str, str]]], timeout: float, jobs: int | None = None,
