@@ -12,8 +12,6 @@ from ..tables import format_table
 from .config import DatasetOptions
 from .names import CONFIG_NAMES, SPLITS
 
-EDIT_TYPES = ("implement", "bug_fix", "feature", "refactor")  # synthesis.examples.EDIT_TYPES, without its imports
-
 __all__ = ["add_dataset_commands", "refactor_report", "stats_report"]
 
 
@@ -53,7 +51,10 @@ def _add_options(p: argparse.ArgumentParser) -> None:
 
 
 def stats_report(built: dict) -> str:
-    """Rows per config x split x language (and x edit type for diff_edit), as tables."""
+    """Rows per config x split x language, x source (the root each row's exercise was read from), and x edit type
+    for diff_edit, as tables."""
+    from ..synthesis.examples import EDIT_TYPES  # lazy: the CLI starts without the synthesis modules
+
     out = []
     for name, dd in built.items():
         splits = [s for s in SPLITS if s in dd]
@@ -65,9 +66,10 @@ def stats_report(built: dict) -> str:
         totals = [dd[s].num_rows for s in splits]
         rows.append(["total", *totals, sum(totals)])
         out.append(format_table(["language", *splits, "total"], rows, title=f"{name}: rows per split and language"))
-        sources = sorted({x for s in splits for x in dd[s]["source"]})
-        rows = [[src, *(counts := [sum(1 for x in dd[s]["source"] if x == src) for s in splits]), sum(counts)]
-                for src in sources]
+        rows = []
+        for src in sorted({x for s in splits for x in dd[s]["source"]}):
+            counts = [sum(1 for x in dd[s]["source"] if x == src) for s in splits]
+            rows.append([src, *counts, sum(counts)])
         out.append(format_table(["source", *splits, "total"], rows, title=f"{name}: rows per split and source"))
         if name == "diff_edit":
             types = list(EDIT_TYPES)
