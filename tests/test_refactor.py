@@ -169,3 +169,29 @@ def test_a_refactoring_is_kept_only_when_it_passes_every_test(monkeypatch, tmp_p
     assert len(RunJournal(tmp_path / "runs.jsonl").done) == 2 * len(problems)
     checks = check_rows(refactors, progress=False)
     assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+
+
+def test_a_rename_reaches_ranges_and_spreads_but_not_members():
+    rust = "pub fn f(xs: &[i32]) -> i32 {\n    let n = xs.len();\n    let mut t = 0;\n    for i in 0..n {\n" \
+           "        t += xs[i] + i as i32;\n    }\n    t + n as i32\n}\n"
+    r = next(r for r in enumerate_refactorings({"src/lib.rs": rust}, "rust") if r.kind == "rename_local" and r.target == "n")
+    assert "0..count" in r.refactored and not re.search(r"\bn\b", r.refactored)
+    js = "export const f = (o) => {\n  const items = o.items;\n  return [...items, items.length];\n};\n"
+    r = next(r for r in enumerate_refactorings({"f.js": js}, "javascript") if r.kind == "rename_local" and r.target == "items")
+    assert "= o.items;" in r.refactored and "[...itemsValue, itemsValue.length]" in r.refactored
+
+
+@pytest.mark.slow
+def test_at_least_three_refactorings_per_language_on_the_real_benchmark(real_root, allow_execution):
+    """A verified build of a few problems per language keeps three refactor rows or more in every language."""
+    from collections import Counter
+
+    from polyglot_hrm.dataset.build import build
+    from polyglot_hrm.dataset.config import PolyglotHRMConfig
+
+    config = PolyglotHRMConfig(name="diff_edit", data_dir=str(real_root), verify_by_execution=True,
+                               max_problems_per_language=4, max_diff_examples_per_problem=1)
+    report = build(config)
+    kept = Counter(r["language"] for r in report.rows if r["edit_type"] == "refactor")
+    assert all(kept[lang] >= 3 for lang in ALL_LANGUAGES), (kept, report.refactor_runs)
+    assert all(r["verification"] == "passed" for r in report.rows if r["edit_type"] == "refactor")

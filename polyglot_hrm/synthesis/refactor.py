@@ -131,7 +131,7 @@ def _sites(src: _Source, name: str, a: int, b: int) -> list[int]:
         if not src.mask[s]:
             continue
         before = text[max(0, s - 2):s]
-        if before.endswith(".") or before in ("->", "::"):
+        if (before.endswith(".") and before != "..") or before in ("->", "::"):  # `0..n`, `...rest` are reads
             continue
         if src.lang.keyword_arguments and re.match(r"\s*=(?!=)", text[s + len(name):]) and \
                 re.search(r"[(,]\s*$", text[max(0, s - 200):s]):
