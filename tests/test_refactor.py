@@ -190,7 +190,7 @@ def test_at_least_three_refactorings_per_language_on_the_real_benchmark(real_roo
     from polyglot_hrm.dataset.config import PolyglotHRMConfig
 
     config = PolyglotHRMConfig(name="diff_edit", data_dir=str(real_root), verify_by_execution=True,
-                               max_problems_per_language=4, max_diff_examples_per_problem=1)
+                               max_problems_per_language=8, max_diff_examples_per_problem=1)
     report = build(config)
     kept = Counter(r["language"] for r in report.rows if r["edit_type"] == "refactor")
     assert all(kept[lang] >= 3 for lang in ALL_LANGUAGES), (kept, report.refactor_runs)
