@@ -40,8 +40,9 @@ class EmptyConfigError(ValueError):
 _DESCRIPTION = """\
 Training data from Aider's polyglot benchmark (Exercism exercises in C++, Go, Java, JavaScript, Python
 and Rust): `generation` (instructions + stub -> solution), `diff_edit` (Aider SEARCH/REPLACE edits:
-implement, bug_fix from verified mutants, feature) and `transfer` (a solution in one language -> the same
-exercise in another). Every row carries all files of its exercise, so it can be executed later.
+implement, bug_fix from verified mutants, feature, refactor verified to pass every test) and `transfer` (a
+solution in one language -> the same exercise in another). Every row carries all files of its exercise, so it
+can be executed later, and the `source` tree it was read from (the benchmark, or an Exercism track).
 """
 _HOMEPAGE = "https://github.com/Aider-AI/polyglot-benchmark"
 _LICENSE = "MIT (Exercism exercises, via Aider's polyglot benchmark)"
