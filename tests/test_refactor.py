@@ -66,6 +66,8 @@ def test_extract_function_delegates_with_the_same_parameters(language):
     assert len(re.findall(rf"\b{helper}\s*(= )?\(", r.refactored)) == 2  # JavaScript's is an arrow function
     assert re.search(rf"^\s*(return )?{helper}\(values, weight\);?$", r.refactored, re.M)  # the delegating body
     assert r.refactored.count("total * 2") == r.original.count("total * 2") == 1
+    if language == "python":  # the docstring stays with the function it documents
+        assert re.search(r'def weighted_sum\(values, weight\):\n    """Every value', r.refactored)
 
 
 @pytest.mark.parametrize("language", ALL_LANGUAGES)

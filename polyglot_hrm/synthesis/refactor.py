@@ -256,7 +256,8 @@ def _extract_function(src: _Source) -> Iterator[Refactoring]:
         last = fn.end if lang.indented_blocks else fn.end - 1  # the closing `}` line, kept in both
         if not lang.indented_blocks and (last <= body or src.lines[last].strip() not in ("}", "};")):
             continue
-        inner = src.lines[body + 1:last]
+        doc = _docstring_end(src, body + 1, last)
+        inner = src.lines[doc:last]  # a docstring stays with the function it documents
         if sum(1 for line in inner if line.strip()) < 2:
             continue
         header = "".join(src.lines[fn.header_line:body + 1])
@@ -278,11 +279,25 @@ def _extract_function(src: _Source) -> Iterator[Refactoring]:
         gap = "\n\n" if lang.indented_blocks else "\n"
         helper_text = helper_header + "".join(inner) + closing + gap
         lines = src.lines
-        text = "".join(lines[:fn.start]) + helper_text + "".join(lines[fn.start:body + 1]) + delegate + \
+        text = "".join(lines[:fn.start]) + helper_text + "".join(lines[fn.start:doc]) + delegate + \
             closing + "".join(lines[fn.end:])
         yield Refactoring(src.path, "extract_function", fn.header_line + 1, fn.name,
                           f"extract the body of `{fn.name}` into a new helper function `{helper}` with the same "
                           f"parameters, and make `{fn.name}` call it", src.text, text)
+
+
+def _docstring_end(src: _Source, first: int, last: int) -> int:
+    """The first line after a docstring that opens the body at line ``first`` (a string on its own that
+    starts the body, as Python writes them); ``first`` when there is none."""
+    k = next((j for j in range(first, last) if src.lines[j].strip()), None)
+    if k is None or not src.lang.indented_blocks:
+        return first
+    start = src.offset(k) + _indent(src.lines[k])
+    quote = next((q for q in src.lang.multiline_strings if src.text.startswith(q, start)), None)
+    if quote is None:
+        return first
+    end = src.text.find(quote, start + len(quote))
+    return first if end < 0 else src.line_of(end) + 1
 
 
 def _closing(text: str, open_at: int) -> int | None:
