@@ -329,7 +329,7 @@ class RunJournal:
             except (ValueError, KeyError, TypeError):
                 continue
 
-    def append(self, key: str, result: Verified) -> None:
+    def append(self, key: str, result: Verified, problem_id: str = "") -> None:
         if result.status == "error":
             return
         self.done[key] = result
@@ -340,7 +340,8 @@ class RunJournal:
             if fh.seek(0, os.SEEK_END) > 0:
                 fh.seek(-1, os.SEEK_END)
                 cut = fh.read(1) != b"\n"
-            line = json.dumps({"key": key, "status": result.status, "output": result.output}) + "\n"
+            entry = {"key": key, "problem_id": problem_id, "status": result.status, "output": result.output}
+            line = json.dumps(entry) + "\n"  # the problem id is for people reading the journal
             fh.write((b"\n" if cut else b"") + line.encode("utf-8"))
 
 
@@ -362,7 +363,7 @@ def verify_runs(items: Sequence[tuple[Problem, dict[str, str]]], timeout: float,
     order = list(todo.values())
 
     def record(index: int, result) -> None:
-        journal.append(keys[order[index]], Verified(result.status, result.output))
+        journal.append(keys[order[index]], Verified(result.status, result.output), items[order[index]][0].id)
 
     if order:
         tasks = [RunTask(_as_reference(items[i][0], items[i][1]), mode="reference") for i in order]
