@@ -197,3 +197,8 @@ def test_at_least_three_refactorings_per_language_on_the_real_benchmark(real_roo
     kept = Counter(r["language"] for r in report.rows if r["edit_type"] == "refactor")
     assert all(kept[lang] >= 3 for lang in ALL_LANGUAGES), (kept, report.refactor_runs)
     assert all(r["verification"] == "passed" for r in report.rows if r["edit_type"] == "refactor")
+
+
+def test_a_parameter_with_a_default_is_not_renamed_as_a_local():
+    text = "def walk(board, seen=None):\n    if not seen:\n        seen = []\n    return len(seen) + len(board)\n"
+    assert not [r for r in enumerate_refactorings({"walk.py": text}, "python") if r.kind == "rename_local"]

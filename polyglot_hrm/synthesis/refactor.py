@@ -140,6 +140,11 @@ def _sites(src: _Source, name: str, a: int, b: int) -> list[int]:
     return out
 
 
+def _mentions(src: _Source, name: str, a: int, b: int) -> bool:
+    """Whether the code in ``[a, b)`` names ``name`` at all (a parameter with a default value included)."""
+    return any(src.mask[a + m.start()] for m in re.finditer(rf"(?<![\w$]){re.escape(name)}(?![\w$])", src.text[a:b]))
+
+
 def _new_names(name: str, lang: Language) -> Iterator[str]:
     """Names to rename ``name`` to, best first."""
     clearer = _CLEARER.get(name)
@@ -237,8 +242,8 @@ def _rename_local(src: _Source) -> Iterator[Refactoring]:
             if m and re.fullmatch(r"[a-z][A-Za-z0-9_]*", m.group("name")) and m.group("name") not in lang.reserved_words:
                 declared.setdefault(m.group("name"), k)
         for name, line in declared.items():
-            if _sites(src, name, a, header_end) or _in_interpolation(src, name, a, b):
-                continue  # a parameter, not a local of the body; or read where a rename cannot reach
+            if _mentions(src, name, a, header_end) or _in_interpolation(src, name, a, b):
+                continue  # a parameter (`visited=None` too), not a local of the body; or read where a rename cannot reach
             sites = _sites(src, name, header_end, b)
             new = _free_name(_new_names(name, lang), src)
             if new is None or len(sites) < 2:  # a local never read is not worth a row
