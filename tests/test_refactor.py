@@ -3,7 +3,6 @@ that a refactor row exists only when the refactored reference was run and passed
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -59,7 +58,8 @@ def test_inline_removes_the_declaration_and_reads_the_value(language):
 
 @pytest.mark.parametrize("language", ALL_LANGUAGES)
 def test_extract_function_delegates_with_the_same_parameters(language):
-    r = next(r for r in _refactorings(language) if r.kind == "extract_function" and r.target.lower().startswith("weight"))
+    r = next(r for r in _refactorings(language)
+             if r.kind == "extract_function" and r.target.lower().startswith("weight"))
     helper = re.search(r"helper function `(\w+)`", r.description).group(1)
     assert helper.lower().lstrip("_").startswith("weighted")
     # defined once, called once with the parameters in order; the body moved, not copied
@@ -176,10 +176,12 @@ def test_a_refactoring_is_kept_only_when_it_passes_every_test(monkeypatch, tmp_p
 def test_a_rename_reaches_ranges_and_spreads_but_not_members():
     rust = "pub fn f(xs: &[i32]) -> i32 {\n    let n = xs.len();\n    let mut t = 0;\n    for i in 0..n {\n" \
            "        t += xs[i] + i as i32;\n    }\n    t + n as i32\n}\n"
-    r = next(r for r in enumerate_refactorings({"src/lib.rs": rust}, "rust") if r.kind == "rename_local" and r.target == "n")
+    r = next(r for r in enumerate_refactorings({"src/lib.rs": rust}, "rust")
+             if r.kind == "rename_local" and r.target == "n")
     assert "0..count" in r.refactored and not re.search(r"\bn\b", r.refactored)
     js = "export const f = (o) => {\n  const items = o.items;\n  return [...items, items.length];\n};\n"
-    r = next(r for r in enumerate_refactorings({"f.js": js}, "javascript") if r.kind == "rename_local" and r.target == "items")
+    r = next(r for r in enumerate_refactorings({"f.js": js}, "javascript")
+             if r.kind == "rename_local" and r.target == "items")
     assert "= o.items;" in r.refactored and "[...itemsValue, itemsValue.length]" in r.refactored
 
 

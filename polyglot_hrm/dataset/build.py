@@ -381,7 +381,8 @@ def verify_mutants(candidates: Sequence[DiffCandidate], timeout: float, jobs: in
 
 
 def _diff_edit_rows(problems: Sequence[Problem], config: PolyglotHRMConfig, difficulty: dict[str, str],
-                    verify_languages: set[str], progress: bool, report: BuildReport) -> tuple[list[dict[str, Any]], Counter]:
+                    verify_languages: set[str], progress: bool,
+                    report: BuildReport) -> tuple[list[dict[str, Any]], Counter]:
     cap = config.max_diff_examples_per_problem
     max_features = max(0, (cap - 1) // 3)
     rows: dict[str, list[dict[str, Any]]] = {}

@@ -127,7 +127,8 @@ class Rust(Language):
     tail_expressions = True
     # clippy's explicit_iter_loop: a reference iterates like `.iter()`.
     idioms = (("iterate over `&\\g<seq>` instead of calling `\\g<seq>.iter()`",
-               re.compile(r"^(?P<head>\s*for .+ in )(?P<seq>[\w.]+)\.iter\(\)(?P<tail> \{)$"), r"\g<head>&\g<seq>\g<tail>"),)
+               re.compile(r"^(?P<head>\s*for .+ in )(?P<seq>[\w.]+)\.iter\(\)(?P<tail> \{)$"),
+               r"\g<head>&\g<seq>\g<tail>"),)
 
     def helper_header(self, header: str, function: str, helper: str) -> str | None:
         if header[:1].isspace():  # a method in an `impl`: the helper would need `Self::`

@@ -239,11 +239,12 @@ def _rename_local(src: _Source) -> Iterator[Refactoring]:
         declared: dict[str, int] = {}
         for k in range(body + 1, fn.end):
             m = lang.local_declaration.match(src.lines[k].strip())
-            if m and re.fullmatch(r"[a-z][A-Za-z0-9_]*", m.group("name")) and m.group("name") not in lang.reserved_words:
-                declared.setdefault(m.group("name"), k)
+            name = m.group("name") if m else ""
+            if re.fullmatch(r"[a-z][A-Za-z0-9_]*", name) and name not in lang.reserved_words:
+                declared.setdefault(name, k)
         for name, line in declared.items():
             if _mentions(src, name, a, header_end) or _in_interpolation(src, name, a, b):
-                continue  # a parameter (`visited=None` too), not a local of the body; or read where a rename cannot reach
+                continue  # a parameter (`seen=None` too), not a local; or read where a rename cannot reach
             sites = _sites(src, name, header_end, b)
             new = _free_name(_new_names(name, lang), src)
             if new is None or len(sites) < 2:  # a local never read is not worth a row
@@ -342,7 +343,7 @@ def _inline_temp(src: _Source) -> Iterator[Refactoring]:
                 continue
             name, value = m.group("name"), m.group("value").strip()
             a = src.offset(k)
-            if not _balanced(value) or src.has_comment(a, a + len(line)) or not src.mask[a + len(line) - len(line.lstrip())]:
+            if not _balanced(value) or src.has_comment(a, a + len(line)) or not src.mask[a + _indent(line)]:
                 continue
             sites = _sites(src, name, header_end, b)
             if len(sites) != 2 or src.line_of(sites[0]) != k or src.line_of(sites[1]) <= k:
@@ -476,8 +477,9 @@ def _no_else_return(src: _Source) -> Iterator[Refactoring]:
             continue
         block = lines[k + 1:end]
         depth = _indent(next(x for x in block if x.strip())) - level
-        if depth <= 0 or any(x.strip() and (_indent(x) < level + depth or not src.mask[src.offset(k + 1 + i) + _indent(x)])
-                             for i, x in enumerate(block)):
+        odd = [x for i, x in enumerate(block)
+               if x.strip() and (_indent(x) < level + depth or not src.mask[src.offset(k + 1 + i) + _indent(x)])]
+        if depth <= 0 or odd:
             continue  # a line inside a multi-line string, or an odd indentation
         dedented = [x[depth:] if x.strip() else x for x in block]
         text = "".join(lines[:k] + dedented + lines[end:])
@@ -504,7 +506,8 @@ def _tail_expression(src: _Source) -> Iterator[Refactoring]:
             continue
         text = "".join(src.lines[:k]) + line[:_indent(line)] + m.group(1) + "\n" + "".join(src.lines[k + 1:])
         yield Refactoring(src.path, "tail_expression", k + 1, fn.name,
-                          f"replace the `return` statement that ends `{fn.name}` with a tail expression", src.text, text)
+                          f"replace the `return` statement that ends `{fn.name}` with a tail expression",
+                          src.text, text)
 
 
 def _idiom(src: _Source) -> Iterator[Refactoring]:
@@ -516,8 +519,9 @@ def _idiom(src: _Source) -> Iterator[Refactoring]:
             new = m.expand(replacement) + line[len(line.rstrip("\n")):]
             where = _enclosing(src, k)
             text = "".join(src.lines[:k]) + new + "".join(src.lines[k + 1:])
-            yield Refactoring(src.path, "idiom", k + 1, where,
-                              f"{m.expand(description)}{f' in `{where}`' if where else ''} (line {k + 1})", src.text, text)
+            place = f" in `{where}`" if where else ""
+            yield Refactoring(src.path, "idiom", k + 1, where, f"{m.expand(description)}{place} (line {k + 1})",
+                              src.text, text)
 
 
 _KIND_FUNCS: dict[str, Callable[[_Source], Iterator[Refactoring]]] = {
