@@ -46,7 +46,8 @@ def _add_options(p: argparse.ArgumentParser) -> None:
             p.add_argument("--verify", choices=list(_VERIFY), default="auto", help=f"{f.metadata['help']}; auto, on or off")
             continue
         flags = f.metadata.get("flags") or (f"--{f.name.replace('_', '-')}",)
-        p.add_argument(*flags, dest=f.name, type=types[str(f.type)], default=None, help=f.metadata["help"])
+        p.add_argument(*flags, dest=f.name, type=types[str(f.type)], default=None, help=f.metadata["help"],
+                       metavar=f.metadata.get("metavar"))
     p.add_argument("--cache-dir", default=None, help="datasets cache directory (default: HF_DATASETS_CACHE)")
 
 

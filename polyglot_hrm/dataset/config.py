@@ -76,7 +76,7 @@ class DatasetOptions:
     test_ratio: float = _option(0.1, "share of slugs in test (default: 0.1)")
     exclude_slugs_of: Optional[str] = field(default=None, metadata={
         "help": "benchmark root whose exercise slugs are left out of every split (default: none)",
-        "flags": ("--exclude-benchmark", "--exclude-slugs-of")})
+        "flags": ("--exclude-benchmark", "--exclude-slugs-of"), "metavar": "DIR"})
 
     def validate_options(self, owner: str = "") -> None:
         """Normalise and check every option; a :class:`ValueError` names the field, the reason and the fix."""
