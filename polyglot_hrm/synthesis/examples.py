@@ -40,12 +40,13 @@ from .edit_format import EditBlock, render_blocks
 from .edit_synthesis import edit_stats, synthesize_blocks
 from .functions import find_functions, remove_function
 from .mutation import Mutant, enumerate_mutants, select_mutants
+from .refactor import Refactoring, enumerate_refactorings, select_refactorings
 
 __all__ = ["DiffCandidate", "EDIT_TYPES", "diff_candidates", "diff_edit_row", "file_records", "generation_row",
-           "line_minimality", "mutant_pool", "quality_score", "row_files", "seeded_rank", "solved_files",
-           "transfer_pairs", "transfer_row"]
+           "line_minimality", "mutant_pool", "quality_score", "refactor_candidate", "refactor_pool", "row_files",
+           "seeded_rank", "solved_files", "transfer_pairs", "transfer_row"]
 
-EDIT_TYPES = ("implement", "bug_fix", "feature")
+EDIT_TYPES = ("implement", "bug_fix", "feature", "refactor")
 
 
 def seeded_rank(seed: int, *parts: str) -> int:
@@ -111,6 +112,7 @@ def _base(task: str, row_id: str, problem: Problem, instructions: str, difficult
         "expected_tests": list(problem.expected_tests),
         "reference_seconds": problem.reference_seconds,
         "metadata": _metadata(problem),
+        "source": problem.source,
     }
 
 
@@ -248,6 +250,25 @@ def bug_fix_candidate(problem: Problem, mutant: Mutant) -> DiffCandidate:
     return DiffCandidate(problem, "bug_fix", before, solved, instructions,
                          {"operator": mutant.operator, "target": "", "path": mutant.path, "line": mutant.line,
                           "description": mutant.description})
+
+
+def refactor_pool(problem: Problem, n: int, seed: int) -> list[Refactoring]:
+    """Up to ``n`` seeded, kind-balanced refactorings of the files the reference writes (see
+    :mod:`.refactor`)."""
+    files = {p: c for p, c in _target(problem).items() if c}
+    return select_refactorings(enumerate_refactorings(files, problem.language), n, seed, key=problem.id)
+
+
+def refactor_candidate(problem: Problem, refactoring: Refactoring) -> DiffCandidate:
+    """The reference -> the reference with ``refactoring`` applied, asked for by naming the refactoring."""
+    solved = solved_files(problem)
+    after = dict(solved)
+    after[refactoring.path] = refactoring.refactored
+    instructions = (f"{problem.instructions.rstrip()}\n\nThe solution below passes its tests. Refactor it without "
+                    f"changing its behaviour: {refactoring.description}.\n")
+    return DiffCandidate(problem, "refactor", solved, after, instructions,
+                         {"operator": refactoring.kind, "target": refactoring.target, "path": refactoring.path,
+                          "line": refactoring.line, "description": refactoring.description})
 
 
 def diff_candidates(problem: Problem, seed: int, max_features: int) -> list[DiffCandidate]:
