@@ -87,6 +87,7 @@ class CodeGenerationInput:
     expected_tests: list[str] = field(default_factory=list)
     reference_seconds: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
 
     def __post_init__(self) -> None:
         self.task = _plain(self.task)
