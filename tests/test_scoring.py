@@ -111,3 +111,25 @@ def test_identical_candidates_run_once(row, allow_execution, monkeypatch):
     scored = score([row], [[GOOD, dict(GOOD), {"greet.py": GOOD["greet.py"]}, {}]], progress=False)
     assert calls == [1]
     assert [s.result.status for s in scored[0]] == ["passed", "passed", "passed", "error"]
+
+
+def test_a_stub_that_does_not_build_is_recorded_once(tmp_path, allow_execution, monkeypatch):
+    """A stub that does not compile does not pass: that is recorded, so later scorings do not run it again."""
+    from polyglot_hrm.execution import runner
+    from polyglot_hrm.execution.expected import load_stub_passes
+    from polyglot_hrm.execution import RunnerContext
+
+    write_exercise(tmp_path / "go" / "exercises" / "practice" / "greet", {
+        "greet.go": "package greet\n\nfunc Greet() string {\n\treturn 1\n}\n",  # a type error
+        "greet_test.go": "package greet\n\nimport \"testing\"\n\nfunc TestGreet(t *testing.T) {\n"
+                         "\tif Greet() != \"hi\" {\n\t\tt.Fatal(\"no\")\n\t}\n}\n",
+        "go.mod": "module greet\n\ngo 1.18\n",
+        ".meta/example.go": "package greet\n\nfunc Greet() string {\n\treturn \"hi\"\n}\n",
+    }, {"authors": ["us"], "blurb": "Say hi.", "files": {"solution": ["greet.go"], "test": ["greet_test.go"],
+                                                         "example": [".meta/example.go"], "invalidator": ["go.mod"]}})
+    [problem] = load_benchmark(tmp_path)
+    ctx = RunnerContext()
+    assert runner.record_stub_passes([problem], ctx) == set()
+    assert load_stub_passes(problem, ctx) is False
+    monkeypatch.setattr(runner, "run_many", lambda *a, **k: pytest.fail("the stub ran again"))
+    assert runner.record_stub_passes([problem], ctx) == set()

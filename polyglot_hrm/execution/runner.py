@@ -248,6 +248,8 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                 if outcome.output_exceeded:
                     return result("error", text + "\n[output limit exceeded; process group killed]")
                 if step.compiles and outcome.returncode != 0 and not (step.tolerate and step.tolerate(outcome.output)):
+                    if mode == "stub":  # a stub that does not build does not pass: known, no need to run it again
+                        store_stub_passes(problem, ctx, False)
                     return result("compile_error", text)
                 if not step.compiles:
                     returncodes.append(outcome.returncode)
