@@ -19,6 +19,7 @@ from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExt
                         mini_benchmark_root, save_problems)
 from .execution.sandbox import ExecutionNotAllowed
 from .modelio.names import BackendError
+from .outputs import OutputError
 from .tables import format_table
 
 logger = logging.getLogger("polyglot_hrm")
@@ -306,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (BenchmarkError, FileNotFoundError, ValueError, ExecutionNotAllowed, BackendError) as err:
+    except (BenchmarkError, FileNotFoundError, ValueError, OutputError, ExecutionNotAllowed, BackendError) as err:
         print(f"polyglot-hrm {args.command}: error: {err}", file=sys.stderr)
         return 2
 
