@@ -104,6 +104,9 @@ def claim_dir(folder: str | Path, kind: str, what: str = "output folder") -> Man
         raise NotOursError(f"{what} {folder} is not empty ({_sample(folder)}) and was not written by polyglot-hrm "
                            f"(no {MANIFEST}); nothing there is overwritten or deleted. Choose another folder, or "
                            f"move or delete its files yourself.")
+    if manifest.kind != kind:  # e.g. an export into a folder of evaluation results: not to be replaced
+        raise NotOursError(f"{what} {folder} holds polyglot-hrm {manifest.kind or 'other'} outputs, not "
+                           f"{kind} ones ({_sample(folder)}); it is not replaced. Choose another folder.")
     return manifest
 
 
