@@ -16,12 +16,12 @@ import sys
 from pathlib import Path
 
 from polyglot_hrm.outputs import OutputError
-from polyglot_hrm.training.checkpoints import RunExistsError
+from polyglot_hrm.training.checkpoints import CheckpointError, RunExistsError
 from polyglot_hrm.training.config import RecipeError, load_recipe
 from polyglot_hrm.training.run import TokenizerMismatchError, train
 
 #: Mistakes in the command, reported as one line (no traceback) before or instead of any work.
-USAGE_ERRORS = (RecipeError, RunExistsError, TokenizerMismatchError, OutputError, FileNotFoundError)
+USAGE_ERRORS = (RecipeError, RunExistsError, CheckpointError, TokenizerMismatchError, OutputError, FileNotFoundError)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

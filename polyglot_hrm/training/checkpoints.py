@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..outputs import NotOursError, read_manifest, record_files, remove_listed
 
-__all__ = ["CHECKPOINT", "RunExistsError", "checkpoint_problems", "checkpoints", "prepare_output_dir",
+__all__ = ["CHECKPOINT", "CheckpointError", "RunExistsError", "checkpoint_problems", "checkpoints", "prepare_output_dir",
            "resolve_resume"]
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,10 @@ KIND = "training"
 
 class RunExistsError(ValueError):
     """An output folder holding an earlier run's checkpoints, and neither resume nor overwrite asked."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint given to resume from that is incomplete."""
 
 
 def checkpoints(output_dir: Path) -> list[Path]:
@@ -149,7 +153,7 @@ def resolve_resume(output_dir: Path, value: str | None) -> str | None:
     if value != "auto":
         problems = checkpoint_problems(value)
         if problems:
-            raise ValueError(f"--resume-from-checkpoint {value}: incomplete checkpoint ({'; '.join(problems)}); "
+            raise CheckpointError(f"--resume-from-checkpoint {value}: incomplete checkpoint ({'; '.join(problems)}); "
                              f"resume from an earlier one, or pass auto to take the newest complete one")
         logger.info("resuming from %s", value)
         return str(value)

@@ -76,18 +76,31 @@ def tokenizer_settings(config: PolyglotTrainingConfig) -> dict[str, Any]:
 
 def check_stored_tokenizer(folder: Path, tokenizer: Any, config: PolyglotTrainingConfig) -> None:
     """An earlier run's tokenizer is reused only when trained with the recipe's settings."""
-    wanted = tokenizer_settings(config)
     try:
         stored = json.loads((folder / TOKENIZER_SETTINGS).read_text())
     except (OSError, ValueError):
         # Saved before settings were recorded: a vocabulary larger than asked cannot be the recipe's.
-        stored = None if len(tokenizer) <= config.vocab_size else {"vocab_size": f"{len(tokenizer)} tokens"}
-        if stored is None:
+        if len(tokenizer) <= config.vocab_size:
             logger.warning("%s: reusing a tokenizer of %d tokens saved without its settings", folder, len(tokenizer))
             return
-    differ = {k: (stored.get(k), v) for k, v in wanted.items() if stored.get(k) != v}
+        stored = {"vocab_size": f"{len(tokenizer)} tokens"}
+    _compare_tokenizer_settings(folder, stored, config)
+
+
+def check_stored_tokenizer_settings(folder: Path, config: PolyglotTrainingConfig) -> None:
+    """The same check from the recorded settings alone, before any data is built."""
+    try:
+        stored = json.loads((folder / TOKENIZER_SETTINGS).read_text())
+    except (OSError, ValueError):
+        return  # none recorded: checked against the tokenizer itself once it is loaded
+    _compare_tokenizer_settings(folder, stored, config)
+
+
+def _compare_tokenizer_settings(folder: Path, stored: dict[str, Any], config: PolyglotTrainingConfig) -> None:
+    differ = {k: (stored.get(k), v) for k, v in tokenizer_settings(config).items() if stored.get(k) != v}
     if differ:
-        detail = ", ".join(f"{k}={theirs} there, polyglot.{k}={ours} in the recipe" for k, (theirs, ours) in differ.items())
+        detail = ", ".join(f"{k}={theirs} there, polyglot.{k}={ours} in the recipe"
+                           for k, (theirs, ours) in differ.items())
         raise TokenizerMismatchError(
             f"{folder}: the tokenizer an earlier run stored was trained with other settings ({detail}). Pass "
             f"--overwrite-output-dir to start over with a new one, set the recipe to match, or choose another "
@@ -142,6 +155,8 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
     check_output_dir(output_dir, resume, overwrite_output_dir)  # before any work
     checkpoint = resolve_resume(output_dir, resume)
     config = recipe.training_config()
+    if not config.tokenizer_path and not (overwrite_output_dir and not resume):
+        check_stored_tokenizer_settings(output_dir / TOKENIZER_DIR, config)
     args_fields = {"per_device_train_batch_size": config.batch_size, "per_device_eval_batch_size": config.batch_size,
                    "seed": config.seed, **recipe.training_args}
     if push_to_hub:
