@@ -327,7 +327,7 @@ def test_a_malformed_recipe_names_the_file_and_line(tmp_path):
         load_recipe(bad)
 
 
-def test_metric_checks_k_and_predictions_before_running(monkeypatch, allow_execution):
+def test_metric_checks_k_and_predictions_before_running(monkeypatch, allow_execution, mini_problems):
     """Before: k was checked after every candidate ran, k=[1.5] gave a `pass@1.5`, k=1 raised a TypeError and
     non-nested predictions were scored as edit text."""
     import evaluate
@@ -337,7 +337,8 @@ def test_metric_checks_k_and_predictions_before_running(monkeypatch, allow_execu
 
     metric = evaluate.load(str(REPO / "metrics" / "polyglot_exec"))
     ref = {"problem_id": "python/digit-sum", "benchmark_root": str(mini_benchmark_root())}
-    good = {"digit_sum.py": "def digit_sum(number):\n    return sum(int(d) for d in str(abs(number)))\n"}
+    [problem] = [p for p in mini_problems if p.id == "python/digit-sum"]
+    good = {f.path: f.content for f in problem.files_with_role("reference")}
     ran = []
     real_score = engine.score
     monkeypatch.setattr(engine, "score", lambda *a, **k: ran.append(1) or real_score(*a, **k))
@@ -402,7 +403,9 @@ def _shrink_info(path: Path) -> None:
 def test_a_damaged_cache_is_detected_and_rebuilt(damage, tmp_path, caplog):
     """Before: a truncated .arrow file raised the same pyarrow traceback on every rerun; an edited
     dataset_info.json or a flipped byte loaded silently as fewer or changed rows."""
-    builder, clean = _build(tmp_path)
+    builder, built = _build(tmp_path)
+    clean = _rows(built)  # read now: the damage below changes the memory-mapped file under it
+    del built
     folder = Path(builder.cache_dir)
     arrow = folder / "polyglot_hrm-train.arrow"
     {"truncated arrow": lambda: _truncate(arrow), "flipped byte": lambda: _flip(arrow),
@@ -412,7 +415,7 @@ def test_a_damaged_cache_is_detected_and_rebuilt(damage, tmp_path, caplog):
         rebuilt, reloaded = _build(tmp_path)
     assert "damaged" in caplog.text and "rebuilding" in caplog.text
     assert rebuilt.build_report is not None  # built again, not loaded from the damaged folder
-    assert _rows(reloaded) == _rows(clean)
+    assert _rows(reloaded) == clean
 
 
 def test_a_sound_cache_reloads_quickly_without_rebuilding(tmp_path):
