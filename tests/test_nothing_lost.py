@@ -440,3 +440,25 @@ def test_an_id_with_no_candidates_is_a_warning_and_a_row(caplog, allow_execution
     assert results.per_language["python"]["pass@1"] == 1.0 and results.summary["no_candidates"] == 1
     table = summary_table(results)
     assert "no candidates (python)" in table
+
+
+def test_the_demo_folder_is_replaced_when_ours_and_refused_otherwise(tmp_path):
+    """`make demo` reruns: its own folder is replaced entry by entry (what its manifest lists); a folder of
+    other files is refused before training starts."""
+    from polyglot_hrm.demo import claim_output_dir
+
+    out = tmp_path / "demo_output"
+    claim_output_dir(out)  # absent: created and claimed
+    (out / "model" / "checkpoint-4").mkdir(parents=True)
+    (out / "held_out").mkdir()
+    (out / "held_out" / "results.json").write_text("{}")
+    (out / "demo.json").write_text("{}")
+    (out / "my-notes.md").write_text("mine\n")
+    claim_output_dir(out)  # a rerun
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "my-notes.md"]
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "data.csv").write_text("1,2\n")
+    with pytest.raises(NotOursError, match="data.csv"):
+        claim_output_dir(other)
+    assert (other / "data.csv").read_text() == "1,2\n"
