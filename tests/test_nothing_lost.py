@@ -155,33 +155,42 @@ def test_reports_replace_their_own_files_atomically(tmp_path):
 
 
 @pytest.mark.slow
-def test_ctrl_c_during_evaluate_keeps_what_finished(tmp_path):
-    """Before (solutions mode, and model mode before the journal): Ctrl-C kept nothing. Now SIGINT ends the run
-    with status 130 and a message; the journal keeps every finished result and a rerun only runs the rest."""
+@pytest.mark.parametrize("mode", ["solutions", "backend"])
+def test_ctrl_c_during_evaluate_keeps_what_finished(mode, tmp_path):
+    """Before: Ctrl-C during `evaluate --solutions` kept nothing (and a traceback). Now SIGINT ends the run with
+    status 130 and a message; the journal keeps every finished result and a rerun only runs the rest."""
     out = tmp_path / "results.json"
     journal = out.with_suffix(".jsonl")
-    argv = [sys.executable, "-m", "polyglot_hrm.cli", "evaluate", "--backend", "reference", "--languages", "python",
-            "--jobs", "1", "--no-report", "-o", str(out)]
-    env = {**os.environ, "POLYGLOT_HRM_ALLOW_CODE_EXECUTION": "1", "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "POLYGLOT_HRM_ALLOW_CODE_EXECUTION": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    cli = [sys.executable, "-m", "polyglot_hrm.cli", "evaluate", "--languages", "python"]
+    if mode == "solutions":
+        solutions = tmp_path / "solutions.json"
+        subprocess.run([*cli, "--write-solutions", str(solutions)], env=env, check=True, capture_output=True)
+        what = ["--solutions", str(solutions)]
+    else:
+        what = ["--backend", "reference"]
+    argv = [*cli, *what, "--jobs", "1", "--no-report", "-o", str(out)]
     proc = subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        if journal.exists() and '"executed": true' in journal.read_text():
+        if journal.exists() and '"kind": "result"' in journal.read_text():
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]
-    assert "rerun the same command to resume" in err
+    assert "rerun the same command to resume" in err and "Traceback" not in err
     kept = [json.loads(line) for line in journal.read_text().splitlines()[1:] if line.strip()]
-    done = {r["case"] for r in kept if r["kind"] == "result"}
+    done = [(r["case"], r["sample"]) for r in kept if r["kind"] == "result"]
     assert done and not out.exists()
     rerun = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     results = json.loads(out.read_text())
-    assert results["settings"]["this_invocation"]["executed"] == len(results["cases"]) - len(done)
+    records = [json.loads(line) for line in journal.read_text().splitlines()[1:] if line.strip()]
+    keys = [(r["case"], r["sample"]) for r in records if r["kind"] == "result"]
+    assert len(keys) == len(set(keys)) == results["summary"]["candidates"]  # each result once: none re-run
+    assert keys[: len(done)] == done
 
 
 # ------------------------------------------------------------------------------------ 2. training runs

@@ -177,7 +177,7 @@ def check_model_name(name: str) -> None:
         raise FileNotFoundError(f"--model {name}: no such folder (and not a Hub model id, ORG/NAME); check the path")
 
 
-def check_outputs(args: argparse.Namespace, generating: bool) -> None:
+def check_outputs(args: argparse.Namespace) -> None:
     """Every path ``evaluate`` will write is checked before any case is loaded or run: writable, not a folder,
     and not a file this tool did not write (:mod:`polyglot_hrm.outputs`)."""
     from ..outputs import check_writable, claim_files
@@ -189,8 +189,7 @@ def check_outputs(args: argparse.Namespace, generating: bool) -> None:
         claim_files(args.write_solutions.parent, [args.write_solutions.name], "--write-solutions")
         return
     check_report_targets(None if args.no_report else (args.report_dir or args.output.parent), args.output)
-    if generating:
-        claim_files(args.output.parent, [journal_path(args.output).name], "journal")
+    claim_files(args.output.parent, [journal_path(args.output).name], "journal")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -211,7 +210,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                          "`--write-solutions FILE`" + (f" (got {' and '.join(chosen)})." if chosen else "."))
     if args.attempts == 2 and not generating and args.write_solutions is None:
         raise ValueError("`--attempts 2` retries with the model's second answer: it needs `--model` (or `--backend`).")
-    check_outputs(args, generating)  # before any work: a bad path fails now, not after the scoring
+    check_outputs(args)  # before any work: a bad path fails now, not after the scoring
     if args.model and args.base_url is None and args.backend != "openai":
         check_model_name(args.model)
     root = args.benchmark_root
@@ -227,21 +226,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         record_files(args.write_solutions.parent, "evaluation", [args.write_solutions.name])
         print(f"wrote {args.solutions_of} solutions of {len(data)} problems to {args.write_solutions}")
         return 0
-    if args.solutions is not None:
-        results = evaluate_solutions(cases, args.solutions, ks=args.k, jobs=args.jobs, timeout=args.timeout)
-    else:
-        backend = make_backend(args)
-        journal = journal_path(args.output)
-        record_files(journal.parent, "evaluation", [journal.name])  # ours from its first line: resumable
-        try:
-            results = evaluate_backend(cases, backend, num_samples=args.num_samples, attempts=args.attempts,
-                                       ks=args.k, jobs=args.jobs, timeout=args.timeout, seed=args.seed,
-                                       journal=journal, resume=not args.no_resume)
-        except KeyboardInterrupt:
-            print(f"\ninterrupted: what finished is kept in {journal}; rerun the same command to resume",
-                  file=sys.stderr)
-            return 130
-        print(f"journal: {journal} (rerun the same command to resume an interrupted run)")
+    journal = journal_path(args.output)
+    record_files(journal.parent, "evaluation", [journal.name])  # ours from its first line: resumable
+    try:
+        if args.solutions is not None:
+            results = evaluate_solutions(cases, args.solutions, ks=args.k, jobs=args.jobs, timeout=args.timeout,
+                                         journal=journal, resume=not args.no_resume)
+        else:
+            results = evaluate_backend(cases, make_backend(args), num_samples=args.num_samples,
+                                       attempts=args.attempts, ks=args.k, jobs=args.jobs, timeout=args.timeout,
+                                       seed=args.seed, journal=journal, resume=not args.no_resume)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: what finished is kept in {journal}; rerun the same command to resume",
+              file=sys.stderr)
+        return 130
+    print(f"journal: {journal} (rerun the same command to resume an interrupted run)")
     print(summary_table(results))
     if args.no_report:
         atomic_write_text(args.output, json.dumps(results.to_dict(), indent=1))
