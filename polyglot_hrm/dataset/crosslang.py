@@ -24,6 +24,7 @@ from statistics import mean
 from typing import Any, Sequence
 
 from ..benchmark import CrossLanguageIndex, Problem
+from ..outputs import atomic_write_text
 from ..synthesis.examples import solved_files
 from ..synthesis.mutation import code_mask
 
@@ -77,5 +78,5 @@ def crosslang_report(problems: Sequence[Problem]) -> dict[str, Any]:
 
 def write_crosslang(problems: Sequence[Problem], output: str | Path) -> dict[str, Any]:
     report = crosslang_report(problems)
-    Path(output).write_text(json.dumps(report, indent=1), encoding="utf-8")
+    atomic_write_text(output, json.dumps(report, indent=1))
     return report
