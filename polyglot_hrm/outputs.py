@@ -125,19 +125,26 @@ def claim_files(folder: str | Path, names: Iterable[str], what: str = "output") 
 
 
 def check_writable(folder: str | Path, what: str = "output folder") -> None:
-    """Create ``folder`` if needed and prove a file can be created in it, before any long work."""
+    """Prove a file can be created in ``folder`` (creating it for the test, and removing what it created), before
+    any long work."""
     folder = Path(folder)
+    missing = []  # the folders this check creates, removed again: a failed command leaves nothing behind
     for parent in [folder, *folder.parents]:
         if parent.exists() and not parent.is_dir():
             raise OutputError(f"{what} {folder}: {parent} is a file, not a folder; choose another path")
         if parent.exists():
             break
+        missing.append(parent)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
             pass
     except OSError as err:
         raise OutputError(f"{what} {folder}: not writable ({err.strerror or err}); choose another path") from err
+    finally:
+        for created in missing:
+            with contextlib.suppress(OSError):
+                created.rmdir()
 
 
 @contextlib.contextmanager

@@ -226,14 +226,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         record_files(args.write_solutions.parent, "evaluation", [args.write_solutions.name])
         print(f"wrote {args.solutions_of} solutions of {len(data)} problems to {args.write_solutions}")
         return 0
+    backend = make_backend(args) if args.solutions is None else None
     journal = journal_path(args.output)
+    journal.parent.mkdir(parents=True, exist_ok=True)
     record_files(journal.parent, "evaluation", [journal.name])  # ours from its first line: resumable
     try:
         if args.solutions is not None:
             results = evaluate_solutions(cases, args.solutions, ks=args.k, jobs=args.jobs, timeout=args.timeout,
                                          journal=journal, resume=not args.no_resume)
         else:
-            results = evaluate_backend(cases, make_backend(args), num_samples=args.num_samples,
+            results = evaluate_backend(cases, backend, num_samples=args.num_samples,
                                        attempts=args.attempts, ks=args.k, jobs=args.jobs, timeout=args.timeout,
                                        seed=args.seed, journal=journal, resume=not args.no_resume)
     except KeyboardInterrupt:
