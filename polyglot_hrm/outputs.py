@@ -222,6 +222,11 @@ def install_tree(staging: str | Path, target: str | Path, kind: str) -> Manifest
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging, target)
         return manifest
+    listed = set(old.files) if old is not None else set()
+    clash = [rel for rel in files if (target / rel).exists() and rel not in listed]
+    if clash:  # a file of the same name that this tool did not write: refused before anything moves
+        raise NotOursError(f"{target / clash[0]} exists and was not written by polyglot-hrm; it is not overwritten. "
+                           f"Move it, or choose another folder.")
     if old is not None:
         removed = remove_listed(target, old)
         logger.info("%s: replaced %d file(s) this tool wrote earlier", target, len(removed))
