@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from polyglot_hrm.outputs import MANIFEST, NotOursError, OutputError, read_manifest
+from polyglot_hrm.outputs import MANIFEST, NotOursError, read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "trainer" / "recipes" / "tiny.yaml"
