@@ -10,8 +10,9 @@ is a GPU):
   * where a training step's time goes: stack calls with and without autograd, the rest of the forward
     (embeddings, lm_head and its gradients, losses), backward (with any recomputation), optimizer step;
   * peak memory at sequence length 2048, batch 1, in a fresh subprocess per model (CPU: peak RSS,
-    VmHWM, of the whole process, torch and the weights included; CUDA: torch.cuda.max_memory_allocated)
-    of the first training step and of a steady-state second step (AdamW state resident);
+    VmHWM, of the whole process, torch and the weights included, and that less the RSS the process had
+    before the model was built; CUDA: torch.cuda.max_memory_allocated) of the first training step and of a
+    steady-state second step (AdamW state resident);
   * cached greedy generation throughput in new tokens/s (and the time for a typical answer);
   * where the HRM's forward time goes: per L-step, per H-step, embeddings/heads, per segment.
 
@@ -282,7 +283,10 @@ def _reset_peak_rss() -> None:
 
 def memory_child(which: str, length: int, device: str) -> dict[str, float]:
     """Run in a fresh process: peak memory (MiB) of the first and of a second training step of `which` at `length`
-    tokens. CPU: peak RSS of the whole process (torch, weights, gradients, optimizer state, activations)."""
+    tokens. CPU: peak RSS of the whole process (torch, weights, gradients, optimizer state, activations), and
+    the same less the process's RSS before the model is built (the torch runtime and libraries: what
+    torch.cuda.max_memory_allocated leaves out on a GPU)."""
+    runtime = _peak_rss_mib() if device != "cuda" else 0.0
     if which == "llama":
         # Count the HRM's parameters on the meta device: materialising it would raise the peak RSS we measure.
         with torch.device("meta"):
@@ -292,7 +296,7 @@ def memory_child(which: str, length: int, device: str) -> dict[str, float]:
         model = build_hrm(which)
     model.to(device)
     step = train_step_fn(model, length, device)
-    result: dict[str, float] = {}
+    result: dict[str, float] = {"runtime_mib": runtime}
     for name in ("first", "steady"):  # steady: the second step, with AdamW's state allocated by the first
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
@@ -310,6 +314,7 @@ def memory_child(which: str, length: int, device: str) -> dict[str, float]:
         else:
             peak = _peak_rss_mib()
         result[f"{name}_peak_mib"] = peak
+        result[f"{name}_model_mib"] = peak - runtime
         result[f"{name}_step_mib"] = peak - base
         result[f"{name}_seconds"] = time.perf_counter() - start
     return result
@@ -429,6 +434,12 @@ def render_table(res: dict, args: argparse.Namespace) -> str:
             ]
             if key == "first":  # the steady step's increase says more about the allocator than about the model
                 rows.append(("  added by the step (MiB)", *(f"{res[n]['memory']['first_step_mib']:.0f}" for n in names)))
+            if args.device != "cuda":
+                rows.append(("  less the torch runtime (MiB)",
+                             *(f"{res[n]['memory'][f'{key}_model_mib']:.0f}" for n in names)))
+        if args.device != "cuda":
+            rows.append(("process RSS before the model (MiB)",
+                         *(f"{res[n]['memory']['runtime_mib']:.0f}" for n in names)))
         rows.append((f"step time at {args.mem_len} tok (s)", *(f"{res[n]['memory']['steady_seconds']:.1f}" for n in names)))
     lines = [f"device={args.device} threads={args.threads} reps={args.reps}  (train steps interleaved; medians)"]
     lines += _table([LABELS[n] for n in names], rows)

@@ -111,13 +111,31 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cross_language_tables(problems: Sequence[Problem]) -> str:
+    """The difficulty distribution and the language-specific challenges (the seed's mapper's views)."""
+    from .dataset.cross_language_mapper import challenges_table, difficulty_table
+    from .dataset.crosslang import crosslang_report
+
+    report = crosslang_report(problems)
+    return f"{difficulty_table(report)}\n\n{challenges_table(report)}"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import DemoOptions, run_demo
 
-    problems = PolyglotBenchmarkExtractor(mini_benchmark_root(), strict=True).extract()
+    root = args.benchmark_root or mini_benchmark_root()
+    problems = PolyglotBenchmarkExtractor(root, strict=args.benchmark_root is None).extract()
+    if not problems:
+        raise BenchmarkError(f"--benchmark-root {root}: no exercises found; point it at a polyglot-benchmark clone "
+                             f"(<language>/exercises/practice/<slug>) or an Exercism track checkout")
+    print(f"benchmark: {root}", flush=True)
     print(stats_tables(problems), flush=True)
+    if args.demo_verbose:
+        print(f"\n{cross_language_tables(problems)}", flush=True)
     run_demo(DemoOptions(output_dir=Path(args.output_dir), recipe=args.recipe, overrides=tuple(args.overrides),
-                         eval_max_new_tokens=args.max_new_tokens, seen_rows=args.seen_rows))
+                         eval_max_new_tokens=args.max_new_tokens, seen_rows=args.seen_rows,
+                         benchmark_root=args.benchmark_root, held_out_rows=args.held_out_rows,
+                         verbose=args.demo_verbose))
     return 0
 
 
@@ -285,9 +303,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="toolchain versions and what is missing, with the command that fixes it")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("demo", help="the whole loop on the built-in mini-benchmark: build the datasets, train the "
-                                     "tiny recipe, score by execution, report (needs POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1)")
+    p = sub.add_parser("demo", help="the whole loop on a benchmark root (default: the built-in mini-benchmark): build "
+                                     "the datasets, train the tiny recipe, score by execution, report (needs "
+                                     "POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1); the seed's integration check")
+    p.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR",
+                   help="polyglot-benchmark clone or Exercism track checkout (default: the built-in mini-benchmark)")
     p.add_argument("--output-dir", type=Path, default=Path("demo_output"), help="where outputs go (default: demo_output)")
+    p.add_argument("--held-out-rows", type=int, default=None, metavar="N",
+                   help="score at most N held-out rows, spread over languages (default: all)")
+    p.add_argument("--verbose", dest="demo_verbose", action="store_true",
+                   help="also print the difficulty distribution, the language-specific challenges and the rows per "
+                        "split, task and language (-v before the command raises the log level)")
     p.add_argument("--recipe", type=Path, default=None, help="training recipe: a YAML file or a shipped recipe's name (default: tiny)")
     p.add_argument("--max-new-tokens", type=int, default=256, help="tokens generated per answer (default: 256)")
     p.add_argument("--seen-rows", type=int, default=6,

@@ -1,9 +1,12 @@
-"""`polyglot-hrm demo`: the whole loop on the built-in mini-benchmark, in minutes on a CPU.
+"""`polyglot-hrm demo`: the whole loop on a benchmark root (default: the built-in mini-benchmark, minutes on a CPU).
 
-Builds the three dataset configs, trains the tiny recipe (one process), scores the trained model by execution
-on the held-out rows (validation + test) and on a few of the rows it trained on, prints the per-language
-tables and writes the evaluation reports (`polyglot_hrm.evaluation.write_report`: results.json, report.md,
-report.html, PNG charts) plus `demo.json`, a summary of the run.
+Builds the dataset configs, trains the tiny recipe (one process), scores the trained model by execution
+on the held-out rows (validation + test; `held_out_rows` caps them, spread over languages) and on a few of the
+rows it trained on, prints the per-language tables and writes the evaluation reports
+(`polyglot_hrm.evaluation.write_report`: results.json, report.md, report.html, PNG charts) plus `demo.json`, a
+summary of the run. It is also the seed's integration check (`test_polyglot_integration.py --benchmark-root DIR
+--output-dir DIR --verbose`): `polyglot-hrm demo --benchmark-root DIR --output-dir DIR --verbose` runs it on any
+benchmark root (a config with no rows there, such as `transfer` over one language, is skipped with a warning).
 """
 
 from __future__ import annotations
@@ -11,9 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .tables import format_table
 
 __all__ = ["DemoOptions", "default_recipe", "run_demo"]
 
@@ -35,11 +41,21 @@ class DemoOptions:
     eval_max_new_tokens: int = 256
     seen_rows: int = 6  # training rows also scored: shows what the model memorised, next to held-out
     cache_dir: Path | None = None
+    benchmark_root: Path | None = None  # None: the built-in mini-benchmark
+    held_out_rows: int | None = None  # at most this many held-out rows scored (spread over languages); None: all
+    verbose: bool = False  # also print the rows per split, task and language
 
 
 def _losses(history: list[dict[str, Any]]) -> tuple[float | None, float | None]:
     losses = [h["loss"] for h in history if "loss" in h]
     return (losses[0], losses[-1]) if losses else (None, None)
+
+
+def rows_table(rows: dict[str, list[dict[str, Any]]]) -> str:
+    """Rows per split x task x language."""
+    counts = Counter((split, r["task"], r["language"]) for split, rs in rows.items() for r in rs)
+    table = [[split, task, lang, n] for (split, task, lang), n in sorted(counts.items())]
+    return format_table(["split", "task", "language", "rows"], table, title="Rows per split, task and language")
 
 
 KIND = "demo"
@@ -77,7 +93,8 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     claim_output_dir(out)
     # The callback scores a few held-out rows during training; the full held-out set is scored below.
     print(f"[1/3] building the datasets and training {recipe_file.name} (outputs in {out / 'model'}) ...", flush=True)
-    outcome = train(recipe, out / "model", cache_dir=options.cache_dir)
+    root = options.benchmark_root
+    outcome = train(recipe, out / "model", benchmark_root=root, cache_dir=options.cache_dir)
     train_s = outcome.seconds
     first, last = _losses(outcome.log_history)
     print(f"      trained in {train_s:.0f} s; loss {first} -> {last}", flush=True)
@@ -85,10 +102,15 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     config = recipe.training_config()
     from .training.data import load_rows
 
-    rows = load_rows(config, None, options.cache_dir)
+    rows = load_rows(config, root, options.cache_dir)
     held_out = [r for split in config.eval_splits for r in rows.get(split, [])]
+    if options.verbose:
+        print(rows_table(rows), flush=True)
+    if options.held_out_rows is not None:
+        held_out = select_eval_rows(held_out, options.held_out_rows, config.seed)
     seen = select_eval_rows(outcome.train_rows, options.seen_rows, config.seed) if options.seen_rows else []
-    summary: dict[str, Any] = {"recipe": str(recipe_file), "overrides": list(options.overrides),
+    summary: dict[str, Any] = {"benchmark_root": str(root) if root else "mini-benchmark",
+                               "recipe": str(recipe_file), "overrides": list(options.overrides),
                                "train_seconds": round(train_s, 1), "first_loss": first, "last_loss": last,
                                "model_dir": str(out / "model"), "evaluations": {}}
     model, tokenizer = outcome.model, outcome.tokenizer

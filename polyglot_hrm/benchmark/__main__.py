@@ -12,8 +12,8 @@ from pathlib import Path
 from . import BenchmarkError, PolyglotBenchmarkExtractor, save_problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m polyglot_hrm.benchmark", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, prog: str = "python -m polyglot_hrm.benchmark") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--benchmark-root", type=Path, required=True, metavar="DIR",
                         help="polyglot-benchmark clone or Exercism track checkout")
     parser.add_argument("--output", "-o", type=Path, required=True, metavar="FILE", help="JSON file to write")
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         problems = PolyglotBenchmarkExtractor(args.benchmark_root, languages, strict=args.strict).extract()
     except (BenchmarkError, FileNotFoundError) as err:
-        print(f"python -m polyglot_hrm.benchmark: error: {err}", file=sys.stderr)
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2
     print(f"wrote {save_problems(problems, args.output)} problems to {args.output}")
     return 0

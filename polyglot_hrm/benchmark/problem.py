@@ -75,6 +75,9 @@ class Problem:
     # Seconds the reference took to build and test where it was recorded (a dataset row carries them; the
     # runner prefers this machine's own record): they calibrate the per-problem timeout. None: not known.
     reference_seconds: float | None = None
+    # Label of the tree the problem was read from when the data has several (``exercism/python``,
+    # ``polyglot-benchmark``; see polyglot_hrm.dataset.sources); "" when not recorded.
+    source: str = ""
 
     @property
     def id(self) -> str:
@@ -117,6 +120,7 @@ class Problem:
             reference_removes=tuple(data.get("reference_removes") or ()),
             expected_tests=tuple(data.get("expected_tests") or ()),
             reference_seconds=data.get("reference_seconds"),
+            source=data.get("source") or "",
         )
         if "id" in data and data["id"] != problem.id:
             raise ValueError(f"problem id {data['id']!r} does not match language/slug {problem.id!r}")

@@ -2,8 +2,11 @@
 
 This is the builder's engine (:mod:`polyglot_hrm.dataset.builder` only wraps it for ``datasets``):
 
-* **Problems.** Read with :func:`load_benchmark` (the config's ``languages``), less exercises marked
-  ``.meta/.skip_tests`` (test-writing exercises: nothing to run); kept when their complexity
+* **Problems.** Read from every root of ``data_dir`` (:func:`~.sources.load_sources`: the config's
+  ``languages``; a language/slug in two roots is kept once, from the root listed first; each problem carries
+  its root's ``source`` label, and so does every row), less exercises marked ``.meta/.skip_tests``
+  (test-writing exercises: nothing to run), less every problem whose slug the ``exclude_slugs_of`` benchmark
+  holds (in any language); kept when their complexity
   score lies in ``[min_complexity_score, max_complexity_score]``; at most ``max_problems_per_language``
   per language, a seeded sample.
 * **Difficulty** (the curriculum bucket): ``easy``/``medium``/``hard`` by the tertile of the problem's
@@ -18,11 +21,20 @@ This is the builder's engine (:mod:`polyglot_hrm.dataset.builder` only wraps it 
   build error is a different task from a behavioural bug, and most of them are trivially spotted by the
   compiler), ``timeout`` and ``error`` are dropped. The failing output, trimmed (:func:`trim_output`),
   becomes the row's ``test_feedback``.
+* **Refactorings** (``refactor`` rows, up to ``max_refactor_examples_per_problem`` per problem on top of the
+  others) are verified the other way round: the refactored reference runs as the reference, and is kept only
+  when the run ``passed`` (every expected test, as the reference) and its text differs from the reference.
+  They are only trusted when verified: a language whose code the build does not run has none.
+* **Resuming.** Every verification run is appended, as it ends, to a journal in the runner cache
+  (``<cache>/verified/runs.jsonl``), keyed by the problem's tests, the files run and the timeout; a build
+  killed halfway and started again runs only what the journal lacks, and makes the same rows. The expected
+  tests of the references are recorded in the runner cache too (:mod:`polyglot_hrm.execution.expected`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -31,13 +43,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from ..benchmark import Problem, ProblemFile, load_benchmark, mini_benchmark_root
+from ..benchmark import Problem, ProblemFile, mini_benchmark_root
 from ..synthesis.examples import (DiffCandidate, bug_fix_candidate, diff_candidates, diff_edit_row, generation_row,
-                                  mutant_pool, seeded_rank, transfer_pairs, transfer_row)
+                                  mutant_pool, refactor_candidate, refactor_pool, seeded_rank, transfer_pairs,
+                                  transfer_row)
 from .config import SPLITS, PolyglotHRMConfig
+from .sources import DataDir, benchmark_slugs, data_roots, load_sources, slugs_digest
 
-__all__ = ["BuildReport", "assign_splits", "benchmark_root", "build", "build_rows", "difficulty_buckets",
-           "load_problems", "runners_available", "select_problems", "tree_hash", "trim_output", "verify_mutants"]
+__all__ = ["BuildReport", "RunJournal", "Verified", "assign_splits", "benchmark_root", "build", "build_rows",
+           "data_hash", "difficulty_buckets", "exclude_benchmark", "load_problems", "runners_available",
+           "select_problems", "tree_hash", "trim_output", "verify_mutants", "verify_runs"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +67,28 @@ class BuildReport:
     rows: list[dict[str, Any]]
     verification: Counter = field(default_factory=Counter)
     expected_tests: int = 0
+    #: Refactorings run, by (language, status): only ``passed`` ones can be kept (see the rows for how many were).
+    refactor_runs: Counter = field(default_factory=Counter)
+    #: Verification runs answered by the journal of an earlier (killed) build instead of being run again.
+    resumed: int = 0
 
 _SKIP_DIRS = {".git", "node_modules", "target", "build", "bin", "__pycache__", ".pytest_cache", ".gradle"}
 
 
 def benchmark_root(data_dir: str | os.PathLike | None) -> Path:
-    """``data_dir``, or the built-in mini-benchmark when it is None."""
+    """``data_dir``, or the built-in mini-benchmark when it is None (one root; see :func:`data_roots` for several)."""
     return Path(data_dir).expanduser().resolve() if data_dir else mini_benchmark_root()
+
+
+def data_hash(data_dir: DataDir, exclude_slugs_of: str | None = None) -> str:
+    """A digest of every root's files (:func:`tree_hash`, in order) and of the slugs left out: what the rows
+    are made of."""
+    digest = hashlib.sha256()
+    for root in data_roots(data_dir):
+        digest.update(tree_hash(root).encode())
+    if exclude_slugs_of:
+        digest.update(b"exclude:" + slugs_digest(benchmark_slugs(exclude_slugs_of)).encode())
+    return digest.hexdigest()
 
 
 _TREE_MEMO: dict[tuple[str, str], str] = {}
@@ -121,13 +151,24 @@ def skips_tests(root: str | Path, problem: Problem) -> bool:
 
 
 def load_problems(config: PolyglotHRMConfig) -> list[Problem]:
-    """The config's problems, without exercises marked ``.meta/.skip_tests`` (logged)."""
-    root = benchmark_root(config.data_dir)
-    problems = load_benchmark(root, languages=config.languages)
-    skipped = [p.id for p in problems if skips_tests(root, p)]
+    """The config's problems from every root of ``data_dir``, without exercises marked ``.meta/.skip_tests``
+    (logged)."""
+    problems, roots = load_sources(config.data_dir, config.languages)
+    skipped = [p.id for p in problems if skips_tests(roots[p.id], p)]
     if skipped:
         logger.warning("left out %s: marked .meta/.skip_tests (no tests to judge rows by)", ", ".join(skipped))
     return [p for p in problems if p.id not in skipped]
+
+
+def exclude_benchmark(problems: Sequence[Problem], benchmark: str | os.PathLike | None) -> list[Problem]:
+    """``problems`` without those whose slug the benchmark at ``benchmark`` holds, in any language (None: all)."""
+    if not benchmark:
+        return list(problems)
+    slugs = benchmark_slugs(benchmark)
+    kept = [p for p in problems if p.slug not in slugs]
+    logger.info("left out %d problem(s) (%d slugs) that %s holds", len(problems) - len(kept),
+                len({p.slug for p in problems} & slugs), benchmark)
+    return kept
 
 
 def difficulty_buckets(problems: Sequence[Problem]) -> dict[str, str]:
@@ -234,17 +275,114 @@ def _as_reference(problem: Problem, files: dict[str, str]) -> Problem:
     return replace(problem, files=others + tuple(ProblemFile(p, "reference", c) for p, c in files.items()))
 
 
-def verify_mutants(candidates: Sequence[DiffCandidate], timeout: float, jobs: int | None = None,
-                   progress: bool = False) -> list:
-    """Run each candidate's *input* (the mutant) as the problem's reference; returns RunResults in order."""
+@dataclass(frozen=True)
+class Verified:
+    """What one verification run found: the test status and the output (for a failing mutant's feedback)."""
+
+    status: str
+    output: str = ""
+
+
+#: Bumped when what a verification run means changes (its judge, its workspace): older journal lines then miss.
+VERIFY_VERSION = "1"
+
+
+def journal_path() -> Path:
+    """Where verification runs are journaled: the runner cache's ``verified/runs.jsonl``."""
+    from ..languages.context import RunnerContext
+
+    return RunnerContext().path("verified", "runs.jsonl")
+
+
+def run_key(problem: Problem, files: dict[str, str], timeout: float) -> str:
+    """The identity of a run: the problem's language, slug, expected tests and every file but its reference,
+    the files run in the reference's place, and the timeout. Equal keys give equal results (timeouts aside)."""
+    digest = hashlib.sha256()
+    parts: list[str] = [VERIFY_VERSION, problem.language, problem.slug, repr(float(timeout)),
+                        *problem.expected_tests, "\0files", *problem.reference_removes]
+    for f in sorted(problem.files, key=lambda f: (f.path, f.role)):
+        if f.role != "reference":
+            parts += [f.path, f.role, f.content]
+    parts.append("\0run")
+    for path, content in sorted(files.items()):
+        parts += [path, content]
+    for part in parts:
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()
+
+
+class RunJournal:
+    """Verification runs, one JSON line each, appended as they end; read back by key. A line cut short by a
+    kill is skipped. ``error`` results (the runner itself failed) are never kept: they are run again."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.done: dict[str, Verified] = {}
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                self.done[entry["key"]] = Verified(entry["status"], entry.get("output", ""))
+            except (ValueError, KeyError, TypeError):
+                continue
+
+    def append(self, key: str, result: Verified, problem_id: str = "") -> None:
+        if result.status == "error":
+            return
+        self.done[key] = result
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a+b") as fh:
+            # A kill in the middle of a write leaves a line without its end: start a new one after it.
+            cut = False
+            if fh.seek(0, os.SEEK_END) > 0:
+                fh.seek(-1, os.SEEK_END)
+                cut = fh.read(1) != b"\n"
+            entry = {"key": key, "problem_id": problem_id, "status": result.status, "output": result.output}
+            line = json.dumps(entry) + "\n"  # the problem id is for people reading the journal
+            fh.write((b"\n" if cut else b"") + line.encode("utf-8"))
+
+
+def verify_runs(items: Sequence[tuple[Problem, dict[str, str]]], timeout: float, jobs: int | None = None,
+                progress: bool = False, journal: RunJournal | None = None) -> tuple[list[Verified], int]:
+    """Run each ``(problem, files)`` with ``files`` as the problem's reference (the benchmark's own code with one
+    change, in the sandbox); returns the results in order and how many came from the journal instead."""
     from ..execution import RunTask, run_many
 
-    tasks = [RunTask(_as_reference(c.problem, c.before), mode="reference") for c in candidates]
-    return run_many(tasks, jobs=jobs, timeout=timeout, progress=progress, desc="verifying mutants")
+    journal = journal if journal is not None else RunJournal(journal_path())
+    keys = [run_key(p, files, timeout) for p, files in items]
+    todo: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key not in journal.done:
+            todo.setdefault(key, i)
+    resumed = sum(1 for key in keys if key in journal.done)
+    if resumed:
+        logger.info("%d of %d verification runs already done (journal %s)", resumed, len(items), journal.path)
+    order = list(todo.values())
+
+    def record(index: int, result) -> None:
+        journal.append(keys[order[index]], Verified(result.status, result.output), items[order[index]][0].id)
+
+    if order:
+        tasks = [RunTask(_as_reference(items[i][0], items[i][1]), mode="reference") for i in order]
+        results = run_many(tasks, jobs=jobs, timeout=timeout, progress=progress, desc="verifying", on_result=record)
+        fresh = {keys[i]: Verified(r.status, r.output) for i, r in zip(order, results)}
+    else:
+        fresh = {}
+    return [fresh.get(key) or journal.done[key] for key in keys], resumed
+
+
+def verify_mutants(candidates: Sequence[DiffCandidate], timeout: float, jobs: int | None = None,
+                   progress: bool = False) -> list[Verified]:
+    """Run each candidate's *input* (the mutant) as the problem's reference; returns the results in order."""
+    return verify_runs([(c.problem, c.before) for c in candidates], timeout, jobs, progress)[0]
 
 
 def _diff_edit_rows(problems: Sequence[Problem], config: PolyglotHRMConfig, difficulty: dict[str, str],
-                    verify_languages: set[str], progress: bool) -> tuple[list[dict[str, Any]], Counter]:
+                    verify_languages: set[str], progress: bool,
+                    report: BuildReport) -> tuple[list[dict[str, Any]], Counter]:
     cap = config.max_diff_examples_per_problem
     max_features = max(0, (cap - 1) // 3)
     rows: dict[str, list[dict[str, Any]]] = {}
@@ -266,22 +404,44 @@ def _diff_edit_rows(problems: Sequence[Problem], config: PolyglotHRMConfig, diff
             pool = [bug_fix_candidate(p, m) for m in mutant_pool(p, size, config.seed)]
             pools.append((p, need, pool))
 
+    # Refactorings: a few more than wanted are tried, since some do not build or change behaviour.
+    n_refactor = config.max_refactor_examples_per_problem
+    refactors = [(p, [refactor_candidate(p, r) for r in refactor_pool(p, n_refactor + max(2, n_refactor), config.seed)])
+                 for p in problems if n_refactor and p.language in verify_languages]
+
     to_verify = [c for p, _, pool in pools if p.language in verify_languages for c in pool]
+    to_refactor = [c for _, pool in refactors for c in pool]
     verification: Counter = Counter()
-    if to_verify:
-        results = verify_mutants(to_verify, config.verify_timeout, progress=progress)
-        verification.update(r.status for r in results)
-        logger.info("verified %d mutants: %s", len(results), dict(Counter(r.status for r in results)))
-        for cand, result in zip(to_verify, results):
+    if to_verify or to_refactor:
+        runs = [(c.problem, c.before) for c in to_verify] + [(c.problem, c.after) for c in to_refactor]
+        results, report.resumed = verify_runs(runs, config.verify_timeout, progress=progress)
+        mutant_results, refactor_results = results[:len(to_verify)], results[len(to_verify):]
+        verification.update(r.status for r in mutant_results)
+        logger.info("verified %d mutants: %s", len(mutant_results), dict(Counter(r.status for r in mutant_results)))
+        for cand, result in zip(to_verify, mutant_results):
             cand.verification = result.status
             if result.status == "failed":
                 cand.test_feedback = trim_output(result.output)
+        for cand, result in zip(to_refactor, refactor_results):
+            cand.verification = result.status
+            report.refactor_runs[(cand.problem.language, result.status)] += 1
     for p, need, pool in pools:
         index = 0
         for cand in pool:
             if index >= need:
                 break
             if p.language in verify_languages and cand.verification != "failed":
+                continue
+            row = diff_edit_row(cand, index, difficulty.get(p.id, ""))
+            if row["quality_score"] >= config.min_diff_quality_score:
+                rows[p.id].append(row)
+                index += 1
+    for p, pool in refactors:
+        index = 0
+        for cand in pool:
+            if index >= n_refactor:
+                break
+            if cand.verification != "passed" or cand.after == cand.before:
                 continue
             row = diff_edit_row(cand, index, difficulty.get(p.id, ""))
             if row["quality_score"] >= config.min_diff_quality_score:
@@ -318,7 +478,8 @@ def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig)
 def build(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
           progress: bool = False) -> BuildReport:
     """Every row of ``config.name`` (each with its ``split``), in a deterministic order, with what it took."""
-    problems = list(problems) if problems is not None else load_problems(config)
+    problems = exclude_benchmark(problems if problems is not None else load_problems(config), config.exclude_slugs_of)
+    report = BuildReport(config.name, [])
     difficulty = difficulty_buckets(problems)
     splits = assign_splits({p.slug for p in problems}, config.seed, config.split_ratios)
     chosen = _with_expected_tests(select_problems(problems, config), config)
@@ -334,10 +495,12 @@ def build(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
         if config.verify_by_execution is None and verify != languages:
             logger.warning("bug_fix mutants not verified for %s: runners unavailable (see `polyglot-hrm doctor`)",
                            ", ".join(sorted(languages - verify)))
-        rows, verification = _diff_edit_rows(chosen, config, difficulty, verify, progress)
+        rows, verification = _diff_edit_rows(chosen, config, difficulty, verify, progress, report)
     for row in rows:
         row["split"] = splits[row["slug"]]
-    return BuildReport(config.name, rows, verification, sum(bool(p.expected_tests) for p in chosen))
+    report.rows, report.verification = rows, verification
+    report.expected_tests = sum(bool(p.expected_tests) for p in chosen)
+    return report
 
 
 def build_rows(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,

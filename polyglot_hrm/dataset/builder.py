@@ -2,6 +2,9 @@
 ``polyglot_hrm_dataset.py``).
 
     builder = PolyglotHRM(config_name="diff_edit", data_dir=BENCHMARK_ROOT)  # no data_dir: mini-benchmark
+    # several roots (Exercism track checkouts and the benchmark), the benchmark's exercises left out:
+    builder = PolyglotHRM(config_name="diff_edit", data_dir=["tracks/python", "tracks/go"],
+                          exclude_slugs_of=BENCHMARK_ROOT)
     builder.download_and_prepare()
     ds = builder.as_dataset()  # DatasetDict: train / validation / test
 
@@ -9,9 +12,10 @@ Options are keyword arguments (``PolyglotHRM(config_name="diff_edit", seed=1, ve
 validated by :class:`PolyglotHRMConfig`.
 
 **Caching.** The cache directory is ``<cache>/polyglot_hrm/<config id>/<version>/<hash>``: ``datasets``
-derives the config id from the options passed (``data_dir`` included); this builder sets ``hash`` to a
-digest of the benchmark tree's files (:func:`~polyglot_hrm.dataset.build.tree_hash`) and of the code that
-makes rows. So an unchanged tree reloads from the Arrow cache (``download_and_prepare`` only hashes
+derives the config id from the options passed (``data_dir`` included: several roots are one string,
+joined with ``os.pathsep``); this builder sets ``hash`` to a digest of every root's files
+(:func:`~polyglot_hrm.dataset.build.tree_hash`), of the slugs ``exclude_slugs_of`` leaves out, and of the code
+that makes rows. So an unchanged tree reloads from the Arrow cache (``download_and_prepare`` only hashes
 the tree), and editing any benchmark file builds afresh into a new directory. Each build also records its
 rows per split and a checksum of each Arrow file (:mod:`.cache`); a reload whose folder differs from that
 record (a truncated or edited file, an edited ``dataset_info.json``) logs what was wrong and rebuilds.
@@ -20,14 +24,16 @@ record (a truncated or edited file, an edited ``dataset_info.json``) logs what w
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import datasets
 
+from .build import BuildReport, build, code_hash, data_hash
 from .cache import cache_problems, write_record
-from .build import BuildReport, benchmark_root, build, code_hash, tree_hash
+from .sources import data_roots, join_roots
 from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
 from .features import features_for
 
@@ -42,8 +48,9 @@ class EmptyConfigError(ValueError):
 _DESCRIPTION = """\
 Training data from Aider's polyglot benchmark (Exercism exercises in C++, Go, Java, JavaScript, Python
 and Rust): `generation` (instructions + stub -> solution), `diff_edit` (Aider SEARCH/REPLACE edits:
-implement, bug_fix from verified mutants, feature) and `transfer` (a solution in one language -> the same
-exercise in another). Every row carries all files of its exercise, so it can be executed later.
+implement, bug_fix from verified mutants, feature, refactor verified to pass every test) and `transfer` (a
+solution in one language -> the same exercise in another). Every row carries all files of its exercise, so it
+can be executed later, and the `source` tree it was read from (the benchmark, or an Exercism track).
 """
 _HOMEPAGE = "https://github.com/Aider-AI/polyglot-benchmark"
 _LICENSE = "MIT (Exercism exercises, via Aider's polyglot benchmark)"
@@ -59,12 +66,16 @@ class PolyglotHRM(datasets.GeneratorBasedBuilder):
     DEFAULT_WRITER_BATCH_SIZE = 100  # rows carry whole exercises (C++ ones a 650 kB Catch2 header)
 
     def __init__(self, *args: Any, hash: str | None = None, dataset_name: str | None = None, **kwargs: Any):
+        if "data_dir" in kwargs:
+            kwargs["data_dir"] = join_roots(kwargs["data_dir"])  # several roots: one string, the cache key's form
         if hash is None:
-            root = benchmark_root(kwargs.get("data_dir"))
-            if not root.is_dir():
-                raise FileNotFoundError(f"data_dir={str(root)!r}: no such directory; pass the root of a "
-                                        f"polyglot-benchmark clone (or no data_dir for the built-in mini-benchmark)")
-            hash = f"{tree_hash(root)[:16]}-{code_hash()}"
+            for root in data_roots(kwargs.get("data_dir")):
+                if not root.is_dir():
+                    raise FileNotFoundError(f"data_dir={str(root)!r}: no such directory; pass the root of a "
+                                            f"polyglot-benchmark clone or Exercism track checkout (several joined "
+                                            f"with {os.pathsep!r}), or no data_dir for the built-in mini-benchmark")
+            exclude = kwargs.get("exclude_slugs_of")
+            hash = f"{data_hash(kwargs.get('data_dir'), str(exclude) if exclude else None)[:16]}-{code_hash()}"
         super().__init__(*args, hash=hash, dataset_name=dataset_name or "polyglot_hrm", **kwargs)
         # `datasets` sets options on a copy of a predefined config with setattr: validate them here.
         self.config.__post_init__()

@@ -12,7 +12,7 @@ from ..tables import format_table
 from .config import DatasetOptions
 from .names import CONFIG_NAMES, SPLITS
 
-__all__ = ["add_dataset_commands", "stats_report"]
+__all__ = ["add_dataset_commands", "refactor_report", "stats_report"]
 
 
 def _configs(value: str | None) -> list[str]:
@@ -35,20 +35,27 @@ def _options(args: argparse.Namespace) -> dict:
 
 def _add_options(p: argparse.ArgumentParser) -> None:
     """The build/export flags: one per :class:`DatasetOptions` field, with its help (said once there)."""
-    p.add_argument("--benchmark-root", type=Path, default=None,
-                   help="polyglot-benchmark clone (default: the built-in mini-benchmark)")
+    p.add_argument("--benchmark-root", "--data-dir", dest="benchmark_root", type=Path, nargs="+", default=None,
+                   metavar="DIR", help="one or more roots, each a polyglot-benchmark clone or an Exercism track "
+                                       "checkout; a language/slug in two keeps the first root's copy (default: the "
+                                       "built-in mini-benchmark)")
     p.add_argument("--configs", default=None, help=f"comma-separated subset of {','.join(CONFIG_NAMES)} (default: all)")
-    types = {"int": int, "float": float, "Optional[int]": int, "Optional[tuple]": str}
+    types = {"int": int, "float": float, "Optional[int]": int, "Optional[tuple]": str, "Optional[str]": str}
     for f in fields(DatasetOptions):
         if f.name == "verify_by_execution":
             p.add_argument("--verify", choices=list(_VERIFY), default="auto", help=f"{f.metadata['help']}; auto, on or off")
             continue
-        p.add_argument(f"--{f.name.replace('_', '-')}", type=types[str(f.type)], default=None, help=f.metadata["help"])
+        flags = f.metadata.get("flags") or (f"--{f.name.replace('_', '-')}",)
+        p.add_argument(*flags, dest=f.name, type=types[str(f.type)], default=None, help=f.metadata["help"],
+                       metavar=f.metadata.get("metavar"))
     p.add_argument("--cache-dir", default=None, help="datasets cache directory (default: HF_DATASETS_CACHE)")
 
 
 def stats_report(built: dict) -> str:
-    """Rows per config x split x language (and x edit type for diff_edit), as tables."""
+    """Rows per config x split x language, x source (the root each row's exercise was read from), and x edit type
+    for diff_edit, as tables."""
+    from ..synthesis.examples import EDIT_TYPES  # lazy: the CLI starts without the synthesis modules
+
     out = []
     for name, dd in built.items():
         splits = [s for s in SPLITS if s in dd]
@@ -60,8 +67,13 @@ def stats_report(built: dict) -> str:
         totals = [dd[s].num_rows for s in splits]
         rows.append(["total", *totals, sum(totals)])
         out.append(format_table(["language", *splits, "total"], rows, title=f"{name}: rows per split and language"))
+        rows = []
+        for src in sorted({x for s in splits for x in dd[s]["source"]}):
+            counts = [sum(1 for x in dd[s]["source"] if x == src) for s in splits]
+            rows.append([src, *counts, sum(counts)])
+        out.append(format_table(["source", *splits, "total"], rows, title=f"{name}: rows per split and source"))
         if name == "diff_edit":
-            types = ["implement", "bug_fix", "feature"]
+            types = list(EDIT_TYPES)
             rows = []
             for lang in langs:
                 counts = []
@@ -74,6 +86,20 @@ def stats_report(built: dict) -> str:
                 rows.append([f"[{s}]", *counts, sum(counts)])
             out.append(format_table(["language / split", *types, "total"], rows, title="diff_edit: rows per edit type"))
     return "\n\n".join(out)
+
+
+def refactor_report(report) -> str:
+    """Refactorings tried and kept per language (a :class:`~.build.BuildReport` of diff_edit)."""
+    kept = Counter(r["language"] for r in report.rows if r.get("edit_type") == "refactor")
+    langs = sorted({lang for lang, _ in report.refactor_runs})
+    rows = []
+    for lang in langs:
+        tried = sum(n for (x, _), n in report.refactor_runs.items() if x == lang)
+        passed = report.refactor_runs[(lang, "passed")]
+        rows.append([lang, tried, passed, kept[lang]])
+    rows.append(["total", *(sum(r[i] for r in rows) for i in (1, 2, 3))])
+    return format_table(["language", "tried", "passed", "kept"], rows,
+                        title="refactorings: tried (run), passed every test, kept as rows (at most the cap per problem)")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -92,6 +118,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     verification = sum((r.verification for r in reports.values() if r is not None), Counter())
     if verification:
         print(f"\nbug_fix mutants run, by status (only `failed` ones are kept): {dict(verification)}")
+    diff = reports.get("diff_edit")
+    if diff is not None and diff.refactor_runs:
+        print()
+        print(refactor_report(diff))
+    resumed = sum(r.resumed for r in reports.values() if r is not None)
+    if resumed:
+        print(f"\n{resumed} verification run(s) answered by the journal of an earlier build (resumed)")
     print(f"\nbuilt (or reloaded) {len(built)} configuration(s) in {wall:.1f} s")
     return 0
 
@@ -133,7 +166,8 @@ def add_dataset_commands(sub) -> None:
     """Register ``build``, ``export``, ``push`` and ``crosslang`` on the CLI's subparsers."""
     p = sub.add_parser("build", help="build (or reload from cache) the dataset configs; --stats prints row counts")
     _add_options(p)
-    p.add_argument("--stats", action="store_true", help="print rows per config x split x language (x edit type)")
+    p.add_argument("--stats", action="store_true",
+                   help="print rows per config x split x language (x edit type) and x source")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("export", help="write Parquet per config and split plus a dataset card (README.md)")

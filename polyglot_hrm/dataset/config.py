@@ -28,7 +28,11 @@ class DatasetOptions:
         languages: languages to read (a tuple, or a comma-separated string); None: all six.
         max_problems_per_language: at most this many problems per language, a seeded sample; None: all.
         max_diff_examples_per_problem: ``diff_edit`` rows per problem, at most (one ``implement``, up to a
-            third ``feature``, the rest ``bug_fix``).
+            third ``feature``, the rest ``bug_fix``), refactorings aside.
+        max_refactor_examples_per_problem: ``refactor`` rows per problem, at most, on top of the others: each a
+            behaviour-preserving refactoring of the reference (:mod:`polyglot_hrm.synthesis.refactor`) kept only
+            when the refactored reference still passes every test, so only built where the build verifies by
+            execution (none with ``verify_by_execution=False``); 0: none.
         max_transfer_examples_per_pair: ``transfer`` rows per directed language pair, at most (seeded choice of
             slugs); None: every shared slug.
         min_complexity_score, max_complexity_score: keep problems whose complexity score
@@ -44,11 +48,19 @@ class DatasetOptions:
         verify_timeout: seconds per verification run (mutants often loop forever: keep it short; a run that
             times out is dropped).
         train_ratio, validation_ratio, test_ratio: shares of *slugs* per split (they must sum to 1).
+        exclude_slugs_of: the root of a benchmark (a polyglot-benchmark clone) whose every exercise slug is left
+            out of every split, in every language (:func:`polyglot_hrm.dataset.sources.benchmark_slugs`): data for
+            training on Exercism tracks and testing on that benchmark with no exercise in both. None: keep all.
+
+    The roots read are the builder's ``data_dir`` (one, several joined with ``os.pathsep``, or a list; see
+    :mod:`polyglot_hrm.dataset.sources`).
     """
 
     languages: Optional[tuple] = _option(None, "comma-separated languages (default: all)")
     max_problems_per_language: Optional[int] = _option(None, "seeded sample of problems per language (default: all)")
     max_diff_examples_per_problem: int = _option(10, "diff_edit rows per problem, at most (default: 10)")
+    max_refactor_examples_per_problem: int = _option(
+        2, "refactor rows per problem beyond those, verified by execution only (default: 2; 0: none)")
     max_transfer_examples_per_pair: Optional[int] = _option(
         None, "transfer rows per directed language pair, at most (default: every shared slug)")
     min_complexity_score: float = _option(0.0, "keep problems of at least this complexity, 0-1 (default: 0)")
@@ -62,6 +74,9 @@ class DatasetOptions:
     train_ratio: float = _option(0.8, "share of slugs in train (default: 0.8)")
     validation_ratio: float = _option(0.1, "share of slugs in validation (default: 0.1)")
     test_ratio: float = _option(0.1, "share of slugs in test (default: 0.1)")
+    exclude_slugs_of: Optional[str] = field(default=None, metadata={
+        "help": "benchmark root whose exercise slugs are left out of every split (default: none)",
+        "flags": ("--exclude-benchmark", "--exclude-slugs-of"), "metavar": "DIR"})
 
     def validate_options(self, owner: str = "") -> None:
         """Normalise and check every option; a :class:`ValueError` names the field, the reason and the fix."""
@@ -82,6 +97,17 @@ class DatasetOptions:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{where}max_diff_examples_per_problem={value!r}: must be a positive integer (1 keeps "
                              f"only the implement example)")
+        value = self.max_refactor_examples_per_problem
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{where}max_refactor_examples_per_problem={value!r}: must be an integer >= 0 (0: no "
+                             f"refactor rows)")
+        if self.exclude_slugs_of is not None:
+            self.exclude_slugs_of = str(self.exclude_slugs_of)
+            from pathlib import Path
+
+            if not Path(self.exclude_slugs_of).expanduser().is_dir():
+                raise ValueError(f"{where}exclude_slugs_of={self.exclude_slugs_of!r}: no such directory; pass the root "
+                                 f"of the benchmark clone whose exercises must stay out of the data")
         for name in ("min_complexity_score", "max_complexity_score", "min_diff_quality_score"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:

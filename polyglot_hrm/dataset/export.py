@@ -28,6 +28,7 @@ import yaml
 from ..outputs import atomic_write_text, claim_dir, install_tree, read_manifest
 from .builder import EmptyConfigError, PolyglotHRM
 from .config import CONFIG_NAMES, SPLITS
+from .sources import DataDir, join_roots
 
 __all__ = ["ExportReport", "build_datasets", "card_for_repo", "dataset_card", "export", "push", "row_counts",
            "validate_repo_id"]
@@ -47,15 +48,16 @@ class ExportReport:
     seconds: float = 0.0
 
 
-def build_datasets(data_dir: str | Path | None, configs: Sequence[str] = CONFIG_NAMES, cache_dir: str | None = None,
+def build_datasets(data_dir: DataDir, configs: Sequence[str] = CONFIG_NAMES, cache_dir: str | None = None,
                    reports: dict[str, Any] | None = None, **options: Any) -> dict[str, datasets.DatasetDict]:
     """Build (or reload from cache) each configuration with the builder; ``options`` go to every config.
+    ``data_dir``: one root, several (a list, or joined with ``os.pathsep``), or None for the mini-benchmark.
     ``reports``, when given, receives each configuration's :class:`~.build.BuildReport` (None: reloaded)."""
     out = {}
     for name in configs:
         if name not in CONFIG_NAMES:
             raise ValueError(f"--configs: unknown configuration {name!r}; choose from {', '.join(CONFIG_NAMES)}")
-        builder = PolyglotHRM(config_name=name, data_dir=str(data_dir) if data_dir else None, cache_dir=cache_dir,
+        builder = PolyglotHRM(config_name=name, data_dir=join_roots(data_dir), cache_dir=cache_dir,
                               **{k: v for k, v in options.items() if v is not None})
         try:
             builder.download_and_prepare()
@@ -77,6 +79,8 @@ def row_counts(built: dict[str, datasets.DatasetDict]) -> dict[str, dict[str, An
         entry["languages"] = dict(sorted(langs.items()))
         if name == "diff_edit":
             entry["edit_types"] = dict(sorted(Counter(t for s in dd for t in dd[s]["edit_type"]).items()))
+        entry["sources"] = {src: {s: sum(1 for x in dd[s]["source"] if x == src) for s in dd}
+                            for src in sorted({x for s in dd for x in dd[s]["source"]})}
         entry["total"] = sum(entry["splits"].values())
         counts[name] = entry
     return counts
@@ -93,8 +97,11 @@ polyglot-hrm (`polyglot-hrm export`):
 * **diff_edit**: Aider SEARCH/REPLACE edit blocks (`target_edit`) that turn `input_files` into
   `target_files`; `edit_type` is `implement` (stub -> reference), `bug_fix` (a language-aware mutant of
   the reference -> the minimal blocks that restore it; with `verification: failed` the mutant was run and
-  its tests failed, and `test_feedback` holds the trimmed failing output) or `feature` (one function or
-  method removed -> blocks that add it back). `quality_score` in [0, 1] rates the blocks (well formed,
+  its tests failed, and `test_feedback` holds the trimmed failing output), `feature` (one function or
+  method removed -> blocks that add it back) or `refactor` (the reference -> a behaviour-preserving
+  refactoring of it that the instruction names: rename a local, extract a helper, inline a temporary, a
+  for-each loop, a language idiom; `mutation.operator` says which; kept only when the refactored code was
+  run and passed every test, `verification: passed`). `quality_score` in [0, 1] rates the blocks (well formed,
   unique anchors, minimality).
 * **transfer**: a reference solution in `source_language` plus the stub and instructions in `language`
   -> the `language` reference.
@@ -103,7 +110,8 @@ Every row carries **all** files of its exercise (`files`, with roles `solution`,
 `editor`, `support`), so it can be executed without the benchmark tree, for example with the
 `polyglot_exec` metric. Splits are by exercise slug: an exercise sits in one split in every language and
 every configuration. `difficulty` (`easy`/`medium`/`hard`) is the tertile of the exercise's complexity
-score within its language, for curricula.
+score within its language, for curricula. `source` names the tree a row's exercise was read from
+(`exercism/<track>` for an Exercism track checkout, else the folder's name, such as `polyglot-benchmark`).
 
 ```python
 from datasets import load_dataset
@@ -121,7 +129,7 @@ ds = load_dataset("{repo}", "diff_edit")
 {options}
 ```
 
-Benchmark tree hash: `{tree_hash}`.
+Data hash (every root's files, and the slugs left out): `{tree_hash}`.
 
 ## Source
 
@@ -195,6 +203,9 @@ def dataset_card(built: dict[str, datasets.DatasetDict], options: dict[str, Any]
         tables.append(_table(["language", "rows"], [[k, v] for k, v in entry["languages"].items()]))
         if entry["edit_types"]:
             tables.append(_table(["edit type", "rows"], [[k, v] for k, v in entry["edit_types"].items()]))
+        if entry["sources"]:
+            tables.append(_table(["source", *entry["splits"]],
+                                 [[k, *(v[x] for x in entry["splits"])] for k, v in entry["sources"].items()]))
     exercises = {pid for dd in built.values() for s in dd for pid in dd[s]["problem_id"]}
     body = _CARD_BODY.format(homepage="https://github.com/Aider-AI/polyglot-benchmark", n_exercises=len(exercises),
                              repo=repo, tables="\n\n".join(tables), options=json.dumps(options, indent=1, default=str),
@@ -216,7 +227,7 @@ def effective_options(**options: Any) -> dict[str, Any]:
     return out
 
 
-def export(data_dir: str | Path | None, out: str | Path, configs: Sequence[str] = CONFIG_NAMES,
+def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_NAMES,
            cache_dir: str | None = None, **options: Any) -> ExportReport:
     """Write Parquet per config and split, and the dataset card, under ``out``.
 
@@ -244,16 +255,17 @@ def export(data_dir: str | Path | None, out: str | Path, configs: Sequence[str] 
     return report
 
 
-def _write_export(folder: Path, built: dict[str, datasets.DatasetDict], data_dir: str | Path | None,
+def _write_export(folder: Path, built: dict[str, datasets.DatasetDict], data_dir: DataDir,
                   options: dict[str, Any]) -> None:
-    from .build import benchmark_root, tree_hash
+    from .build import data_hash
 
     for name, dd in built.items():
         (folder / name).mkdir(exist_ok=True)
         for split in SPLITS:
             if split in dd:
                 dd[split].to_parquet(str(folder / name / _parquet_name(split)))
-    card = dataset_card(built, effective_options(**options), tree_hash=tree_hash(benchmark_root(data_dir))[:16])
+    card = dataset_card(built, effective_options(**options),
+                        tree_hash=data_hash(data_dir, options.get("exclude_slugs_of"))[:16])
     atomic_write_text(folder / "README.md", card)
 
 

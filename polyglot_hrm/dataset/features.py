@@ -37,6 +37,9 @@ def _common() -> dict:
         # `--timeout auto` where the runner cache has no figure of its own.
         "reference_seconds": datasets.Value("float64"),
         "metadata": _METADATA,
+        # The tree the exercise was read from: `exercism/<track>` for a track checkout, else the root folder's name
+        # (`polyglot-benchmark`); see polyglot_hrm.dataset.sources.
+        "source": datasets.Value("string"),
     }
 
 
@@ -46,12 +49,19 @@ def features_for(name: str) -> datasets.Features:
     if name == "transfer":
         fields["source_language"] = datasets.Value("string")
         fields["source_problem_id"] = datasets.Value("string")
+        # Tags of polyglot_hrm.languages.concepts: concepts found in both references, constructs the target's
+        # reference uses and the source's does not.
+        fields["shared_concepts"] = datasets.List(datasets.Value("string"))
+        fields["language_challenges"] = datasets.List(datasets.Value("string"))
     elif name == "diff_edit":
         fields.update({
-            "edit_type": datasets.Value("string"),  # implement | bug_fix | feature
+            "edit_type": datasets.Value("string"),  # implement | bug_fix | feature | refactor
             "target_edit": datasets.Value("string"),  # Aider SEARCH/REPLACE text: input_files -> target_files
             "test_feedback": datasets.Value("string"),  # trimmed failing test output (verified bug_fix), or ""
-            "verification": datasets.Value("string"),  # test status of the input when run, or "not_run"
+            # Test status of the run that qualified the row, or "not_run": a bug_fix's input (the mutant: failed),
+            # a refactor's target (the refactored reference: passed).
+            "verification": datasets.Value("string"),
+            # bug_fix: the mutation operator; feature: remove_function; refactor: the refactoring (rename_local, ...).
             "mutation": {"operator": datasets.Value("string"), "target": datasets.Value("string"),
                          "path": datasets.Value("string"), "line": datasets.Value("int32"),
                          "description": datasets.Value("string")},

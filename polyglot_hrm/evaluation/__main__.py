@@ -14,8 +14,8 @@ from ..modelio.names import BackendError
 from .commands import add_evaluate_arguments, cmd_evaluate
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m polyglot_hrm.evaluation", description=__doc__)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m polyglot_hrm.evaluation") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     add_evaluate_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

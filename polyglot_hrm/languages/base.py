@@ -9,7 +9,10 @@ A language module says everything the package knows about its language:
 * **syntax**, read by the training-data synthesis and the prompt format: the fence tag of its code
   blocks and the file suffixes fenced with it, comments and string literals (what a mutation must
   not touch), how blocks and conditions are written, which operators and literals the mutations
-  change, and the header pattern of a function definition.
+  change, and the header pattern of a function definition;
+* **refactoring**, read by the behaviour-preserving ``refactor`` edits (:mod:`polyglot_hrm.synthesis.refactor`):
+  how locals are declared and named, how a statement ends, how a helper's header is written and called
+  (its parameters forwarded, its result returned), and the index loops that read better as for-each loops.
 
 Adding a language is one new module that subclasses :class:`Language` and calls
 :func:`polyglot_hrm.languages.register`; nothing else in the package names a language
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
     from ..benchmark.problem import Problem
     from .context import RunnerContext
 
-__all__ = ["Language", "LayoutError", "Step", "ToolCheck", "tool_version"]
+__all__ = ["Language", "LayoutError", "Step", "ToolCheck", "split_parameters", "tool_version"]
 
 
 class LayoutError(ValueError):
@@ -72,6 +75,24 @@ def tool_version(argv: Sequence[str], pattern: str = r"\d+\.\d+(\.\d+)?") -> str
         return None
     match = re.search(pattern, out.stdout + out.stderr)
     return match.group(0) if match else "unknown"
+
+
+_OPEN, _CLOSE = "([{<", ")]}>"
+
+
+def split_parameters(params: str) -> list[str]:
+    """``params`` split at the commas outside brackets (generic arguments included), each stripped; [] for none."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(params):
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE and not (c == ">" and i and params[i - 1] == "-"):  # `->` closes nothing
+            depth = max(0, depth - 1)
+        elif c == "," and depth == 0:
+            parts.append(params[start:i].strip())
+            start = i + 1
+    parts.append(params[start:].strip())
+    return [p for p in parts if p] if any(parts) else []
 
 
 class Language:
@@ -142,6 +163,74 @@ class Language:
     #: Starts of the lines directly above a definition that belong to it (comments, decorators,
     #: attributes); a line ending a block comment belongs to it too.
     leading_prefixes: ClassVar[tuple[str, ...]] = ("//", "/*", "*", "#[", "@")
+
+    # ------------------------------------------------------------------ concepts and constructs (cross-language)
+
+    #: Concept tag (:data:`polyglot_hrm.languages.concepts.CONCEPTS`) -> regex over code with comments and
+    #: strings blanked: what a solution does. A transfer example's ``shared_concepts`` are found in both references.
+    concept_patterns: ClassVar[dict[str, str]] = {}
+    #: Construct tag (:data:`polyglot_hrm.languages.concepts.CONSTRUCTS`) -> regex: what this language makes a
+    #: solution write. A transfer example's ``language_challenges`` are in the target and not in the source.
+    construct_patterns: ClassVar[dict[str, str]] = {}
+
+    # ------------------------------------------------------------------ refactoring (behaviour-preserving edits)
+
+    #: How names are written: "snake" (``word_count``) or "camel" (``wordCount``); new names follow it.
+    identifier_case: ClassVar[str] = "camel"
+    #: Words no new name may be (keywords, builtin types): a refactoring that would pick one picks another.
+    reserved_words: ClassVar[frozenset[str]] = frozenset()
+    #: A stripped line declaring one local variable with its value: groups ``name`` and ``value``; a group
+    #: ``mutable`` that matched marks a variable declared reassignable (``let mut``), which is never inlined.
+    local_declaration: ClassVar[re.Pattern | None] = None
+    #: How a simple statement ends: ";" or "" (a line break ends it).
+    statement_end: ClassVar[str] = ";"
+    #: Whether ``f(name=value)`` passes a keyword argument (Python): a rename leaves that ``name`` alone.
+    keyword_arguments: ClassVar[bool] = False
+    #: Index loops the ``for_each`` refactoring rewrites: (a stripped loop header with groups ``index`` and
+    #: ``seq``, how the body reads one element: a template with ``{seq}`` and ``{index}``).
+    index_loops: ClassVar[tuple[tuple[re.Pattern, str], ...]] = ()
+    #: The for-each header that replaces such a loop (stripped; ``{item}`` and ``{seq}``), and how its body
+    #: reads the element (``{item}``).
+    foreach_header: ClassVar[str] = ""
+    foreach_item: ClassVar[str] = "{item}"
+    #: Whether a block's last expression, without ``;``, is its value (Rust): a function's final ``return x;``
+    #: is then better written ``x``.
+    tail_expressions: ClassVar[bool] = False
+    #: One-line idiomatic rewrites: (instruction, pattern matching a whole line, replacement), the instruction and
+    #: the replacement written with the match's groups (``\\g<name>``).
+    idioms: ClassVar[tuple[tuple[str, re.Pattern, str], ...]] = ()
+
+    def new_name(self, *words: str) -> str:
+        """``words`` joined in this language's :attr:`identifier_case` (the first word's case kept)."""
+        words = tuple(w for w in words if w)
+        if self.identifier_case == "snake":
+            return "_".join(w.lower() if i else w for i, w in enumerate(words))
+        return words[0] + "".join(w[:1].upper() + w[1:] for w in words[1:])
+
+    def helper_name(self, function: str) -> str:
+        """The name of a helper extracted from ``function`` (``count_impl``, ``countImpl``)."""
+        return self.new_name(function, "impl")
+
+    def helper_header(self, header: str, function: str, helper: str) -> str | None:
+        """The helper's header: ``header`` (the function's, up to its body) renamed, as a private definition;
+        None when this definition cannot be extracted from (a method that needs its object, a constructor)."""
+        if header[:1].isspace():
+            return None
+        renamed = re.sub(rf"\b{re.escape(function)}(?=\s*[(<\[=])", helper, header, count=1)
+        return renamed if renamed != header else None
+
+    def parameter_names(self, params: str) -> list[str] | None:
+        """How a call forwards the parameters ``params`` (the text between a header's parentheses) to a
+        function of the same signature: one argument per parameter; None when they cannot be forwarded."""
+        return None
+
+    def returns_value(self, header: str) -> bool:
+        """Whether the function of ``header`` returns a value (a delegating body then returns the call's)."""
+        return True
+
+    def delegate(self, call: str, returns: bool) -> str:
+        """The one statement of a body that delegates to ``call``."""
+        return f"return {call}{self.statement_end}" if returns else f"{call}{self.statement_end}"
 
     # ------------------------------------------------------------------ layout
 

@@ -38,7 +38,7 @@ from typing import Sequence
 
 from . import register
 from .artifacts import ArtifactCache, content_key
-from .base import Language, Step, ToolCheck, tool_version
+from .base import Language, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, junit_outcomes, junit_text, parse_xml, read_report_file
 
 logger = logging.getLogger(__name__)
@@ -155,6 +155,72 @@ class Cpp(Language):
     function_header = re.compile(
         r"^(\s*)(?:template\s*<[^>]*>\s*)?(?:(?:inline|static|constexpr|virtual|explicit|friend)\s+)*"
         r"(?:[\w:<>,*&~\s]+?[\s*&])?(?P<name>~?[\w:]*\w|operator\S+)\s*\([^;]*$")
+
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\b(for|while)\b|\bstd::(transform|accumulate|for_each|count_if|any_of|all_of)\b",
+        "string_processing": r"\bstd::(string|stringstream|istringstream|ostringstream)\b"
+                             r"|\b(isalpha|isdigit|isalnum|isspace|isupper|islower|tolower|toupper)\s*\(|\.substr\(",
+        "mapping": r"\b(std::)?(unordered_)?map\s*<",
+        "sorting": r"\b(std::)?(ranges::)?sort\s*\(",
+        "modular_arithmetic": r"%",
+        "error_handling": r"\bthrow\b|\btry\s*\{|\bstd::optional\b",
+        "higher_order_functions": r"\[[\w&=,\s]*\]\s*\(|\bstd::function\b",
+    }
+    construct_patterns = {
+        "static_types": r"\b(int|long|short|double|float|bool|char|void|auto|unsigned|size_t|std::\w+)\b",
+        "classes": r"\b(class|struct)\s+\w",
+        "exceptions": r"\b(throw|try|catch)\b",
+        "error_values": r"\bstd::(optional|expected)\b",
+        # `T& name`, `T &name`, `T* name`, `T *name` (a type, then the reference or pointer mark)
+        "pointers_references": r"[\w>]&\s*\w|[\w>]\s+&\w|[\w>]\*\s+\w|\w\s+\*\w",
+        "type_parameters": r"\b(std::)?(vector|map|unordered_map|set|unordered_set|optional|pair|array|list|deque"
+                           r"|stack|queue|function)\s*<",
+        "explicit_casts": r"\b(static|dynamic|reinterpret|const)_cast\s*<|\(\s*(int|char|long|double|unsigned|float"
+                          r"|size_t)\s*\)\s*\w",
+        "headers": r"^\s*#\s*include\b",
+    }
+
+
+    identifier_case = "snake"
+    reserved_words = frozenset(
+        "alignas alignof and asm auto bool break case catch char char16_t char32_t class const constexpr "
+        "const_cast continue decltype default delete do double dynamic_cast else enum explicit export extern false "
+        "float for friend goto if inline int long mutable namespace new noexcept not nullptr operator or private "
+        "protected public register reinterpret_cast return short signed sizeof static static_assert static_cast "
+        "struct switch template this thread_local throw true try typedef typeid typename union unsigned using "
+        "virtual void volatile wchar_t while std string vector map set size_t".split())
+    local_declaration = re.compile(
+        r"^(?:const\s+)?(?!return\b|throw\b|new\b|delete\b|else\b|using\b|typedef\b)"
+        r"(?P<type>[A-Za-z_][\w:]*(?:<[^=;]*>)?(?:\s*[&*])?)\s+(?P<name>[a-z_]\w*)\s*=(?!=)\s*(?P<value>\S.*);$")
+    index_loops = ((re.compile(r"^for \((?:int|size_t|std::size_t|unsigned|unsigned int|auto|long) (?P<index>\w+)"
+                               r" ?= ?0;\s*(?P=index) < (?P<seq>[\w.]+)\.(?:size|length)\(\);\s*"
+                               r"(?:(?P=index)\+\+|\+\+(?P=index))\) \{$"), "{seq}[{index}]"),)
+    foreach_header = "for (const auto& {item} : {seq}) {{"
+
+    def helper_header(self, header: str, function: str, helper: str) -> str | None:
+        name_at = header.find(function)
+        if header[:1].isspace() or "::" in header[:name_at] and re.search(r"\w::" + re.escape(function), header):
+            return None  # a member function: the helper would need its object
+        if not header[:name_at].strip() or "operator" in header:  # a constructor, an operator
+            return None
+        return super().helper_header(header, function, helper)
+
+    def parameter_names(self, params: str) -> list[str] | None:
+        parts = split_parameters(params)
+        if parts == ["void"]:
+            return []
+        out = []
+        for param in parts:
+            param = param.split("=")[0].strip()
+            m = re.search(r"(\w+)\s*(\[\w*\])*$", param)
+            if not m or m.group(1) in self.reserved_words or len(param.split()) < 2 and "&" not in param:
+                return None
+            out.append(m.group(1))
+        return out
+
+    def returns_value(self, header: str) -> bool:
+        return not re.search(r"(^|\s)void\s+[\w:]+\s*\(", header)
 
     def new_file_problem(self, path: str) -> str | None:
         pure = PurePosixPath(path)

@@ -17,11 +17,23 @@ import re
 from pathlib import Path, PurePosixPath
 
 from . import register
-from .base import Language, Step, ToolCheck, tool_version
+from .base import Language, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, TestOutcome
 
 _PACKAGE = re.compile(r"^package[ \t]+(\w+)", re.M)
 _FUNC = re.compile(r"^func[ \t]+(\w+)[ \t]*[(\[]", re.M)
+
+
+def _closing_paren(text: str, open_at: int) -> int | None:
+    """Index of the ``)`` closing the ``(`` at ``open_at``."""
+    depth = 0
+    for i in range(open_at, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    return None
+
+
 _UNDEFINED = re.compile(r"^\S+\.go:\d+:\d+: undefined: (\w+)$")
 _FRAME = "\x16--- "  # test2json framing of a test's result line
 _OUTCOMES = {"PASS": "passed", "FAIL": "failed", "SKIP": "skipped"}
@@ -64,6 +76,67 @@ class Go(Language):
     multiline_strings = ("`",)  # raw strings
     parenthesized_conditions = False
     function_header = re.compile(r"^()func\s+(\([^)]*\)\s*)?(?P<name>\w+)\s*[(\[]")
+
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\bfor\b",
+        "string_processing": r"\b(strings|unicode|strconv|regexp|utf8)\.\w+|\brune\b",
+        "mapping": r"\bmap\[",
+        "sorting": r"\bsort\.\w+\(|\bslices\.Sort",
+        "modular_arithmetic": r"%",
+        "error_handling": r"\berror\b|\berrors\.New\(|\bfmt\.Errorf\(|\bpanic\(",
+        "higher_order_functions": r"\bfunc\(",  # a function literal (gofmt writes `func (r T)` for receivers)
+    }
+    construct_patterns = {
+        "static_types": r"\b(int|int8|int16|int32|int64|uint|uint8|uint16|uint32|uint64|float32|float64|string|bool"
+                        r"|rune|byte|error)\b",
+        "classes": r"\btype\s+\w+\s+struct\b",
+        "error_values": r"\berror\b",
+        "pointers_references": r"(^|[\s(\[,])\*[A-Za-z_]\w*|&[A-Za-z_]\w*\s*\{",
+        "type_parameters": r"\[\][\w*\[]|\bmap\[|\[\w+\s+(any|comparable)\]",
+        "explicit_casts": r"\b(int|int8|int16|int32|int64|uint|uint8|uint16|uint32|uint64|float32|float64|rune|byte"
+                          r"|string)\(",
+    }
+
+
+    reserved_words = frozenset(
+        "break case chan const continue default defer else fallthrough for func go goto if import interface map "
+        "package range return select struct switch type var bool byte complex64 complex128 error float32 float64 "
+        "int int8 int16 int32 int64 rune string uint uint8 uint16 uint32 uint64 uintptr true false iota nil append "
+        "cap close copy delete len make new panic print println recover min max clear".split())
+    # `name := value` or `var name [type] = value` (a plain `name = value` assigns, it declares nothing).
+    local_declaration = re.compile(r"^(?=var\s|\w+\s*:=)(?:var\s+)?(?P<name>[A-Za-z_]\w*)(?:\s+[\w\[\]*.]+)?"
+                                   r"\s*:?=(?!=)\s*(?P<value>\S.*)$")
+    statement_end = ""
+    index_loops = ((re.compile(r"^for (?P<index>\w+) := 0; (?P=index) < len\((?P<seq>[\w.]+)\); "
+                               r"(?P=index)(?:\+\+| \+= 1) \{$"), "{seq}[{index}]"),)
+    foreach_header = "for _, {item} := range {seq} {{"
+
+    def helper_name(self, function: str) -> str:
+        # Unexported: the helper is not part of the package's API.
+        return function[:1].lower() + function[1:] + "Impl"
+
+    def helper_header(self, header: str, function: str, helper: str) -> str | None:
+        if re.match(r"^func\s*\(", header):  # a method: its receiver is not a parameter
+            return None
+        return super().helper_header(header, function, helper)
+
+    def parameter_names(self, params: str) -> list[str] | None:
+        parts = split_parameters(params)
+        if parts and len(parts[-1].split()) < 2:  # unnamed parameters (`func(int, string)`)
+            return None
+        out = []
+        for part in parts:
+            words = part.split()
+            if not re.fullmatch(r"[A-Za-z_]\w*", words[0]):
+                return None
+            out.append(words[0] + ("..." if len(words) > 1 and words[1].startswith("...") else ""))
+        return out
+
+    def returns_value(self, header: str) -> bool:
+        # Anything between the parameters' `)` and the body's `{` is a result type.
+        close = _closing_paren(header, header.index("(", header.index("func") + 4))
+        return close is not None and bool(header[close + 1:].strip().rstrip("{").strip())
 
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         return {"GOMEMLIMIT": f"{memory_mb}MiB"}

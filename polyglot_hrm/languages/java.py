@@ -30,7 +30,7 @@ from pathlib import PurePosixPath
 
 from . import register
 from .artifacts import ArtifactCache, content_key
-from .base import Language, Step, ToolCheck, tool_version
+from .base import Language, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, junit_outcomes, parse_xml, read_report_file
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ _REFERENCE_ROOT = ".meta/src/reference/java/"
 _DISABLED = re.compile(r"^[ \t]*@Disabled(\([^)]*\))?[ \t]*\n|@Disabled(\([^)]*\))?[ \t]*", re.M)
 _DEPENDENCY = re.compile(r"""\b(?:testImplementation|implementation)\s*\(?\s*["']([\w.\-]+):([\w.\-]+):([\w.\-]+)["']""")
 _BOM = re.compile(r"""junit-bom:([\d.]+)""")
+_MODIFIERS = {"public", "private", "protected", "static", "final", "synchronized", "default"}
 _REPORT = "TEST-junit-jupiter.xml"
 #: Packages a candidate's class may not live in: the JDK's and the test libraries'.
 RESERVED_PACKAGES = ("java", "javax", "jdk", "sun", "com.sun", "org.junit", "junit", "org.assertj", "org.opentest4j",
@@ -164,6 +165,70 @@ class Java(Language):
     function_header = re.compile(
         r"^(\s*)(?:@\w+\s+)*(?:(?:public|private|protected|static|final|abstract|synchronized|default)\s+)*"
         r"(?:<[^>]+>\s+)?(?:[\w.$]+(?:<[^()]*>)?(?:\[\])*\s+)?(?P<name>\w+)\s*\([^;{]*(\{\s*)?$")
+
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\b(for|while)\b|\.stream\(\)|\.forEach\(",
+        "string_processing": r"\bStringBuilder\b|\bCharacter\.\w+\(|\.(toLowerCase|toUpperCase|split|charAt|chars"
+                             r"|toCharArray|substring|trim|strip|replace|replaceAll|matches|startsWith|endsWith)\(",
+        "mapping": r"\b(Hash|Tree|LinkedHash|Enum)?Map\s*<",
+        "sorting": r"\b(Collections|Arrays)\.sort\(|\.sorted\(|\.sort\(",
+        "modular_arithmetic": r"%|\bMath\.floorMod\(",
+        "error_handling": r"\bthrow\b|\btry\s*\{|\bOptional\s*<",
+        "higher_order_functions": r"->|\w::\w",
+    }
+    construct_patterns = {
+        "static_types": r"\b(int|long|short|byte|double|float|boolean|char|void|String)\b",
+        "classes": r"\b(class|record|interface|enum)\s+\w",
+        "exceptions": r"\b(throw|try|catch|throws)\b",
+        "error_values": r"\bOptional\s*<",
+        "type_parameters": r"\b(List|ArrayList|LinkedList|Map|HashMap|TreeMap|Set|HashSet|TreeSet|Optional|Deque"
+                           r"|ArrayDeque|Stack|Queue|Collection|Iterable)\s*<",
+        "explicit_casts": r"\(\s*(int|long|short|byte|double|float|char)\s*\)",
+    }
+
+
+    reserved_words = frozenset(
+        "abstract assert boolean break byte case catch char class const continue default do double else enum "
+        "extends final finally float for goto if implements import instanceof int interface long native new "
+        "package private protected public return short static strictfp super switch synchronized this throw "
+        "throws transient try void volatile while true false null var record yield String Integer Long Object "
+        "List Map Set Math".split())
+    local_declaration = re.compile(
+        r"^(?:final\s+)?(?!return\b|throw\b|new\b|else\b)(?P<type>[A-Za-z_][\w.]*(?:<[^=;]*>)?(?:\[\])*)\s+"
+        r"(?P<name>[a-z_]\w*)\s*=(?!=)\s*(?P<value>\S.*);$")
+    index_loops = (
+        (re.compile(r"^for \(int (?P<index>\w+) = 0; (?P=index) < (?P<seq>[\w.]+)\.length; "
+                    r"(?:(?P=index)\+\+|\+\+(?P=index))\) \{$"), "{seq}[{index}]"),
+        (re.compile(r"^for \(int (?P<index>\w+) = 0; (?P=index) < (?P<seq>[\w.]+)\.size\(\); "
+                    r"(?:(?P=index)\+\+|\+\+(?P=index))\) \{$"), "{seq}.get({index})"),
+    )
+    foreach_header = "for (var {item} : {seq}) {{"
+
+    def helper_header(self, header: str, function: str, helper: str) -> str | None:
+        m = re.search(rf"\b{re.escape(function)}\s*\(", header)
+        if not m:
+            return None
+        words = [w for w in re.sub(r"<[^>]*>", " ", header[:m.start()]).split() if not w.startswith("@")]
+        if "abstract" in words or not [w for w in words if w not in _MODIFIERS]:
+            return None  # a constructor (no return type), or no body
+        indent = header[:len(header) - len(header.lstrip())]
+        # A private method of the same class, static when the method is: it needs no access of its own.
+        rest = re.sub(r"^(?:@\w+\s+)*", "", header.lstrip())
+        rest = re.sub(r"\b(?:public|protected|private|default)\s+", "", rest)
+        return indent + re.sub(rf"\b{re.escape(function)}(?=\s*\()", helper, "private " + rest, count=1)
+
+    def parameter_names(self, params: str) -> list[str] | None:
+        out = []
+        for param in split_parameters(params):
+            m = re.search(r"(\w+)\s*(\[\])*$", param)
+            if not m:
+                return None
+            out.append(m.group(1))
+        return out
+
+    def returns_value(self, header: str) -> bool:
+        return not re.search(r"\bvoid\s+\w+\s*\(", header)
 
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         # Heap at half the budget leaves room for metaspace, code cache and thread stacks.

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from . import register
-from .base import Language, Step, ToolCheck, tool_version
+from .base import Language, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, ReportError, TestOutcome, read_report_file
 
 # What every exercise's package.json asks for (devDependencies; eslint/types are not needed to test).
@@ -78,6 +78,52 @@ class JavaScript(Language):
         r"^(\s*)(?:(?:export\s+)?(?:default\s+)?(?:async\s+)?function\*?\s+(?P<name>\w+)\s*\("
         r"|(?:static\s+)?(?:async\s+)?(?:get\s+|set\s+)?(?P<method>#?\w+)\s*\([^)]*\)\s*\{\s*$"
         r"|(?:export\s+)?(?:const|let|var)\s+(?P<arrow>\w+)\s*=\s*(?:async\s+)?(?:\([^)]*\)|\w+)\s*=>\s*\{\s*$)")
+
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\b(for|while)\b|\.(forEach|map|filter|reduce|some|every|flatMap)\(",
+        "string_processing": r"\.(toLowerCase|toUpperCase|split|join|trim|trimStart|trimEnd|replace|replaceAll|charCodeAt"
+                             r"|charAt|codePointAt|match|matchAll|padStart|padEnd|startsWith|endsWith|test)\("
+                             r"|\bString\.fromCharCode\b|\bRegExp\b",
+        "mapping": r"\bnew\s+Map\b|\bObject\.(keys|entries|values|fromEntries)\(|=\s*\{\s*\}",
+        "sorting": r"\.sort\(",
+        "modular_arithmetic": r"%",
+        "error_handling": r"\bthrow\b|\btry\s*\{",
+        # a function given as a value: an arrow or function expression as an argument or a property
+        "higher_order_functions": r"[(,:]\s*(async\s+)?(\([^()]*\)|\w+)\s*=>|[(,:]\s*(async\s+)?function\b",
+    }
+    construct_patterns = {
+        "classes": r"\bclass\s+\w",
+        "exceptions": r"\b(throw|try|catch)\b",
+    }
+
+
+    reserved_words = frozenset(
+        "break case catch class const continue debugger default delete do else export extends false finally for "
+        "function if import in instanceof let new null return super switch this throw true try typeof var void "
+        "while with yield await static enum implements interface package private protected public arguments eval "
+        "undefined NaN Infinity Object Array String Number Boolean Math JSON Map Set Symbol Error".split())
+    local_declaration = re.compile(
+        r"^(?:const|(?P<mutable>let|var))\s+(?P<name>[A-Za-z_$][\w$]*)\s*=(?!=)\s*(?P<value>\S.*);$")
+    index_loops = ((re.compile(r"^for \((?:let|var) (?P<index>\w+) = 0; (?P=index) < (?P<seq>[\w.]+)\.length; "
+                               r"(?:(?P=index)\+\+|\+\+(?P=index)|(?P=index) \+= 1)\) \{$"), "{seq}[{index}]"),)
+    foreach_header = "for (const {item} of {seq}) {{"
+
+    def helper_header(self, header: str, function: str, helper: str) -> str | None:
+        if header[:1].isspace() or re.search(r"\bfunction\s*\*", header):  # methods need `this`; generators
+            return None
+        header = re.sub(r"^export\s+(default\s+)?", "", header)
+        return super().helper_header(header, function, helper)
+
+    def parameter_names(self, params: str) -> list[str] | None:
+        out = []
+        for param in split_parameters(params):
+            name = param.split("=")[0].strip()
+            bare = name[3:] if name.startswith("...") else name
+            if not re.fullmatch(r"[A-Za-z_$][\w$]*", bare):  # destructuring patterns are not forwarded
+                return None
+            out.append(name)
+        return out
 
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         return {"NODE_OPTIONS": f"--max-old-space-size={max(256, memory_mb // 2)}"}

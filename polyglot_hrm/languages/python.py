@@ -8,6 +8,8 @@ writes a JUnit XML report into the run's report folder; conftest files are not l
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import re
 import pkgutil
 import site
@@ -17,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from . import register
-from .base import Language, Step, ToolCheck, tool_version
+from .base import Language, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, junit_outcomes, parse_xml, read_report_file
 
 _REPORT = "junit.xml"
@@ -84,6 +86,55 @@ class Python(Language):
     arithmetic_operators = (*Language.arithmetic_operators, "//")  # floor division: `//` -> `*`
     function_header = re.compile(r"^(\s*)(async\s+)?def\s+(?P<name>\w+)\s*\(")
     leading_prefixes = ("@", "#")
+
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\b(for|while)\b",
+        "string_processing": r"\.(lower|upper|casefold|split|rsplit|splitlines|join|strip|lstrip|rstrip|replace|isalpha"
+                             r"|isdigit|isalnum|isspace|isupper|islower|startswith|endswith|translate)\(|\b(ord|chr)\("
+                             r"|\bre\.\w+\(",
+        "mapping": r"\b(dict|Counter|defaultdict|OrderedDict)\b|\.items\(\)|\.get\(|=\s*\{\s*\}",
+        "sorting": r"\bsorted\(|\.sort\(",
+        "modular_arithmetic": r"%|\bdivmod\(",
+        "error_handling": r"\braise\b|\btry\s*:",
+        "higher_order_functions": r"\blambda\b",
+    }
+    construct_patterns = {
+        "static_types": r"\bdef\s+\w+\([^)]*\w\s*:\s*\w|\)\s*->\s*\w",  # type hints
+        "classes": r"^\s*class\s+\w",
+        "exceptions": r"\b(raise|try|except)\b",
+        "type_parameters": r"\b(list|dict|set|tuple|List|Dict|Set|Tuple|Optional|Sequence|Iterable)\[",
+    }
+
+    identifier_case = "snake"
+    reserved_words = frozenset(keyword.kwlist) | frozenset(dir(builtins))
+    # `name = value`, one target (not `a.b =`, `a[i] =`, `a, b =`, `x == y`, an annotated `x: int = 1`).
+    local_declaration = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=(?!=)\s*(?P<value>\S.*)$")
+    statement_end = ""
+    keyword_arguments = True
+    index_loops = ((re.compile(r"^for (?P<index>\w+) in range\(len\((?P<seq>[\w.]+)\)\):$"), "{seq}[{index}]"),)
+    foreach_header = "for {item} in {seq}:"
+
+    def helper_name(self, function: str) -> str:
+        return f"_{function.lstrip('_')}_impl"  # a private module function
+
+    def parameter_names(self, params: str) -> list[str] | None:
+        out, keyword_only = [], False
+        for param in split_parameters(params):
+            name = param.split("=")[0].split(":")[0].strip()
+            if name == "/":
+                continue
+            if name == "*":
+                keyword_only = True
+                continue
+            if name.startswith("*"):
+                keyword_only = keyword_only or not name.startswith("**")
+                out.append(name)
+                continue
+            if not name.isidentifier() or name in ("self", "cls"):
+                return None
+            out.append(f"{name}={name}" if keyword_only else name)
+        return out
 
     def new_file_problem(self, path: str) -> str | None:
         pure = PurePosixPath(path)

@@ -31,7 +31,7 @@ from pathlib import PurePosixPath
 
 from . import register
 from .artifacts import ArtifactCache, content_key
-from .base import Language, LayoutError, Step, ToolCheck, tool_version
+from .base import Language, LayoutError, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, TestOutcome, read_report_file
 
 if sys.version_info >= (3, 11):
@@ -111,6 +111,65 @@ class Rust(Language):
     inclusive_ranges = True
     function_header = re.compile(
         r"^(\s*)(pub(\([\w:]+\))?\s+)?(const\s+)?(async\s+)?(unsafe\s+)?(extern\s+\"C\"\s+)?fn\s+(?P<name>\w+)")
+
+    # Concepts and constructs (polyglot_hrm.languages.concepts), over code with comments and strings blanked.
+    concept_patterns = {
+        "iteration": r"\b(for|while|loop)\b|\.(iter|iter_mut|into_iter|chars|bytes|map|filter|fold|for_each)\(",
+        "string_processing": r"\.(chars|bytes|to_lowercase|to_uppercase|to_ascii_lowercase|to_ascii_uppercase|split"
+                             r"|split_whitespace|trim|is_alphabetic|is_ascii_alphabetic|is_alphanumeric"
+                             r"|is_ascii_alphanumeric|is_numeric|is_ascii_digit|starts_with|ends_with)\(|\bString\b|&str\b",
+        "mapping": r"\b(HashMap|BTreeMap)\b",
+        "sorting": r"\.sort(_by|_by_key|_unstable|_unstable_by|_unstable_by_key)?\(",
+        "modular_arithmetic": r"%|\.rem_euclid\(",
+        "error_handling": r"\b(Result|Option)\s*<|\b(Err|Some)\(|\bNone\b|\bpanic!",
+        "higher_order_functions": r"(?<!\|)\|[^|\n]*\|(?!\|)",  # a closure's parameter list, |x|
+    }
+    construct_patterns = {
+        "static_types": r"\b(i8|i16|i32|i64|i128|isize|u8|u16|u32|u64|u128|usize|f32|f64|bool|char|str|String)\b",
+        "classes": r"\b(struct|enum|trait)\s+\w|\bimpl\b",
+        "error_values": r"\b(Result|Option)\s*<|\b(Err|Ok)\(",
+        "ownership_borrowing": r"&mut\b|&[\w\[(]|\.clone\(\)|\.to_owned\(\)",
+        "type_parameters": r"\b(Vec|HashMap|HashSet|BTreeMap|BTreeSet|VecDeque|Option|Result|Box|Rc|Arc|RefCell)\s*<|::<",
+        "explicit_casts": r"\bas\s+(i8|i16|i32|i64|i128|isize|u8|u16|u32|u64|u128|usize|f32|f64|char)\b"
+                          r"|\b[iu](8|16|32|64|128|size)::from\(",
+    }
+
+
+    identifier_case = "snake"
+    reserved_words = frozenset(
+        "as async await break const continue crate dyn else enum extern false fn for if impl in let loop match mod "
+        "move mut pub ref return self Self static struct super trait true type unsafe use where while abstract "
+        "become box do final macro override priv typeof unsized virtual yield try i8 i16 i32 i64 i128 isize u8 u16 "
+        "u32 u64 u128 usize f32 f64 bool char str String Vec Option Some None Ok Err Result Box".split())
+    local_declaration = re.compile(
+        r"^let\s+(?P<mutable>mut\s+)?(?P<name>[a-z_]\w*)(?:\s*:\s*[^=]+?)?\s*=(?!=)\s*(?P<value>\S.*);$")
+    index_loops = ((re.compile(r"^for (?P<index>\w+) in 0\.\.(?P<seq>[\w.]+)\.len\(\) \{$"), "{seq}[{index}]"),)
+    # `&item` copies each element out, as `seq[index]` did (a non-Copy element does not build: dropped).
+    foreach_header = "for &{item} in {seq}.iter() {{"
+    tail_expressions = True
+    # clippy's explicit_iter_loop: a reference iterates like `.iter()`.
+    idioms = (("iterate over `&\\g<seq>` instead of calling `\\g<seq>.iter()`",
+               re.compile(r"^(?P<head>\s*for .+ in )(?P<seq>[\w.]+)\.iter\(\)(?P<tail> \{)$"),
+               r"\g<head>&\g<seq>\g<tail>"),)
+
+    def helper_header(self, header: str, function: str, helper: str) -> str | None:
+        if header[:1].isspace():  # a method in an `impl`: the helper would need `Self::`
+            return None
+        header = re.sub(r"^pub(\([\w:]+\))?\s+", "", header)
+        return super().helper_header(header, function, helper)
+
+    def parameter_names(self, params: str) -> list[str] | None:
+        out = []
+        for param in split_parameters(params):
+            name = param.split(":")[0].strip()
+            name = name[4:].strip() if name.startswith("mut ") else name
+            if not re.fullmatch(r"[a-z_]\w*", name) or name == "self":
+                return None
+            out.append(name)
+        return out
+
+    def delegate(self, call: str, returns: bool) -> str:
+        return call  # the tail expression is the body's value, unit included
 
     def reference_target(self, example: str, solution_paths: Sequence[str], slug: str) -> str:
         if example.endswith(".rs"):

@@ -30,11 +30,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import PurePosixPath
 from typing import Any
 
 from ..languages import LANGUAGES
-from ..synthesis.edit_format import EXAMPLE_BLOCK, file_name_of
+from ..synthesis.edit_format import EXAMPLE_BLOCK, file_name_of, shown_path
 from .names import EDIT_FORMATS, EditFormat
 from .prompt_format import SOURCE_ROLES, VISIBLE_ROLES, render_files
 
@@ -159,13 +158,9 @@ def _whole_path(names: Sequence[str], valid_paths: Sequence[str]) -> str | None:
     """The file a block names: one of the files shown (exactly or by base name), else a new file's path as
     written; prose ("Here is the file:") names none. No close-spelling match: a new file (a Java helper class)
     must not be taken for a shown one with a similar name."""
-    for name in names:
-        if name in valid_paths:
-            return name
-    for name in names:
-        for valid in valid_paths:
-            if name == PurePosixPath(valid).name:
-                return valid
+    shown = shown_path(names, valid_paths)
+    if shown is not None:
+        return shown
     return next((n for n in names if "." in n or "/" in n), None)
 
 

@@ -63,7 +63,7 @@ from ..languages import LANGUAGES
 
 __all__ = ["EXAMPLE_BLOCK", "EditApplyError", "EditBlock", "EditFormatError", "EditSynthesisError", "apply_blocks",
            "FENCE", "exact_matches", "file_name_of", "is_blank", "is_renderable", "match_path", "parse_blocks",
-           "prepped_lines", "render_blocks", "split_lines", "with_final_break"]
+           "prepped_lines", "render_blocks", "shown_path", "split_lines", "with_final_break"]
 
 logger = logging.getLogger(__name__)
 
@@ -260,11 +260,8 @@ def file_name_of(line: str) -> str | None:
     return _strip_filename(line)
 
 
-def match_path(names: Sequence[str], valid_paths: Sequence[str]) -> str | None:
-    """The path of ``valid_paths`` that one of ``names`` means (Aider's rules, in order: exactly, by base name,
-    by a close spelling), else the first name that looks like a file name, else the first name."""
-    if not names:
-        return None
+def shown_path(names: Sequence[str], valid_paths: Sequence[str]) -> str | None:
+    """The path of ``valid_paths`` that one of ``names`` names exactly, else by base name."""
     for name in names:
         if name in valid_paths:
             return name
@@ -272,6 +269,17 @@ def match_path(names: Sequence[str], valid_paths: Sequence[str]) -> str | None:
         for valid in valid_paths:
             if name == PurePosixPath(valid).name:
                 return valid
+    return None
+
+
+def match_path(names: Sequence[str], valid_paths: Sequence[str]) -> str | None:
+    """The path of ``valid_paths`` that one of ``names`` means (Aider's rules, in order: exactly, by base name,
+    by a close spelling), else the first name that looks like a file name, else the first name."""
+    if not names:
+        return None
+    shown = shown_path(names, valid_paths)
+    if shown is not None:
+        return shown
     for name in names:
         close = difflib.get_close_matches(name, valid_paths, n=1, cutoff=0.8)
         if len(close) == 1:

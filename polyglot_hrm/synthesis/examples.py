@@ -35,16 +35,18 @@ from typing import Any, Mapping, Sequence
 from ..benchmark.crosslang import CrossLanguageIndex
 from ..benchmark.problem import Problem
 from ..languages import get_language
+from .concepts import language_challenges, shared_concepts
 from .edit_format import EditBlock, render_blocks
 from .edit_synthesis import edit_stats, synthesize_blocks
 from .functions import find_functions, remove_function
 from .mutation import Mutant, enumerate_mutants, select_mutants
+from .refactor import Refactoring, enumerate_refactorings, select_refactorings
 
 __all__ = ["DiffCandidate", "EDIT_TYPES", "diff_candidates", "diff_edit_row", "file_records", "generation_row",
-           "line_minimality", "mutant_pool", "quality_score", "row_files", "seeded_rank", "solved_files",
-           "transfer_pairs", "transfer_row"]
+           "line_minimality", "mutant_pool", "quality_score", "refactor_candidate", "refactor_pool", "row_files",
+           "seeded_rank", "solved_files", "transfer_pairs", "transfer_row"]
 
-EDIT_TYPES = ("implement", "bug_fix", "feature")
+EDIT_TYPES = ("implement", "bug_fix", "feature", "refactor")
 
 
 def seeded_rank(seed: int, *parts: str) -> int:
@@ -110,6 +112,7 @@ def _base(task: str, row_id: str, problem: Problem, instructions: str, difficult
         "expected_tests": list(problem.expected_tests),
         "reference_seconds": problem.reference_seconds,
         "metadata": _metadata(problem),
+        "source": problem.source,
     }
 
 
@@ -140,7 +143,8 @@ def transfer_pairs(problems: Sequence[Problem], seed: int, max_per_pair: int | N
 
 
 def transfer_row(source: Problem, target: Problem, difficulty: str = "") -> dict[str, Any]:
-    """Source-language reference + target stub and instructions -> the target reference."""
+    """Source-language reference + target stub and instructions -> the target reference, with the concepts both
+    references show and the constructs the target needs beyond the source (:mod:`.concepts`)."""
     instructions = (f"{target.instructions.rstrip()}\n\nA working {source.language} solution of this exercise is "
                     f"given. Write the {target.language} solution: keep its approach, in idiomatic {target.language}.\n")
     row = _base("transfer", f"transfer/{source.language}-to-{target.language}/{target.slug}", target, instructions,
@@ -150,6 +154,10 @@ def transfer_row(source: Problem, target: Problem, difficulty: str = "") -> dict
     row["input_files"] = (_records(_target(source), "source") + _records(stub_files(target), "solution")
                           + _editor(target))
     row["target_files"] = _records(_target(target), "solution")
+    # What the two references share and what the target needs beyond the source (synthesis.concepts).
+    source_files, target_files = solved_files(source), solved_files(target)
+    row["shared_concepts"] = shared_concepts(source_files, source.language, target_files, target.language)
+    row["language_challenges"] = language_challenges(source_files, source.language, target_files, target.language)
     return row
 
 
@@ -242,6 +250,25 @@ def bug_fix_candidate(problem: Problem, mutant: Mutant) -> DiffCandidate:
     return DiffCandidate(problem, "bug_fix", before, solved, instructions,
                          {"operator": mutant.operator, "target": "", "path": mutant.path, "line": mutant.line,
                           "description": mutant.description})
+
+
+def refactor_pool(problem: Problem, n: int, seed: int) -> list[Refactoring]:
+    """Up to ``n`` seeded, kind-balanced refactorings of the files the reference writes (see
+    :mod:`.refactor`)."""
+    files = {p: c for p, c in _target(problem).items() if c}
+    return select_refactorings(enumerate_refactorings(files, problem.language), n, seed, key=problem.id)
+
+
+def refactor_candidate(problem: Problem, refactoring: Refactoring) -> DiffCandidate:
+    """The reference -> the reference with ``refactoring`` applied, asked for by naming the refactoring."""
+    solved = solved_files(problem)
+    after = dict(solved)
+    after[refactoring.path] = refactoring.refactored
+    instructions = (f"{problem.instructions.rstrip()}\n\nThe solution below passes its tests. Refactor it without "
+                    f"changing its behaviour: {refactoring.description}.\n")
+    return DiffCandidate(problem, "refactor", solved, after, instructions,
+                         {"operator": refactoring.kind, "target": refactoring.target, "path": refactoring.path,
+                          "line": refactoring.line, "description": refactoring.description})
 
 
 def diff_candidates(problem: Problem, seed: int, max_features: int) -> list[DiffCandidate]:

@@ -12,11 +12,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from hrm_modeling.configuration_hrm import default_puzzle_identifier_names, puzzle_identifier_name
-
 from .config import PolyglotTrainingConfig
+from ..modelio.code_generation import CodeGenerationInputProcessor
 from ..modelio.prompt_format import render_example
-from ..modelio.tokenizer import encode_pair, train_tokenizer
+from ..modelio.tokenizer import train_tokenizer
 
 __all__ = ["TokenizedDataset", "load_rows", "select_eval_rows", "tokenize_rows", "tokenizer_texts",
            "train_tokenizer_on_rows"]
@@ -51,10 +50,6 @@ def train_tokenizer_on_rows(rows: Sequence[Mapping[str, Any]], vocab_size: int):
     return train_tokenizer(tokenizer_texts(rows), vocab_size=vocab_size)
 
 
-def _puzzle_id(puzzle_names: Sequence[str], row: Mapping[str, Any]) -> int:
-    return list(puzzle_names).index(puzzle_identifier_name(row["language"], row["task"]))
-
-
 @dataclass
 class TokenizedDataset(torch.utils.data.Dataset):
     """Tokenized examples (input_ids, token_type_ids, puzzle_identifiers) plus per-row language/task/difficulty
@@ -86,17 +81,17 @@ def tokenize_rows(rows: Sequence[Mapping[str, Any]], tokenizer: Any, max_length:
                   puzzle_names: Sequence[str] | None = None, progress: bool = False) -> TokenizedDataset:
     """Encode each row as `bos + prompt + answer + eos`; rows whose answer alone exceeds `max_length` are dropped
     (logged), over-long prompts are cut from the left (`encode_pair`)."""
-    names = list(puzzle_names or default_puzzle_identifier_names())
+    processor = CodeGenerationInputProcessor(tokenizer, max_length, puzzle_names)
     examples, kept, dropped = [], [], 0
     for row in tqdm(rows, desc="tokenizing", unit="row", disable=not progress):
-        prompt, answer = render_example(row)
+        processor.puzzle_identifier(row)  # a language x task the model lacks is an error, not a dropped row
         try:
-            enc = encode_pair(tokenizer, prompt, answer, max_length=max_length)
+            enc = processor.encode(row)
         except ValueError:
             dropped += 1
             continue
         examples.append({"input_ids": enc["input_ids"], "token_type_ids": enc["token_type_ids"],
-                         "puzzle_identifiers": _puzzle_id(names, row)})
+                         "puzzle_identifiers": enc["puzzle_identifiers"]})
         kept.append(row)
     if dropped:
         logger.warning("dropped %d of %d rows whose answer does not fit max_sequence_length=%d", dropped, len(rows),

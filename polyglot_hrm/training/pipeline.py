@@ -67,6 +67,12 @@ class PolyglotTrainingPipeline:
                 self.tokenizer = train_tokenizer_on_rows(self.data["train"], self.config.vocab_size)
         return self.tokenizer
 
+    def get_tokenizer(self) -> Any:
+        """The tokenizer: the one given, else `config.tokenizer_path`, else one trained on the training rows."""
+        if self.tokenizer is None and self.data is None and not self.config.tokenizer_path:
+            self.extract_and_process_data()
+        return self._tokenizer()
+
     def create_training_datasets(self) -> tuple[TokenizedDataset, TokenizedDataset]:
         """(train, validation) tokenized datasets; extracts the data first if needed."""
         if self.data is None:

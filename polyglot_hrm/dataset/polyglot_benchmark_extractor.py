@@ -1,0 +1,24 @@
+"""The seed's module path for ``PolyglotBenchmarkExtractor`` (it lives in :mod:`polyglot_hrm.benchmark`) and its
+command line::
+
+    python -m polyglot_hrm.dataset.polyglot_benchmark_extractor --benchmark-root DIR --output problems.json \\
+        [--languages python,rust] [--strict]
+
+the same as ``polyglot-hrm extract`` and ``python -m polyglot_hrm.benchmark``.
+"""
+
+import sys
+from typing import Sequence
+
+from ..benchmark import PolyglotBenchmarkExtractor
+from ..benchmark.__main__ import main as _main
+
+__all__ = ["PolyglotBenchmarkExtractor", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return _main(argv, prog="python -m polyglot_hrm.dataset.polyglot_benchmark_extractor")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
