@@ -19,6 +19,7 @@ from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExt
                         mini_benchmark_root, save_problems)
 from .execution.sandbox import ExecutionNotAllowed
 from .modelio.names import BackendError
+from .outputs import OutputError, atomic_write_text
 from .tables import format_table
 
 logger = logging.getLogger("polyglot_hrm")
@@ -106,7 +107,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 "coverage_histogram": index.coverage_histogram(),
                 "transfer_pairs": {f"{a}->{b}": n for (a, b), n in index.transfer_pairs().items()},
                 "languages_by_slug": index.languages_by_slug}
-        Path(args.json).write_text(json.dumps(data, indent=1))
+        atomic_write_text(args.json, json.dumps(data, indent=1))
     return 0
 
 
@@ -208,7 +209,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(validation_report(problems, results, wall))
     if args.output:
         rows = [r.to_dict(with_output=False) for r in results]
-        Path(args.output).write_text(json.dumps({"wall_s": round(wall, 2), "results": rows}, indent=1))
+        atomic_write_text(args.output, json.dumps({"wall_s": round(wall, 2), "results": rows}, indent=1))
         print(f"\nwrote {len(rows)} results to {args.output}")
     return 0
 
@@ -332,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (BenchmarkError, FileNotFoundError, ValueError, ExecutionNotAllowed, BackendError) as err:
+    except (BenchmarkError, FileNotFoundError, ValueError, OutputError, ExecutionNotAllowed, BackendError) as err:
         print(f"polyglot-hrm {args.command}: error: {err}", file=sys.stderr)
         return 2
 

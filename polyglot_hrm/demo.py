@@ -58,10 +58,29 @@ def rows_table(rows: dict[str, list[dict[str, Any]]]) -> str:
     return format_table(["split", "task", "language", "rows"], table, title="Rows per split, task and language")
 
 
+KIND = "demo"
+ENTRIES = ("model", "held_out", "seen", "demo.json")  # what the demo writes in its folder
+
+
+def claim_output_dir(out: Path) -> None:
+    """The demo's folder is replaced on a rerun (so `make demo` runs again) when it is the demo's own (its
+    manifest): only the entries that manifest lists are removed. A non-empty folder of other files is refused."""
+    from .outputs import check_writable, claim_dir, record_files, remove_listed
+
+    manifest = claim_dir(out, KIND, "--output-dir")
+    if manifest is not None:
+        removed = remove_listed(out, manifest)
+        if removed:
+            logger.info("replacing the earlier demo's %s in %s", ", ".join(removed), out)
+    check_writable(out, "--output-dir")
+    record_files(out, KIND, ENTRIES)
+
+
 def run_demo(options: DemoOptions) -> dict[str, Any]:
     """Run the demo; returns the `demo.json` summary. Needs the execution opt-in."""
     from .evaluation import evaluate_model, summary_table, write_report
     from .execution.sandbox import require_opt_in
+    from .outputs import atomic_write_text
     from .training.config import load_recipe, recipe_path
     from .training.data import select_eval_rows
     from .training.run import train
@@ -71,6 +90,7 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     out = Path(options.output_dir)
     recipe_file = recipe_path(options.recipe) if options.recipe else default_recipe()
     recipe = load_recipe(recipe_file, list(options.overrides))
+    claim_output_dir(out)
     # The callback scores a few held-out rows during training; the full held-out set is scored below.
     print(f"[1/3] building the datasets and training {recipe_file.name} (outputs in {out / 'model'}) ...", flush=True)
     root = options.benchmark_root
@@ -107,7 +127,7 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
                                         "summary": results.summary, "per_language": results.per_language,
                                         "report": {k: str(v) for k, v in paths.items()}}
     summary["seconds"] = round(time.perf_counter() - start, 1)
-    (out / "demo.json").write_text(json.dumps(summary, indent=1, default=str))
+    atomic_write_text(out / "demo.json", json.dumps(summary, indent=1, default=str))
     print(f"\ndemo done in {summary['seconds']:.0f} s. Outputs in {out.resolve()}/:\n"
           f"  model/            trained model + tokenizer (AutoModelForCausalLM.from_pretrained), trainer_state.json\n"
           f"  held_out/, seen/  results.json, report.md, report.html, per_language.png, by_difficulty.png\n"

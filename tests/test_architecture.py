@@ -19,7 +19,7 @@ import polyglot_hrm
 PACKAGE = Path(polyglot_hrm.__file__).resolve().parent
 LAYERS = ["languages", "benchmark", "execution", "synthesis", "scoring", "dataset", "modelio", ("training", "evaluation")]
 # Leaf helpers any layer may use, and the top (the CLI and the demo, which use everything).
-LEAVES = {"tables"}
+LEAVES = {"tables", "outputs"}
 TOP = {"cli", "demo", "__init__", "__main__"}
 
 

@@ -15,8 +15,13 @@ import os
 import sys
 from pathlib import Path
 
-from polyglot_hrm.training.config import load_recipe
-from polyglot_hrm.training.run import train
+from polyglot_hrm.outputs import OutputError
+from polyglot_hrm.training.checkpoints import CheckpointError, RunExistsError
+from polyglot_hrm.training.config import RecipeError, load_recipe
+from polyglot_hrm.training.run import TokenizerMismatchError, train
+
+#: Mistakes in the command, reported as one line (no traceback) before or instead of any work.
+USAGE_ERRORS = (RecipeError, RunExistsError, CheckpointError, TokenizerMismatchError, OutputError, FileNotFoundError)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,7 +33,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="checkpoints, final model and tokenizer (default: runs/<recipe name>)")
     p.add_argument("--cache-dir", type=Path, default=None, help="datasets cache (default: the HF datasets cache)")
     p.add_argument("--resume-from-checkpoint", default=None, metavar="PATH|auto",
-                   help="continue from a checkpoint directory, or 'auto' for the last one in --output-dir")
+                   help="continue from a checkpoint directory, or 'auto' for the newest complete one in --output-dir")
+    p.add_argument("--overwrite-output-dir", action="store_true",
+                   help="start over in an --output-dir that holds an earlier run's checkpoints: what that run wrote is "
+                        "removed (files polyglot-hrm did not write never are). Without it such a folder is refused.")
     p.add_argument("--push-to-hub", action="store_true",
                    help="push model + tokenizer at the end (set training_args.hub_model_id=user/name)")
     p.add_argument("overrides", nargs="*", help="section.field=value, e.g. training_args.max_steps=20")
@@ -38,6 +46,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _run(args)
+    except USAGE_ERRORS as err:
+        print(f"train.py: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, args.overrides)
     output_dir = args.output_dir or Path("runs") / args.recipe.stem
     if os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true") and "WORLD_SIZE" not in os.environ:
@@ -47,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             "processes with gloo use `accelerate launch --config_file trainer/accelerate/cpu_multi.yaml` (or "
             "`--multi_gpu --num_processes N` / `torchrun --nproc_per_node N` on a machine without GPUs).")
     outcome = train(recipe, output_dir, benchmark_root=args.benchmark_root, cache_dir=args.cache_dir,
-                    resume_from_checkpoint=args.resume_from_checkpoint, push_to_hub=args.push_to_hub)
+                    resume_from_checkpoint=args.resume_from_checkpoint, push_to_hub=args.push_to_hub,
+                    overwrite_output_dir=args.overwrite_output_dir)
     logging.getLogger("trainer").info("done in %.1f s: %s", outcome.seconds, outcome.output_dir)
     _shutdown()
     return 0

@@ -24,14 +24,17 @@ pass@k estimator overall and per language, with counts by status (compile errors
 
 _KWARGS_DESCRIPTION = """
 Args:
-    predictions: one list of candidates per problem; a candidate is a mapping {path: file content}
+    predictions: one list of candidates per problem (a flat list is refused before anything runs; a problem
+        with an empty list is left out of pass@k, counted in per-language no_candidates and listed in
+        no_candidates, with a warning); a candidate is a mapping {path: file content}
         of the files it writes over the exercise's stub (for example {"bob.py": "def response(...): ..."}),
         or, for a diff_edit row, Aider SEARCH/REPLACE edit text (a string, or {"edit": text}) that is
         applied to the row's input_files. A malformed or non-applying edit is not run: it counts as
         status "error" with the reason as output, and in malformed_edits / non_applying_edits.
     references: one per problem: a polyglot-hrm dataset row (with `files`, `language`, `slug`), or
         {"problem_id": "python/bowling", "benchmark_root": "/path/to/polyglot-benchmark"}.
-    k: list of k for pass@k (default [1]). A k larger than some problem's number of candidates is
+    k: list of k for pass@k (default [1]), or one int; each an integer >= 1, checked before anything
+        runs. A k larger than some problem's number of candidates is
         left out of the output.
     num_workers: parallel runs (default: one per CPU core).
     timeout: wall-clock seconds per run, build included (default 180), or "auto": per problem
@@ -88,8 +91,12 @@ class PolyglotExec(evaluate.Metric):
         )
 
     def compute(self, *, predictions=None, references=None, **kwargs):
-        """Encode {path: content} candidates and row references as JSON, then compute as usual."""
+        """Check k and the shape of predictions (before anything runs), encode {path: content} candidates and
+        row references as JSON, then compute as usual."""
+        if "k" in kwargs:
+            kwargs["k"] = scoring.check_ks(kwargs["k"])
         if predictions is not None:
+            scoring.check_predictions(predictions, references)
             # Every candidate is JSON-encoded, edit text included (a str candidate is an edit).
             predictions = [[json.dumps(c) for c in cands] for cands in predictions]
         if references is not None:
@@ -97,6 +104,7 @@ class PolyglotExec(evaluate.Metric):
         return super().compute(predictions=predictions, references=references, **kwargs)
 
     def _compute(self, predictions, references, k=(1,), num_workers=None, timeout=180.0):
+        k = scoring.check_ks(k)
         require_opt_in()
         rows = [json.loads(r) for r in references]
         candidates = [[_decode(c) for c in cands] for cands in predictions]

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal, get_args
 
+from ..outputs import atomic_write_text
+
 __all__ = ["Role", "ROLES", "ProblemFile", "ProblemMetadata", "Problem", "save_problems", "load_problems_json"]
 
 Role = Literal["solution", "reference", "test", "editor", "support"]
@@ -128,7 +130,7 @@ class Problem:
 def save_problems(problems: Iterable[Problem], path: str | Path) -> int:
     """Write problems as a JSON list; returns how many were written."""
     rows = [p.to_dict() for p in problems]
-    Path(path).write_text(json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8")
+    atomic_write_text(path, json.dumps(rows, indent=1, ensure_ascii=False))
     return len(rows)
 
 

@@ -16,22 +16,30 @@ derives the config id from the options passed (``data_dir`` included: several ro
 joined with ``os.pathsep``); this builder sets ``hash`` to a digest of every root's files
 (:func:`~polyglot_hrm.dataset.build.tree_hash`), of the slugs ``exclude_slugs_of`` leaves out, and of the code
 that makes rows. So an unchanged tree reloads from the Arrow cache (``download_and_prepare`` only hashes
-the tree), and editing any benchmark file builds afresh into a new directory.
+the tree), and editing any benchmark file builds afresh into a new directory. Each build also records its
+rows per split and a checksum of each Arrow file (:mod:`.cache`); a reload whose folder differs from that
+record (a truncated or edited file, an edited ``dataset_info.json``) logs what was wrong and rebuilds.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 import datasets
 
 from .build import BuildReport, build, code_hash, data_hash
+from .cache import cache_problems, write_record
 from .sources import data_roots, join_roots
 from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
 from .features import features_for
 
 __all__ = ["EmptyConfigError", "PolyglotHRM", "PolyglotHRMConfig"]
+
+logger = logging.getLogger(__name__)
 
 
 class EmptyConfigError(ValueError):
@@ -71,6 +79,23 @@ class PolyglotHRM(datasets.GeneratorBasedBuilder):
         super().__init__(*args, hash=hash, dataset_name=dataset_name or "polyglot_hrm", **kwargs)
         # `datasets` sets options on a copy of a predefined config with setattr: validate them here.
         self.config.__post_init__()
+
+    def _build_cache_dir(self) -> str:
+        """The cache folder ``datasets`` chose, checked against our record before ``datasets`` reads anything
+        in it: a damaged one is removed (it is this builder's own folder) so this configuration is rebuilt."""
+        folder = super()._build_cache_dir()
+        if (Path(folder) / "dataset_info.json").exists():
+            problems = cache_problems(folder)
+            if problems:
+                logger.warning("%s: the Arrow cache of %r is damaged (%s); rebuilding this configuration",
+                               folder, self.config.name, "; ".join(problems))
+                shutil.rmtree(folder)
+        return folder
+
+    def _save_info(self) -> None:
+        super()._save_info()
+        # Called once the Arrow files are written, in the folder `datasets` then renames into place.
+        write_record(self._output_dir, {name: split.num_examples for name, split in self.info.splits.items()})
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(description=_DESCRIPTION, features=features_for(self.config.name),

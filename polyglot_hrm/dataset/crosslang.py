@@ -36,6 +36,7 @@ from typing import Any, Sequence
 
 from ..benchmark import CrossLanguageIndex, Problem
 from ..languages.concepts import CONSTRUCTS
+from ..outputs import atomic_write_text
 from ..synthesis.concepts import concepts, constructs, masked_code
 from ..synthesis.examples import solved_files
 from .build import difficulty_buckets
@@ -116,5 +117,5 @@ def crosslang_report(problems: Sequence[Problem]) -> dict[str, Any]:
 
 def write_crosslang(problems: Sequence[Problem], output: str | Path) -> dict[str, Any]:
     report = crosslang_report(problems)
-    Path(output).write_text(json.dumps(report, indent=1), encoding="utf-8")
+    atomic_write_text(output, json.dumps(report, indent=1))
     return report

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,11 +25,13 @@ from typing import Any, Sequence
 import datasets
 import yaml
 
+from ..outputs import atomic_write_text, claim_dir, install_tree, read_manifest
 from .builder import EmptyConfigError, PolyglotHRM
 from .config import CONFIG_NAMES, SPLITS
 from .sources import DataDir, join_roots
 
-__all__ = ["ExportReport", "build_datasets", "card_for_repo", "dataset_card", "export", "push", "row_counts"]
+__all__ = ["ExportReport", "build_datasets", "card_for_repo", "dataset_card", "export", "push", "row_counts",
+           "validate_repo_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -225,46 +229,82 @@ def effective_options(**options: Any) -> dict[str, Any]:
 
 def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_NAMES,
            cache_dir: str | None = None, **options: Any) -> ExportReport:
-    """Write Parquet per config and split, and the dataset card, under ``out``."""
-    from .build import data_hash
+    """Write Parquet per config and split, and the dataset card, under ``out``.
 
+    ``out`` must be absent, empty or an earlier export (its ``.polyglot-hrm.json`` manifest): a folder of
+    someone else's files is refused before anything is built. The export is written to a temporary folder
+    beside ``out`` and moved into place at the end, replacing only the files the earlier export listed, so
+    configs left out this time do not linger beside a card that no longer names them, and an interrupted
+    export leaves the previous one whole."""
     start = time.perf_counter()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    claim_dir(out, "export", "--out")
+    out.parent.mkdir(parents=True, exist_ok=True)
     built = build_datasets(data_dir, configs, cache_dir, **options)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    try:
+        _write_export(staging, built, data_dir, options)
+        install_tree(staging, out, "export")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already when the move succeeded
     report = ExportReport(out)
-    for name, dd in built.items():
-        (out / name).mkdir(exist_ok=True)
-        for old in (out / name).glob("*.parquet"):
-            old.unlink()
-        for split in SPLITS:
-            if split in dd:
-                path = out / name / _parquet_name(split)
-                dd[split].to_parquet(str(path))
-                report.files.append(path)
-    card = out / "README.md"
-    card.write_text(dataset_card(built, effective_options(**options),
-                                 tree_hash=data_hash(data_dir, options.get("exclude_slugs_of"))[:16]),
-                    encoding="utf-8")
-    report.files.append(card)
+    report.files = [out / name / _parquet_name(s) for name, dd in built.items() for s in SPLITS if s in dd]
+    report.files.append(out / "README.md")
     report.counts = {n: e["splits"] for n, e in row_counts(built).items()}
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _write_export(folder: Path, built: dict[str, datasets.DatasetDict], data_dir: DataDir,
+                  options: dict[str, Any]) -> None:
+    from .build import data_hash
+
+    for name, dd in built.items():
+        (folder / name).mkdir(exist_ok=True)
+        for split in SPLITS:
+            if split in dd:
+                dd[split].to_parquet(str(folder / name / _parquet_name(split)))
+    card = dataset_card(built, effective_options(**options),
+                        tree_hash=data_hash(data_dir, options.get("exclude_slugs_of"))[:16])
+    atomic_write_text(folder / "README.md", card)
+
+
+def validate_repo_id(repo_id: str) -> str:
+    """``repo_id`` as the Hub accepts it (huggingface_hub's own validator), in ORG/NAME form."""
+    from huggingface_hub.utils import HFValidationError
+    from huggingface_hub.utils import validate_repo_id as hub_validate
+
+    example = "for example my-org/polyglot-hrm"
+    if repo_id.count("/") != 1:
+        raise ValueError(f"--repo-id {repo_id!r}: expected ORG/NAME ({example})")
+    try:
+        hub_validate(repo_id)
+    except HFValidationError as err:
+        raise ValueError(f"--repo-id {repo_id!r}: the Hub would reject it: {err} ({example})") from None
+    return repo_id
+
+
+def _export_files(export_dir: Path) -> list[Path]:
+    """The Parquet files of an export: those its manifest lists (what `export` wrote), else every
+    ``<config>/*.parquet`` (an export made before manifests)."""
+    manifest = read_manifest(export_dir)
+    if manifest is not None:
+        return [export_dir / f for f in manifest.files if f.endswith(".parquet") and (export_dir / f).is_file()]
+    return [p for c in CONFIG_NAMES for p in sorted((export_dir / c).glob("*.parquet"))]
 
 
 def push(export_dir: str | Path, repo_id: str, private: bool = False, dry_run: bool = False,
          token: str | None = None) -> list[str]:
     """Push an export folder to the Hub: each config with ``DatasetDict.push_to_hub`` (same file layout),
     then the dataset card. With ``dry_run`` nothing is sent: returns what would be uploaded."""
+    validate_repo_id(repo_id)  # before anything else: a dry run checks it too
     export_dir = Path(export_dir)
     card = export_dir / "README.md"
     if not card.is_file():
         raise FileNotFoundError(f"{card}: not an export folder; run `polyglot-hrm export --out {export_dir}` first")
-    if "/" not in repo_id or repo_id.count("/") != 1:
-        raise ValueError(f"--repo-id {repo_id!r}: expected ORG/NAME (for example my-org/polyglot-hrm)")
-    configs = sorted(d.name for d in export_dir.iterdir() if d.is_dir() and d.name in CONFIG_NAMES)
-    plan = [f"{c}/{p.name} ({p.stat().st_size} bytes)" for c in configs
-            for p in sorted((export_dir / c).glob("*.parquet"))]
+    files = _export_files(export_dir)
+    configs = sorted({p.parent.name for p in files})
+    plan = [f"{p.parent.name}/{p.name} ({p.stat().st_size} bytes)" for p in sorted(files)]
     plan.append(f"README.md ({card.stat().st_size} bytes)")
     lines = [f"{'would upload' if dry_run else 'uploading'} to https://huggingface.co/datasets/{repo_id}"
              f" ({'private' if private else 'public'}):"] + [f"  {p}" for p in plan]
@@ -273,8 +313,8 @@ def push(export_dir: str | Path, repo_id: str, private: bool = False, dry_run: b
     from huggingface_hub import HfApi
 
     for name in configs:
-        files = {p.name.split("-")[0]: str(p) for p in (export_dir / name).glob("*.parquet")}
-        dd = datasets.load_dataset("parquet", data_files=files)
+        by_split = {p.name.split("-")[0]: str(p) for p in files if p.parent.name == name}
+        dd = datasets.load_dataset("parquet", data_files=by_split)
         dd.push_to_hub(repo_id, config_name=name, data_dir=name, private=private, token=token)
     HfApi(token=token).upload_file(path_or_fileobj=card_for_repo(card, repo_id).encode(), path_in_repo="README.md",
                                    repo_id=repo_id, repo_type="dataset", commit_message="polyglot-hrm dataset card")

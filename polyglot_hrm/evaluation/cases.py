@@ -168,6 +168,10 @@ def match_solutions(cases: Sequence[Mapping[str, Any]], solutions: Mapping[str, 
         if found is not None:
             kept.append(case)
             candidates.append(found)
+    empty = [case["id"] for case, found in zip(kept, candidates) if not found]
+    if empty:
+        logger.warning("%d problem(s) have an empty candidate list in the solutions file; they are reported on a "
+                       "`no candidates` row, not scored: %s", len(empty), ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else ""))
     missing = len(cases) - len(kept)
     if missing:
         logger.warning("%d of %d selected problems have no candidates in the solutions file and are left out",

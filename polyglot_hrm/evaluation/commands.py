@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +159,43 @@ def make_backend(args: argparse.Namespace) -> Any:
                          request_timeout=args.request_timeout)
 
 
+def check_model_name(name: str) -> None:
+    """A ``--model`` that is neither an existing folder nor a valid Hub id fails at once (not after the Hub has
+    been retried for half a minute): a missing relative path such as ``runs/tiny/model`` is the usual case."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    path = Path(name).expanduser()
+    if path.exists():
+        return
+    first = name.split("/", 1)[0]
+    local = name.startswith((".", "/", "~")) or ("/" in name and first not in ("", ".") and Path(first).is_dir())
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        local = True
+    if local:
+        raise FileNotFoundError(f"--model {name}: no such folder (and not a Hub model id, ORG/NAME); check the path")
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every path ``evaluate`` will write is checked before any case is loaded or run: writable, not a folder,
+    and not a file this tool did not write (:mod:`polyglot_hrm.outputs`)."""
+    from ..outputs import check_writable, claim_files
+    from .journal import journal_path
+    from .report import check_report_targets
+
+    if args.write_solutions is not None:
+        check_writable(args.write_solutions.parent, "--write-solutions folder")
+        claim_files(args.write_solutions.parent, [args.write_solutions.name], "--write-solutions")
+        return
+    check_report_targets(None if args.no_report else (args.report_dir or args.output.parent), args.output)
+    claim_files(args.output.parent, [journal_path(args.output).name], "journal")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import os
 
+    from ..outputs import atomic_write_text, record_files
     from .cases import load_cases, solutions_from_problems
     from .journal import journal_path
     from .protocol import evaluate_backend
@@ -175,6 +210,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                          "`--write-solutions FILE`" + (f" (got {' and '.join(chosen)})." if chosen else "."))
     if args.attempts == 2 and not generating and args.write_solutions is None:
         raise ValueError("`--attempts 2` retries with the model's second answer: it needs `--model` (or `--backend`).")
+    check_outputs(args)  # before any work: a bad path fails now, not after the scoring
+    if args.model and args.base_url is None and args.backend != "openai":
+        check_model_name(args.model)
     root = args.benchmark_root
     env_root = os.environ.get("POLYGLOT_BENCHMARK_ROOT")
     if root is None and args.problems_json is None and args.dataset is None and env_root:
@@ -184,23 +222,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                        config=args.config, split=args.split, languages=languages, limit=args.limit)
     if args.write_solutions is not None:
         data = solutions_from_problems(cases, args.solutions_of)
-        args.write_solutions.parent.mkdir(parents=True, exist_ok=True)
-        args.write_solutions.write_text(json.dumps(data, indent=1))
+        atomic_write_text(args.write_solutions, json.dumps(data, indent=1))
+        record_files(args.write_solutions.parent, "evaluation", [args.write_solutions.name])
         print(f"wrote {args.solutions_of} solutions of {len(data)} problems to {args.write_solutions}")
         return 0
-    if args.solutions is not None:
-        results = evaluate_solutions(cases, args.solutions, ks=args.k, jobs=args.jobs, timeout=args.timeout)
-    else:
-        backend = make_backend(args)
-        journal = journal_path(args.output)
-        results = evaluate_backend(cases, backend, num_samples=args.num_samples, attempts=args.attempts, ks=args.k,
-                                   jobs=args.jobs, timeout=args.timeout, seed=args.seed, journal=journal,
-                                   resume=not args.no_resume)
-        print(f"journal: {journal} (rerun the same command to resume an interrupted run)")
+    backend = make_backend(args) if args.solutions is None else None
+    journal = journal_path(args.output)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    record_files(journal.parent, "evaluation", [journal.name])  # ours from its first line: resumable
+    try:
+        if args.solutions is not None:
+            results = evaluate_solutions(cases, args.solutions, ks=args.k, jobs=args.jobs, timeout=args.timeout,
+                                         journal=journal, resume=not args.no_resume)
+        else:
+            results = evaluate_backend(cases, backend, num_samples=args.num_samples,
+                                       attempts=args.attempts, ks=args.k, jobs=args.jobs, timeout=args.timeout,
+                                       seed=args.seed, journal=journal, resume=not args.no_resume)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: what finished is kept in {journal}; rerun the same command to resume",
+              file=sys.stderr)
+        return 130
+    print(f"journal: {journal} (rerun the same command to resume an interrupted run)")
     print(summary_table(results))
     if args.no_report:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(results.to_dict(), indent=1))
+        atomic_write_text(args.output, json.dumps(results.to_dict(), indent=1))
+        record_files(args.output.parent, "evaluation", [args.output.name])
         print(f"\nwrote {args.output}")
     else:
         paths = write_report(results, args.report_dir or args.output.parent, json_path=args.output)

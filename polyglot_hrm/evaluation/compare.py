@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..outputs import atomic_path, atomic_write_text, check_writable, claim_files, record_files
 from ..tables import format_table
 from .report import _bars, _html, _plt
 from .system import EvaluationResults
@@ -132,12 +133,15 @@ def write_comparison(runs: Sequence[tuple[str, EvaluationResults]], out_dir: str
                      ) -> dict[str, Path]:
     """``compare.png``, ``compare.md`` and ``compare.html`` in ``out_dir``; returns the paths by name."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     paths = {"chart": out / "compare.png", "markdown": out / "compare.md", "html": out / "compare.html"}
-    _chart(runs, metric, paths["chart"])
+    check_writable(out, "--output-dir")
+    claim_files(out, [p.name for p in paths.values()], "--output-dir file")
+    with atomic_path(paths["chart"]) as tmp:
+        _chart(runs, metric, tmp)
     text = _markdown(runs, metric, paths["chart"])
-    paths["markdown"].write_text(text)
-    paths["html"].write_text(_html(text, {"compare": paths["chart"]}).replace("Evaluation report", "Comparison"))
+    atomic_write_text(paths["markdown"], text)
+    atomic_write_text(paths["html"], _html(text, {"compare": paths["chart"]}).replace("Evaluation report", "Comparison"))
+    record_files(out, "comparison", [p.name for p in paths.values()])
     return paths
 
 

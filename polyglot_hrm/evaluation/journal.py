@@ -1,5 +1,7 @@
 """The run journal: every finished (model, case, sample, attempt) is appended as a JSON line next to the
-results as soon as it is finished, so that a run that dies resumes where it stopped.
+results as soon as it is finished, so that a run that dies (a kill, Ctrl-C) resumes where it stopped. Scoring
+a solutions file keeps one too: its ``run`` line names the candidates' hash, and each candidate's result is a
+``result`` line with attempt 0.
 
 ``results.json`` gets ``results.jsonl`` beside it. Its lines::
 

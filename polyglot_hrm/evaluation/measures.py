@@ -148,9 +148,16 @@ def _tokens(answers: Sequence[Mapping[str, Any]], key: str) -> int | None:
 
 
 def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,)) -> dict[str, Any]:
-    """Aggregate per-case records (``{"candidates": [measures dict], "retry": measures dict | None}``)."""
+    """Aggregate per-case records (``{"candidates": [measures dict], "retry": measures dict | None}``).
+
+    Cases without candidates (an empty list in a solutions file) are not scored: they are counted as
+    ``no_candidates`` and every measure is over the others, so one of them cannot blank a language's pass@k."""
+    empty = sum(not case["candidates"] for case in cases)
+    cases = [case for case in cases if case["candidates"]]
     if not cases:
-        return {"cases": 0}
+        return {"cases": 0, **({"no_candidates": empty} if empty else {})}
+    if empty:
+        return {**summarize(cases, ks), "no_candidates": empty}
     cands = [c for case in cases for c in case["candidates"]]
     answered = cands + [case["retry"] for case in cases if case.get("retry")]
     n = [len(case["candidates"]) for case in cases]

@@ -19,14 +19,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..outputs import OutputError, atomic_path, atomic_write_text, check_writable, claim_files, record_files
 from ..tables import format_table
 from .system import EvaluationResults
 
-__all__ = ["summary_table", "write_report"]
+__all__ = ["REPORT_FILES", "check_report_targets", "summary_table", "write_report"]
 
 logger = logging.getLogger(__name__)
 
 DIFFICULTY_ORDER = ["easy", "medium", "hard", "unknown"]
+#: What a report writes in its folder (besides the results JSON), each listed in the folder's manifest.
+REPORT_FILES = ("report.md", "report.html", "per_language.png", "by_difficulty.png", "transfer_matrix.png")
+KIND = "evaluation"
 COLUMNS = [("cases", "cases"), ("pass@1", "pass@1"), ("pass_rate_1", "pass 1st"), ("pass_rate_2", "pass 2nd"),
            ("well_formed_rate", "well-formed"), ("applies_rate", "applies"), ("compile_rate", "compiles"),
            ("timeouts", "timeouts"), ("mean_edit_chars", "edit chars"), ("mean_efficiency", "chars/ref change"),
@@ -52,6 +56,10 @@ def summary_table(results: EvaluationResults) -> str:
     cols = _columns(results)
     rows = [[lang, *(_value(s.get(k)) for k, _ in cols)] for lang, s in results.per_language.items()]
     rows.append(["all", *(_value(results.summary.get(k)) for k, _ in cols)])
+    if results.summary.get("no_candidates"):  # given no candidate: not scored, shown rather than blanking a row
+        missing = [lang for lang, s in results.per_language.items() if s.get("no_candidates")]
+        rows.append([f"no candidates ({', '.join(missing)})", results.summary["no_candidates"],
+                     *("-" for _ in cols[1:])])
     out = [format_table(["language", *(h for _, h in cols)], rows, title="Evaluation by language")]
     if results.transfer_matrix:
         targets = sorted({t for row in results.transfer_matrix.values() for t in row})
@@ -171,7 +179,10 @@ def _markdown(results: EvaluationResults, charts: Mapping[str, Path]) -> str:
 
     lines = ["# Evaluation report", "", "Settings: " + ", ".join(f"`{k}={v}`" for k, v in results.settings.items()), "",
              "| language | " + " | ".join(h for _, h in cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    lines += [row(lang, s) for lang, s in results.per_language.items()] + [row("**all**", results.summary), ""]
+    lines += [row(lang, s) for lang, s in results.per_language.items()] + [row("**all**", results.summary)]
+    if results.summary.get("no_candidates"):
+        lines += [f"| no candidates | {results.summary['no_candidates']} |" + " - |" * (len(cols) - 1)]
+    lines += [""]
     lines += ["## By difficulty", "", "| difficulty | " + " | ".join(h for _, h in cols) + " |",
               "|---" * (len(cols) + 1) + "|"]
     lines += [row(d, results.per_difficulty[d]) for d in DIFFICULTY_ORDER if d in results.per_difficulty] + [""]
@@ -183,7 +194,7 @@ def _markdown(results: EvaluationResults, charts: Mapping[str, Path]) -> str:
                   for src, row in results.transfer_matrix.items()] + [""]
     for name, path in charts.items():
         lines += [f"![{name}]({path.name})", ""]
-    failing = [c for c in results.cases if not any(x["status"] == "passed" for x in c["candidates"])]
+    failing = [c for c in results.cases if c["candidates"] and not any(x["status"] == "passed" for x in c["candidates"])]
     lines += [f"## Cases without a passing candidate ({len(failing)} of {len(results.cases)})", ""]
     lines += [f"- `{c['id']}`: " + ", ".join(x["status"] for x in c["candidates"]) for c in failing[:200]]
     lines += ["", "Definitions of every measure: `polyglot_hrm/evaluation/measures.py` (README: Evaluation)."]
@@ -206,26 +217,43 @@ def _html(markdown_text: str, charts: Mapping[str, Path]) -> str:
            f"</head><body>\n{body}</body></html>\n"
 
 
+def check_report_targets(out_dir: str | Path | None, json_path: str | Path | None) -> None:
+    """Before any work: the report folder and the results file can be written, and replace only files this
+    tool wrote there (:mod:`polyglot_hrm.outputs`)."""
+    if json_path is not None:
+        json_path = Path(json_path)
+        if json_path.is_dir():
+            raise OutputError(f"--output {json_path}: is a folder; give a file path such as "
+                               f"{json_path / 'results.json'}")
+        check_writable(json_path.parent, "--output folder")
+        claim_files(json_path.parent, [json_path.name], "--output")
+    if out_dir is not None:
+        check_writable(out_dir, "report folder")
+        claim_files(out_dir, REPORT_FILES, "report file")
+
+
 def write_report(results: EvaluationResults, out_dir: str | Path, json_path: str | Path | None = None
                  ) -> dict[str, Path]:
     """Write ``results.json`` (or ``json_path``), the charts, ``report.md`` and ``report.html`` into
-    ``out_dir``; returns the paths by name."""
+    ``out_dir``; returns the paths by name. Each file is written whole (a temporary file renamed into place)
+    and listed in its folder's manifest; a file of that name this tool did not write is refused."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {"json": Path(json_path) if json_path else out / "results.json"}
-    paths["json"].parent.mkdir(parents=True, exist_ok=True)
-    paths["json"].write_text(json.dumps(results.to_dict(), indent=1))
+    check_report_targets(out, paths["json"])
+    atomic_write_text(paths["json"], json.dumps(results.to_dict(), indent=1))
+    record_files(paths["json"].parent, KIND, [paths["json"].name])
     charts: dict[str, Path] = {"per_language": out / "per_language.png", "by_difficulty": out / "by_difficulty.png"}
-    _per_language_chart(results, charts["per_language"])
-    _difficulty_chart(results, charts["by_difficulty"])
+    draw = {"per_language": _per_language_chart, "by_difficulty": _difficulty_chart}
     if results.transfer_matrix:
         charts["transfer_matrix"] = out / "transfer_matrix.png"
-        _transfer_chart(results, charts["transfer_matrix"])
+        draw["transfer_matrix"] = _transfer_chart
+    for name, path in charts.items():
+        with atomic_path(path) as tmp:
+            draw[name](results, tmp)
     markdown_text = _markdown(results, charts)
-    paths["markdown"] = out / "report.md"
-    paths["markdown"].write_text(markdown_text)
-    paths["html"] = out / "report.html"
-    paths["html"].write_text(_html(markdown_text, charts))
+    paths["markdown"] = atomic_write_text(out / "report.md", markdown_text)
+    paths["html"] = atomic_write_text(out / "report.html", _html(markdown_text, charts))
     paths.update(charts)
+    record_files(out, KIND, [p.name for k, p in paths.items() if k != "json"])
     logger.info("wrote the report to %s", out)
     return paths

@@ -18,6 +18,8 @@ config trains on); ``pass_rate_1`` and ``pass_rate_2`` count the first and eithe
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Mapping, Sequence, Set as AbstractSet
@@ -27,8 +29,9 @@ from typing import Any
 
 from ..execution import DEFAULT_TIMEOUT, Timeout, describe_timeout
 from ..execution.runner import record_stub_passes
-from ..scoring import problem_from_reference, score
+from ..scoring import EditFailure, problem_from_reference, run_key, score
 from .cases import Candidate, load_solutions, match_solutions, normalize_candidate
+from .journal import Journal
 from .measures import measure_candidate, summarize, transfer_matrix
 
 __all__ = ["EvaluationResults", "PolyglotEvaluationSystem", "case_record", "evaluate_candidates", "evaluate_model",
@@ -66,6 +69,40 @@ def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candi
             for case, cs, ss in zip(cases, candidates, scored)]
 
 
+def _run_journaled(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]], jobs: int | None,
+                   timeout: Timeout, progress: bool, desc: str, journal: Journal) -> list[list[dict[str, Any]]]:
+    """As :func:`_run`, keeping each result in the journal the moment it is known: a rerun after Ctrl-C or a
+    kill runs only the candidates the journal does not hold."""
+    pending = [(i, j) for i, (case, cs) in enumerate(zip(cases, candidates)) for j in range(len(cs))
+               if (str(case["id"]), j, 0) not in journal.results]
+    if len(pending) < sum(len(cs) for cs in candidates):
+        logger.info("resuming: %d of %d candidates already scored in %s", sum(len(cs) for cs in candidates)
+                    - len(pending), sum(len(cs) for cs in candidates), journal.path)
+    if pending:
+        rows = [cases[i] for i, _ in pending]
+        problems = [problem_from_reference(r) for r in rows]
+
+        def scored(k: int, _j: int, s: Any) -> None:
+            i, j = pending[k]
+            key = None if isinstance(s.resolved, EditFailure) else run_key(problems[k], s.resolved)
+            measures = measure_candidate(cases[i], candidates[i][j], s.resolved, s.result).to_dict()
+            journal.add_result((str(cases[i]["id"]), j, 0), measures, s.result.to_dict() if key else None, key,
+                               key is not None)
+
+        score(rows, [[candidates[i][j]] for i, j in pending], jobs=jobs, timeout=timeout, progress=progress,
+              desc=desc, problems=problems, on_scored=scored)
+    return [[dict(journal.results[(str(case["id"]), j, 0)]["measures"]) for j in range(len(cs))]
+            for case, cs in zip(cases, candidates)]
+
+
+def solutions_identity(candidates: Sequence[Sequence[Candidate]], cases: Sequence[Mapping[str, Any]],
+                       timeout: Timeout) -> dict[str, Any]:
+    """What makes a solutions run's results: the candidates per case and the timeout rule (a journal written
+    with other ones is refused)."""
+    digest = hashlib.sha256(json.dumps([[c["id"] for c in cases], candidates], sort_keys=True, default=str).encode())
+    return {"mode": "solutions", "candidates_sha256": digest.hexdigest(), "timeout": describe_timeout(timeout)}
+
+
 def case_record(case: Mapping[str, Any], measured: list[dict[str, Any]], stub_passes: AbstractSet[str] = frozenset()
                 ) -> dict[str, Any]:
     """One case of ``results.json``: what it is, whether its stub already passes, its candidates' measures."""
@@ -97,15 +134,24 @@ def results_from_records(records: list[dict[str, Any]], ks: Sequence[int], setti
 
 def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]],
                         ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
-                        progress: bool = True, settings: dict[str, Any] | None = None) -> EvaluationResults:
-    """Score one list of candidates per case (files or edits; see :mod:`.cases`)."""
+                        progress: bool = True, settings: dict[str, Any] | None = None,
+                        journal: str | Path | None = None, resume: bool = True) -> EvaluationResults:
+    """Score one list of candidates per case (files or edits; see :mod:`.cases`). With ``journal`` each result
+    is appended to that JSONL file as it finishes, and a rerun resumes it (:mod:`.journal`)."""
     if len(cases) != len(candidates):
         raise ValueError(f"got {len(candidates)} candidate lists for {len(cases)} cases; pass one list per case")
     # The solutions-file forms ({"files": ...}, {"edit": ...}) are accepted here as well.
     candidates = [[normalize_candidate(c, f"{case['id']}[{j}]") for j, c in enumerate(cs)]
                   for case, cs in zip(cases, candidates)]
     start = time.perf_counter()
-    measured = _run(cases, candidates, jobs, timeout, progress, "executing candidates")
+    if journal is None:
+        measured = _run(cases, candidates, jobs, timeout, progress, "executing candidates")
+    else:
+        book = Journal(journal, solutions_identity(candidates, cases, timeout), resume)
+        try:
+            measured = _run_journaled(cases, candidates, jobs, timeout, progress, "executing candidates", book)
+        finally:
+            book.close()
     stub_passes = stub_passing(cases, jobs)
     records = [case_record(case, m, stub_passes) for case, m in zip(cases, measured)]
     settings = {"ks": list(ks), "timeout": describe_timeout(timeout), **(settings or {})}
@@ -116,12 +162,14 @@ def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence
 
 def evaluate_solutions(cases: Sequence[Mapping[str, Any]], solutions: str | Path | Mapping[str, Any],
                        ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
-                       progress: bool = True) -> EvaluationResults:
-    """Score a solutions file (path or loaded mapping; schema in :mod:`.cases`) on the cases it covers."""
+                       progress: bool = True, journal: str | Path | None = None, resume: bool = True
+                       ) -> EvaluationResults:
+    """Score a solutions file (path or loaded mapping; schema in :mod:`.cases`) on the cases it covers;
+    ``journal``: keep each result there as it finishes, and resume from it."""
     name = str(solutions) if not isinstance(solutions, Mapping) else "<mapping>"
     kept, candidates = match_solutions(cases, load_solutions(solutions))
     return evaluate_candidates(kept, candidates, ks, jobs, timeout, progress,
-                               settings={"mode": "solutions", "solutions": name})
+                               settings={"mode": "solutions", "solutions": name}, journal=journal, resume=resume)
 
 
 def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: Any, *, num_samples: int = 1,

@@ -6,7 +6,7 @@ resolved files.
 """
 
 from .candidates import EditFailure, input_files, problem_from_reference, resolve_candidate, unwrap_candidate
-from .engine import Scored, run_key, score, score_candidates, summarize_pass_at_k
+from .engine import Scored, check_ks, check_predictions, run_key, score, score_candidates, summarize_pass_at_k
 
-__all__ = ["EditFailure", "Scored", "input_files", "problem_from_reference", "resolve_candidate", "run_key", "score",
+__all__ = ["EditFailure", "Scored", "check_ks", "check_predictions", "input_files", "problem_from_reference", "resolve_candidate", "run_key", "score",
            "score_candidates", "summarize_pass_at_k", "unwrap_candidate"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import numbers
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from ..execution.passk import mean_pass_at_k
 from ..execution.results import STATUSES
 from .candidates import EditFailure, problem_from_reference, resolve_candidate
 
-__all__ = ["Scored", "run_key", "score", "score_candidates", "summarize_pass_at_k"]
+__all__ = ["Scored", "check_ks", "check_predictions", "run_key", "score", "score_candidates", "summarize_pass_at_k"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,36 @@ class Scored:
     @property
     def passed(self) -> bool:
         return self.result.passed
+
+
+def check_ks(k: Any) -> list[int]:
+    """``k`` as a sorted list of distinct integers >= 1: one int (``k=1``) or a list of them; anything else
+    (``[1.5]``, ``"1"``, ``[0]``) is a ValueError naming it, raised before any candidate runs."""
+    values = [k] if isinstance(k, numbers.Integral) and not isinstance(k, bool) else k
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, (Sequence, set, frozenset)):
+        raise ValueError(f"k={k!r}: give an integer >= 1 or a list of them, e.g. k=[1, 5]")
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1]
+    if bad or not values:
+        raise ValueError(f"k={k!r}: every k must be an integer >= 1 (pass@k draws k whole candidates); "
+                         f"{'got ' + repr(bad[0]) if bad else 'the list is empty'}")
+    return sorted({int(v) for v in values})
+
+
+def check_predictions(predictions: Any, references: Sequence[Any] | None = None) -> None:
+    """``predictions`` must be one *list* of candidates per problem, each candidate a {path: content} mapping
+    or edit text: a flat list of candidates would otherwise be read as one problem's edit text per character
+    or mapping. Raised before anything runs; problems without candidates are warned about."""
+    example = 'predictions=[[{"bob.py": "..."}]] (one list per problem, even for one candidate)'
+    if isinstance(predictions, (str, bytes, Mapping)) or not isinstance(predictions, Sequence):
+        raise ValueError(f"predictions is a {type(predictions).__name__}: expected a list of candidate lists, {example}")
+    for i, cands in enumerate(predictions):
+        if isinstance(cands, (str, bytes, Mapping)) or not isinstance(cands, Sequence):
+            raise ValueError(f"predictions[{i}] is a {type(cands).__name__}, not a list of candidates: expected "
+                             f"{example}; wrap each problem's candidates in a list")
+    # A candidate of another type inside a list is a malformed answer, counted as such (not an error).
+    if references is not None and len(references) != len(predictions):
+        raise ValueError(f"got {len(predictions)} candidate lists for {len(references)} references; pass one list "
+                         f"per reference")
 
 
 def run_key(problem: Problem, files: Mapping[str, str]) -> str:
@@ -112,13 +143,23 @@ def score_candidates(references: Sequence[Any], candidates: Sequence[Sequence[An
     once per problem by running its stub) and pass@k is also given without them
     (``pass@k_without_stub_passes``).
     """
+    k = check_ks(k)
+    check_predictions(candidates, references)
     problems = [problem_from_reference(r) for r in references]
+    empty = [p.id for p, cs in zip(problems, candidates) if not cs]
+    if empty:
+        logger.warning("%d problem(s) have no candidates and are left out of pass@k (counted as no_candidates): %s",
+                       len(empty), ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else ""))
     scored = score(references, candidates, jobs=num_workers, timeout=timeout, progress=progress, problems=problems)
     stub_passes = record_stub_passes(problems, jobs=num_workers) if flag_stub_passes else set()
     passes = [[s.passed for s in ss] for ss in scored]
 
     def summary(indices: list[int]) -> dict[str, Any]:
+        missing = [i for i in indices if not passes[i]]
+        indices = [i for i in indices if passes[i]]
         out: dict[str, Any] = {"problems": len(indices), **summarize_pass_at_k([passes[i] for i in indices], k)}
+        if missing:
+            out["no_candidates"] = len(missing)
         if flag_stub_passes:
             kept = [i for i in indices if problems[i].id not in stub_passes]
             out.update({f"{key}_without_stub_passes": v
@@ -139,6 +180,7 @@ def score_candidates(references: Sequence[Any], candidates: Sequence[Sequence[An
         "malformed_edits": failures.get("malformed", 0),
         "non_applying_edits": failures.get("non_applying", 0),
         "stub_passes": sorted(stub_passes & {p.id for p in problems}),
+        "no_candidates": empty,
         "results": [{"problem_id": p.id, "language": p.language, "stub_passes": p.id in stub_passes,
                      "candidates": [s.result.to_dict() for s in ss]} for p, ss in zip(problems, scored)],
     }

@@ -10,15 +10,24 @@ A recipe is a YAML file: a path, or the name of one shipped with the package (`t
 Command-line overrides are `section.field=value` strings, the value parsed as YAML
 (`training_args.max_steps=20`, `polyglot.language_weights={python: 2.0}`), except that only true/false are
 booleans (`training_args.eval_strategy=no` is the string "no"; in a recipe file quote it: `"no"`).
+
+Everything is checked when the recipe is loaded, before any data is built (:func:`validate_recipe`): every
+field must exist in its section's dataclass (a typo gets the closest valid name suggested) and hold a value of
+the field's type; YAML errors name the file (or the override) and the line.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import enum
+import sys
+import types
+import typing
 from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
 import yaml
 
@@ -26,10 +35,14 @@ from ..dataset.config import DatasetOptions
 from ..dataset.names import CONFIG_NAMES
 from ..languages import LANGUAGES
 
-__all__ = ["PolyglotTrainingConfig", "Recipe", "apply_overrides", "load_recipe"]
+__all__ = ["PolyglotTrainingConfig", "Recipe", "RecipeError", "apply_overrides", "load_recipe", "validate_recipe"]
 
 Pacing = Literal["linear", "sqrt"]
 RECIPE_SECTIONS = ("polyglot", "model", "training_args")
+
+
+class RecipeError(ValueError):
+    """A recipe or override that cannot work: unknown field, wrong type, bad YAML. Raised before any work."""
 
 
 @dataclass
@@ -135,13 +148,19 @@ class Recipe:
     model: dict[str, Any] = field(default_factory=dict)
     training_args: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    #: Where each overridden field's value came from ("section.field" -> the override string).
+    overridden: dict[str, str] = field(default_factory=dict)
+
+    def origin(self, section: str, name: str) -> str:
+        key = f"{section}.{name}"
+        return f"override {self.overridden[key]!r}" if key in self.overridden else str(self.path or "recipe")
 
     def training_config(self) -> PolyglotTrainingConfig:
-        known = {f.name for f in dataclasses.fields(PolyglotTrainingConfig)}
-        unknown = sorted(set(self.polyglot) - known)
-        if unknown:
-            raise ValueError(f"{self.path or 'recipe'}: unknown polyglot field(s) {unknown}; known: {sorted(known)}")
-        return PolyglotTrainingConfig(**self.polyglot)
+        _check_fields(self, "polyglot", _dataclass_fields(PolyglotTrainingConfig))
+        try:
+            return PolyglotTrainingConfig(**self.polyglot)
+        except (TypeError, ValueError) as err:
+            raise RecipeError(f"{self.path or 'recipe'}: {err}") from None
 
 
 def shipped_recipes() -> dict[str, Path]:
@@ -164,14 +183,25 @@ def recipe_path(path_or_name: str | Path) -> Path:
 
 
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
-    """Read a recipe YAML (a path or a shipped recipe's name) and apply `section.field=value` overrides."""
+    """Read a recipe YAML (a path or a shipped recipe's name), apply `section.field=value` overrides and check
+    the result (:func:`validate_recipe`)."""
     path = recipe_path(path)
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise RecipeError(f"{path}{_yaml_where(err)}: not valid YAML: {_yaml_problem(err)}") from None
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path}: a recipe is a mapping with sections {RECIPE_SECTIONS}, not {type(data).__name__}")
     unknown = sorted(set(data) - set(RECIPE_SECTIONS))
     if unknown:
-        raise ValueError(f"{path}: unknown section(s) {unknown}; a recipe has {RECIPE_SECTIONS}")
+        raise RecipeError(f"{path}: unknown section(s) {unknown}{_suggest(unknown[0], RECIPE_SECTIONS)}; a recipe "
+                          f"has {RECIPE_SECTIONS}")
+    for section in RECIPE_SECTIONS:
+        if not isinstance(data.get(section) or {}, dict):
+            raise RecipeError(f"{path}: section {section!r} must be a mapping of field: value")
     recipe = Recipe(**{s: dict(data.get(s) or {}) for s in RECIPE_SECTIONS}, path=path)
     apply_overrides(recipe, overrides or [])
+    validate_recipe(recipe)
     return recipe
 
 
@@ -181,10 +211,159 @@ def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
         key, sep, value = item.partition("=")
         section, dot, name = key.partition(".")
         if not sep or not dot or section not in RECIPE_SECTIONS or not name:
-            raise ValueError(f"override {item!r}: expected section.field=value with section one of {RECIPE_SECTIONS}, "
-                             f"e.g. training_args.max_steps=20")
-        getattr(recipe, section)[name] = _parse_value(value)
+            raise RecipeError(f"override {item!r}: expected section.field=value with section one of "
+                              f"{RECIPE_SECTIONS}, e.g. training_args.max_steps=20")
+        try:
+            parsed = _parse_value(value)
+        except yaml.YAMLError as err:
+            raise RecipeError(f"override {item!r}: the value is not valid YAML: {_yaml_problem(err)}") from None
+        getattr(recipe, section)[name] = parsed
+        recipe.overridden[f"{section}.{name}"] = item
     return recipe
+
+
+# ---------------------------------------------------------------------------------------------- validation
+#: transformers 5 removed these TrainingArguments; what to use instead.
+REMOVED_TRAINING_ARGS = {
+    "overwrite_output_dir": "transformers 5 removed it; pass --overwrite-output-dir to trainer/train.py (polyglot-hrm's "
+                            "own flag: start over in an output folder that holds an earlier run's checkpoints)",
+}
+#: Model-section keys that are not HRMConfig fields but mean something to `build_model`.
+MODEL_EXTRAS = ("init_from",)
+
+
+def validate_recipe(recipe: Recipe) -> None:
+    """Check every section against its dataclass (names and types) and the values each class checks itself,
+    so a typo or a wrong type fails here, before any data is built."""
+    recipe.training_config()
+    _check_model(recipe)
+    _check_training_args(recipe)
+
+
+def _check_model(recipe: Recipe) -> None:
+    from hrm_modeling import HRMConfig
+
+    fields = _dataclass_fields(HRMConfig)
+    _check_fields(recipe, "model", fields, extras=MODEL_EXTRAS)
+    if recipe.model.get("init_from"):
+        return
+    values = {k: v for k, v in recipe.model.items() if k not in MODEL_EXTRAS}
+    try:
+        HRMConfig(**values)
+    except (TypeError, ValueError) as err:
+        raise RecipeError(f"{recipe.path or 'recipe'}: model section: {err}") from None
+
+
+def _check_training_args(recipe: Recipe) -> None:
+    from transformers import TrainingArguments
+
+    for name, why in REMOVED_TRAINING_ARGS.items():
+        if name in recipe.training_args:
+            raise RecipeError(f"{recipe.origin('training_args', name)}: training_args.{name}: {why}")
+    fields = _dataclass_fields(TrainingArguments)
+    fields.pop("output_dir", None)  # from --output-dir
+    _check_fields(recipe, "training_args", fields)
+
+
+def _dataclass_fields(cls: type) -> dict[str, Any]:
+    """Field name -> its type (None where the annotation cannot be resolved here: then any value passes)."""
+    out = {}
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        out[f.name] = _resolve(cls, f.name, f.type)
+    return out
+
+
+def _resolve(cls: type, name: str, annotation: Any) -> Any:
+    if not isinstance(annotation, str):
+        return annotation
+    for klass in cls.__mro__:  # evaluate in the module of the class that declared the field
+        if name in getattr(klass, "__annotations__", {}):
+            try:
+                return eval(annotation, vars(sys.modules[klass.__module__]))  # noqa: S307 (a type annotation)
+            except Exception:  # e.g. torch.dtype under TYPE_CHECKING: leave the check to the class itself
+                return None
+    return None
+
+
+def _check_fields(recipe: Recipe, section: str, fields: dict[str, Any], extras: tuple[str, ...] = ()) -> None:
+    values = getattr(recipe, section)
+    for name, value in values.items():
+        where = recipe.origin(section, name)
+        if name not in fields and name not in extras:
+            raise RecipeError(f"{where}: unknown field {section}.{name}{_suggest(name, [*fields, *extras], section)}")
+        expected = fields.get(name)
+        if name in fields and not _matches(value, expected):
+            raise RecipeError(f"{where}: {section}.{name}={value!r} is a {type(value).__name__}, expected "
+                              f"{_type_name(expected)}{_yaml_hint(value, expected)}")
+
+
+def _suggest(name: str, known: Any, section: str | None = None) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return f"; did you mean {section + '.' if section else ''}{close[0]}?"
+
+
+def _matches(value: Any, expected: Any) -> bool:
+    """Whether a YAML value fits a field's type; types this cannot judge pass (the class checks them)."""
+    if expected is None or expected is Any:
+        return True
+    origin, args = typing.get_origin(expected), typing.get_args(expected)
+    if origin in (Union, types.UnionType):
+        return any(_matches(value, a) for a in args)
+    if origin is Literal:
+        return value in args
+    if expected is type(None):
+        return value is None
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected is str:
+        return isinstance(value, str)
+    if origin in (list, tuple, set, frozenset) or expected in (list, tuple, set):
+        if not isinstance(value, (list, tuple)):
+            return False
+        inner = [a for a in args if a is not Ellipsis]
+        return len(inner) != 1 or all(_matches(v, inner[0]) for v in value)
+    if origin is dict or expected is dict:
+        return isinstance(value, dict)
+    if isinstance(expected, type) and issubclass(expected, enum.Enum):
+        return isinstance(value, expected) or value in {m.value for m in expected}
+    if isinstance(expected, type) and expected.__module__ == "builtins":
+        return isinstance(value, expected)
+    return True
+
+
+def _type_name(expected: Any) -> str:
+    if isinstance(expected, type):
+        return expected.__name__
+    return str(expected).replace("typing.", "")
+
+
+def _yaml_hint(value: Any, expected: Any) -> str:
+    if isinstance(value, str) and _matches(1.0, expected):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return f" (YAML reads {value} as text: write it with a decimal point, e.g. {float(value)!r})"
+    return ""
+
+
+def _yaml_where(err: yaml.YAMLError) -> str:
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    return f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    problem = getattr(err, "problem", None)
+    context = getattr(err, "context", None)
+    return " ".join(p for p in (context, problem) if p) or str(err).splitlines()[0]
 
 
 def _parse_value(text: str) -> Any:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..outputs import atomic_write_text
+from .checkpoints import check_output_dir, prepare_output_dir, record_run_outputs, resolve_resume
 from .config import PolyglotTrainingConfig, Recipe
 
 __all__ = ["TrainOutcome", "build_model", "get_tokenizer", "train"]
@@ -23,6 +25,11 @@ __all__ = ["TrainOutcome", "build_model", "get_tokenizer", "train"]
 logger = logging.getLogger(__name__)
 
 TOKENIZER_DIR = "tokenizer"
+TOKENIZER_SETTINGS = "polyglot_tokenizer.json"  # what the stored tokenizer was trained with
+
+
+class TokenizerMismatchError(ValueError):
+    """A tokenizer stored by an earlier run whose settings differ from the recipe's."""
 
 
 @dataclass
@@ -39,8 +46,9 @@ class TrainOutcome:
 
 
 def get_tokenizer(config: PolyglotTrainingConfig, train_rows: list[dict[str, Any]], output_dir: Path):
-    """The recipe's tokenizer, else one saved by an earlier run in `output_dir`, else a new one trained on the
-    training rows (by the main process; the others wait and load it)."""
+    """The recipe's tokenizer, else one saved by an earlier run in `output_dir` (when trained with the recipe's
+    settings; else an error naming both), else a new one trained on the training rows (by the main process;
+    the others wait and load it)."""
     from accelerate import PartialState
 
     from .data import train_tokenizer_on_rows
@@ -54,8 +62,49 @@ def get_tokenizer(config: PolyglotTrainingConfig, train_rows: list[dict[str, Any
         if not (saved / "tokenizer.json").is_file():
             tokenizer = train_tokenizer_on_rows(train_rows, config.vocab_size)
             tokenizer.save_pretrained(saved)
+            atomic_write_text(saved / TOKENIZER_SETTINGS, json.dumps(tokenizer_settings(config)))
             logger.info("trained a %d-token tokenizer on %d rows -> %s", len(tokenizer), len(train_rows), saved)
-    return load_tokenizer(saved)
+    tokenizer = load_tokenizer(saved)
+    check_stored_tokenizer(saved, tokenizer, config)
+    return tokenizer
+
+
+def tokenizer_settings(config: PolyglotTrainingConfig) -> dict[str, Any]:
+    """The recipe settings a trained tokenizer depends on."""
+    return {"vocab_size": config.vocab_size}
+
+
+def check_stored_tokenizer(folder: Path, tokenizer: Any, config: PolyglotTrainingConfig) -> None:
+    """An earlier run's tokenizer is reused only when trained with the recipe's settings."""
+    try:
+        stored = json.loads((folder / TOKENIZER_SETTINGS).read_text())
+    except (OSError, ValueError):
+        # Saved before settings were recorded: a vocabulary larger than asked cannot be the recipe's.
+        if len(tokenizer) <= config.vocab_size:
+            logger.warning("%s: reusing a tokenizer of %d tokens saved without its settings", folder, len(tokenizer))
+            return
+        stored = {"vocab_size": f"{len(tokenizer)} tokens"}
+    _compare_tokenizer_settings(folder, stored, config)
+
+
+def check_stored_tokenizer_settings(folder: Path, config: PolyglotTrainingConfig) -> None:
+    """The same check from the recorded settings alone, before any data is built."""
+    try:
+        stored = json.loads((folder / TOKENIZER_SETTINGS).read_text())
+    except (OSError, ValueError):
+        return  # none recorded: checked against the tokenizer itself once it is loaded
+    _compare_tokenizer_settings(folder, stored, config)
+
+
+def _compare_tokenizer_settings(folder: Path, stored: dict[str, Any], config: PolyglotTrainingConfig) -> None:
+    differ = {k: (stored.get(k), v) for k, v in tokenizer_settings(config).items() if stored.get(k) != v}
+    if differ:
+        detail = ", ".join(f"{k}={theirs} there, polyglot.{k}={ours} in the recipe"
+                           for k, (theirs, ours) in differ.items())
+        raise TokenizerMismatchError(
+            f"{folder}: the tokenizer an earlier run stored was trained with other settings ({detail}). Pass "
+            f"--overwrite-output-dir to start over with a new one, set the recipe to match, or choose another "
+            f"--output-dir.")
 
 
 def build_model(model_fields: dict[str, Any], tokenizer: Any):
@@ -84,8 +133,12 @@ def _total_samples(args: Any, train_size: int, world: int) -> int:
 
 def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | None = None,
           resume_from_checkpoint: str | bool | None = None, cache_dir: str | Path | None = None,
-          push_to_hub: bool = False) -> TrainOutcome:
-    """Run the recipe; returns what it produced (see `TrainOutcome`)."""
+          push_to_hub: bool = False, overwrite_output_dir: bool = False) -> TrainOutcome:
+    """Run the recipe; returns what it produced (see `TrainOutcome`).
+
+    ``output_dir`` holding an earlier run's checkpoints is refused unless ``resume_from_checkpoint`` (a path,
+    or "auto": the newest complete checkpoint) or ``overwrite_output_dir`` (start over: remove what that run
+    wrote) is given (:mod:`.checkpoints`)."""
     from accelerate import PartialState
     from transformers import TrainingArguments, set_seed
 
@@ -97,7 +150,13 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
 
     start = time.perf_counter()
     output_dir = Path(output_dir)
+    resume = None if resume_from_checkpoint in (None, False, "") else \
+        "auto" if resume_from_checkpoint is True else str(resume_from_checkpoint)
+    check_output_dir(output_dir, resume, overwrite_output_dir)  # before any work
+    checkpoint = resolve_resume(output_dir, resume)
     config = recipe.training_config()
+    if not config.tokenizer_path and not (overwrite_output_dir and not resume):
+        check_stored_tokenizer_settings(output_dir / TOKENIZER_DIR, config)
     args_fields = {"per_device_train_batch_size": config.batch_size, "per_device_eval_batch_size": config.batch_size,
                    "seed": config.seed, **recipe.training_args}
     if push_to_hub:
@@ -111,6 +170,10 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
     state = PartialState()
     logger.info("processes: %d (%s)", state.num_processes, state.distributed_type)
     set_seed(args.seed)
+    if state.is_main_process:
+        prepare_output_dir(output_dir, overwrite_output_dir and not resume)
+    state.wait_for_everyone()
+    before = {p.name for p in output_dir.iterdir()}
 
     with state.main_process_first():  # the main process builds the Arrow cache, the others reload it
         rows = load_rows(config, benchmark_root, cache_dir)
@@ -142,18 +205,17 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
                           temperature=config.eval_temperature, max_new_tokens=config.eval_max_new_tokens,
                           batch_size=config.eval_batch_size, timeout=config.eval_timeout).attach(trainer)
 
-    if resume_from_checkpoint == "auto":
-        resume_from_checkpoint = _last_checkpoint(output_dir)
-    trainer.train(resume_from_checkpoint=resume_from_checkpoint or None)
+    trainer.train(resume_from_checkpoint=checkpoint)
     if eval_rows and not _evaluated_at(trainer.state.log_history, trainer.state.global_step):
         trainer.evaluate()  # the callback runs on every evaluate: make sure the final model is scored
     trainer.save_model(str(output_dir))
     trainer.save_state()
     if state.is_main_process:
-        (output_dir / "polyglot_training_config.json").write_text(json.dumps(
+        atomic_write_text(output_dir / "polyglot_training_config.json", json.dumps(
             {"recipe": str(recipe.path) if recipe.path else None, "polyglot": recipe.polyglot, "model": recipe.model,
              "training_args": recipe.training_args, "num_processes": state.num_processes,
              "distributed_type": str(state.distributed_type)}, indent=1, default=str))
+        record_run_outputs(output_dir, before)
     if args.push_to_hub:
         trainer.push_to_hub(commit_message="polyglot-hrm training run")
     seconds = time.perf_counter() - start
@@ -172,12 +234,3 @@ def _distributed_without_gpu() -> bool:
 
 def _evaluated_at(log_history: list[dict[str, Any]], step: int) -> bool:
     return any(entry.get("step") == step and "eval_loss" in entry for entry in log_history)
-
-
-def _last_checkpoint(output_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    found = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
-    if found is None:
-        logger.warning("--resume-from-checkpoint auto: no checkpoint-* under %s; starting fresh", output_dir)
-    return found
