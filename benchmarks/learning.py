@@ -179,6 +179,7 @@ def _benchmarks_model():
     """`benchmarks/model.py` (its `build_llama`): a script folder, not a package, so loaded by path."""
     spec = importlib.util.spec_from_file_location("benchmarks_model", Path(__file__).with_name("model.py"))
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 

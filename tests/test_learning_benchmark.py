@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ def _load_learning():
     """The benchmark script, loaded by path (benchmarks/ is a folder of scripts, not a package)."""
     spec = importlib.util.spec_from_file_location("benchmarks_learning", REPO / "benchmarks" / "learning.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
