@@ -389,7 +389,7 @@ def _train_runs(size: Size, data: Data, accelerator: Any, out: Path, seed: int
               "llama": build_models(size, data.tokenizer, seed)["llama"]}
     logs = [train_run(name, models[name], data, plan, size, accelerator) for name in ("hrm", "llama")]
     # As many tokens as the Llama processes in the HRM's training time, at the rate it just trained at.
-    timed_tokens = int(size.tokens * logs[0].seconds / max(logs[1].seconds, 1e-9))
+    timed_tokens = int(logs[1].tokens * logs[0].seconds / max(logs[1].seconds, 1e-9))
     timed_plan = batch_plan(data.train, size.batch_size, max(timed_tokens, size.tokens), seed)
     models["llama@time"] = build_models(size, data.tokenizer, seed)["llama"]
     logs.append(train_run("llama@time", models["llama@time"], data, timed_plan, size, accelerator))
