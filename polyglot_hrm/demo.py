@@ -49,7 +49,10 @@ MEANING = ("seen pass@1 is the share of the {seen} rows the model trained on who
 
 
 def _losses(history: list[dict[str, Any]]) -> tuple[float | None, float | None]:
-    losses = [h["loss"] for h in history if "loss" in h]
+    """First and last logged training loss: the LM loss per answer token where the model logs it (the HRM's
+    `loss` adds its ACT Q-losses, which stay near 0.4 after the answers are learned)."""
+    key = "lm_loss" if any("lm_loss" in h for h in history) else "loss"
+    losses = [h[key] for h in history if key in h]
     return (losses[0], losses[-1]) if losses else (None, None)
 
 
@@ -65,12 +68,13 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     out = Path(options.output_dir)
     recipe_file = recipe_path(options.recipe) if options.recipe else default_recipe()
     recipe = load_recipe(recipe_file, list(options.overrides))
-    # The callback scores a few held-out rows during training; the full held-out set is scored below.
+    # Every held-out row is scored below, after training (the tiny recipe has no evaluation by execution during it).
     print(f"[1/3] building the datasets and training {recipe_file.name} (outputs in {out / 'model'}) ...", flush=True)
     outcome = train(recipe, out / "model", cache_dir=options.cache_dir)
     train_s = outcome.seconds
     first, last = _losses(outcome.log_history)
-    print(f"      trained in {train_s:.0f} s; loss {first} -> {last}", flush=True)
+    print(f"      trained on {len(outcome.train_rows)} rows in {train_s:.0f} s; LM loss {_fmt(first)} -> {_fmt(last)}",
+          flush=True)
 
     config = recipe.training_config()
     from .training.data import load_rows
@@ -105,6 +109,10 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
           f"  seen/, held_out/  results.json, report.md, report.html, per_language.png, by_difficulty.png\n"
           f"  demo.json         this run's summary", flush=True)
     return summary
+
+
+def _fmt(loss: float | None) -> str:
+    return "-" if loss is None else f"{loss:.3f}"
 
 
 def _seen_rows(train_rows: list[dict[str, Any]], n: int | None, seed: int) -> list[dict[str, Any]]:
