@@ -41,7 +41,7 @@ class PolyglotTrainingConfig(DatasetOptions):
         they want otherwise), passed to the `PolyglotHRM` builder, plus configs (which configurations to load).
     Batching: batch_size (per device), max_sequence_length (tokens; longer examples are dropped, counted).
     Slice: max_train_rows (None: every training row): train on at most this many rows of the train split, chosen
-        by `polyglot_hrm.training.data.select_train_rows` (spread over languages and tasks, shortest first). A small
+        by `polyglot_hrm.training.data.select_train_rows` (each language's shortest rows, round-robin). A small
         CPU run (the demo) can then see each row often enough to learn it; held-out rows are never affected.
     Sampling (`polyglot_hrm.training.sampler.CurriculumSampler`):
         curriculum_learning: sample easy rows first, harder ones as training goes on.
