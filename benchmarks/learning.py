@@ -20,8 +20,9 @@ attempts, well-formed and compile rates; and the teacher-forced LM loss of the a
 `loss_curves.png` (training loss against tokens and against time) under `--output-dir`.
 
 Sizes (`SIZES`): `smoke` (tests/test_learning_benchmark.py runs it: minutes on CPU, numbers meaningless),
-`cpu-hour` (about an hour on a 2-core CPU, uncalibrated beyond that), `gpu` (one H200 in under 10 minutes,
-bf16, larger batches). Usage:
+`cpu-hour` (about an hour on a 2-core CPU: an estimate from its HRM's measured ~2.1 s of CPU per 8-row step on the
+mini-benchmark, ~2.5k tokens/s, and the Llama's ~3x higher rate; not yet run in full), `gpu` (one H200, bf16,
+larger batches; sized for under 10 minutes but not yet run: no GPU was available). Usage:
 
     POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 python benchmarks/learning.py --size smoke --output-dir runs/learning
     POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 python benchmarks/learning.py --size cpu-hour --benchmark-root ../polyglot-benchmark
@@ -44,7 +45,6 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
