@@ -315,9 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also print the difficulty distribution, the language-specific challenges and the rows per "
                         "split, task and language (-v before the command raises the log level)")
     p.add_argument("--recipe", type=Path, default=None, help="training recipe: a YAML file or a shipped recipe's name (default: tiny)")
-    p.add_argument("--max-new-tokens", type=int, default=256, help="tokens generated per answer (default: 256)")
-    p.add_argument("--seen-rows", type=int, default=6,
-                   help="training rows also scored, next to the held-out ones (default: 6; 0 skips them)")
+    p.add_argument("--max-new-tokens", type=int, default=None,
+                   help="tokens generated per answer (default: the recipe's polyglot.eval_max_new_tokens)")
+    p.add_argument("--seen-rows", type=int, default=None,
+                   help="training rows also scored, next to the held-out ones (default: every row it trained on; "
+                        "0 skips them)")
     p.add_argument("overrides", nargs="*", help="recipe overrides section.field=value, e.g. training_args.max_steps=20")
     p.set_defaults(func=cmd_demo)
 

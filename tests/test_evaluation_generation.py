@@ -84,3 +84,18 @@ def test_answer_to_candidate_forms():
                                                               [ROWS[1]["target_edit"]]]
     with pytest.raises(ValueError, match="one list per row"):
         candidates_for(ROWS, [[gen]])
+
+
+def test_a_plain_causal_lm_generates_in_the_same_format(tokenizer):
+    """A Llama trained on this prompt format (benchmarks/learning.py) takes neither puzzle ids nor token types:
+    generation gives it input_ids and attention_mask only, and its batched answers equal one-by-one ones."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    llama = LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                                         num_hidden_layers=1, num_attention_heads=2, initializer_range=0.1,
+                                         pad_token_id=0, bos_token_id=1, eos_token_id=2)).eval()
+    together = generate_answers(llama, tokenizer, ROWS, max_new_tokens=6, batch_size=3, progress=False)
+    alone = [generate_answers(llama, tokenizer, [r], max_new_tokens=6, batch_size=1, progress=False)[0] for r in ROWS]
+    assert together == alone
+    assert all(len(a) == 1 and a[0] for a in together)

@@ -134,6 +134,7 @@ def test_sampler_rejects_bad_input():
     ({"language_weights": {"go": -1.0}}, "language_weights"),
     ({"eval_split": "dev"}, "eval_split"),
     ({"eval_num_problems": -1}, "eval_num_problems"),
+    ({"max_train_rows": 0}, "max_train_rows"),
 ])
 def test_config_rejects_bad_values_naming_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
@@ -231,6 +232,33 @@ def test_eval_rows_are_spread_over_languages(rows):
     assert len(langs) == min(6, len({r["language"] for r in held}))
     assert select_eval_rows(held, 6, seed=1) == chosen
     assert len(select_eval_rows(held, 10_000)) == len(held)
+
+
+def test_train_slice_is_each_languages_shortest_rows(rows):
+    from polyglot_hrm.modelio.prompt_format import render_example
+    from polyglot_hrm.training.data import select_train_rows
+
+    def length(row):
+        return sum(len(text) for text in render_example(row))
+
+    train = rows["train"]
+    chosen = select_train_rows(train, 6)
+    assert sorted(r["language"] for r in chosen) == sorted({r["language"] for r in train})  # one per language
+    for row in chosen:
+        assert length(row) == min(length(r) for r in train if r["language"] == row["language"])
+    twelve = select_train_rows(train, 12)
+    assert twelve[:6] == chosen and len({r["id"] for r in twelve}) == 12
+    assert len(select_train_rows(train, 10_000)) == len(train)
+
+
+def test_max_train_rows_cuts_the_train_split_only(tmp_path):
+    from polyglot_hrm.training.data import load_rows
+
+    config = PolyglotTrainingConfig(configs=("generation",), verify_by_execution=False, max_train_rows=3)
+    cut = load_rows(config, None, tmp_path)
+    full = load_rows(PolyglotTrainingConfig(configs=("generation",), verify_by_execution=False), None, tmp_path)
+    assert len(cut["train"]) == 3 < len(full["train"])
+    assert {s: len(r) for s, r in cut.items() if s != "train"} == {s: len(r) for s, r in full.items() if s != "train"}
 
 
 def test_callback_skips_without_the_execution_opt_in(monkeypatch, caplog):
@@ -376,8 +404,11 @@ def test_demo_trains_scores_and_writes_its_reports(tmp_path, allow_execution, ca
     printed = capsys.readouterr().out
     assert "Evaluation by language" in printed and str((tmp_path / "demo").resolve()) in printed
     held = summary["evaluations"]["held_out"]
-    assert held["rows"] > 0 and 0.0 <= held["summary"]["pass@1"] <= 1.0
+    assert held["rows"] == 29  # every validation and test row of the mini-benchmark
+    assert 0.0 <= held["summary"]["pass@1"] <= 1.0
     assert summary["evaluations"]["seen"]["rows"] == 2
+    assert summary["train_rows"] == 8  # tiny.yaml's max_train_rows
+    assert summary["meaning"] in printed and "seen pass@1" in printed and "held-out pass@1" in printed
     for name in ("results.json", "per_language.png", "report.md"):
         assert (tmp_path / "demo" / "held_out" / name).stat().st_size > 0
     assert json.loads((tmp_path / "demo" / "demo.json").read_text())["first_loss"] == summary["first_loss"]

@@ -12,7 +12,8 @@ Stable API:
         marker, cut at its end-of-sequence token, special tokens dropped). Prompts are
         `prompt_format.render_prompt(row)` encoded with `tokenizer.encode_pair` (bos + prompt,
         prompt tokens typed 1 = the model's bidirectional prefix block), left-padded into batches;
-        `puzzle_identifiers` come from the row's language and task (`config.puzzle_id`).
+        `puzzle_identifiers` come from the row's language and task (`config.puzzle_id`); a causal LM whose
+        forward takes neither them nor `token_type_ids` (a Llama trained on this format) gets neither.
         `temperature == 0` is greedy: one sequence is generated and repeated `num_samples` times
         (greedy samples are identical). `temperature > 0` samples (`top_p` nucleus), seeded by
         `seed` when given; with `seeds` (one per row, `num_samples=1`) each row samples from its own
@@ -68,6 +69,15 @@ def _prompt_limit(model: Any, max_new_tokens: int, max_prompt_length: int | None
     if positions is None:
         return None
     return max(MIN_PROMPT_TOKENS, positions - getattr(config, "puzzle_emb_len", 0) - max_new_tokens)
+
+
+def _takes(model: Any, name: str) -> bool:
+    """Whether the model's forward names the argument `name`. A plain causal LM trained on this prompt format
+    (the Llama of `benchmarks/learning.py`) has no puzzle table and no prefix block: it gets neither
+    `puzzle_identifiers` nor `token_type_ids`, which `generate` would otherwise hand to its layers."""
+    import inspect
+
+    return name in inspect.signature(model.forward).parameters
 
 
 def _puzzle_id(model: Any, row: Mapping[str, Any]) -> int:
@@ -149,18 +159,23 @@ def generate_answers(
     if seed is not None:
         torch.manual_seed(seed)
     answers: list[list[str]] = [[] for _ in rows]
+    takes_puzzle, takes_types = _takes(model, "puzzle_identifiers"), _takes(model, "token_type_ids")
     was_training = model.training
     model.eval()
     try:
         batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
         for batch in tqdm(batches, desc="generating", unit="batch", disable=not progress):
             inputs = _left_padded([encoded[i] for i in batch], tokenizer.pad_token_id, device)
-            puzzle = torch.tensor([_puzzle_id(model, rows[i]) for i in batch], dtype=torch.long, device=device)
             extra: dict[str, Any] = {}
+            if takes_puzzle:
+                extra["puzzle_identifiers"] = torch.tensor([_puzzle_id(model, rows[i]) for i in batch],
+                                                           dtype=torch.long, device=device)
+            if not takes_types:
+                del inputs["token_type_ids"]
             if seeds is not None and not greedy:
                 sampler = SeededSampling([seeds[i] for i in batch], temperature, top_p)
                 extra["logits_processor"] = LogitsProcessorList([sampler])
-            out = model.generate(**inputs, puzzle_identifiers=puzzle, **generator_kwargs, **extra)
+            out = model.generate(**inputs, **generator_kwargs, **extra)
             width = inputs["input_ids"].shape[1]
             new = out[:, width:].tolist()  # (B * per_prompt, N)
             for j, i in enumerate(batch):

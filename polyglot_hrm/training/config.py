@@ -53,6 +53,9 @@ class PolyglotTrainingConfig(DatasetOptions):
         max_problems_per_language, ..., verify_by_execution, with the builder's defaults; recipes set what
         they want otherwise), passed to the `PolyglotHRM` builder, plus configs (which configurations to load).
     Batching: batch_size (per device), max_sequence_length (tokens; longer examples are dropped, counted).
+    Slice: max_train_rows (None: every training row): train on at most this many rows of the train split, chosen
+        by `polyglot_hrm.training.data.select_train_rows` (each language's shortest rows, round-robin). A small
+        CPU run (the demo) can then see each row often enough to learn it; held-out rows are never affected.
     Sampling (`polyglot_hrm.training.sampler.CurriculumSampler`):
         curriculum_learning: sample easy rows first, harder ones as training goes on.
         curriculum_pacing: "linear" or "sqrt" competence growth (sqrt admits harder rows sooner).
@@ -72,6 +75,7 @@ class PolyglotTrainingConfig(DatasetOptions):
 
     batch_size: int = 16
     max_sequence_length: int = 2048
+    max_train_rows: int | None = None
 
     curriculum_learning: bool = True
     curriculum_pacing: Pacing = "linear"
@@ -103,6 +107,10 @@ class PolyglotTrainingConfig(DatasetOptions):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"PolyglotTrainingConfig.{name}={value!r}: must be a positive integer")
+        rows = self.max_train_rows
+        if rows is not None and (not isinstance(rows, int) or isinstance(rows, bool) or rows < 1):
+            raise ValueError(f"PolyglotTrainingConfig.max_train_rows={rows!r}: must be a positive integer, or None "
+                             f"to train on every row of the train split")
         if not isinstance(self.eval_num_problems, int) or self.eval_num_problems < 0:
             raise ValueError(f"PolyglotTrainingConfig.eval_num_problems={self.eval_num_problems!r}: must be an "
                              f"integer >= 0 (0 disables evaluation by execution)")

@@ -17,8 +17,8 @@ from ..modelio.code_generation import CodeGenerationInputProcessor
 from ..modelio.prompt_format import render_example
 from ..modelio.tokenizer import train_tokenizer
 
-__all__ = ["TokenizedDataset", "load_rows", "select_eval_rows", "tokenize_rows", "tokenizer_texts",
-           "train_tokenizer_on_rows"]
+__all__ = ["TokenizedDataset", "load_rows", "select_eval_rows", "select_train_rows", "tokenize_rows",
+           "tokenizer_texts", "train_tokenizer_on_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 def load_rows(config: PolyglotTrainingConfig, benchmark_root: str | Path | None = None,
               cache_dir: str | Path | None = None) -> dict[str, list[dict[str, Any]]]:
     """Rows of every configured task, by split (`train` / `validation` / `test`), built or reloaded from the
-    builder's Arrow cache. `benchmark_root` None: the built-in mini-benchmark."""
+    builder's Arrow cache; the train split cut to `config.max_train_rows` (`select_train_rows`) when set.
+    `benchmark_root` None: the built-in mini-benchmark."""
     from ..dataset.export import build_datasets  # lazy: `datasets` is heavy
 
     built = build_datasets(benchmark_root, config.configs, str(cache_dir) if cache_dir else None,
@@ -35,6 +36,10 @@ def load_rows(config: PolyglotTrainingConfig, benchmark_root: str | Path | None 
     for dataset_dict in built.values():
         for split, ds in dataset_dict.items():
             by_split.setdefault(split, []).extend(ds)
+    if config.max_train_rows is not None and len(by_split.get("train", [])) > config.max_train_rows:
+        full = len(by_split["train"])
+        by_split["train"] = select_train_rows(by_split["train"], config.max_train_rows)
+        logger.info("training on a slice: %d of %d training rows (max_train_rows)", config.max_train_rows, full)
     logger.info("rows per split: %s", {s: len(r) for s, r in by_split.items()})
     return by_split
 
@@ -103,11 +108,24 @@ def select_eval_rows(rows: Sequence[Mapping[str, Any]], n: int, seed: int = 0) -
     """Up to `n` rows, spread over languages (round-robin) and tasks, at most one per problem and task while
     others remain; deterministic for a seed."""
     rng = np.random.default_rng(seed)
-    shuffled = [rows[i] for i in rng.permutation(len(rows))]
+    return _spread([rows[i] for i in rng.permutation(len(rows))], n)
+
+
+def select_train_rows(rows: Sequence[Mapping[str, Any]], n: int) -> list[Mapping[str, Any]]:
+    """Up to `n` training rows for a small run: spread over languages and tasks as `select_eval_rows`, each
+    language's shortest rows (rendered prompt + answer, in characters) first, so that a CPU run sees every row
+    often enough to learn it. Deterministic; ties keep the rows' order."""
+    lengths = [sum(len(text) for text in render_example(row)) for row in rows]
+    return _spread([rows[i] for i in sorted(range(len(rows)), key=lengths.__getitem__)], n)
+
+
+def _spread(ordered: Sequence[Mapping[str, Any]], n: int) -> list[Mapping[str, Any]]:
+    """Up to `n` of `ordered`: round-robin over languages (sorted by name), each language's rows in the given
+    order but its first row of every (problem, task) before any second one."""
     by_lang: dict[str, list[Mapping[str, Any]]] = {}
     seen: set[tuple[str, str]] = set()
     firsts, rest = [], []
-    for row in shuffled:
+    for row in ordered:
         key = (row.get("problem_id") or row.get("id", ""), row["task"])
         (rest if key in seen else firsts).append(row)
         seen.add(key)

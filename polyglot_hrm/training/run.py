@@ -201,9 +201,10 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
                               data_collator=PolyglotCollator(tokenizer.pad_token_id), processing_class=tokenizer,
                               train_sampler=sampler)
     eval_rows = select_eval_rows(held_out, config.eval_num_problems, config.seed) if config.eval_num_problems else []
-    ExecutionEvalCallback(eval_rows, tokenizer, num_samples=config.eval_num_samples,
-                          temperature=config.eval_temperature, max_new_tokens=config.eval_max_new_tokens,
-                          batch_size=config.eval_batch_size, timeout=config.eval_timeout).attach(trainer)
+    if eval_rows:  # eval_num_problems: 0 turns evaluation by execution off, without a warning at each evaluate
+        ExecutionEvalCallback(eval_rows, tokenizer, num_samples=config.eval_num_samples,
+                              temperature=config.eval_temperature, max_new_tokens=config.eval_max_new_tokens,
+                              batch_size=config.eval_batch_size, timeout=config.eval_timeout).attach(trainer)
 
     trainer.train(resume_from_checkpoint=checkpoint)
     if eval_rows and not _evaluated_at(trainer.state.log_history, trainer.state.global_step):
