@@ -170,7 +170,10 @@ def test_ctrl_c_during_evaluate_keeps_what_finished(mode, tmp_path):
     else:
         what = ["--backend", "reference"]
     argv = [*cli, *what, "--jobs", "1", "--no-report", "-o", str(out)]
-    proc = subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A pytest-xdist worker ignores SIGINT and a child inherits that (Python then installs no KeyboardInterrupt
+    # handler): give the run the default disposition a terminal's Ctrl-C meets.
+    proc = subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         if journal.exists() and '"kind": "result"' in journal.read_text():
