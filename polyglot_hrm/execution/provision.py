@@ -12,7 +12,7 @@ from ..benchmark.problem import Problem
 from ..languages import LANGUAGES, get_language
 from ..languages.context import RunnerContext
 
-__all__ = ["setup_runners", "ensure_provisioned", "doctor", "DoctorRow"]
+__all__ = ["setup_runners", "ensure_provisioned", "doctor", "DoctorRow", "identity_row"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +78,11 @@ def doctor(ctx: RunnerContext | None = None) -> list[DoctorRow]:
     bwrap = shutil.which("bwrap")
     rows.append(DoctorRow("all", "bwrap (sandbox)", "ok" if bwrap else None,
                           "" if bwrap else "apt-get install bubblewrap (or `make setup`)"))
-    rows.append(_identity_row())
+    rows.append(identity_row())
     return rows
 
 
-def _identity_row() -> DoctorRow:
+def identity_row() -> DoctorRow:
     """Whether runs can leave host root (as root: setpriv to an unprivileged uid)."""
     import os
 
