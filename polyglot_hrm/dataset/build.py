@@ -235,16 +235,17 @@ def _as_reference(problem: Problem, files: dict[str, str]) -> Problem:
 
 
 def verify_mutants(candidates: Sequence[DiffCandidate], timeout: float, jobs: int | None = None,
-                   progress: bool = False) -> list:
-    """Run each candidate's *input* (the mutant) as the problem's reference; returns RunResults in order."""
+                   progress: bool = False, executor: Any = None) -> list:
+    """Run each candidate's *input* (the mutant) as the problem's reference; returns RunResults in order.
+    ``executor``: where they run (``"local"``, the default, ``"ray"`` or an executor)."""
     from ..execution import RunTask, run_many
 
     tasks = [RunTask(_as_reference(c.problem, c.before), mode="reference") for c in candidates]
-    return run_many(tasks, jobs=jobs, timeout=timeout, progress=progress, desc="verifying mutants")
+    return run_many(tasks, jobs=jobs, timeout=timeout, progress=progress, desc="verifying mutants", executor=executor)
 
 
 def _diff_edit_rows(problems: Sequence[Problem], config: PolyglotHRMConfig, difficulty: dict[str, str],
-                    verify_languages: set[str], progress: bool) -> tuple[list[dict[str, Any]], Counter]:
+                    verify_languages: set[str], progress: bool, executor: Any) -> tuple[list[dict[str, Any]], Counter]:
     cap = config.max_diff_examples_per_problem
     max_features = max(0, (cap - 1) // 3)
     rows: dict[str, list[dict[str, Any]]] = {}
@@ -269,7 +270,7 @@ def _diff_edit_rows(problems: Sequence[Problem], config: PolyglotHRMConfig, diff
     to_verify = [c for p, _, pool in pools if p.language in verify_languages for c in pool]
     verification: Counter = Counter()
     if to_verify:
-        results = verify_mutants(to_verify, config.verify_timeout, progress=progress)
+        results = verify_mutants(to_verify, config.verify_timeout, progress=progress, executor=executor)
         verification.update(r.status for r in results)
         logger.info("verified %d mutants: %s", len(results), dict(Counter(r.status for r in results)))
         for cand, result in zip(to_verify, results):
@@ -300,7 +301,7 @@ def _execution_languages(languages: set[str], config: PolyglotHRMConfig) -> set[
     return runners_available(languages)
 
 
-def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig) -> list[Problem]:
+def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig, executor: Any) -> list[Problem]:
     """Problems carrying their expected tests (rows keep them, so the metric needs only a row), recorded from
     the references' runs where the build may execute; without execution rows carry none."""
     from ..execution.expected import load_reference_seconds
@@ -308,7 +309,7 @@ def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig)
     from ..languages.context import RunnerContext
 
     allowed = _execution_languages({p.language for p in problems}, config)
-    expected = record_expected([p for p in problems if p.language in allowed])
+    expected = record_expected([p for p in problems if p.language in allowed], executor=executor)
     ctx = RunnerContext()
     return [replace(p, expected_tests=expected.get(p.id, ()),
                     reference_seconds=load_reference_seconds(p, ctx) if p.id in expected else None)
@@ -316,12 +317,17 @@ def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig)
 
 
 def build(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
-          progress: bool = False) -> BuildReport:
-    """Every row of ``config.name`` (each with its ``split``), in a deterministic order, with what it took."""
+          progress: bool = False, executor: Any = None) -> BuildReport:
+    """Every row of ``config.name`` (each with its ``split``), in a deterministic order, with what it took.
+    ``executor``: where the build's runs execute (``"local"``, the default, ``"ray"`` or an executor); the
+    rows do not depend on it."""
+    from ..execution import make_executor
+
+    executor = make_executor(executor)
     problems = list(problems) if problems is not None else load_problems(config)
     difficulty = difficulty_buckets(problems)
     splits = assign_splits({p.slug for p in problems}, config.seed, config.split_ratios)
-    chosen = _with_expected_tests(select_problems(problems, config), config)
+    chosen = _with_expected_tests(select_problems(problems, config), config, executor)
     verification: Counter = Counter()
     if config.name == "generation":
         rows = [generation_row(p, difficulty[p.id]) for p in chosen]
@@ -334,13 +340,13 @@ def build(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
         if config.verify_by_execution is None and verify != languages:
             logger.warning("bug_fix mutants not verified for %s: runners unavailable (see `polyglot-hrm doctor`)",
                            ", ".join(sorted(languages - verify)))
-        rows, verification = _diff_edit_rows(chosen, config, difficulty, verify, progress)
+        rows, verification = _diff_edit_rows(chosen, config, difficulty, verify, progress, executor)
     for row in rows:
         row["split"] = splits[row["slug"]]
     return BuildReport(config.name, rows, verification, sum(bool(p.expected_tests) for p in chosen))
 
 
 def build_rows(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
-               progress: bool = False) -> list[dict[str, Any]]:
+               progress: bool = False, executor: Any = None) -> list[dict[str, Any]]:
     """The rows of :func:`build`."""
-    return build(config, problems, progress).rows
+    return build(config, problems, progress, executor).rows

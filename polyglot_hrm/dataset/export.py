@@ -44,15 +44,18 @@ class ExportReport:
 
 
 def build_datasets(data_dir: str | Path | None, configs: Sequence[str] = CONFIG_NAMES, cache_dir: str | None = None,
-                   reports: dict[str, Any] | None = None, **options: Any) -> dict[str, datasets.DatasetDict]:
+                   reports: dict[str, Any] | None = None, executor: Any = None,
+                   **options: Any) -> dict[str, datasets.DatasetDict]:
     """Build (or reload from cache) each configuration with the builder; ``options`` go to every config.
-    ``reports``, when given, receives each configuration's :class:`~.build.BuildReport` (None: reloaded)."""
+    ``reports``, when given, receives each configuration's :class:`~.build.BuildReport` (None: reloaded).
+    ``executor``: where verification runs execute (``"local"``, the default, ``"ray"`` or an executor); not an
+    option of the data, so not part of the cache key."""
     out = {}
     for name in configs:
         if name not in CONFIG_NAMES:
             raise ValueError(f"--configs: unknown configuration {name!r}; choose from {', '.join(CONFIG_NAMES)}")
         builder = PolyglotHRM(config_name=name, data_dir=str(data_dir) if data_dir else None, cache_dir=cache_dir,
-                              **{k: v for k, v in options.items() if v is not None})
+                              executor=executor, **{k: v for k, v in options.items() if v is not None})
         try:
             builder.download_and_prepare()
         except EmptyConfigError as err:
@@ -213,14 +216,15 @@ def effective_options(**options: Any) -> dict[str, Any]:
 
 
 def export(data_dir: str | Path | None, out: str | Path, configs: Sequence[str] = CONFIG_NAMES,
-           cache_dir: str | None = None, **options: Any) -> ExportReport:
-    """Write Parquet per config and split, and the dataset card, under ``out``."""
+           cache_dir: str | None = None, executor: Any = None, **options: Any) -> ExportReport:
+    """Write Parquet per config and split, and the dataset card, under ``out`` (``executor``: as in
+    :func:`build_datasets`)."""
     from .build import benchmark_root, tree_hash
 
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    built = build_datasets(data_dir, configs, cache_dir, **options)
+    built = build_datasets(data_dir, configs, cache_dir, executor=executor, **options)
     report = ExportReport(out)
     for name, dd in built.items():
         (out / name).mkdir(exist_ok=True)

@@ -28,13 +28,14 @@ from typing import Any, Callable, Sequence
 
 from ..benchmark.problem import Problem
 from ..languages.context import RunnerContext
+from ..tables import format_table
 from .job import Job, Outcome, run_job
 from .nodes import sweep_leftovers
 from .provision import ensure_provisioned
 from .sandbox import Sandbox
 
 __all__ = ["EXECUTORS", "Executor", "ExecutorError", "ExecutorSpec", "LocalExecutor", "add_executor_arguments",
-           "executor_from_args", "make_executor"]
+           "executor_from_args", "make_executor", "runs_per_node_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -145,3 +146,14 @@ def executor_from_args(args: argparse.Namespace) -> Executor:
     """The executor the flags ask for; ``--jobs`` (where the command has it) sizes it."""
     return make_executor(getattr(args, "executor", None), getattr(args, "jobs", None),
                          getattr(args, "ray_address", None))
+
+
+def runs_per_node_table(executor: Executor) -> str:
+    """The runs each node made (and, on Ray, the nodes refused), as a table for summaries."""
+    info = executor.describe()
+    rows = [[node, count] for node, count in info["runs_per_node"].items()]
+    rows.append(["total", sum(info["runs_per_node"].values())])
+    out = format_table(["node", "runs"], rows, title=f"Runs per node ({executor.name} executor)")
+    for node, failures in info.get("refused_nodes", {}).items():
+        out += f"\nrefused {node}: " + " | ".join(failures)
+    return out

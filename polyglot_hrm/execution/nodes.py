@@ -3,7 +3,7 @@ the sweep of what killed runs left behind.
 
 :func:`check_node` runs on the node itself (one task per node, before any run): it sweeps leftovers, provisions
 what the selected problems need (as a local run does), and checks what ``polyglot-hrm doctor`` checks for their
-languages, plus one real confined command (:func:`sandbox_probe`). A node with any failure is refused, with
+languages, plus one real confined command (:func:`~.sandbox.sandbox_probe`). A node with any failure is refused, with
 what is wrong and the fix; it is never used unconfined.
 
 :func:`sweep_leftovers` removes the workspaces and cgroups whose creating process is dead (their names carry
@@ -25,11 +25,10 @@ from typing import Sequence
 from ..benchmark.problem import Problem
 from ..languages import get_language
 from ..languages.context import RunnerContext
-from .process import safe_run
 from .provision import ensure_provisioned, identity_row
-from .sandbox import LEFTOVER_PREFIX, Cgroup, Limits, Sandbox, SandboxUnavailable, give_to, lease_identity
+from .sandbox import LEFTOVER_PREFIX, Cgroup, sandbox_probe
 
-__all__ = ["NodeReport", "check_node", "sandbox_probe", "sweep_leftovers"]
+__all__ = ["NodeReport", "check_node", "sweep_leftovers"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,35 +70,6 @@ def sweep_leftovers(tmp: Path | None = None, cgroup_parents: Sequence[Path] | No
             swept += 1
             logger.info("swept %s, left by a process that died (pid %s)", entry, match.group(1))
     return swept
-
-
-def sandbox_probe(ctx: RunnerContext | None = None) -> str | None:
-    """Run one command here the way a run is confined (bwrap, an unprivileged uid, a cgroup); None when it
-    works, else what went wrong."""
-    ctx = ctx or RunnerContext()
-    if shutil.which("bwrap") is None:
-        return "bubblewrap (bwrap) is not installed"
-    sandbox = Sandbox(Limits(), use_bwrap=True)
-    cgroup = Cgroup.create(sandbox.limits)
-    root = Path(tempfile.mkdtemp(prefix=f"{LEFTOVER_PREFIX}pid{os.getpid()}_"))
-    try:
-        root.chmod(0o711)
-        ws = root / "probe"
-        ws.mkdir()
-        (ws / "probe.txt").write_text("confined\n")
-        with lease_identity() as identity:
-            give_to(identity, ws)
-            argv = sandbox.wrap(["cat", "probe.txt"], ws, ctx, cgroup, None, (), identity)
-            outcome = safe_run(argv, ws, ctx.base_env(), timeout=60)
-    except (SandboxUnavailable, OSError) as err:
-        return str(err)
-    finally:
-        if cgroup is not None:
-            cgroup.remove()
-        shutil.rmtree(root, ignore_errors=True)
-    if outcome.returncode != 0 or "confined" not in outcome.output:
-        return f"a confined `cat` exited {outcome.returncode}: {outcome.output.strip()[-300:]}"
-    return None
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Iterable, Sequence
 from ..benchmark.problem import Problem
 from ..languages import LANGUAGES, get_language
 from ..languages.context import RunnerContext
+from .sandbox import sandbox_probe
 
 __all__ = ["setup_runners", "ensure_provisioned", "doctor", "DoctorRow", "identity_row"]
 
@@ -79,6 +80,9 @@ def doctor(ctx: RunnerContext | None = None) -> list[DoctorRow]:
     rows.append(DoctorRow("all", "bwrap (sandbox)", "ok" if bwrap else None,
                           "" if bwrap else "apt-get install bubblewrap (or `make setup`)"))
     rows.append(identity_row())
+    if bwrap:
+        why = sandbox_probe(ctx)
+        rows.append(DoctorRow("all", "confined command", None if why else "ok", why or ""))
     return rows
 
 

@@ -58,8 +58,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from .process import safe_run
+
 __all__ = ["LEFTOVER_PREFIX", "OPT_IN_ENV", "ExecutionNotAllowed", "Identity", "Limits", "Cgroup", "Sandbox",
-           "SandboxUnavailable", "allowed", "cgroup_parents", "require_opt_in"]
+           "SandboxUnavailable", "allowed", "cgroup_parents", "require_opt_in", "sandbox_probe"]
 
 logger = logging.getLogger(__name__)
 
@@ -437,3 +439,31 @@ class Sandbox:
             prologue.insert(0, cgroup.join_command())
         script = " && ".join(prologue) + ' && exec "$@"'
         return ["bash", "-c", script, "polyglot-hrm-sandbox", *inner]
+
+
+def sandbox_probe(ctx) -> str | None:
+    """Run one command here the way a run is confined (bwrap, an unprivileged uid, a cgroup); None when it
+    works, else what went wrong."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    sandbox = Sandbox(Limits(), use_bwrap=True)
+    cgroup = Cgroup.create(sandbox.limits)
+    root = Path(tempfile.mkdtemp(prefix=f"{LEFTOVER_PREFIX}pid{os.getpid()}_"))
+    try:
+        root.chmod(0o711)
+        ws = root / "probe"
+        ws.mkdir()
+        (ws / "probe.txt").write_text("confined\n")
+        with lease_identity() as identity:
+            give_to(identity, ws)
+            argv = sandbox.wrap(["cat", "probe.txt"], ws, ctx, cgroup, None, (), identity)
+            outcome = safe_run(argv, ws, ctx.base_env(), timeout=60)
+    except (SandboxUnavailable, OSError) as err:
+        return str(err)
+    finally:
+        if cgroup is not None:
+            cgroup.remove()
+        shutil.rmtree(root, ignore_errors=True)
+    if outcome.returncode != 0 or "confined" not in outcome.output:
+        return f"a confined `cat` exited {outcome.returncode}: {outcome.output.strip()[-300:]}"
+    return None

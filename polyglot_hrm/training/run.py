@@ -140,7 +140,8 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
     eval_rows = select_eval_rows(held_out, config.eval_num_problems, config.seed) if config.eval_num_problems else []
     ExecutionEvalCallback(eval_rows, tokenizer, num_samples=config.eval_num_samples,
                           temperature=config.eval_temperature, max_new_tokens=config.eval_max_new_tokens,
-                          batch_size=config.eval_batch_size, timeout=config.eval_timeout).attach(trainer)
+                          batch_size=config.eval_batch_size, timeout=config.eval_timeout,
+                          executor=config.eval_executor, ray_address=config.eval_ray_address).attach(trainer)
 
     if resume_from_checkpoint == "auto":
         resume_from_checkpoint = _last_checkpoint(output_dir)
