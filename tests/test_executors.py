@@ -5,6 +5,7 @@ after a worker process is killed by its pid mid-run, and refuses a node that fai
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from polyglot_hrm.benchmark import load_benchmark, mini_benchmark_root
 from polyglot_hrm.execution import LocalExecutor, RunTask, make_executor, run_many
 from polyglot_hrm.execution.nodes import check_node, sweep_leftovers
 
@@ -198,6 +198,34 @@ def test_a_worker_killed_mid_run_still_gives_every_result_once(mini_problems, lo
     assert "lost" not in ray_executor.runs_per_node
     # What the killed run left in its workspace folder was swept after the batch.
     assert not list(Path(tempfile.gettempdir()).glob(f"polyglot-hrm-pid{killed[0]}_*"))
+
+
+@pytest.mark.slow
+def test_evaluate_and_the_metric_run_on_the_cluster(tmp_path, allow_execution, mini_problems, local_results,
+                                                     ray_executor):
+    """The protocol's journal and the metric's keyword, on Ray (the stubs' verdicts are recorded already)."""
+    import evaluate
+
+    from polyglot_hrm.evaluation.cases import load_cases
+    from polyglot_hrm.evaluation.protocol import evaluate_backend
+    from polyglot_hrm.execution.ray_executor import RayExecutor
+    from polyglot_hrm.modelio.backends import ReferenceBackend
+
+    cases = [c for c in load_cases() if c["language"] == "python"][:3]
+    journal = tmp_path / "results.jsonl"
+    results = evaluate_backend(cases, ReferenceBackend("whole"), journal=journal, progress=False,
+                               executor=RayExecutor())
+    assert results.summary["pass@1"] == 1.0
+    records = [json.loads(line) for line in journal.read_text().splitlines()[1:]]
+    assert sorted(r["case"] for r in records if r["kind"] == "result") == sorted(c["id"] for c in cases)
+    assert results.settings["executor"] == "ray" and sum(results.settings["runs_per_node"].values()) == len(cases)
+
+    [p] = [p for p in mini_problems if p.id == "go/digit-sum"]
+    out = evaluate.load(str(REPO / "metrics" / "polyglot_exec")).compute(
+        predictions=[[{f.path: f.content for f in p.files_with_role("reference")}]], references=[p.to_dict()],
+        executor="ray")
+    assert out["pass@1"] == 1.0 and out["executor"]["executor"] == "ray"
+    assert sum(out["executor"]["runs_per_node"].values()) == 1
 
 
 @pytest.mark.slow

@@ -127,7 +127,8 @@ def make_executor(spec: ExecutorSpec = None, jobs: int | None = None, ray_addres
         try:
             from .ray_executor import RayExecutor
         except ImportError as err:
-            raise ExecutorError(f"--executor ray needs Ray ({err}); install it: pip install 'polyglot-hrm[ray]'") from err
+            raise ExecutorError(f"--executor ray needs Ray ({err}); install it: "
+                                "pip install 'polyglot-hrm[ray]'") from err
         return RayExecutor(address=ray_address, max_in_flight=jobs)
     raise ValueError(f"executor={name!r}: choose one of {', '.join(EXECUTORS)}")
 

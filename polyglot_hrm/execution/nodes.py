@@ -1,10 +1,10 @@
 """Is this machine fit to run candidates? The checks one node passes before an executor sends it work, and
 the sweep of what killed runs left behind.
 
-:func:`check_node` runs on the node itself (one task per node, before any run): it sweeps leftovers, provisions
-what the selected problems need (as a local run does), and checks what ``polyglot-hrm doctor`` checks for their
-languages, plus one real confined command (:func:`~.sandbox.sandbox_probe`). A node with any failure is refused, with
-what is wrong and the fix; it is never used unconfined.
+:func:`check_node` runs on the node itself (one task per node, before any run): it sweeps leftovers,
+provisions what the selected problems need (as a local run does), and checks what ``polyglot-hrm doctor``
+checks for their languages, plus one real confined command (:func:`~.sandbox.sandbox_probe`). A node with any
+failure is refused, with what is wrong and the fix; it is never used unconfined.
 
 :func:`sweep_leftovers` removes the workspaces and cgroups whose creating process is dead (their names carry
 its pid: :data:`~.sandbox.LEFTOVER_PREFIX`). A live process's runs are never touched, whoever started it.
@@ -27,6 +27,7 @@ from ..languages import get_language
 from ..languages.context import RunnerContext
 from .provision import ensure_provisioned, identity_row
 from .sandbox import LEFTOVER_PREFIX, Cgroup, sandbox_probe
+from .sandbox import cgroup_parents as run_cgroup_parents
 
 __all__ = ["NodeReport", "check_node", "sweep_leftovers"]
 
@@ -49,10 +50,8 @@ def _dead(pid: int) -> bool:
 
 def sweep_leftovers(tmp: Path | None = None, cgroup_parents: Sequence[Path] | None = None) -> int:
     """Remove the workspaces (in ``tmp``) and run cgroups (in ``cgroup_parents``) of dead processes; how many."""
-    from .sandbox import cgroup_parents as current_parents
-
     tmp = Path(tmp or tempfile.gettempdir())
-    parents = current_parents() if cgroup_parents is None else list(cgroup_parents)
+    parents = run_cgroup_parents() if cgroup_parents is None else list(cgroup_parents)
     swept = 0
     for folder in [tmp, *parents]:
         try:
@@ -102,8 +101,8 @@ def check_node(problems: Sequence[Problem], ctx: RunnerContext | None = None, no
     for name in languages:
         mine = sorted(pid for pid in missing if pid.split("/")[0] == name)
         if mine:
-            report.failures.append(f"{name}: test dependencies missing for {len(mine)} problem(s) ({missing[mine[0]]}); "
-                                   f"fix: {_SETUP_FIX}")
+            report.failures.append(f"{name}: test dependencies missing for {len(mine)} problem(s) "
+                                   f"({missing[mine[0]]}); fix: {_SETUP_FIX}")
     who = identity_row()
     if who.version is None:
         report.failures.append(f"runs cannot drop to an unprivileged uid; fix: {who.fix}")

@@ -152,7 +152,8 @@ class RayExecutor(Executor):
                 self.refused[node] = report
                 logger.error("%s", report.refusal())
         if not self.accepted:
-            raise ExecutorError("no Ray node can run the tests:\n" + "\n".join(r.refusal() for r in self.refused.values()))
+            reasons = "\n".join(r.refusal() for r in self.refused.values())
+            raise ExecutorError(f"no Ray node can run the tests:\n{reasons}")
         logger.info("ray: %d node(s) accepted (%g CPUs), %d refused", len(self.accepted), sum(self.accepted.values()),
                     len(self.refused))
         return {}

@@ -165,9 +165,9 @@ class _Batch:
                 outcome.recorded.store(tasks[outcome.index].problem, self.ctx)
             if self.bar is not None:
                 self.bar.update(1)
-                if len(self.executor.runs_per_node) > 1:
-                    self.bar.set_postfix_str(", ".join(f"{n}: {c}" for n, c in sorted(self.executor.runs_per_node.items())),
-                                             refresh=False)
+                counts = self.executor.runs_per_node
+                if len(counts) > 1:  # one bar for the whole cluster; the nodes' shares in its postfix
+                    self.bar.set_postfix_str(", ".join(f"{n}: {c}" for n, c in sorted(counts.items())), refresh=False)
             if self.on_result is not None and indices[outcome.index] is not None:
                 self.on_result(indices[outcome.index], outcome.result)  # type: ignore[arg-type]
 
