@@ -12,7 +12,6 @@ from .runner import RunTask, record_expected, record_stub_passes, run_many, run_
 from .timeouts import AUTO, DEFAULT_TIMEOUT, Timeout, describe_timeout, parse_timeout, run_timeout
 
 __all__ = ["AUTO", "CACHE_ENV", "DEFAULT_TIMEOUT", "EXECUTORS", "Executor", "ExecutorError", "LocalExecutor",
-           "RunResult", "RunTask", "RunnerContext", "STATUSES", "Status",
-           "TestCounts", "Timeout", "add_executor_arguments", "default_cache_dir", "describe_timeout", "make_executor",
-           "parse_timeout", "record_expected",
-           "record_stub_passes", "run_many", "run_problem", "run_timeout"]
+           "RunResult", "RunTask", "RunnerContext", "STATUSES", "Status", "TestCounts", "Timeout",
+           "add_executor_arguments", "default_cache_dir", "describe_timeout", "make_executor", "parse_timeout",
+           "record_expected", "record_stub_passes", "run_many", "run_problem", "run_timeout"]
