@@ -18,7 +18,8 @@ setup: $(PIP_STAMP) $(APT_STAMP)
 $(PIP_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	@# The ray extra too: tests/test_executors.py runs a two-node Ray cluster on this machine.
+	$(PY) -m pip install -q -e '.[dev,ray]'
 	touch $@
 
 $(APT_STAMP): Makefile

@@ -17,6 +17,7 @@ from .dataset.commands import add_dataset_commands
 from .evaluation.commands import add_compare_command, add_evaluate_command
 from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem,
                         mini_benchmark_root, save_problems)
+from .execution.executors import ExecutorError, add_executor_arguments
 from .execution.sandbox import ExecutionNotAllowed
 from .modelio.names import BackendError
 from .outputs import OutputError, atomic_write_text
@@ -199,17 +200,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .execution import RunTask, run_many
+    from .execution.executors import executor_from_args, runs_per_node_table
 
     problems, _ = _extract(args)
     modes = ["reference", "stub"] if args.mode == "both" else [args.mode]
     tasks = [RunTask(p, mode=m) for p in problems for m in modes]
+    executor = executor_from_args(args)
     start = time.perf_counter()
-    results = run_many(tasks, jobs=args.jobs, timeout=args.timeout, desc="validating")
+    results = run_many(tasks, jobs=args.jobs, timeout=args.timeout, desc="validating", executor=executor)
     wall = time.perf_counter() - start
     print(validation_report(problems, results, wall))
+    print("\n" + runs_per_node_table(executor))
     if args.output:
         rows = [r.to_dict(with_output=False) for r in results]
-        atomic_write_text(args.output, json.dumps({"wall_s": round(wall, 2), "results": rows}, indent=1))
+        atomic_write_text(args.output, json.dumps({"wall_s": round(wall, 2), **executor.describe(), "results": rows},
+                                                  indent=1))
         print(f"\nwrote {len(rows)} results to {args.output}")
     return 0
 
@@ -290,7 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="run every reference and stub: runner fidelity per language")
     _add_root_args(p)
-    p.add_argument("--jobs", type=int, default=None, help="parallel runs (default: one per core)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="parallel runs (default: one per core); with --executor ray, runs in flight (default: "
+                        "twice the cluster's CPUs)")
+    add_executor_arguments(p)
     p.add_argument("--mode", choices=["both", "reference", "stub"], default="both", help="what to run (default: both)")
     p.add_argument("--timeout", type=float, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
     p.add_argument("--output", "-o", type=Path, default=None, help="write the results as JSON here")
@@ -335,7 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (BenchmarkError, FileNotFoundError, ValueError, OutputError, ExecutionNotAllowed, BackendError) as err:
+    except (BenchmarkError, FileNotFoundError, ValueError, OutputError, ExecutionNotAllowed, BackendError,
+            ExecutorError) as err:
         print(f"polyglot-hrm {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -86,7 +86,7 @@ def python_exercise(exercise: Path, slug_module: str = "greet") -> Path:
 # Files whose tests take minutes run first: with `make test`'s two workers (pytest-xdist, one file per worker at
 # a time) the long ones then overlap instead of ending the run alone.
 _LONG_FIRST = ("test_training.py", "test_hostile.py", "test_dataset_execution.py", "test_forgery.py",
-               "test_runners.py", "test_evaluation.py", "test_backends.py", "test_seed_surface.py")
+               "test_executors.py", "test_runners.py", "test_evaluation.py", "test_backends.py", "test_seed_surface.py")
 
 
 def pytest_collection_modifyitems(config, items):

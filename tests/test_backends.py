@@ -31,7 +31,7 @@ from chat_models import build_tiny_chat_model
 
 SECRET = "sk-test-0123456789-do-not-leak"
 # Keys of results.json that are timings (or say what this invocation did): the rest must match exactly.
-TIMINGS = {"duration_s", "generation_s", "seconds_per_case", "wall_s", "this_invocation", "build_s"}
+TIMINGS = {"duration_s", "generation_s", "seconds_per_case", "wall_s", "this_invocation", "build_s", "runs_per_node"}
 
 
 @pytest.fixture(scope="module")

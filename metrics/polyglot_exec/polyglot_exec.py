@@ -6,6 +6,7 @@ import datasets
 import evaluate
 
 import polyglot_hrm.scoring as scoring
+from polyglot_hrm.execution.executors import make_executor
 from polyglot_hrm.execution.sandbox import OPT_IN_MESSAGE, require_opt_in
 
 _CITATION = """\
@@ -40,12 +41,15 @@ Args:
     timeout: wall-clock seconds per run, build included (default 180), or "auto": per problem
         max(30, 10 x its reference's seconds as `polyglot-hrm validate` recorded them; a row's
         reference_seconds where this machine has none), 180 where unknown.
+    executor: where the runs execute: "local" (default: a pool on this machine) or "ray" (a Ray cluster,
+        each node checked first; needs pip install 'polyglot-hrm[ray]').
+    ray_address: with executor="ray", the cluster to join (default: $RAY_ADDRESS, else a local Ray).
 Returns:
     pass@k for each k; per_language: {language: {pass@k..., problems}}; status_counts: runs by status
     (passed, failed, compile_error, timeout, error); malformed_edits and non_applying_edits: candidates
     that were not run (empty, unparseable, or an edit that does not apply); stub_passes: problems whose
     untouched stub already passes, and pass@k_without_stub_passes; results: per problem, per candidate
-    run results.
+    run results; executor: which executor ran and the runs each node made.
 Examples:
     >>> import os; os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = "1"  # doctest: +SKIP
     >>> from polyglot_hrm.benchmark import mini_benchmark_root
@@ -103,9 +107,12 @@ class PolyglotExec(evaluate.Metric):
             references = [_encode(r) for r in references]
         return super().compute(predictions=predictions, references=references, **kwargs)
 
-    def _compute(self, predictions, references, k=(1,), num_workers=None, timeout=180.0):
+    def _compute(self, predictions, references, k=(1,), num_workers=None, timeout=180.0, executor="local",
+                 ray_address=None):
         k = scoring.check_ks(k)
         require_opt_in()
         rows = [json.loads(r) for r in references]
         candidates = [[_decode(c) for c in cands] for cands in predictions]
-        return scoring.score_candidates(rows, candidates, k=list(k), num_workers=num_workers, timeout=timeout)
+        runner = make_executor(executor, num_workers, ray_address)
+        return scoring.score_candidates(rows, candidates, k=list(k), num_workers=num_workers, timeout=timeout,
+                                        executor=runner)

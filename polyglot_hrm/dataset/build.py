@@ -346,9 +346,11 @@ class RunJournal:
 
 
 def verify_runs(items: Sequence[tuple[Problem, dict[str, str]]], timeout: float, jobs: int | None = None,
-                progress: bool = False, journal: RunJournal | None = None) -> tuple[list[Verified], int]:
+                progress: bool = False, journal: RunJournal | None = None,
+                executor: Any = None) -> tuple[list[Verified], int]:
     """Run each ``(problem, files)`` with ``files`` as the problem's reference (the benchmark's own code with one
-    change, in the sandbox); returns the results in order and how many came from the journal instead."""
+    change, in the sandbox); returns the results in order and how many came from the journal instead.
+    ``executor``: where they run (``"local"``, the default, ``"ray"`` or an executor)."""
     from ..execution import RunTask, run_many
 
     journal = journal if journal is not None else RunJournal(journal_path())
@@ -367,7 +369,8 @@ def verify_runs(items: Sequence[tuple[Problem, dict[str, str]]], timeout: float,
 
     if order:
         tasks = [RunTask(_as_reference(items[i][0], items[i][1]), mode="reference") for i in order]
-        results = run_many(tasks, jobs=jobs, timeout=timeout, progress=progress, desc="verifying", on_result=record)
+        results = run_many(tasks, jobs=jobs, timeout=timeout, progress=progress, desc="verifying", on_result=record,
+                           executor=executor)
         fresh = {keys[i]: Verified(r.status, r.output) for i, r in zip(order, results)}
     else:
         fresh = {}
@@ -375,14 +378,14 @@ def verify_runs(items: Sequence[tuple[Problem, dict[str, str]]], timeout: float,
 
 
 def verify_mutants(candidates: Sequence[DiffCandidate], timeout: float, jobs: int | None = None,
-                   progress: bool = False) -> list[Verified]:
+                   progress: bool = False, executor: Any = None) -> list[Verified]:
     """Run each candidate's *input* (the mutant) as the problem's reference; returns the results in order."""
-    return verify_runs([(c.problem, c.before) for c in candidates], timeout, jobs, progress)[0]
+    return verify_runs([(c.problem, c.before) for c in candidates], timeout, jobs, progress, executor=executor)[0]
 
 
 def _diff_edit_rows(problems: Sequence[Problem], config: PolyglotHRMConfig, difficulty: dict[str, str],
-                    verify_languages: set[str], progress: bool,
-                    report: BuildReport) -> tuple[list[dict[str, Any]], Counter]:
+                    verify_languages: set[str], progress: bool, report: BuildReport,
+                    executor: Any) -> tuple[list[dict[str, Any]], Counter]:
     cap = config.max_diff_examples_per_problem
     max_features = max(0, (cap - 1) // 3)
     rows: dict[str, list[dict[str, Any]]] = {}
@@ -414,7 +417,7 @@ def _diff_edit_rows(problems: Sequence[Problem], config: PolyglotHRMConfig, diff
     verification: Counter = Counter()
     if to_verify or to_refactor:
         runs = [(c.problem, c.before) for c in to_verify] + [(c.problem, c.after) for c in to_refactor]
-        results, report.resumed = verify_runs(runs, config.verify_timeout, progress=progress)
+        results, report.resumed = verify_runs(runs, config.verify_timeout, progress=progress, executor=executor)
         mutant_results, refactor_results = results[:len(to_verify)], results[len(to_verify):]
         verification.update(r.status for r in mutant_results)
         logger.info("verified %d mutants: %s", len(mutant_results), dict(Counter(r.status for r in mutant_results)))
@@ -460,7 +463,7 @@ def _execution_languages(languages: set[str], config: PolyglotHRMConfig) -> set[
     return runners_available(languages)
 
 
-def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig) -> list[Problem]:
+def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig, executor: Any) -> list[Problem]:
     """Problems carrying their expected tests (rows keep them, so the metric needs only a row), recorded from
     the references' runs where the build may execute; without execution rows carry none."""
     from ..execution.expected import load_reference_seconds
@@ -468,7 +471,7 @@ def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig)
     from ..languages.context import RunnerContext
 
     allowed = _execution_languages({p.language for p in problems}, config)
-    expected = record_expected([p for p in problems if p.language in allowed])
+    expected = record_expected([p for p in problems if p.language in allowed], executor=executor)
     ctx = RunnerContext()
     return [replace(p, expected_tests=expected.get(p.id, ()),
                     reference_seconds=load_reference_seconds(p, ctx) if p.id in expected else None)
@@ -476,13 +479,18 @@ def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig)
 
 
 def build(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
-          progress: bool = False) -> BuildReport:
-    """Every row of ``config.name`` (each with its ``split``), in a deterministic order, with what it took."""
+          progress: bool = False, executor: Any = None) -> BuildReport:
+    """Every row of ``config.name`` (each with its ``split``), in a deterministic order, with what it took.
+    ``executor``: where the build's runs execute (``"local"``, the default, ``"ray"`` or an executor); the
+    rows do not depend on it."""
+    from ..execution import make_executor
+
+    executor = make_executor(executor)
     problems = exclude_benchmark(problems if problems is not None else load_problems(config), config.exclude_slugs_of)
     report = BuildReport(config.name, [])
     difficulty = difficulty_buckets(problems)
     splits = assign_splits({p.slug for p in problems}, config.seed, config.split_ratios)
-    chosen = _with_expected_tests(select_problems(problems, config), config)
+    chosen = _with_expected_tests(select_problems(problems, config), config, executor)
     verification: Counter = Counter()
     if config.name == "generation":
         rows = [generation_row(p, difficulty[p.id]) for p in chosen]
@@ -495,7 +503,7 @@ def build(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
         if config.verify_by_execution is None and verify != languages:
             logger.warning("bug_fix mutants not verified for %s: runners unavailable (see `polyglot-hrm doctor`)",
                            ", ".join(sorted(languages - verify)))
-        rows, verification = _diff_edit_rows(chosen, config, difficulty, verify, progress, report)
+        rows, verification = _diff_edit_rows(chosen, config, difficulty, verify, progress, report, executor)
     for row in rows:
         row["split"] = splits[row["slug"]]
     report.rows, report.verification = rows, verification
@@ -504,6 +512,6 @@ def build(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
 
 
 def build_rows(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
-               progress: bool = False) -> list[dict[str, Any]]:
+               progress: bool = False, executor: Any = None) -> list[dict[str, Any]]:
     """The rows of :func:`build`."""
-    return build(config, problems, progress).rows
+    return build(config, problems, progress, executor).rows

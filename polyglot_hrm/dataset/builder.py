@@ -9,7 +9,9 @@
     ds = builder.as_dataset()  # DatasetDict: train / validation / test
 
 Options are keyword arguments (``PolyglotHRM(config_name="diff_edit", seed=1, verify_by_execution=False)``),
-validated by :class:`PolyglotHRMConfig`.
+validated by :class:`PolyglotHRMConfig`. ``executor`` (``"local"``, the default, ``"ray"`` or an executor from
+:func:`polyglot_hrm.execution.make_executor`) says where verification runs execute; it is an argument of the
+builder, not of the config, so it changes no row and no cache key (a build verified on Ray reloads locally).
 
 **Caching.** The cache directory is ``<cache>/polyglot_hrm/<config id>/<version>/<hash>``: ``datasets``
 derives the config id from the options passed (``data_dir`` included: several roots are one string,
@@ -65,7 +67,9 @@ class PolyglotHRM(datasets.GeneratorBasedBuilder):
     DEFAULT_CONFIG_NAME = "generation"
     DEFAULT_WRITER_BATCH_SIZE = 100  # rows carry whole exercises (C++ ones a 650 kB Catch2 header)
 
-    def __init__(self, *args: Any, hash: str | None = None, dataset_name: str | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, hash: str | None = None, dataset_name: str | None = None, executor: Any = None,
+                 **kwargs: Any):
+        self.executor = executor
         if "data_dir" in kwargs:
             kwargs["data_dir"] = join_roots(kwargs["data_dir"])  # several roots: one string, the cache key's form
         if hash is None:
@@ -105,7 +109,7 @@ class PolyglotHRM(datasets.GeneratorBasedBuilder):
     build_report: BuildReport | None = None
 
     def _split_generators(self, dl_manager):
-        self.build_report = build(self.config)
+        self.build_report = build(self.config, executor=self.executor)
         rows = self.build_report.rows
         by_split: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
         for row in rows:

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import fields
 from pathlib import Path
 
+from ..execution.executors import add_executor_arguments, executor_from_args
 from ..tables import format_table
 from .config import DatasetOptions
 from .names import CONFIG_NAMES, SPLITS
@@ -49,6 +50,8 @@ def _add_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(*flags, dest=f.name, type=types[str(f.type)], default=None, help=f.metadata["help"],
                        metavar=f.metadata.get("metavar"))
     p.add_argument("--cache-dir", default=None, help="datasets cache directory (default: HF_DATASETS_CACHE)")
+    # Where mutant verification runs: not a dataset option (a build verified on Ray reloads locally).
+    add_executor_arguments(p)
 
 
 def stats_report(built: dict) -> str:
@@ -108,7 +111,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     reports: dict = {}
     built = build_datasets(args.benchmark_root, _configs(args.configs), args.cache_dir, reports=reports,
-                           **_options(args))
+                           executor=executor_from_args(args), **_options(args))
     wall = time.perf_counter() - start
     for name, dd in built.items():
         print(f"{name}: " + ", ".join(f"{s} {dd[s].num_rows}" for s in dd))
@@ -132,7 +135,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export
 
-    report = export(args.benchmark_root, args.out, _configs(args.configs), args.cache_dir, **_options(args))
+    report = export(args.benchmark_root, args.out, _configs(args.configs), args.cache_dir,
+                    executor=executor_from_args(args), **_options(args))
     for path in report.files:
         print(f"wrote {path}")
     print(f"exported {', '.join(f'{n} ({sum(c.values())} rows)' for n, c in report.counts.items())} to {args.out} "

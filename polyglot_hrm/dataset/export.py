@@ -49,16 +49,19 @@ class ExportReport:
 
 
 def build_datasets(data_dir: DataDir, configs: Sequence[str] = CONFIG_NAMES, cache_dir: str | None = None,
-                   reports: dict[str, Any] | None = None, **options: Any) -> dict[str, datasets.DatasetDict]:
+                   reports: dict[str, Any] | None = None, executor: Any = None,
+                   **options: Any) -> dict[str, datasets.DatasetDict]:
     """Build (or reload from cache) each configuration with the builder; ``options`` go to every config.
     ``data_dir``: one root, several (a list, or joined with ``os.pathsep``), or None for the mini-benchmark.
-    ``reports``, when given, receives each configuration's :class:`~.build.BuildReport` (None: reloaded)."""
+    ``reports``, when given, receives each configuration's :class:`~.build.BuildReport` (None: reloaded).
+    ``executor``: where verification runs execute (``"local"``, the default, ``"ray"`` or an executor); not an
+    option of the data, so not part of the cache key."""
     out = {}
     for name in configs:
         if name not in CONFIG_NAMES:
             raise ValueError(f"--configs: unknown configuration {name!r}; choose from {', '.join(CONFIG_NAMES)}")
         builder = PolyglotHRM(config_name=name, data_dir=join_roots(data_dir), cache_dir=cache_dir,
-                              **{k: v for k, v in options.items() if v is not None})
+                              executor=executor, **{k: v for k, v in options.items() if v is not None})
         try:
             builder.download_and_prepare()
         except EmptyConfigError as err:
@@ -228,8 +231,9 @@ def effective_options(**options: Any) -> dict[str, Any]:
 
 
 def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_NAMES,
-           cache_dir: str | None = None, **options: Any) -> ExportReport:
-    """Write Parquet per config and split, and the dataset card, under ``out``.
+           cache_dir: str | None = None, executor: Any = None, **options: Any) -> ExportReport:
+    """Write Parquet per config and split, and the dataset card, under ``out`` (``executor``: as in
+    :func:`build_datasets`).
 
     ``out`` must be absent, empty or an earlier export (its ``.polyglot-hrm.json`` manifest): a folder of
     someone else's files is refused before anything is built. The export is written to a temporary folder
@@ -240,7 +244,7 @@ def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_N
     out = Path(out)
     claim_dir(out, "export", "--out")
     out.parent.mkdir(parents=True, exist_ok=True)
-    built = build_datasets(data_dir, configs, cache_dir, **options)
+    built = build_datasets(data_dir, configs, cache_dir, executor=executor, **options)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
     try:
         _write_export(staging, built, data_dir, options)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..dataset.names import CONFIG_NAMES
+from ..execution.executors import add_executor_arguments, executor_from_args, runs_per_node_table
 from ..execution.timeouts import AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, parse_timeout
 from ..modelio.names import BACKENDS, EDIT_FORMATS
 
@@ -103,7 +104,10 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     run = p.add_argument_group("scoring and output")
     run.add_argument("--k", type=_ks, default=[1], metavar="K[,K...]",
                      help="pass@k values, comma-separated (default: 1)")
-    run.add_argument("--jobs", type=int, default=None, help="parallel test runs (default: one per core)")
+    run.add_argument("--jobs", type=int, default=None,
+                     help="parallel test runs (default: one per core); with --executor ray, runs in flight "
+                          "(default: twice the cluster's CPUs)")
+    add_executor_arguments(run)
     run.add_argument("--timeout", type=parse_timeout, default=AUTO, metavar="auto|SECONDS",
                      help=f"wall-clock limit per test run: seconds, or auto = max({AUTO_FLOOR_S:g}, {AUTO_FACTOR:g} x "
                           f"the reference's own seconds as `validate` recorded them), {DEFAULT_TIMEOUT:g} s where "
@@ -230,20 +234,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     journal = journal_path(args.output)
     journal.parent.mkdir(parents=True, exist_ok=True)
     record_files(journal.parent, "evaluation", [journal.name])  # ours from its first line: resumable
+    executor = executor_from_args(args)
     try:
         if args.solutions is not None:
             results = evaluate_solutions(cases, args.solutions, ks=args.k, jobs=args.jobs, timeout=args.timeout,
-                                         journal=journal, resume=not args.no_resume)
+                                         journal=journal, resume=not args.no_resume, executor=executor)
         else:
             results = evaluate_backend(cases, backend, num_samples=args.num_samples,
                                        attempts=args.attempts, ks=args.k, jobs=args.jobs, timeout=args.timeout,
-                                       seed=args.seed, journal=journal, resume=not args.no_resume)
+                                       seed=args.seed, journal=journal, resume=not args.no_resume,
+                                       executor=executor)
     except KeyboardInterrupt:
         print(f"\ninterrupted: what finished is kept in {journal}; rerun the same command to resume",
               file=sys.stderr)
         return 130
     print(f"journal: {journal} (rerun the same command to resume an interrupted run)")
     print(summary_table(results))
+    print("\n" + runs_per_node_table(executor))
     if args.no_report:
         atomic_write_text(args.output, json.dumps(results.to_dict(), indent=1))
         record_files(args.output.parent, "evaluation", [args.output.name])

@@ -24,7 +24,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..execution import AUTO, Timeout, describe_timeout
+from ..execution import AUTO, Timeout, describe_timeout, make_executor
+from ..execution.executors import Executor, ExecutorSpec
 from ..execution.results import RunResult
 from ..modelio.backends import Answer, Backend, Request
 from ..modelio.sampling import request_seed
@@ -71,8 +72,9 @@ def retry_row(case: Mapping[str, Any], answer: str, candidate: Any, measures: Ma
 
 class _Protocol:
     def __init__(self, backend: Backend, journal: Journal, jobs: int | None, timeout: Timeout, progress: bool,
-                 seed: int):
+                 seed: int, executor: Executor):
         self.backend, self.journal, self.jobs, self.timeout = backend, journal, jobs, timeout
+        self.executor = executor
         self.progress, self.seed = progress, seed
         self.generated = self.executed = self.reused = 0
 
@@ -127,7 +129,7 @@ class _Protocol:
             self._keep(key, row, candidate, s.resolved, s.result, key_, first)
 
         score([row for _, row, _ in pending], [[c] for _, _, c in pending], jobs=self.jobs, timeout=self.timeout,
-              progress=self.progress, desc=desc, problems=problems, on_scored=scored)
+              progress=self.progress, desc=desc, problems=problems, on_scored=scored, executor=self.executor)
         self.executed += len(seen)
 
     def _keep(self, key: Key, row: Mapping[str, Any], candidate: Any, resolved: Any, result: RunResult,
@@ -152,10 +154,11 @@ def _candidate_record(journal: Journal, key: Key) -> dict[str, Any]:
 def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, num_samples: int = 1,
                      attempts: int = 1, ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = AUTO,
                      seed: int = 0, journal: str | Path | None = None, resume: bool = True,
-                     progress: bool = True) -> "EvaluationResults":
+                     progress: bool = True, executor: ExecutorSpec = None) -> "EvaluationResults":
     """Run the protocol (module docstring) for ``cases`` with ``backend``; ``journal``: the JSONL file to keep
-    and resume from (None: in memory only)."""
-    from .system import EvaluationResults, case_record, results_from_records, stub_passing
+    and resume from (None: in memory only); ``executor``: where the test runs execute (``"local"``, the
+    default, ``"ray"`` or an executor). Results reach the journal as each run finishes, on any executor."""
+    from .system import EvaluationResults, case_record, executor_settings, results_from_records, stub_passing
 
     if attempts not in (1, 2):
         raise ValueError(f"--attempts {attempts}: Aider's protocol has 1 or 2 attempts")
@@ -165,7 +168,8 @@ def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, nu
     identity = {k: v for k, v in backend.settings().items() if k not in NOT_IDENTITY}
     identity.update({"seed": seed, "timeout": describe_timeout(timeout)})
     book = Journal(journal, identity, resume)
-    run = _Protocol(backend, book, jobs, timeout, progress, seed)
+    executor = make_executor(executor, jobs)
+    run = _Protocol(backend, book, jobs, timeout, progress, seed, executor)
     try:
         firsts = [((case["id"], s, 1), case) for case in cases for s in range(num_samples)]
         run.generate(firsts)
@@ -183,7 +187,7 @@ def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, nu
     finally:
         book.close()
     records = []
-    stub_passes = stub_passing(cases, jobs)
+    stub_passes = stub_passing(cases, jobs, executor)
     for case in cases:
         candidates = [_candidate_record(book, (case["id"], s, 1)) for s in range(num_samples)]
         record = case_record(case, candidates, stub_passes)
@@ -200,4 +204,5 @@ def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, nu
                 identity.get("model") or identity["backend"], run.generated, run.executed, run.reused)
     results.settings["this_invocation"] = {"generated": run.generated, "executed": run.executed,
                                            "reused": run.reused}
+    executor_settings(executor, results.settings)
     return results

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..execution import DEFAULT_TIMEOUT, Timeout, describe_timeout
+from ..execution import DEFAULT_TIMEOUT, Timeout, describe_timeout, make_executor
+from ..execution.executors import Executor, ExecutorSpec
 from ..execution.runner import record_stub_passes
 from ..scoring import EditFailure, problem_from_reference, run_key, score
 from .cases import Candidate, load_solutions, match_solutions, normalize_candidate
@@ -61,16 +62,17 @@ class EvaluationResults:
 
 
 def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]], jobs: int | None,
-         timeout: Timeout, progress: bool, desc: str) -> list[list[dict[str, Any]]]:
+         timeout: Timeout, progress: bool, desc: str, executor: Executor) -> list[list[dict[str, Any]]]:
     """Score every candidate on the one scoring path (:func:`polyglot_hrm.scoring.score`) and add the
     evaluation's measures: per case a list of measure dicts."""
-    scored = score(cases, candidates, jobs=jobs, timeout=timeout, progress=progress, desc=desc)
+    scored = score(cases, candidates, jobs=jobs, timeout=timeout, progress=progress, desc=desc, executor=executor)
     return [[measure_candidate(case, c, s.resolved, s.result).to_dict() for c, s in zip(cs, ss)]
             for case, cs, ss in zip(cases, candidates, scored)]
 
 
 def _run_journaled(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]], jobs: int | None,
-                   timeout: Timeout, progress: bool, desc: str, journal: Journal) -> list[list[dict[str, Any]]]:
+                   timeout: Timeout, progress: bool, desc: str, journal: Journal,
+                   executor: Executor) -> list[list[dict[str, Any]]]:
     """As :func:`_run`, keeping each result in the journal the moment it is known: a rerun after Ctrl-C or a
     kill runs only the candidates the journal does not hold."""
     pending = [(i, j) for i, (case, cs) in enumerate(zip(cases, candidates)) for j in range(len(cs))
@@ -90,7 +92,7 @@ def _run_journaled(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequ
                                key is not None)
 
         score(rows, [[candidates[i][j]] for i, j in pending], jobs=jobs, timeout=timeout, progress=progress,
-              desc=desc, problems=problems, on_scored=scored)
+              desc=desc, problems=problems, on_scored=scored, executor=executor)
     return [[dict(journal.results[(str(case["id"]), j, 0)]["measures"]) for j in range(len(cs))]
             for case, cs in zip(cases, candidates)]
 
@@ -112,9 +114,16 @@ def case_record(case: Mapping[str, Any], measured: list[dict[str, Any]], stub_pa
             "stub_passes": case["problem_id"] in stub_passes, "candidates": measured}
 
 
-def stub_passing(cases: Sequence[Mapping[str, Any]], jobs: int | None) -> set[str]:
+def stub_passing(cases: Sequence[Mapping[str, Any]], jobs: int | None, executor: ExecutorSpec = None) -> set[str]:
     """Problem ids whose untouched stub already passes (recorded once per problem by running the stub)."""
-    return record_stub_passes([problem_from_reference(c) for c in cases], jobs=jobs)
+    return record_stub_passes([problem_from_reference(c) for c in cases], jobs=jobs, executor=executor)
+
+
+def executor_settings(executor: Executor, settings: dict[str, Any]) -> None:
+    """Say in ``settings`` which executor ran and the runs each node made in this invocation (a resumed run
+    makes fewer)."""
+    settings["executor"] = executor.name
+    settings["runs_per_node"] = dict(sorted(executor.runs_per_node.items()))
 
 
 def results_from_records(records: list[dict[str, Any]], ks: Sequence[int], settings: dict[str, Any]
@@ -135,47 +144,54 @@ def results_from_records(records: list[dict[str, Any]], ks: Sequence[int], setti
 def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]],
                         ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
                         progress: bool = True, settings: dict[str, Any] | None = None,
-                        journal: str | Path | None = None, resume: bool = True) -> EvaluationResults:
-    """Score one list of candidates per case (files or edits; see :mod:`.cases`). With ``journal`` each result
-    is appended to that JSONL file as it finishes, and a rerun resumes it (:mod:`.journal`)."""
+                        journal: str | Path | None = None, resume: bool = True,
+                        executor: ExecutorSpec = None) -> EvaluationResults:
+    """Score one list of candidates per case (files or edits; see :mod:`.cases`) on ``executor`` (``"local"``,
+    the default, ``"ray"`` or an executor). With ``journal`` each result is appended to that JSONL file as it
+    finishes, and a rerun resumes it (:mod:`.journal`)."""
     if len(cases) != len(candidates):
         raise ValueError(f"got {len(candidates)} candidate lists for {len(cases)} cases; pass one list per case")
     # The solutions-file forms ({"files": ...}, {"edit": ...}) are accepted here as well.
     candidates = [[normalize_candidate(c, f"{case['id']}[{j}]") for j, c in enumerate(cs)]
                   for case, cs in zip(cases, candidates)]
     start = time.perf_counter()
+    executor = make_executor(executor, jobs)
     if journal is None:
-        measured = _run(cases, candidates, jobs, timeout, progress, "executing candidates")
+        measured = _run(cases, candidates, jobs, timeout, progress, "executing candidates", executor)
     else:
         book = Journal(journal, solutions_identity(candidates, cases, timeout), resume)
         try:
-            measured = _run_journaled(cases, candidates, jobs, timeout, progress, "executing candidates", book)
+            measured = _run_journaled(cases, candidates, jobs, timeout, progress, "executing candidates", book,
+                                      executor)
         finally:
             book.close()
-    stub_passes = stub_passing(cases, jobs)
+    stub_passes = stub_passing(cases, jobs, executor)
     records = [case_record(case, m, stub_passes) for case, m in zip(cases, measured)]
     settings = {"ks": list(ks), "timeout": describe_timeout(timeout), **(settings or {})}
     results = results_from_records(records, ks, settings)
     results.settings["wall_s"] = round(time.perf_counter() - start, 2)
+    executor_settings(executor, results.settings)
     return results
 
 
 def evaluate_solutions(cases: Sequence[Mapping[str, Any]], solutions: str | Path | Mapping[str, Any],
                        ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
-                       progress: bool = True, journal: str | Path | None = None, resume: bool = True
-                       ) -> EvaluationResults:
+                       progress: bool = True, journal: str | Path | None = None, resume: bool = True,
+                       executor: ExecutorSpec = None) -> EvaluationResults:
     """Score a solutions file (path or loaded mapping; schema in :mod:`.cases`) on the cases it covers;
     ``journal``: keep each result there as it finishes, and resume from it."""
     name = str(solutions) if not isinstance(solutions, Mapping) else "<mapping>"
     kept, candidates = match_solutions(cases, load_solutions(solutions))
     return evaluate_candidates(kept, candidates, ks, jobs, timeout, progress,
-                               settings={"mode": "solutions", "solutions": name}, journal=journal, resume=resume)
+                               settings={"mode": "solutions", "solutions": name}, journal=journal, resume=resume,
+                               executor=executor)
 
 
 def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: Any, *, num_samples: int = 1,
                    temperature: float = 0.0, max_new_tokens: int = 512, attempts: int = 1, ks: Sequence[int] = (1,),
                    jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT, batch_size: int = 8,
-                   seed: int = 0, progress: bool = True, journal: str | Path | None = None) -> EvaluationResults:
+                   seed: int = 0, progress: bool = True, journal: str | Path | None = None,
+                   executor: ExecutorSpec = None) -> EvaluationResults:
     """An HRM model and tokenizer in memory, through the protocol (:func:`.protocol.evaluate_backend` with
     the ``hrm`` backend)."""
     from ..modelio.backends import GenerationOptions, HRMBackend
@@ -183,7 +199,7 @@ def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: An
 
     backend = HRMBackend(model, tokenizer, GenerationOptions(max_new_tokens, temperature, 1.0, batch_size))
     return evaluate_backend(cases, backend, num_samples=num_samples, attempts=attempts, ks=ks, jobs=jobs,
-                            timeout=timeout, seed=seed, journal=journal, progress=progress)
+                            timeout=timeout, seed=seed, journal=journal, progress=progress, executor=executor)
 
 
 class PolyglotEvaluationSystem:

@@ -11,8 +11,9 @@ from typing import Iterable, Sequence
 from ..benchmark.problem import Problem
 from ..languages import LANGUAGES, get_language
 from ..languages.context import RunnerContext
+from .sandbox import sandbox_probe
 
-__all__ = ["setup_runners", "ensure_provisioned", "doctor", "DoctorRow"]
+__all__ = ["setup_runners", "ensure_provisioned", "doctor", "DoctorRow", "identity_row"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +79,14 @@ def doctor(ctx: RunnerContext | None = None) -> list[DoctorRow]:
     bwrap = shutil.which("bwrap")
     rows.append(DoctorRow("all", "bwrap (sandbox)", "ok" if bwrap else None,
                           "" if bwrap else "apt-get install bubblewrap (or `make setup`)"))
-    rows.append(_identity_row())
+    rows.append(identity_row())
+    if bwrap:
+        why = sandbox_probe(ctx)
+        rows.append(DoctorRow("all", "confined command", None if why else "ok", why or ""))
     return rows
 
 
-def _identity_row() -> DoctorRow:
+def identity_row() -> DoctorRow:
     """Whether runs can leave host root (as root: setpriv to an unprivileged uid)."""
     import os
 

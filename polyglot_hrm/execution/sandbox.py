@@ -58,8 +58,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
-__all__ = ["OPT_IN_ENV", "ExecutionNotAllowed", "Identity", "Limits", "Cgroup", "Sandbox", "SandboxUnavailable",
-           "allowed", "require_opt_in"]
+from .process import safe_run
+
+__all__ = ["LEFTOVER_PREFIX", "OPT_IN_ENV", "ExecutionNotAllowed", "Identity", "Limits", "Cgroup", "Sandbox",
+           "SandboxUnavailable", "allowed", "cgroup_parents", "require_opt_in", "sandbox_probe"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,9 @@ class ExecutionNotAllowed(RuntimeError):
 class SandboxUnavailable(RuntimeError):
     """Runs cannot be confined as promised here (e.g. running as root without ``setpriv``)."""
 
+
+#: Workspaces and cgroups are named ``<prefix>pid<pid of the process that made them>_<random>``.
+LEFTOVER_PREFIX = "polyglot-hrm-"
 
 UID_BASE_ENV = "POLYGLOT_HRM_SANDBOX_UID_BASE"
 DEFAULT_UID_BASE = 1_900_000_000
@@ -216,6 +221,17 @@ def _cgroup_v2_path() -> Path | None:
     return None
 
 
+def cgroup_parents() -> list[Path]:
+    """The folders this process makes its runs' cgroups in (v2: one; v1: memory and pids); none found: []."""
+    try:
+        v2 = _cgroup_v2_path()
+        if v2 is not None:
+            return [v2]
+        return [p for p in (_cgroup_v1_path("memory"), _cgroup_v1_path("pids")) if p is not None]
+    except OSError:
+        return []
+
+
 class Cgroup:
     """A throw-away cgroup (memory + pids) for one run, v1 or v2; ``None`` from :meth:`create` when not possible."""
 
@@ -225,7 +241,9 @@ class Cgroup:
 
     @classmethod
     def create(cls, limits: Limits) -> "Cgroup | None":
-        name = f"polyglot-hrm-{uuid.uuid4().hex[:12]}"
+        # The creator's pid in the name: a sweep (:func:`polyglot_hrm.execution.nodes.sweep_leftovers`) removes
+        # the cgroups of a process that died without removing them (a killed worker).
+        name = f"{LEFTOVER_PREFIX}pid{os.getpid()}_{uuid.uuid4().hex[:12]}"
         memory = limits.memory_mb * 1024 * 1024
         try:
             v2 = _cgroup_v2_path()
@@ -421,3 +439,31 @@ class Sandbox:
             prologue.insert(0, cgroup.join_command())
         script = " && ".join(prologue) + ' && exec "$@"'
         return ["bash", "-c", script, "polyglot-hrm-sandbox", *inner]
+
+
+def sandbox_probe(ctx) -> str | None:
+    """Run one command here the way a run is confined (bwrap, an unprivileged uid, a cgroup); None when it
+    works, else what went wrong."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    sandbox = Sandbox(Limits(), use_bwrap=True)
+    cgroup = Cgroup.create(sandbox.limits)
+    root = Path(tempfile.mkdtemp(prefix=f"{LEFTOVER_PREFIX}pid{os.getpid()}_"))
+    try:
+        root.chmod(0o711)
+        ws = root / "probe"
+        ws.mkdir()
+        (ws / "probe.txt").write_text("confined\n")
+        with lease_identity() as identity:
+            give_to(identity, ws)
+            argv = sandbox.wrap(["cat", "probe.txt"], ws, ctx, cgroup, None, (), identity)
+            outcome = safe_run(argv, ws, ctx.base_env(), timeout=60)
+    except (SandboxUnavailable, OSError) as err:
+        return str(err)
+    finally:
+        if cgroup is not None:
+            cgroup.remove()
+        shutil.rmtree(root, ignore_errors=True)
+    if outcome.returncode != 0 or "confined" not in outcome.output:
+        return f"a confined `cat` exited {outcome.returncode}: {outcome.output.strip()[-300:]}"
+    return None

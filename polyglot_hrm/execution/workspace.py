@@ -14,6 +14,7 @@ never written.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from typing import Any, Iterator, Mapping
 
 from ..benchmark.problem import Problem
 from ..languages import get_language
+from .sandbox import LEFTOVER_PREFIX
 
 __all__ = ["MAX_CANDIDATE_BYTES", "MAX_CANDIDATE_FILES", "CandidateError", "IgnoredFile", "PreparedFiles",
            "normalise_path", "workspace_files", "materialise", "workspace"]
@@ -142,7 +144,8 @@ def materialise(directory: Path, files: Mapping[str, str]) -> None:
 @contextmanager
 def workspace(slug: str, files: Mapping[str, str], keep: bool = False) -> Iterator[Path]:
     """A temporary ``<tmp>/<slug>/`` holding ``files``; removed afterwards unless ``keep``."""
-    root = Path(tempfile.mkdtemp(prefix="polyglot-hrm-"))
+    # The pid in the name lets a sweep remove what a killed process left (:mod:`.nodes`).
+    root = Path(tempfile.mkdtemp(prefix=f"{LEFTOVER_PREFIX}pid{os.getpid()}_"))
     root.chmod(0o711)  # a run's unprivileged uid must pass through to its workspace
     directory = root / slug
     directory.mkdir()

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..benchmark.problem import Problem
-from ..execution import DEFAULT_TIMEOUT, RunResult, RunTask, Timeout, record_stub_passes, run_many
+from ..execution import DEFAULT_TIMEOUT, RunResult, RunTask, Timeout, make_executor, record_stub_passes, run_many
+from ..execution.executors import ExecutorSpec
 from ..execution.passk import mean_pass_at_k
 from ..execution.results import STATUSES
 from .candidates import EditFailure, problem_from_reference, resolve_candidate
@@ -83,12 +84,14 @@ def run_key(problem: Problem, files: Mapping[str, str]) -> str:
 def score(references: Sequence[Any], candidates: Sequence[Sequence[Any]], jobs: int | None = None,
           timeout: Timeout = DEFAULT_TIMEOUT, progress: bool = True, desc: str = "executing candidates",
           problems: Sequence[Problem] | None = None,
-          on_scored: Callable[[int, int, Scored], None] | None = None) -> list[list[Scored]]:
+          on_scored: Callable[[int, int, Scored], None] | None = None,
+          executor: ExecutorSpec = None) -> list[list[Scored]]:
     """Resolve and run every candidate of every reference; per reference, the candidates' :class:`Scored`.
 
     ``timeout``: seconds per run or ``"auto"`` (:mod:`polyglot_hrm.execution.timeouts`). ``on_scored(i, j,
     scored)`` is called as soon as candidate ``j`` of reference ``i`` is known: at once for one that is not
-    run, when its run (or an identical candidate's) finishes otherwise."""
+    run, when its run (or an identical candidate's) finishes otherwise. ``executor``: where the runs execute
+    (:mod:`polyglot_hrm.execution.executors`: ``"local"``, the default, or ``"ray"``, or an executor)."""
     if len(references) != len(candidates):
         raise ValueError(f"got {len(candidates)} candidate lists for {len(references)} references; "
                          f"pass one list per reference")
@@ -112,7 +115,8 @@ def score(references: Sequence[Any], candidates: Sequence[Sequence[Any]], jobs: 
             on_scored(i, j, Scored(resolved[i][j], result))  # type: ignore[misc]
 
     ran = dict(zip(keys, run_many([tasks[k] for k in keys], jobs=jobs, timeout=timeout, progress=progress,
-                                  desc=desc, on_result=finished if on_scored else None))) if keys else {}
+                                  desc=desc, on_result=finished if on_scored else None,
+                                  executor=executor))) if keys else {}
     if keys and len(keys) < sum(not isinstance(f, EditFailure) for rs in resolved for f in rs):
         logger.info("identical candidates ran once: %d runs for %d candidates", len(keys),
                     sum(not isinstance(f, EditFailure) for rs in resolved for f in rs))
@@ -136,12 +140,13 @@ def summarize_pass_at_k(passes: Sequence[Sequence[bool]], k: Sequence[int]) -> d
 
 def score_candidates(references: Sequence[Any], candidates: Sequence[Sequence[Any]], k: Sequence[int] = (1,),
                      num_workers: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT, progress: bool = True,
-                     flag_stub_passes: bool = True) -> dict[str, Any]:
+                     flag_stub_passes: bool = True, executor: ExecutorSpec = None) -> dict[str, Any]:
     """Score and summarise: pass@k overall and per language, status counts, edit failures, per-run results.
 
     With ``flag_stub_passes`` the problems whose stub already passes are listed (``stub_passes``, recorded
     once per problem by running its stub) and pass@k is also given without them
-    (``pass@k_without_stub_passes``).
+    (``pass@k_without_stub_passes``). ``executor``: where the runs execute (``"local"``, the default, or
+    ``"ray"``, or an executor); ``executor`` in the result says which, with the runs each node made.
     """
     k = check_ks(k)
     check_predictions(candidates, references)
@@ -150,8 +155,10 @@ def score_candidates(references: Sequence[Any], candidates: Sequence[Sequence[An
     if empty:
         logger.warning("%d problem(s) have no candidates and are left out of pass@k (counted as no_candidates): %s",
                        len(empty), ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else ""))
-    scored = score(references, candidates, jobs=num_workers, timeout=timeout, progress=progress, problems=problems)
-    stub_passes = record_stub_passes(problems, jobs=num_workers) if flag_stub_passes else set()
+    executor = make_executor(executor, num_workers)
+    scored = score(references, candidates, jobs=num_workers, timeout=timeout, progress=progress, problems=problems,
+                   executor=executor)
+    stub_passes = record_stub_passes(problems, jobs=num_workers, executor=executor) if flag_stub_passes else set()
     passes = [[s.passed for s in ss] for ss in scored]
 
     def summary(indices: list[int]) -> dict[str, Any]:
@@ -181,6 +188,7 @@ def score_candidates(references: Sequence[Any], candidates: Sequence[Sequence[An
         "non_applying_edits": failures.get("non_applying", 0),
         "stub_passes": sorted(stub_passes & {p.id for p in problems}),
         "no_candidates": empty,
+        "executor": executor.describe(),
         "results": [{"problem_id": p.id, "language": p.language, "stub_passes": p.id in stub_passes,
                      "candidates": [s.result.to_dict() for s in ss]} for p, ss in zip(problems, scored)],
     }

@@ -24,6 +24,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from ..execution.executors import make_executor
 from ..modelio.generation import candidates_for, generate_answers
 
 __all__ = ["ExecutionEvalCallback", "evaluate_by_execution", "flat_metrics"]
@@ -34,8 +35,9 @@ logger = logging.getLogger(__name__)
 def evaluate_by_execution(model: Any, tokenizer: Any, rows: Sequence[Mapping[str, Any]], *, num_samples: int = 1,
                           temperature: float = 0.0, max_new_tokens: int = 512, batch_size: int = 4,
                           timeout: float = 60.0, num_workers: int | None = None, progress: bool = True,
-                          answers: Sequence[Sequence[str]] | None = None) -> dict[str, Any]:
-    """Generate (unless `answers` are given), execute, score: `score_candidates`' result plus `answers`."""
+                          answers: Sequence[Sequence[str]] | None = None, executor: Any = None) -> dict[str, Any]:
+    """Generate (unless `answers` are given), execute, score: `score_candidates`' result plus `answers`.
+    `executor`: where the runs execute ("local", the default, "ray" or an executor)."""
     from ..scoring import score_candidates
 
     if answers is None:
@@ -43,7 +45,7 @@ def evaluate_by_execution(model: Any, tokenizer: Any, rows: Sequence[Mapping[str
                                    max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
     k = tuple(sorted({1, num_samples}))
     result = score_candidates(rows, candidates_for(rows, answers), k=k, num_workers=num_workers, timeout=timeout,
-                              progress=progress)
+                              progress=progress, executor=executor)
     result["answers"] = [list(a) for a in answers]
     return result
 
@@ -67,7 +69,9 @@ def flat_metrics(result: Mapping[str, Any], prefix: str = "eval_") -> dict[str, 
 class ExecutionEvalCallback(TrainerCallback):
     """At each evaluation, generate for `rows` and log execution pass@1 (module docstring).
 
-    Attach with `callback.attach(trainer)`: the callback logs through that trainer's `log`.
+    Attach with `callback.attach(trainer)`: the callback logs through that trainer's `log`. `executor`: where the
+    main process sends the test runs, "local" (a pool on its machine) or "ray" (`ray_address`, else
+    `RAY_ADDRESS`, else a local Ray); one executor serves every evaluation of the run.
     """
 
     rows: Sequence[Mapping[str, Any]]
@@ -77,8 +81,11 @@ class ExecutionEvalCallback(TrainerCallback):
     max_new_tokens: int = 512
     batch_size: int = 4
     timeout: float = 60.0
+    executor: str = "local"
+    ray_address: str | None = None
     history: list[dict[str, float]] = field(default_factory=list)
     _trainer: Any = field(default=None, repr=False)
+    _executor: Any = field(default=None, repr=False)
     _warned: bool = field(default=False, repr=False)
 
     def attach(self, trainer: Any) -> ExecutionEvalCallback:
@@ -127,8 +134,11 @@ class ExecutionEvalCallback(TrainerCallback):
         payload: list[Any] = [None]
         if state.is_main_process:
             answers = [a for _, a in sorted(pairs, key=lambda p: p[0])]
+            if self._executor is None:  # made once: a Ray connection outlives one evaluation
+                self._executor = make_executor(self.executor, ray_address=self.ray_address)
             result = evaluate_by_execution(model, self.tokenizer, self.rows, num_samples=self.num_samples,
-                                           timeout=self.timeout, answers=answers, progress=False)
+                                           timeout=self.timeout, answers=answers, progress=False,
+                                           executor=self._executor)
             metrics = flat_metrics(result)
             metrics["eval_exec_seconds"] = round(time.perf_counter() - start, 2)
             payload = [metrics]

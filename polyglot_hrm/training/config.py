@@ -33,6 +33,7 @@ import yaml
 
 from ..dataset.config import DatasetOptions
 from ..dataset.names import CONFIG_NAMES
+from ..execution.executors import EXECUTORS
 from ..languages import LANGUAGES
 
 __all__ = ["PolyglotTrainingConfig", "Recipe", "RecipeError", "apply_overrides", "load_recipe", "validate_recipe"]
@@ -68,7 +69,9 @@ class PolyglotTrainingConfig(DatasetOptions):
     Evaluation by execution (`polyglot_hrm.training.callbacks.ExecutionEvalCallback`):
         eval_num_problems (0 disables it), eval_split (a split, or several joined by commas: "validation,test";
         also the held-out set of the Trainer's eval loss), eval_num_samples, eval_temperature (0 = greedy),
-        eval_max_new_tokens, eval_batch_size, eval_timeout (seconds per test run).
+        eval_max_new_tokens, eval_batch_size, eval_timeout (seconds per test run), eval_executor ("local": a
+        pool on the main process's machine; "ray": a Ray cluster, eval_ray_address or RAY_ADDRESS, else a local
+        Ray).
     """
 
     configs: tuple[str, ...] = CONFIG_NAMES
@@ -94,6 +97,8 @@ class PolyglotTrainingConfig(DatasetOptions):
     eval_max_new_tokens: int = 512
     eval_batch_size: int = 4
     eval_timeout: float = 60.0
+    eval_executor: str = "local"
+    eval_ray_address: str | None = None
 
     def __post_init__(self) -> None:
         self.configs = tuple(self.configs)
@@ -139,6 +144,12 @@ class PolyglotTrainingConfig(DatasetOptions):
             raise ValueError(f"PolyglotTrainingConfig.eval_temperature={self.eval_temperature!r}: must be >= 0")
         if self.eval_timeout <= 0:
             raise ValueError(f"PolyglotTrainingConfig.eval_timeout={self.eval_timeout!r}: must be > 0 seconds")
+        if self.eval_executor not in EXECUTORS:
+            raise ValueError(f"PolyglotTrainingConfig.eval_executor={self.eval_executor!r}: use one of "
+                             f"{', '.join(EXECUTORS)}")
+        if self.eval_ray_address and self.eval_executor != "ray":
+            raise ValueError("PolyglotTrainingConfig.eval_ray_address is for eval_executor='ray'; set both, or "
+                             "drop eval_ray_address")
 
     @property
     def eval_splits(self) -> tuple[str, ...]:

@@ -204,7 +204,8 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
     if eval_rows:  # eval_num_problems: 0 turns evaluation by execution off, without a warning at each evaluate
         ExecutionEvalCallback(eval_rows, tokenizer, num_samples=config.eval_num_samples,
                               temperature=config.eval_temperature, max_new_tokens=config.eval_max_new_tokens,
-                              batch_size=config.eval_batch_size, timeout=config.eval_timeout).attach(trainer)
+                              batch_size=config.eval_batch_size, timeout=config.eval_timeout,
+                              executor=config.eval_executor, ray_address=config.eval_ray_address).attach(trainer)
 
     trainer.train(resume_from_checkpoint=checkpoint)
     if eval_rows and not _evaluated_at(trainer.state.log_history, trainer.state.global_step):

@@ -1,0 +1,160 @@
+"""Where runs execute: the executor seam.
+
+Every batch of runs (:func:`polyglot_hrm.execution.runner.run_many`) goes through an :class:`Executor`:
+
+* ``local`` (:class:`LocalExecutor`, the default): a thread pool on this machine, one worker per core. It never
+  imports Ray.
+* ``ray`` (:class:`polyglot_hrm.execution.ray_executor.RayExecutor`): tasks on a Ray cluster. ``--ray-address``
+  (or ``RAY_ADDRESS``) joins an existing cluster; neither starts a local one. Needs the extra:
+  ``pip install 'polyglot-hrm[ray]'``.
+
+An executor does three things: :meth:`~Executor.prepare` the machines for the problems of a batch (provision
+their dependencies; on a cluster also check each node and refuse the unfit ones), :meth:`~Executor.run` jobs
+(:class:`~.job.Job`), handing each :class:`~.job.Outcome` back as it finishes, with a bounded number in
+flight, and count the runs each node made (:attr:`~Executor.runs_per_node`). What to run, in which order,
+with which expected tests, is the runner's business; the executor only decides where.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+from abc import ABC, abstractmethod
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any, Callable, Sequence
+
+from ..benchmark.problem import Problem
+from ..languages.context import RunnerContext
+from ..tables import format_table
+from .job import Job, Outcome, run_job
+from .nodes import sweep_leftovers
+from .provision import ensure_provisioned
+from .sandbox import Sandbox
+
+__all__ = ["EXECUTORS", "Executor", "ExecutorError", "ExecutorSpec", "LocalExecutor", "add_executor_arguments",
+           "executor_from_args", "make_executor", "runs_per_node_table"]
+
+logger = logging.getLogger(__name__)
+
+EXECUTORS = ("local", "ray")
+#: An executor, or its name ("local", "ray"); None: local.
+ExecutorSpec = Any
+OnOutcome = Callable[[Outcome], None]
+
+
+class ExecutorError(RuntimeError):
+    """An executor that cannot run the batch at all (Ray missing, no usable node); says why and the fix."""
+
+
+class Executor(ABC):
+    """Runs jobs somewhere (module docstring)."""
+
+    name: str = "executor"
+    #: Whether runs happen on other machines, whose runner caches are not this one's.
+    remote: bool = False
+
+    def __init__(self) -> None:
+        self.runs_per_node: Counter = Counter()
+
+    @abstractmethod
+    def prepare(self, problems: Sequence[Problem], ctx: RunnerContext) -> dict[str, str]:
+        """Make the machines ready for ``problems``; ``{problem id: dependency still missing}``."""
+
+    @abstractmethod
+    def run(self, jobs: Sequence[Job], ctx: RunnerContext, sandbox: Sandbox, output_limit: int,
+            on_outcome: OnOutcome) -> None:
+        """Run every job exactly once (in about the order given), calling ``on_outcome`` in this thread as each
+        finishes."""
+
+    def finish(self) -> None:
+        """After a batch: sweep what runs killed on the way left (a no-op where nothing can be left)."""
+
+    def close(self) -> None:
+        """Release what the executor holds (a Ray connection it made)."""
+
+    def describe(self) -> dict[str, Any]:
+        """For summaries: the executor's name and the runs each node made so far."""
+        return {"executor": self.name, "runs_per_node": dict(sorted(self.runs_per_node.items()))}
+
+
+class LocalExecutor(Executor):
+    """A thread pool on this machine (each run is a sandboxed subprocess: threads only wait on them)."""
+
+    name = "local"
+
+    def __init__(self, jobs: int | None = None, max_in_flight: int | None = None):
+        super().__init__()
+        self.jobs = jobs or os.cpu_count() or 1
+        # Jobs handed to the pool but not finished: enough to keep every worker busy, not the whole batch.
+        self.max_in_flight = max_in_flight or 4 * self.jobs
+        self.node = f"local ({socket.gethostname()})"
+
+    def prepare(self, problems: Sequence[Problem], ctx: RunnerContext) -> dict[str, str]:
+        sweep_leftovers()
+        return ensure_provisioned(problems, ctx)
+
+    def run(self, jobs: Sequence[Job], ctx: RunnerContext, sandbox: Sandbox, output_limit: int,
+            on_outcome: OnOutcome) -> None:
+        queue = list(reversed(jobs))  # pop() takes them in the order given
+        running: set[Future] = set()
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            while queue or running:
+                while queue and len(running) < self.max_in_flight:
+                    running.add(pool.submit(run_job, queue.pop(), ctx, sandbox, output_limit, self.node))
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    outcome = future.result()  # run_job never raises for a job
+                    self.runs_per_node[outcome.node] += 1
+                    on_outcome(outcome)
+
+
+def make_executor(spec: ExecutorSpec = None, jobs: int | None = None, ray_address: str | None = None) -> Executor:
+    """An executor from ``spec``: an :class:`Executor` (returned as is), ``"local"``/None or ``"ray"``.
+
+    ``jobs``: the local pool's workers, or on Ray the runs in flight at most (default: twice the cluster's CPUs).
+    """
+    if isinstance(spec, Executor):
+        return spec
+    name = spec or "local"
+    if name == "local":
+        if ray_address:
+            raise ValueError("`--ray-address` is for `--executor ray`; drop it or add `--executor ray`.")
+        return LocalExecutor(jobs)
+    if name == "ray":
+        try:
+            from .ray_executor import RayExecutor
+        except ImportError as err:
+            raise ExecutorError(f"--executor ray needs Ray ({err}); install it: "
+                                "pip install 'polyglot-hrm[ray]'") from err
+        return RayExecutor(address=ray_address, max_in_flight=jobs)
+    raise ValueError(f"executor={name!r}: choose one of {', '.join(EXECUTORS)}")
+
+
+def add_executor_arguments(p: argparse.ArgumentParser) -> None:
+    """``--executor`` and ``--ray-address`` (for every command that runs tests)."""
+    p.add_argument("--executor", choices=EXECUTORS, default="local",
+                   help="where test runs execute: local (a pool on this machine) or ray (a Ray cluster; needs "
+                        "pip install 'polyglot-hrm[ray]') (default: local)")
+    p.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="with --executor ray: the cluster to join, e.g. 10.0.0.1:6379 (default: $RAY_ADDRESS, "
+                        "else a local Ray started for this command)")
+
+
+def executor_from_args(args: argparse.Namespace) -> Executor:
+    """The executor the flags ask for; ``--jobs`` (where the command has it) sizes it."""
+    return make_executor(getattr(args, "executor", None), getattr(args, "jobs", None),
+                         getattr(args, "ray_address", None))
+
+
+def runs_per_node_table(executor: Executor) -> str:
+    """The runs each node made (and, on Ray, the nodes refused), as a table for summaries."""
+    info = executor.describe()
+    rows = [[node, count] for node, count in info["runs_per_node"].items()]
+    rows.append(["total", sum(info["runs_per_node"].values())])
+    out = format_table(["node", "runs"], rows, title=f"Runs per node ({executor.name} executor)")
+    for node, failures in info.get("refused_nodes", {}).items():
+        out += f"\nrefused {node}: " + " | ".join(failures)
+    return out
