@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ..benchmark.problem import Problem
     from .context import RunnerContext
 
-__all__ = ["Language", "LayoutError", "Step", "ToolCheck", "split_parameters", "tool_version"]
+__all__ = ["Language", "LayoutError", "Step", "ToolCheck", "closing_paren", "split_parameters", "tool_version"]
 
 
 class LayoutError(ValueError):
@@ -78,6 +78,16 @@ def tool_version(argv: Sequence[str], pattern: str = r"\d+\.\d+(\.\d+)?") -> str
 
 
 _OPEN, _CLOSE = "([{<", ")]}>"
+
+
+def closing_paren(text: str, open_at: int) -> int | None:
+    """Index of the ``)`` closing the ``(`` at ``open_at``, or None."""
+    depth = 0
+    for i in range(open_at, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    return None
 
 
 def split_parameters(params: str) -> list[str]:

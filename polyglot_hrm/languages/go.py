@@ -17,21 +17,11 @@ import re
 from pathlib import Path, PurePosixPath
 
 from . import register
-from .base import Language, Step, ToolCheck, split_parameters, tool_version
+from .base import Language, Step, ToolCheck, closing_paren, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, TestOutcome
 
 _PACKAGE = re.compile(r"^package[ \t]+(\w+)", re.M)
 _FUNC = re.compile(r"^func[ \t]+(\w+)[ \t]*[(\[]", re.M)
-
-
-def _closing_paren(text: str, open_at: int) -> int | None:
-    """Index of the ``)`` closing the ``(`` at ``open_at``."""
-    depth = 0
-    for i in range(open_at, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0:
-            return i
-    return None
 
 
 _UNDEFINED = re.compile(r"^\S+\.go:\d+:\d+: undefined: (\w+)$")
@@ -135,7 +125,7 @@ class Go(Language):
 
     def returns_value(self, header: str) -> bool:
         # Anything between the parameters' `)` and the body's `{` is a result type.
-        close = _closing_paren(header, header.index("(", header.index("func") + 4))
+        close = closing_paren(header, header.index("(", header.index("func") + 4))
         return close is not None and bool(header[close + 1:].strip().rstrip("{").strip())
 
     def memory_env(self, memory_mb: int) -> dict[str, str]:

@@ -27,9 +27,12 @@ import hashlib
 import random
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Callable, Sequence
+from typing import Iterable, TypeVar
 
 from ..languages import Language, get_language
+
+T = TypeVar("T")
 
 __all__ = ["OPERATORS", "Mutant", "code_mask", "enumerate_mutants", "select_mutants"]
 
@@ -337,19 +340,26 @@ def _seeded(seed: int, *parts: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def select_mutants(mutants: list[Mutant], n: int, seed: int, key: str = "") -> list[Mutant]:
-    """Up to ``n`` mutants, balanced across operators (round robin), each operator's order seeded by
-    ``(seed, key)``. The same inputs give the same list; a larger ``n`` extends a smaller one's list."""
-    by_op: dict[str, list[Mutant]] = {}
-    for m in mutants:
-        by_op.setdefault(m.operator, []).append(m)
-    order = [op for op in OPERATORS if op in by_op]
-    _seeded(seed, key, "operators").shuffle(order)
-    for op in order:
-        _seeded(seed, key, op).shuffle(by_op[op])
-    picked: list[Mutant] = []
-    while len(picked) < n and any(by_op[op] for op in order):
-        for op in order:
-            if by_op[op] and len(picked) < n:
-                picked.append(by_op[op].pop(0))
+def select_balanced(items: list[T], kind_of: Callable[[T], str], kinds: Sequence[str], n: int, seed: int,
+                    key: str, order_label: str, kind_label: Callable[[str], tuple[str, ...]]) -> list[T]:
+    """Up to ``n`` items, balanced across kinds (round robin), the kinds' order and each kind's order seeded by
+    ``(seed, key, order_label)`` and ``(seed, key, *kind_label(kind))``. The same inputs give the same list; a
+    larger ``n`` extends a smaller one's list."""
+    by_kind: dict[str, list[T]] = {}
+    for item in items:
+        by_kind.setdefault(kind_of(item), []).append(item)
+    order = [k for k in kinds if k in by_kind]
+    _seeded(seed, key, order_label).shuffle(order)
+    for kind in order:
+        _seeded(seed, key, *kind_label(kind)).shuffle(by_kind[kind])
+    picked: list[T] = []
+    while len(picked) < n and any(by_kind[k] for k in order):
+        for kind in order:
+            if by_kind[kind] and len(picked) < n:
+                picked.append(by_kind[kind].pop(0))
     return picked
+
+
+def select_mutants(mutants: list[Mutant], n: int, seed: int, key: str = "") -> list[Mutant]:
+    """Up to ``n`` mutants, balanced across operators (:func:`select_balanced`)."""
+    return select_balanced(mutants, lambda m: m.operator, OPERATORS, n, seed, key, "operators", lambda op: (op,))

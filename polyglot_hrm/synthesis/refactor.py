@@ -37,15 +37,14 @@ Everything is deterministic: :func:`enumerate_refactorings` lists every site in 
 
 from __future__ import annotations
 
-import hashlib
-import random
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from ..languages import Language, get_language
+from ..languages.base import closing_paren
 from .functions import Function, find_functions
-from .mutation import code_mask
+from .mutation import code_mask, select_balanced
 
 __all__ = ["REFACTORINGS", "Refactoring", "enumerate_refactorings", "select_refactorings"]
 
@@ -270,7 +269,7 @@ def _extract_function(src: _Source) -> Iterator[Refactoring]:
         m = re.search(rf"\b{re.escape(fn.name)}\s*(?:<[^(]*>)?\s*(?:=\s*(?:async\s+)?)?\(", header)
         if not m:
             continue
-        close = _closing(header, m.end() - 1)
+        close = closing_paren(header, m.end() - 1)
         if close is None:
             continue
         args = lang.parameter_names(header[m.end():close])
@@ -304,15 +303,6 @@ def _docstring_end(src: _Source, first: int, last: int) -> int:
         return first
     end = src.text.find(quote, start + len(quote))
     return first if end < 0 else src.line_of(end) + 1
-
-
-def _closing(text: str, open_at: int) -> int | None:
-    depth = 0
-    for i in range(open_at, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0:
-            return i
-    return None
 
 
 def _statement_starts(src: _Source, k: int) -> bool:
@@ -557,24 +547,7 @@ def enumerate_refactorings(files: dict[str, str], language: str | Language,
     return out
 
 
-def _seeded(seed: int, *parts: str) -> random.Random:
-    digest = hashlib.sha256("\0".join([str(seed), *parts]).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
-
-
 def select_refactorings(refactorings: list[Refactoring], n: int, seed: int, key: str = "") -> list[Refactoring]:
-    """Up to ``n`` refactorings, balanced across kinds (round robin), each kind's order seeded by
-    ``(seed, key)``. The same inputs give the same list; a larger ``n`` extends a smaller one's list."""
-    by_kind: dict[str, list[Refactoring]] = {}
-    for r in refactorings:
-        by_kind.setdefault(r.kind, []).append(r)
-    order = [k for k in REFACTORINGS if k in by_kind]
-    _seeded(seed, key, "refactorings").shuffle(order)
-    for kind in order:
-        _seeded(seed, key, "refactoring", kind).shuffle(by_kind[kind])
-    picked: list[Refactoring] = []
-    while len(picked) < n and any(by_kind[k] for k in order):
-        for kind in order:
-            if by_kind[kind] and len(picked) < n:
-                picked.append(by_kind[kind].pop(0))
-    return picked
+    """Up to ``n`` refactorings, balanced across kinds (:func:`~.mutation.select_balanced`)."""
+    return select_balanced(refactorings, lambda r: r.kind, REFACTORINGS, n, seed, key, "refactorings",
+                           lambda kind: ("refactoring", kind))
