@@ -31,6 +31,8 @@ _NOT_NEEDED = ("eslint", "@exercism/eslint-config-javascript", "@types/jest", "@
 _XTEST = re.compile(r"\bx(test|it|describe)\s*\(")
 _SKIP = re.compile(r"\b(test|it|describe)\.skip\s*\(")
 _REPORT = "jest.json"
+#: Jest's per-test limit (its default is 5 s), in ms.
+_TEST_TIMEOUT_MS = 60_000
 _OUTCOMES = {"passed": "passed", "failed": "failed"}  # pending, todo, skipped, disabled: not run
 # A failing use of each matcher: the canary for every matcher the spec file uses (a matcher patched
 # to always pass lets its must-fail canary pass).
@@ -164,8 +166,11 @@ class JavaScript(Language):
 
     def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
         jest = self.modules_dir(ctx) / "jest" / "bin" / "jest.js"
+        # Jest's default 5 s per test failed a correct reference (parallel-letter-frequency) on a loaded machine;
+        # the run's own time limit still bounds a hang, and a test file's own jest.setTimeout still applies.
         argv = ["node", str(jest), "--ci", "--watchman=false", "--colors=false", "--rootDir", str(workspace),
-                "--cacheDirectory", str(workspace / ".jest-cache"), "--json", f"--outputFile={report_dir / _REPORT}"]
+                f"--testTimeout={_TEST_TIMEOUT_MS}", "--cacheDirectory", str(workspace / ".jest-cache"), "--json",
+                f"--outputFile={report_dir / _REPORT}"]
         return [Step(argv, env={"FORCE_COLOR": "0"})]
 
     def read_report(self, report_dir: Path, output: str) -> Report | None:
