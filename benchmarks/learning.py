@@ -20,8 +20,8 @@ attempts, well-formed and compile rates; and the teacher-forced LM loss of the a
 `loss_curves.png` (training loss against tokens and against time) under `--output-dir`.
 
 Sizes (`SIZES`): `smoke` (tests/test_learning_benchmark.py runs it: minutes on CPU, numbers meaningless),
-`cpu-hour` (about an hour on a 2-core CPU: an estimate from its HRM's measured ~2.1 s of CPU per 8-row step on the
-mini-benchmark, ~1.5k tokens/s, and the Llama's ~3x higher rate; not yet run in full), `gpu` (one H200, bf16,
+`cpu-hour` (run on the real benchmark: 63 min wall on a 2-core CPU beside other jobs, HRM 1,061 s of CPU for 2M tokens, the two
+Llama runs 343 s and 1,041 s, scoring the rest; the table is in the README), `gpu` (one H200, bf16,
 larger batches; sized for under 10 minutes but not yet run: no GPU was available). Usage:
 
     POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 python benchmarks/learning.py --size smoke --output-dir runs/learning
@@ -101,8 +101,8 @@ SIZES: dict[str, Size] = {
     "smoke": Size(hidden_size=32, intermediate_size=64, layers_per_stack=1, heads=2, vocab_size=512,
                   max_sequence_length=768, batch_size=4, tokens=6_000, learning_rate=3e-3, max_train_rows=8,
                   test_rows=4, max_new_tokens=24, eval_batch_size=4),
-    # About an hour on a 2-core CPU (HRM ~22 min at ~1.5k tokens/s, the two Llama runs ~30 min, scoring the rest);
-    # on the real benchmark's train split with --benchmark-root.
+    # About an hour on a 2-core CPU (measured: 63 min; HRM 18 min at ~1.9k tokens/s, the two Llama runs 23 min,
+    # scoring the rest); on the real benchmark's train split with --benchmark-root.
     "cpu-hour": Size(hidden_size=128, intermediate_size=512, layers_per_stack=1, heads=4, vocab_size=2048,
                      max_sequence_length=1024, batch_size=8, tokens=2_000_000, learning_rate=2e-3,
                      max_new_tokens=384),
