@@ -11,6 +11,10 @@ after any earlier validation on this machine (the local batch runs first). Print
 evaluation: 225 problems x 20 samples x 2 attempts) on 1, 4 and 16 nodes like this one, from the measured
 seconds per run: ``runs x (wall / runs x cores) / (nodes x cores)``, plus Ray's start-up; it assumes the
 runs spread evenly and the nodes have this machine's cores and speed.
+
+The two batches run minutes apart, so load from other processes lands on one of them: on a shared VM run it
+twice (on this project's 2-core VM, quiet: +20.2 % once, then +2.3 %, and -9 % to +6 % for per-language
+subsets back to back).
 """
 
 from __future__ import annotations
