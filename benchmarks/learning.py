@@ -20,9 +20,9 @@ attempts, well-formed and compile rates; and the teacher-forced LM loss of the a
 `loss_curves.png` (training loss against tokens and against time) under `--output-dir`.
 
 Sizes (`SIZES`): `smoke` (tests/test_learning_benchmark.py runs it: minutes on CPU, numbers meaningless),
-`cpu-hour` (run on the real benchmark: 63 min wall on a 2-core CPU beside other jobs, HRM 1,061 s of CPU for 2M tokens, the two
-Llama runs 343 s and 1,041 s, scoring the rest; the table is in the README), `gpu` (one H200, bf16,
-larger batches; sized for under 10 minutes but not yet run: no GPU was available). Usage:
+`cpu-hour` (run on the real benchmark: 63 min wall on a 2-core CPU beside other jobs, HRM 1,061 s of CPU
+for 2M tokens, the two Llama runs 343 s and 1,041 s, scoring the rest; the table is in the README), `gpu`
+(one H200, bf16, larger batches; sized for under 10 minutes but not yet run: no GPU was available). Usage:
 
     POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 python benchmarks/learning.py --size smoke --output-dir runs/learning
     POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 python benchmarks/learning.py --size cpu-hour --benchmark-root ../polyglot-benchmark
