@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from conftest import ALL_LANGUAGES
 from fixtures.candidates import COMPILE_ERROR, INFINITE_LOOP, PARTIAL, PARTIAL_COUNTS, SOLUTION_PATH
+from polyglot_hrm.benchmark.reader import load_benchmark
 from polyglot_hrm.execution import RunTask, run_many, run_problem
 from polyglot_hrm.execution.provision import setup_runners
 
@@ -111,10 +114,6 @@ def test_candidate_cannot_escape_or_replace_tests(mini_problems, allow_execution
 
 def test_a_slow_but_correct_javascript_test_passes(mini_root, tmp_path):
     """Jest's default 5 s per test failed a correct reference on a loaded machine; the run's limit is what counts."""
-    import shutil
-
-    from polyglot_hrm.benchmark.reader import load_benchmark
-
     exercise = tmp_path / "javascript" / "exercises" / "practice" / "caesar-shift"
     shutil.copytree(mini_root / "javascript" / "exercises" / "practice" / "caesar-shift", exercise)
     spec = exercise / "caesar-shift.spec.js"
