@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ..benchmark.problem import Problem
     from .context import RunnerContext
 
-__all__ = ["Language", "LayoutError", "Step", "ToolCheck", "closing_paren", "split_parameters", "tool_version"]
+__all__ = ["CHANNEL_FD", "Language", "LayoutError", "REPORT_FD", "REPORT_FD_PATH", "Step", "ToolCheck", "closing_paren", "split_parameters", "tool_version"]
 
 
 class LayoutError(ValueError):
@@ -56,6 +56,24 @@ class Step:
     writable: list[Path] = field(default_factory=list)
     #: For a ``compiles`` step: whether a failure with this output is acceptable (the run goes on).
     tolerate: Callable[[str], bool] | None = None
+    #: Started through the no-exec launcher: from its first instruction on, this process and everything it loads
+    #: can start no program and fork no process (threads only); see :mod:`polyglot_hrm.execution.noexec`.
+    noexec: bool = False
+    #: Workspace globs removed before this step starts: sources the built program no longer needs (the tests'
+    #: and canaries' sources), so that code running in it cannot read them.
+    hide: tuple[str, ...] = ()
+    #: The file name (in the report folder) of the structured report this step's tool writes to
+    #: :data:`REPORT_FD_PATH`, a pipe the host reads while the step runs: the report is taken as it is written,
+    #: bounded, and cannot be rewritten afterwards (a second document is a forged one). None: no report, or the
+    #: tool writes it into the report folder itself.
+    report: str | None = None
+
+
+#: Where a step with :attr:`Step.report` writes its report: the write end of the host's pipe.
+REPORT_FD = 4
+REPORT_FD_PATH = f"/dev/fd/{REPORT_FD}"
+#: The descriptor of a two-process run's channel between the tests' process and the candidate's.
+CHANNEL_FD = 3
 
 
 @dataclass
