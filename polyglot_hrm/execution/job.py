@@ -11,23 +11,33 @@ run was remote.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import shutil
+import socket
+import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from pathlib import Path
+from typing import Callable, ClassVar, Literal, Mapping, Sequence
 
 from ..benchmark.problem import Problem
 from ..languages import get_language
 from ..languages.context import RunnerContext
-from ..languages.reports import ReportError, canary_token
+from ..languages.base import CHANNEL_FD, REPORT_FD
+from ..languages.reports import MAX_REPORT_BYTES, Canary, ReportError, canary_token, report_limit
 from .expected import store_expected, store_reference_seconds, store_stub_passes
-from .process import excerpt, safe_run
+from .noexec import NoexecUnavailable
+from .noexec import launcher as noexec_launcher
+from .process import ProcessOutcome, Running, excerpt, safe_run, start
 from .results import RunResult, TestCounts
 from .sandbox import Cgroup, Sandbox, SandboxUnavailable, give_to, lease_identity, share_with_sandbox
-from .verdict import judge
-from .workspace import CandidateError, workspace, workspace_files
+from .verdict import expected_entry, judge
+from .workspace import CandidateError, materialise, remove_tree, run_area, workspace_files
 
-__all__ = ["Job", "Mode", "Outcome", "Recorded", "run_job"]
+__all__ = ["Job", "Mode", "Outcome", "Recorded", "ReportBound", "hide_sources", "run_job"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,91 +104,305 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
          missing: str | None) -> tuple[RunResult, Recorded]:
     language = get_language(problem.language)
     start = time.monotonic()
-    build_s: float | None = None
-    ignored: list = []
-    recorded = Recorded()
-
-    def result(status: str, output: str, counts: TestCounts | None = None) -> tuple[RunResult, Recorded]:
-        counts = counts or TestCounts()
-        return RunResult(problem.id, status, counts.passed, counts.failed, counts.total,  # type: ignore[arg-type]
-                         round(time.monotonic() - start, 3), excerpt(output, output_limit), mode,
-                         None if build_s is None else round(build_s, 3),
-                         [{"path": f.path, "reason": f.reason} for f in ignored]), recorded
+    run = _RunState(problem, mode, start, output_limit)
 
     if missing:
-        return result("error", f"missing dependency: {missing}")
+        return run.result("error", f"missing dependency: {missing}")
     try:
         prepared = workspace_files(problem, mode, candidate)
     except CandidateError as err:
-        return result("error", f"unusable candidate: {err}")
-    ignored = prepared.ignored
+        return run.result("error", f"unusable candidate: {err}")
+    run.ignored = prepared.ignored
     canary = language.add_canaries(prepared.files, problem, canary_token())
+    run.scrub = lambda t: language.scrub(t, canary)
+    split = language.split(prepared.files, problem)
+    run.isolation = "in-process" if split is None else "process"
+    test_files, candidate_files = split if split is not None else (prepared.files, None)
 
     cgroup = Cgroup.create(sandbox.limits) if sandbox.use_cgroup else None
     try:
-        with lease_identity() as identity, workspace(problem.slug, prepared.files) as ws:
-            report_dir = ws.parent / ".report"
+        with ExitStack() as stack:
+            root = stack.enter_context(run_area(sandbox.limits.disk_mb))
+            identity = stack.enter_context(lease_identity())
+            ws = _materialised(root / "tests" if split is not None else root, problem.slug, test_files)
+            report_dir = root / ".report"
             report_dir.mkdir()
             language.prepare(ws, ctx, problem)
             steps = language.steps(ws, ctx, problem, report_dir)  # builds shared caches: before the clock starts
+            companion = cws = cand_identity = None
+            if candidate_files is not None:
+                cand_identity = stack.enter_context(lease_identity())
+                cws = _materialised(root / "candidate", problem.slug, candidate_files)
+                companion = language.companion(cws, ctx, problem)
+            try:
+                launcher = noexec_launcher(ctx) if any(s.noexec for s in [*steps, companion] if s) else None
+            except NoexecUnavailable as err:
+                return run.result("error", f"cannot confine the run: {err}")
             for path in {p for step in steps for p in step.writable}:
                 if identity is not None:
                     share_with_sandbox(path, identity.gid)
             give_to(identity, ws, report_dir)
-            clock = time.monotonic()
-            outputs: list[str] = []
-            returncodes: list[int | None] = []
-            memory_env = language.memory_env(sandbox.limits.memory_mb)
+            if cws is not None:
+                give_to(cand_identity, cws)
+            env_base = {**ctx.base_env(), **language.memory_env(sandbox.limits.memory_mb)}
             address_space = sandbox.limits.memory_mb if language.address_space_limit else None
+            clock = time.monotonic()
+            channel = _Channel() if companion is not None else None
+            if channel is not None:
+                stack.callback(channel.close)
+                try:
+                    argv = sandbox.wrap(companion.argv, cws, ctx, cgroup, address_space, [], cand_identity,
+                                        fds={CHANNEL_FD: channel.candidate_end}, noexec=launcher if companion.noexec else None)
+                    server = start(argv, cws, {**env_base, **companion.env}, pass_fds=[channel.candidate_end])
+                except SandboxUnavailable as err:
+                    return run.result("error", f"cannot confine the run: {err}")
+                except OSError as err:
+                    return run.result("error", f"cannot start the candidate's process: {err}; see `polyglot-hrm doctor`")
+                channel.close_candidate_end()
+                run.server = server
+                stack.callback(run.stop_server)
+
+            outputs: list[str] = []
+            text = ""
+            returncodes: list[int | None] = []
+            report_bound = ReportBound.for_tests(expected, canary)
             for step in steps:
                 remaining = timeout - (time.monotonic() - clock)
                 if remaining <= 0:
-                    return result("timeout", "\n".join(outputs) + f"\n[timed out after {timeout:.0f} s]")
+                    return run.result("timeout", "\n".join(outputs) + f"\n[timed out after {timeout:.0f} s]")
+                hide_sources(ws, step.hide)
+                fds: dict[int, int] = {}
+                if channel is not None and not step.compiles:
+                    fds[CHANNEL_FD] = channel.tests_end
+                report = _ReportPipe(report_bound) if step.report else None
+                if report is not None:
+                    fds[REPORT_FD] = report.write_end
+                writable = [*step.writable, *([report_dir] if step.report is None and not step.compiles else [])]
                 try:
-                    argv = sandbox.wrap(step.argv, ws, ctx, cgroup, address_space, [*step.writable, report_dir],
-                                        identity)
+                    argv = sandbox.wrap(_resolved(step.argv, env_base), ws, ctx, cgroup, address_space, writable,
+                                        identity, fds=fds, noexec=launcher if step.noexec else None)
                 except SandboxUnavailable as err:
-                    return result("error", f"cannot confine the run: {err}")
-                env = {**ctx.base_env(), **memory_env, **step.env}
+                    return run.result("error", f"cannot confine the run: {err}")
+                env = {**env_base, **step.env}
                 step_start = time.monotonic()
                 try:
-                    outcome = safe_run(argv, ws, env, timeout=remaining)
+                    outcome = safe_run(argv, ws, env, timeout=remaining, pass_fds=list(fds.values()))
                 except OSError as err:
-                    return result("error", f"cannot start {step.argv[0]}: {err}; see `polyglot-hrm doctor`")
+                    if report is not None:
+                        report.discard()
+                    return run.result("error", f"cannot start {step.argv[0]}: {err}; see `polyglot-hrm doctor`")
+                finally:
+                    if report is not None:
+                        report.close_write_end()
                 if step.compiles:
-                    build_s = (build_s or 0.0) + time.monotonic() - step_start
+                    run.build_s = (run.build_s or 0.0) + time.monotonic() - step_start
                 outputs.append(outcome.output)
                 text = "\n".join(outputs)
+                if report is not None:
+                    problem_text = report.finish(report_dir / step.report)
+                    if problem_text:
+                        return run.result("error", text + f"\n[verdict: error: {problem_text}]")
                 if outcome.timed_out:
-                    return result("timeout", text + f"\n[timed out after {timeout:.0f} s; process group killed]")
+                    return run.result("timeout", text + f"\n[timed out after {timeout:.0f} s; process group killed]")
                 if cgroup is not None and cgroup.memory_exceeded():
-                    return result("error", text + f"\n[memory limit of {sandbox.limits.memory_mb} MB exceeded]")
+                    return run.result("error", text + f"\n[memory limit of {sandbox.limits.memory_mb} MB exceeded]")
                 if outcome.output_exceeded:
-                    return result("error", text + "\n[output limit exceeded; process group killed]")
+                    return run.result("error", text + "\n[output limit exceeded; process group killed]")
                 if step.compiles and outcome.returncode != 0 and not (step.tolerate and step.tolerate(outcome.output)):
                     if mode == "stub":  # a stub that does not build does not pass: known, no need to run it again
-                        recorded = Recorded(stub_passes=False)
-                    return result("compile_error", text)
+                        run.recorded = Recorded(stub_passes=False)
+                    return run.result("compile_error", text)
                 if not step.compiles:
                     returncodes.append(outcome.returncode)
             tests_output = "\n".join(o for o, s in zip(outputs, steps) if not s.compiles)
             try:
-                report = language.read_report(report_dir, tests_output)
+                with report_limit(report_bound.bytes):
+                    report = language.read_report(report_dir, tests_output)
             except ReportError as err:
-                return result("error", text + f"\n[verdict: error: {err}]")
+                return run.result("error", text + f"\n[verdict: error: {err}]")
+            if time.monotonic() - clock > timeout:  # reading the report counts against the run's clock
+                return run.result("timeout", text + f"\n[timed out after {timeout:.0f} s while reading the report]")
             verdict = judge(language, report, canary, expected, tests_output, returncodes)
             if report is not None and report.text:
                 text += "\n" + report.text
-            # People and models read the output as test feedback: no canaries, no Go test2json markers.
-            text = language.scrub(text, canary).replace("\x16", "")
             if verdict.status == "passed" and mode == "reference":
-                names = [t.name for t in report.tests if canary.id_of(t.name) is None]
-                recorded = Recorded(tuple(sorted(names)) if expected is None else None,
-                                    round(time.monotonic() - clock, 3))
+                names = [expected_entry(t.name, t.outcome) for t in report.tests if canary.id_of(t.name) is None]
+                run.recorded = Recorded(tuple(sorted(names)) if expected is None else None,
+                                        round(time.monotonic() - clock, 3))
             if mode == "stub" and verdict.status in ("passed", "failed", "compile_error"):
-                recorded = Recorded(stub_passes=verdict.status == "passed")
+                run.recorded = Recorded(stub_passes=verdict.status == "passed")
             note = f"\n[verdict: {verdict.status}: {verdict.reason}]" if verdict.reason else ""
-            return result(verdict.status, text + note, verdict.counts)
+            return run.result(verdict.status, text + note, verdict.counts)
     finally:
         if cgroup is not None:
             cgroup.remove()
+
+
+class _RunState:
+    """What a run has gathered so far, and the one way its result is made."""
+
+    def __init__(self, problem: Problem, mode: Mode, start: float, output_limit: int):
+        self.problem, self.mode, self.start, self.output_limit = problem, mode, start, output_limit
+        self.build_s: float | None = None
+        self.ignored: list = []
+        self.recorded = Recorded()
+        self.isolation = "in-process"
+        self.candidate_output = ""
+        self.scrub: Callable[[str], str] | None = None
+        self.server: Running | None = None  # a two-process run's candidate process
+
+    def stop_server(self) -> None:
+        """Stop the candidate's process (the tests are done with it) and keep what it printed."""
+        if self.server is not None:
+            outcome: ProcessOutcome = self.server.stop()
+            self.server = None
+            if outcome.output.strip():
+                self.candidate_output = outcome.output
+
+    def result(self, status: str, output: str, counts: TestCounts | None = None) -> tuple[RunResult, Recorded]:
+        self.stop_server()
+        counts = counts or TestCounts()
+        if self.candidate_output:
+            output += "\n--- output of the candidate's process ---\n" + self.candidate_output
+        if self.scrub is not None:  # people and models read it as test feedback: no canaries, no Go test2json marks
+            output = self.scrub(output)
+        output = output.replace("\x16", "")
+        return RunResult(self.problem.id, status, counts.passed, counts.failed, counts.total,  # type: ignore[arg-type]
+                         round(time.monotonic() - self.start, 3), excerpt(output, self.output_limit), self.mode,
+                         None if self.build_s is None else round(self.build_s, 3),
+                         [{"path": f.path, "reason": f.reason} for f in self.ignored], self.isolation), self.recorded
+
+
+def _materialised(parent: Path, slug: str, files: Mapping[str, str]) -> Path:
+    parent.mkdir(parents=True, exist_ok=True)
+    directory = parent / slug
+    directory.mkdir()
+    materialise(directory, files)
+    return directory
+
+
+def _resolved(argv: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """``argv`` with its program as an absolute path (the no-exec launcher opens it by path)."""
+    program = argv[0]
+    if "/" not in program:
+        program = shutil.which(program, path=env.get("PATH")) or program
+    return [program, *argv[1:]]
+
+
+def hide_sources(workspace: Path, patterns: Sequence[str]) -> None:
+    """Remove what ``patterns`` (globs relative to ``workspace``) match, links as links, before a step starts."""
+    for pattern in patterns:
+        for path in sorted(workspace.glob(pattern), key=lambda p: -len(p.parts)):
+            if path.is_symlink() or not path.is_dir():
+                path.unlink(missing_ok=True)
+            else:
+                remove_tree(path)
+
+
+def _high_fd(fd: int) -> int:
+    """A close-on-exec copy of ``fd`` at 100 or above (the original is closed): a run's descriptors are moved to
+    low fixed numbers in the sandbox's prologue, which must not collide with where they come from."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100)
+    os.close(fd)
+    return high
+
+
+class _Channel:
+    """The socket pair of a two-process run: one end for the tests' process, one for the candidate's."""
+
+    def __init__(self) -> None:
+        a, b = socket.socketpair()
+        self.tests_end = _high_fd(a.detach())
+        self.candidate_end = _high_fd(b.detach())
+        self._open = {self.tests_end, self.candidate_end}
+
+    def close_candidate_end(self) -> None:
+        self._close(self.candidate_end)
+
+    def _close(self, fd: int) -> None:
+        if fd in self._open:
+            self._open.discard(fd)
+            os.close(fd)
+
+    def close(self) -> None:
+        for fd in list(self._open):
+            self._close(fd)
+
+
+@dataclass(frozen=True)
+class ReportBound:
+    """How much report a run may write: bytes and lines, from the number of tests it is expected to report."""
+
+    bytes: int
+    lines: int
+
+    #: Per test: room for its name, its outcome and a long failure message with a stack trace.
+    PER_TEST_BYTES: ClassVar[int] = 32 * 1024
+    PER_TEST_LINES: ClassVar[int] = 400
+    BASE_BYTES: ClassVar[int] = 256 * 1024
+    BASE_LINES: ClassVar[int] = 4000
+
+    @classmethod
+    def for_tests(cls, expected: Sequence[str] | None, canary: Canary) -> "ReportBound":
+        if expected is None:  # recording a reference: its count is not known yet (and its code is the exercise's)
+            return cls(MAX_REPORT_BYTES, MAX_REPORT_BYTES // 16)
+        tests = len(expected) + len(canary.must_pass) + len(canary.must_fail)
+        return cls(min(MAX_REPORT_BYTES, cls.BASE_BYTES + cls.PER_TEST_BYTES * tests),
+                   cls.BASE_LINES + cls.PER_TEST_LINES * tests)
+
+
+class _ReportPipe:
+    """A report the step's tool writes into a pipe: read as it is written, bounded, kept by the host."""
+
+    def __init__(self, bound: ReportBound):
+        r, w = os.pipe()
+        self.read_end, self.write_end = _high_fd(r), _high_fd(w)
+        self.bound = bound
+        self.data = bytearray()
+        self.lines = 0
+        self.overflow = ""
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.read_end, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            if self.overflow:
+                continue  # keep draining so the writer never blocks; what comes now is not kept
+            self.data.extend(chunk)
+            self.lines += chunk.count(b"\n")
+            if len(self.data) > self.bound.bytes:
+                self.overflow = f"the report grew past {self.bound.bytes} bytes"
+            elif self.lines > self.bound.lines:
+                self.overflow = f"the report grew past {self.bound.lines} lines"
+            if self.overflow:
+                self.data.clear()
+
+    def close_write_end(self) -> None:
+        if self.write_end >= 0:
+            os.close(self.write_end)
+            self.write_end = -1
+
+    def discard(self) -> None:
+        self.close_write_end()
+        self.reader.join(timeout=10)
+        os.close(self.read_end)
+
+    def finish(self, path: Path) -> str | None:
+        """Keep what was read at ``path`` (the host's file; a file the run left there is replaced) and say what
+        was wrong with it, if anything."""
+        self.reader.join(timeout=10)
+        os.close(self.read_end)
+        if self.overflow:
+            return f"{self.overflow} (bounded by the {self.bound.bytes // 1024} KB the expected tests need)"
+        if os.path.lexists(path):
+            os.unlink(path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(self.data)
+        return None

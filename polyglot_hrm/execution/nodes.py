@@ -28,6 +28,7 @@ from ..languages.context import RunnerContext
 from .provision import ensure_provisioned, identity_row
 from .sandbox import LEFTOVER_PREFIX, Cgroup, sandbox_probe
 from .sandbox import cgroup_parents as run_cgroup_parents
+from .workspace import remove_tree, unmount
 
 __all__ = ["NodeReport", "check_node", "sweep_leftovers"]
 
@@ -62,10 +63,17 @@ def sweep_leftovers(tmp: Path | None = None, cgroup_parents: Sequence[Path] | No
             match = _LEFTOVER.match(entry.name)
             if not match or not entry.is_dir() or not _dead(int(match.group(1))):
                 continue
-            if folder == tmp:
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                Cgroup([entry], 2 if (entry / "cgroup.controllers").exists() else 1).remove()
+            try:
+                if folder == tmp:
+                    if os.path.ismount(entry):  # a run's size-limited tmpfs (workspace.run_area)
+                        unmount(entry)
+                    if not remove_tree(entry):
+                        continue
+                else:
+                    Cgroup([entry], 2 if (entry / "cgroup.controllers").exists() else 1).remove()
+            except OSError as err:  # a sweep tidies up; it never stops the command it runs in
+                logger.warning("could not sweep %s: %s", entry, err)
+                continue
             swept += 1
             logger.info("swept %s, left by a process that died (pid %s)", entry, match.group(1))
     return swept

@@ -52,6 +52,10 @@ class RunResult:
     build_s: float | None = None
     # Files the candidate sent that the run left out ({"path", "reason"}): tests, build files, ...
     ignored_files: list[dict[str, str]] = field(default_factory=list)
+    # "process": the candidate's code ran in a process of its own, out of reach of the tests, the test tool and
+    # the report; "in-process": it shared one with them (compiled languages' one binary or JVM, and the exercises
+    # a language's fallback list names). See README "What `passed` means".
+    isolation: str = "in-process"
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

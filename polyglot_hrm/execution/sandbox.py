@@ -56,7 +56,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from .process import safe_run
 
@@ -199,6 +199,10 @@ class Limits:
     cpu_seconds: int = 600
     file_size_mb: int = 512
     open_files: int = 4096
+    #: Size of the run's own /tmp and home (each a tmpfs of this size), and of its workspace where it can be a
+    #: tmpfs (:func:`~.workspace.run_area`): a run that fills them fails alone, its neighbours never notice.
+    tmp_mb: int = 512
+    disk_mb: int = 2048
 
 
 # ----------------------------------------------------------------------------- cgroups
@@ -328,29 +332,40 @@ class Cgroup:
 _warned_no_bwrap = False
 
 
-def _hidden_binds(paths: Sequence[Path]) -> list[Path]:
-    """Of the paths a run must see, those that the hidden home directory or the private /tmp would cover."""
-    hidden = [Path.home().resolve(), Path("/tmp")]
-    out = []
-    for p in paths:
-        p = Path(p).resolve() if Path(p).exists() else Path(p)
-        if any(p == h or h in p.parents for h in hidden):
-            out.append(p)
-    return sorted(set(out))
+#: What of the host a run sees, read-only: the system's programs and libraries and its configuration. Everything
+#: else (home folders, /work, /srv, /mnt, the benchmark tree wherever it is kept outside these) is absent; the
+#: toolchains and caches a run needs are bound back one by one (:meth:`Sandbox.visible_paths`).
+SYSTEM_DIRS = ("/usr", "/etc", "/sys")
+#: Top-level links and folders of the system (merged-/usr links on most distributions).
+SYSTEM_ENTRIES = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
-def _visible_parents(path: Path, made: set[Path], bound: set[Path]) -> list[str]:
-    """bwrap arguments that create the folders above ``path`` inside a hidden tmpfs as 0755 (bwrap would
-    make them 0700). ``made``/``bound``: folders created and mount points so far, both updated."""
+def _under(path: Path, roots) -> bool:
+    return any(path == r or r in path.parents for r in roots)
+
+
+def _system_view() -> list[str]:
+    argv: list[str] = []
+    for d in SYSTEM_DIRS:
+        argv += ["--ro-bind-try", d, d]
+    for entry in SYSTEM_ENTRIES:
+        if os.path.islink(entry):
+            argv += ["--symlink", os.readlink(entry), entry]
+        elif os.path.isdir(entry):
+            argv += ["--ro-bind", entry, entry]
+    return argv
+
+
+def _parents(path: Path, made: set[Path], bound: Sequence[Path]) -> list[str]:
+    """bwrap arguments that create the folders above ``path`` that do not exist in the run yet, as 0755 (bwrap
+    would make them 0700, which the run's unprivileged uid could not pass). ``bound``: host folders bound into
+    the run so far (their subtrees exist); ``made``: folders created so far, and the tmpfs roots (updated)."""
     out = []
-    for hidden in (Path.home().resolve(), Path("/tmp")):
-        if hidden in path.parents:
-            for parent in reversed(path.parents):
-                under_bind = any(b == parent or b in parent.parents for b in bound)
-                if hidden in parent.parents and parent not in made and not under_bind:
-                    out += ["--perms", "0755", "--dir", str(parent)]
-                    made.add(parent)
-    bound.add(path)
+    for parent in reversed(path.parents):
+        if parent == Path("/") or parent in made or _under(parent, bound):
+            continue
+        out += ["--perms", "0755", "--dir", str(parent)]
+        made.add(parent)
     return out
 
 
@@ -392,20 +407,26 @@ class Sandbox:
             parts.append(f"ulimit -v {address_space_mb * 1024}")
         return " && ".join(parts)
 
-    def bwrap_argv(self, workspace: Path, ctx, writable: Sequence[Path] = (), identity: Identity | None = None) -> list[str]:
+    def bwrap_argv(self, workspace: Path, ctx, writable: Sequence[Path] = (), identity: Identity | None = None,
+                   visible: Sequence[Path] | None = None) -> list[str]:
+        """``visible``: the host paths the run sees read-only besides the system (default: :meth:`visible_paths`)."""
         home = Path.home()
-        argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp",
-                "--tmpfs", str(home)]
-        made: set[Path] = set()
-        bound: set[Path] = set()
-        binds = [(p, "--ro-bind") for p in _hidden_binds(self.visible_paths(ctx))]
+        size = f"{self.limits.tmp_mb * 1024 * 1024}"
+        argv = ["bwrap", *_system_view(), "--dev", "/dev", "--proc", "/proc",
+                "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
+                "--perms", "0755", "--size", size, "--tmpfs", str(home)]
+        made: set[Path] = {Path("/tmp"), home}  # tmpfs roots: they exist, their contents are the run's own
+        bound: list[Path] = [Path(d) for d in SYSTEM_DIRS]
+        paths = sorted({Path(p).resolve() for p in (self.visible_paths(ctx) if visible is None else visible)
+                        if Path(p).exists()}, key=lambda p: len(p.parts))
+        binds = [(p, "--ro-bind") for p in paths if not _under(p, bound)]
         binds += [(Path(p), "--bind") for p in [*writable, workspace]]
         for p, how in binds:
             if how == "--bind":
                 Path(p).mkdir(parents=True, exist_ok=True)
-            # bwrap makes missing mount points 0700: the run's unprivileged uid could not pass them.
-            argv += _visible_parents(Path(p), made, bound)
+            argv += _parents(Path(p), made, bound)
             argv += [how, str(p), str(p)]
+            bound.append(Path(p))
         # Started as root, bwrap would keep every capability: the run could unmount the hidden home or
         # remount / writable. setpriv needs three to drop to the run's uid; it then drops them all.
         caps = ["--cap-drop", "ALL"]
@@ -418,11 +439,19 @@ class Sandbox:
 
     def wrap(self, argv: Sequence[str], workspace: Path, ctx, cgroup: Cgroup | None = None,
              address_space_mb: int | None = None, writable: Sequence[Path] = (),
-             identity: Identity | None = None) -> list[str]:
-        """The command line that runs ``argv`` confined, as ``identity`` (required when this process is root)."""
+             identity: Identity | None = None, fds: Mapping[int, int] | None = None,
+             noexec: Path | None = None, visible: Sequence[Path] | None = None) -> list[str]:
+        """The command line that runs ``argv`` confined, as ``identity`` (required when this process is root).
+
+        ``fds``: {number in the run: descriptor here}, each passed to :func:`~.process.start` in ``pass_fds``
+        and moved to its number before anything of the run starts. ``noexec``: the no-exec launcher
+        (:mod:`.noexec`), put last so that the filter it installs applies to ``argv`` alone.
+        """
         if identity is None and os.geteuid() == 0:
             raise SandboxUnavailable("refusing to run a command as root: no unprivileged identity was given")
         inner = list(argv)
+        if noexec is not None:
+            inner = [str(noexec), *inner]
         if identity is not None:
             setpriv = shutil.which("setpriv")
             if setpriv is None:
@@ -431,10 +460,15 @@ class Sandbox:
             inner = [setpriv, f"--reuid={identity.uid}", f"--regid={identity.gid}", "--clear-groups",
                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *inner]
         if self.use_bwrap:
-            inner = self.bwrap_argv(workspace, ctx, writable, identity) + ["--"] + inner
+            inner = self.bwrap_argv(workspace, ctx, writable, identity, visible) + ["--"] + inner
         prologue = [self.ulimit_command(None if cgroup else address_space_mb)]
         if writable:
             prologue.append("umask 002")  # files in a shared cache stay writable by the other runs' uids
+        if fds:
+            # Inherited at high numbers (see pass_fds), moved to where the run expects them, the originals closed.
+            moves = " ".join(f"{target}<&{source}" for target, source in sorted(fds.items()))
+            closes = " ".join(f"{source}<&-" for source in sorted(set(fds.values()) - set(fds)))
+            prologue.append(f"exec {moves} {closes}".rstrip())
         if cgroup is not None:
             prologue.insert(0, cgroup.join_command())
         script = " && ".join(prologue) + ' && exec "$@"'

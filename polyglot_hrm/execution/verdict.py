@@ -4,21 +4,23 @@ A run is ``passed`` only when all of this holds:
 
 1. the test tool's own structured report (never text the candidate can print; see
    :mod:`polyglot_hrm.languages.reports`) lists the exercise's expected tests — the same names, as
-   often as expected — and every one of them passed;
-2. no other test ran (a candidate cannot add tests that pad the count);
+   often as expected — and every one of them passed, except those the exercise's own test file skips on
+   purpose (``@unittest.skip``, ``t.Skip``, Jest's ``test.skip``), which must be reported skipped, as the
+   reference's run reported them; pending markers (``xtest``, ``@Disabled``, ``@Ignore``, ``#[ignore]``,
+   ``EXERCISM_RUN_ALL_TESTS``) are lifted before any run and are not skips;
+2. no other test ran (a candidate cannot add tests that pad the count), and no test file failed to load;
 3. the run's canaries came out right: every must-pass canary passed and every must-fail canary
    failed (a patched assertion library, a hooked reporter or an early exit cannot get this right
-   without knowing the run's random canary names).
+   without knowing the run's canary names).
 
-The expected tests come from the reference solution's run (:mod:`.expected`). Where a check fails the
-run is ``error`` with the reason — never ``passed`` — except for what honest code does: a reported test
-that failed is ``failed``, a build that broke is ``compile_error``.
+The expected tests come from the reference solution's run (:mod:`.expected`): an entry is a test name, or a
+name with :data:`SKIPPED` appended for a test the reference's run reported skipped. Where a check fails the run
+is ``error`` with the reason — never ``passed`` — except for what honest code does: a reported test that
+failed is ``failed``, a build that broke is ``compile_error``.
 
-What this does not stop: code that runs inside the test process can in principle do anything the test
-tool can, so an *adaptive* attacker that reads this run's test files (or its own binary) at run time,
-finds the canary names and writes a complete, consistent report in the tool's own format could still
-forge one. No attack of that kind is known to the tests (``tests/test_forgery.py``), and each one has to
-be written against this project's runners specifically.
+What this function cannot see is how the report was made: that it came from the test tool, in a process no
+candidate code could reach, is the runner's part (:mod:`.job`, the languages' two-process runs, the no-exec
+launcher); README "What `passed` means" says, per language, what that guarantees and what it does not.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from ..languages.base import Language
 from ..languages.reports import Canary, Report, leaf_names
 from .results import Status, TestCounts
 
-__all__ = ["Verdict", "judge"]
+__all__ = ["SKIPPED", "Verdict", "expected_entry", "judge", "split_expected"]
+
+#: Appended to an expected test's name when the exercise's own test file skips it on purpose.
+SKIPPED = " \u241fskipped"
 
 
 @dataclass(frozen=True)
@@ -46,9 +51,26 @@ def _crashed(returncodes: Sequence[int | None]) -> bool:
     return any(rc is not None and (rc < 0 or rc >= 128) for rc in returncodes)
 
 
+def expected_entry(name: str, outcome: str) -> str:
+    """How a test the reference reported with ``outcome`` is recorded among the expected tests."""
+    return name + SKIPPED if outcome == "skipped" else name
+
+
+def split_expected(expected: Sequence[str]) -> tuple[Counter, Counter]:
+    """(tests that must pass, tests that must be reported skipped), each name with its count."""
+    must_pass, must_skip = Counter(), Counter()
+    for entry in expected:
+        if entry.endswith(SKIPPED):
+            must_skip[entry[: -len(SKIPPED)]] += 1
+        else:
+            must_pass[entry] += 1
+    return must_pass, must_skip
+
+
 def judge(language: Language, report: Report | None, canary: Canary, expected: Sequence[str] | None,
           output: str, returncodes: Sequence[int | None]) -> Verdict:
-    """The status of one run from its report, its canaries and the expected tests (None: not known yet)."""
+    """The status of one run from its report, its canaries and the expected tests (None: not known yet, a
+    reference run recording them: then tests it reports skipped are recorded as skipped)."""
     last_rc = returncodes[-1] if returncodes else None
     if report is None or not report.tests:
         if (report is not None and report.load_errors) or language.is_compile_error(output, last_rc):
@@ -65,52 +87,62 @@ def judge(language: Language, report: Report | None, canary: Canary, expected: S
             real.append((test.name, test.outcome))
         else:
             canary_outcomes.setdefault(cid, []).append(test.outcome)
+    must_pass, must_skip = split_expected(expected) if expected is not None else (None, Counter())
 
+    if report.load_errors:
+        return _error(real, must_pass, language, f"{len(report.load_errors)} test file(s) failed to load "
+                                                 f"(besides the tests that ran): {report.load_errors[0][:200]}")
     unknown = sorted(set(canary_outcomes) - set(canary.must_pass) - set(canary.must_fail))
     if unknown:
-        return _error(real, expected, language, f"the report holds canary names this run never made: {unknown[:3]}")
+        return _error(real, must_pass, language, f"the report holds canary names this run never made: {unknown[:3]}")
     for cid in canary.must_fail:
         if "passed" in canary_outcomes.get(cid, ()):
-            return _error(real, expected, language, f"canary test {cid} must fail but passed: the test framework or "
-                                                    f"its report was tampered with")
+            return _error(real, must_pass, language, f"canary test {cid} must fail but passed: the test framework "
+                                                     f"or its report was tampered with")
     for cid in canary.must_pass:
         if any(o != "passed" for o in canary_outcomes.get(cid, ())):
-            return _error(real, expected, language, f"canary test {cid} must pass but did not: the test framework "
-                                                    f"was tampered with")
+            return _error(real, must_pass, language, f"canary test {cid} must pass but did not: the test framework "
+                                                     f"was tampered with")
 
     names = Counter(name for name, _ in real)
-    if expected is not None:
-        extra = names - Counter(expected)
+    if must_pass is not None:
+        extra = names - must_pass - must_skip
         if extra:
-            return _error(real, expected, language, f"{sum(extra.values())} test(s) ran that are not the exercise's: "
-                                                    f"{sorted(extra)[:3]}")
-    counts = _counts(real, expected, language)
-    if any(outcome != "passed" for _, outcome in real):
-        return Verdict("failed", counts, "some tests failed or were skipped")
-    missing = (Counter(expected) - names) if expected is not None else Counter()
+            return _error(real, must_pass, language, f"{sum(extra.values())} test(s) ran that are not the "
+                                                     f"exercise's: {sorted(extra)[:3]}")
+    counts = _counts(real, must_pass, language)
+    skipped_ok = must_skip if must_pass is not None else Counter(n for n, o in real if o == "skipped")
+    wrong = [(n, o) for n, o in real if o != ("skipped" if n in skipped_ok else "passed")]
+    if wrong:
+        ran = [n for n, o in wrong if o == "passed"]
+        why = (f"{len(ran)} test(s) the exercise skips on purpose ran (e.g. {ran[0]})" if ran
+               else "some tests failed or were skipped")
+        return Verdict("failed", counts, why)
+    missing = (must_pass + must_skip - names) if must_pass is not None else Counter()
     silent = [cid for cid in (*canary.must_pass, *canary.must_fail) if cid not in canary_outcomes]
     if missing or silent:
         why = (f"{sum(missing.values())} expected test(s) and {len(silent)} canary test(s) were not reported "
                f"(e.g. {(sorted(missing) or silent)[:2]}): the run ended before every test ran")
         return Verdict("failed", counts, why) if _crashed(returncodes) else Verdict("error", counts, why)
-    if not real:
+    if not any(o == "passed" for _, o in real):
         return Verdict("error", counts, "no test of the exercise ran")
     return Verdict("passed", counts)
 
 
-def _counts(real: list[tuple[str, str]], expected: Sequence[str] | None, language: Language) -> TestCounts:
-    """Tests passed, and failed = expected (or reported) less passed, counted by leaves for nested tests."""
+def _counts(real: list[tuple[str, str]], must_pass: Counter | None, language: Language) -> TestCounts:
+    """Tests passed, and failed = expected (or reported, not skipped) less passed, counted by leaves for nested
+    tests. Tests skipped on purpose count neither way."""
     def leaves(names):
         return leaf_names(names, language.subtest_separator) if language.subtest_separator else set(names)
 
     passed_names = Counter(name for name, outcome in real if outcome == "passed")
-    wanted = Counter(expected) if expected is not None else Counter(name for name, _ in real)
+    wanted = must_pass if must_pass is not None else Counter(name for name, o in real if o != "skipped")
     keep = leaves(wanted)
     total = sum(n for name, n in wanted.items() if name in keep)
     passed = sum(min(n, wanted[name]) for name, n in passed_names.items() if name in keep)
     return TestCounts(passed, total - passed)
 
 
-def _error(real, expected, language, reason: str) -> Verdict:
+def _error(real, must_pass, language, reason: str) -> Verdict:
     """A report that cannot be trusted: none of its passes count."""
-    return Verdict("error", TestCounts(0, _counts(real, expected, language).total), reason)
+    return Verdict("error", TestCounts(0, _counts(real, must_pass, language).total), reason)

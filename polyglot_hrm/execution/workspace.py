@@ -13,9 +13,12 @@ never written.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import logging
 import os
-import shutil
+import subprocess
+import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +30,8 @@ from ..languages import get_language
 from .sandbox import LEFTOVER_PREFIX
 
 __all__ = ["MAX_CANDIDATE_BYTES", "MAX_CANDIDATE_FILES", "CandidateError", "IgnoredFile", "PreparedFiles",
-           "normalise_path", "workspace_files", "materialise", "workspace"]
+           "disk_bounded", "materialise", "normalise_path", "remove_tree", "run_area", "workspace",
+           "workspace_files"]
 
 logger = logging.getLogger(__name__)
 
@@ -142,18 +146,94 @@ def materialise(directory: Path, files: Mapping[str, str]) -> None:
 
 
 @contextmanager
-def workspace(slug: str, files: Mapping[str, str], keep: bool = False) -> Iterator[Path]:
+def workspace(slug: str, files: Mapping[str, str], keep: bool = False, size_mb: int | None = None) -> Iterator[Path]:
     """A temporary ``<tmp>/<slug>/`` holding ``files``; removed afterwards unless ``keep``."""
-    # The pid in the name lets a sweep remove what a killed process left (:mod:`.nodes`).
-    root = Path(tempfile.mkdtemp(prefix=f"{LEFTOVER_PREFIX}pid{os.getpid()}_"))
-    root.chmod(0o711)  # a run's unprivileged uid must pass through to its workspace
-    directory = root / slug
-    directory.mkdir()
-    try:
+    with run_area(size_mb, keep) as root:
+        directory = root / slug
+        directory.mkdir()
         materialise(directory, files)
         yield directory
+
+
+@contextmanager
+def run_area(size_mb: int | None = None, keep: bool = False) -> Iterator[Path]:
+    """A run's own folder under the temporary directory, for its workspaces and reports.
+
+    Where this process may mount (root), the folder is a tmpfs of ``size_mb``: a run that fills it gets ENOSPC
+    alone, and the host's disk and the other runs never notice. Otherwise it is a plain folder (the disk is
+    then shared; :func:`disk_bounded` says which). Removed afterwards, however deep or odd its tree.
+    """
+    # The pid in the name lets a sweep remove what a killed process left (:mod:`.nodes`).
+    root = Path(tempfile.mkdtemp(prefix=f"{LEFTOVER_PREFIX}pid{os.getpid()}_"))
+    mounted = size_mb is not None and mount_tmpfs(root, size_mb)
+    root.chmod(0o711)  # a run's unprivileged uid must pass through to its workspace
+    try:
+        yield root
     finally:
         if keep:
-            logger.info("kept workspace %s", directory)
+            logger.info("kept the run's folder %s", root)
         else:
-            shutil.rmtree(root, ignore_errors=True)
+            if mounted:
+                unmount(root)
+            remove_tree(root)
+
+
+_libc = None
+_mount_refused = False
+_MS_NOSUID, _MS_NODEV = 2, 4
+
+
+def _c_library():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def mount_tmpfs(path: Path, size_mb: int) -> bool:
+    """Mount a tmpfs of ``size_mb`` on ``path`` (root only); False where that is not possible here."""
+    global _mount_refused
+    if _mount_refused or os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return False
+    options = f"size={size_mb}m,mode=0711".encode()
+    if _c_library().mount(b"polyglot-hrm", str(path).encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options) != 0:
+        err = ctypes.get_errno()
+        _mount_refused = True
+        logger.warning("cannot mount a size-limited tmpfs for runs (%s): a run's workspace shares the disk with "
+                       "its neighbours", os.strerror(err))
+        return False
+    return True
+
+
+def disk_bounded() -> bool:
+    """Whether runs' workspaces are size-limited tmpfs mounts here."""
+    return os.geteuid() == 0 and not _mount_refused and sys.platform.startswith("linux")
+
+
+def unmount(path: Path) -> None:
+    """Detach the mount on ``path`` (lazily: a process that still holds it cannot stop this)."""
+    if _c_library().umount2(str(path).encode(), 2) != 0:  # MNT_DETACH
+        logger.warning("could not unmount %s: %s", path, os.strerror(ctypes.get_errno()))
+
+
+def remove_tree(root: Path, timeout: float = 300.0) -> bool:
+    """Remove ``root`` and everything in it, of any depth, without following links or crossing into another
+    mount; folders a run made unreadable are opened up first. Never raises: what cannot be removed is logged
+    and False returned.
+
+    GNU ``chmod -R``/``rm -rf`` walk with descriptors relative to each folder, so neither depth nor path length
+    limits them (``shutil.rmtree`` recurses, and a 2,000-deep tree made it raise ``RecursionError``).
+    """
+    if not os.path.lexists(root):
+        return True
+    for argv in (["chmod", "-R", "--", "u+rwX", str(root)], ["rm", "-rf", "--one-file-system", "--", str(root)]):
+        if os.path.islink(root) and argv[0] == "chmod":
+            continue
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            logger.warning("cannot remove %s: %s failed: %s", root, argv[0], err)
+            return False
+        if out.returncode != 0 and argv[0] == "rm":
+            logger.warning("cannot remove all of %s: %s", root, out.stderr.strip()[-300:])
+    return not os.path.lexists(root)

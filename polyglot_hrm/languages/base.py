@@ -342,6 +342,25 @@ class Language:
         """The commands of a run; the last runs the tests and writes its structured report into ``report_dir``."""
         raise NotImplementedError(f"{self.name}: no test command")
 
+    # ------------------------------------------------------------------ two-process runs
+
+    def isolation(self, problem: "Problem") -> str:
+        """``"process"`` when this problem's candidate code runs in a process of its own, apart from the tests and
+        the test tool (see :meth:`split`); ``"in-process"`` when they share one (compiled languages: one binary or
+        JVM; a language's named fallback list)."""
+        return "in-process"
+
+    def split(self, files: dict[str, str], problem: "Problem") -> tuple[dict[str, str], dict[str, str]] | None:
+        """For a two-process run: (the tests' workspace files — tests, support files and a proxy module in place of
+        each candidate module —, the candidate's workspace files — its modules and what loading them needs), or
+        None when this problem runs in one process. The candidate's process gets no test, canary or report."""
+        return None
+
+    def companion(self, workspace: Path, ctx: "RunnerContext", problem: "Problem") -> "Step":
+        """The command of a two-process run's candidate process, run in ``workspace`` (the second half of
+        :meth:`split`); it serves the tests' process over :data:`CHANNEL_FD`."""
+        raise NotImplementedError(f"{self.name}: no two-process runs")
+
     def memory_env(self, memory_mb: int) -> dict[str, str]:
         """Environment that keeps the language's runtime under ``memory_mb`` (heap flags)."""
         return {}

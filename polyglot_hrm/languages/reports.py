@@ -19,12 +19,14 @@ import secrets
 import stat
 import xml.etree.ElementTree as ET
 from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Iterable, Iterator, Literal
 
 __all__ = ["Canary", "canary_id", "canary_values", "Outcome", "Report", "ReportError", "TestOutcome", "canary_token", "leaf_names",
-           "parse_xml", "read_report_file", "junit_outcomes", "junit_text"]
+           "parse_xml", "read_report_file", "report_limit", "junit_outcomes", "junit_text", "MAX_REPORT_BYTES"]
 
 Outcome = Literal["passed", "failed", "skipped"]
 
@@ -97,12 +99,28 @@ def canary_values(token: str) -> tuple[int, int]:
     return a, a + 1
 
 
-def read_report_file(path: Path, limit: int = MAX_REPORT_BYTES) -> bytes | None:
+_LIMIT: ContextVar[int] = ContextVar("report_limit", default=MAX_REPORT_BYTES)
+
+
+@contextmanager
+def report_limit(limit: int) -> Iterator[None]:
+    """Within this block, :func:`read_report_file` refuses reports over ``limit`` bytes (the runner sets it from
+    the number of tests a run is expected to report)."""
+    token = _LIMIT.set(limit)
+    try:
+        yield
+    finally:
+        _LIMIT.reset(token)
+
+
+def read_report_file(path: Path, limit: int | None = None) -> bytes | None:
     """The bytes of a report the sandboxed run wrote, or None when there is none.
 
     Never follows a symbolic link (a candidate could point the report at a host file), reads regular
-    files only, and refuses files over ``limit`` bytes.
+    files only, and refuses files over ``limit`` bytes (default: the bound :func:`report_limit` set, else
+    :data:`MAX_REPORT_BYTES`).
     """
+    limit = _LIMIT.get() if limit is None else limit
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
