@@ -31,9 +31,10 @@ from ..languages.reports import MAX_REPORT_BYTES, Canary, ReportError, canary_to
 from .expected import store_expected, store_reference_seconds, store_stub_passes
 from .noexec import NoexecUnavailable
 from .noexec import launcher as noexec_launcher
-from .process import ProcessOutcome, Running, excerpt, safe_run, start
+from .process import ProcessOutcome, Running, excerpt, safe_run
+from .process import start as start_process
 from .results import RunResult, TestCounts
-from .sandbox import Cgroup, Sandbox, SandboxUnavailable, give_to, lease_identity, share_with_sandbox
+from .sandbox import Cgroup, Identity, Sandbox, SandboxUnavailable, give_to, lease_identity, share_with_sandbox
 from .verdict import expected_entry, judge
 from .workspace import CandidateError, materialise, remove_tree, run_area, workspace_files
 
@@ -153,7 +154,7 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                 try:
                     argv = sandbox.wrap(companion.argv, cws, ctx, cgroup, address_space, [], cand_identity,
                                         fds={CHANNEL_FD: channel.candidate_end}, noexec=launcher if companion.noexec else None)
-                    server = start(argv, cws, {**env_base, **companion.env}, pass_fds=[channel.candidate_end])
+                    server = start_process(argv, cws, {**env_base, **companion.env}, pass_fds=[channel.candidate_end])
                 except SandboxUnavailable as err:
                     return run.result("error", f"cannot confine the run: {err}")
                 except OSError as err:
@@ -174,7 +175,7 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                 fds: dict[int, int] = {}
                 if channel is not None and not step.compiles:
                     fds[CHANNEL_FD] = channel.tests_end
-                report = _ReportPipe(report_bound) if step.report else None
+                report = _ReportPipe(report_bound, identity) if step.report else None
                 if report is not None:
                     fds[REPORT_FD] = report.write_end
                 writable = [*step.writable, *([report_dir] if step.report is None and not step.compiles else [])]
@@ -232,7 +233,7 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
             if mode == "stub" and verdict.status in ("passed", "failed", "compile_error"):
                 run.recorded = Recorded(stub_passes=verdict.status == "passed")
             note = f"\n[verdict: {verdict.status}: {verdict.reason}]" if verdict.reason else ""
-            return run.result(verdict.status, text + note, verdict.counts)
+            return run.result(verdict.status, text, verdict.counts, note)
     finally:
         if cgroup is not None:
             cgroup.remove()
@@ -259,14 +260,16 @@ class _RunState:
             if outcome.output.strip():
                 self.candidate_output = outcome.output
 
-    def result(self, status: str, output: str, counts: TestCounts | None = None) -> tuple[RunResult, Recorded]:
+    def result(self, status: str, output: str, counts: TestCounts | None = None,
+               note: str = "") -> tuple[RunResult, Recorded]:
+        """The run's result; ``note``: the verdict's reason, kept as is (it may name a canary, after the fact)."""
         self.stop_server()
         counts = counts or TestCounts()
         if self.candidate_output:
             output += "\n--- output of the candidate's process ---\n" + self.candidate_output
         if self.scrub is not None:  # people and models read it as test feedback: no canaries, no Go test2json marks
             output = self.scrub(output)
-        output = output.replace("\x16", "")
+        output = output.replace("\x16", "") + note
         return RunResult(self.problem.id, status, counts.passed, counts.failed, counts.total,  # type: ignore[arg-type]
                          round(time.monotonic() - self.start, 3), excerpt(output, self.output_limit), self.mode,
                          None if self.build_s is None else round(self.build_s, 3),
@@ -354,8 +357,10 @@ class ReportBound:
 class _ReportPipe:
     """A report the step's tool writes into a pipe: read as it is written, bounded, kept by the host."""
 
-    def __init__(self, bound: ReportBound):
+    def __init__(self, bound: ReportBound, identity: Identity | None):
         r, w = os.pipe()
+        if identity is not None:  # tools open it by path (/dev/fd/4), which checks the pipe's owner
+            os.fchown(w, identity.uid, identity.gid)
         self.read_end, self.write_end = _high_fd(r), _high_fd(w)
         self.bound = bound
         self.data = bytearray()
