@@ -71,6 +71,9 @@ class CandidateMeasures:
     efficiency: float | None
     diff_quality: float | None
     output: str = ""
+    #: "process" when the candidate's code ran apart from the tests' process, "in-process" when it shared it
+    #: (see RunResult.isolation); None when it did not run.
+    isolation: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -130,7 +133,7 @@ def measure_candidate(case: Mapping[str, Any], candidate: Any, resolved: Any, re
         compiled=result.status in ("passed", "failed"), tests_passed=result.tests_passed,
         tests_total=result.tests_total, duration_s=result.duration_s, edited_chars=edited, changed_chars=changed,
         reference_changed_chars=reference_changed, efficiency=efficiency, diff_quality=quality,
-        output=out[-output_limit:])
+        output=out[-output_limit:], isolation=getattr(result, "isolation", None) if applies else None)
 
 
 def _rate(flags: Sequence[bool]) -> float | None:
@@ -185,6 +188,9 @@ def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,)) -> d
         "compile_rate": _rate([c["compiled"] for c in cands]),
         "timeout_rate": _rate([c["status"] == "timeout" for c in cands]),
         "timeouts": sum(c["status"] == "timeout" for c in cands),
+        # Of the candidates that ran, the share whose code ran out of the tests' process (README "What `passed`
+        # means": the rest shared a process with the tests, compiled languages always).
+        "isolated_rate": _rate([c.get("isolation") == "process" for c in cands if c.get("isolation")]),
         "edit_candidates": len(edits),
         "malformed_edits": sum(not c["well_formed"] for c in edits),
         "non_applying_edits": sum(c["well_formed"] and not c["applies"] for c in edits),

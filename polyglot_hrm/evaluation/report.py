@@ -33,7 +33,7 @@ REPORT_FILES = ("report.md", "report.html", "per_language.png", "by_difficulty.p
 KIND = "evaluation"
 COLUMNS = [("cases", "cases"), ("pass@1", "pass@1"), ("pass_rate_1", "pass 1st"), ("pass_rate_2", "pass 2nd"),
            ("well_formed_rate", "well-formed"), ("applies_rate", "applies"), ("compile_rate", "compiles"),
-           ("timeouts", "timeouts"), ("mean_edit_chars", "edit chars"), ("mean_efficiency", "chars/ref change"),
+           ("timeouts", "timeouts"), ("isolated_rate", "out of process"), ("mean_edit_chars", "edit chars"), ("mean_efficiency", "chars/ref change"),
            ("mean_diff_quality", "diff quality"), ("tokens_in_per_case", "tok in/case"),
            ("tokens_out_per_case", "tok out/case"), ("seconds_per_case", "s/case")]
 # Shown only where the results have them (two attempts; a backend that counts tokens).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -11,7 +12,9 @@ from typing import Iterable, Sequence
 from ..benchmark.problem import Problem
 from ..languages import LANGUAGES, get_language
 from ..languages.context import RunnerContext
+from .noexec import NoexecUnavailable, launcher, launcher_problem
 from .sandbox import sandbox_probe
+from .workspace import run_area
 
 __all__ = ["setup_runners", "ensure_provisioned", "doctor", "DoctorRow", "identity_row"]
 
@@ -24,6 +27,10 @@ def setup_runners(problems: Sequence[Problem], languages: Iterable[str] | None =
     ctx = ctx or RunnerContext()
     ctx.cache_dir.mkdir(parents=True, exist_ok=True)
     done: list[str] = []
+    try:
+        launcher(ctx)  # every test step starts through it; built once, here rather than in a run
+    except NoexecUnavailable as err:
+        logger.warning("%s", err)
     for name in languages or LANGUAGES:
         language = get_language(name)
         steps = language.provision(ctx, problems)
@@ -83,13 +90,22 @@ def doctor(ctx: RunnerContext | None = None) -> list[DoctorRow]:
     if bwrap:
         why = sandbox_probe(ctx)
         rows.append(DoctorRow("all", "confined command", None if why else "ok", why or ""))
+    why = launcher_problem(ctx)
+    rows.append(DoctorRow("all", "no-exec test processes", None if why else "ok (seccomp)", why or ""))
+    rows.append(DoctorRow("all", "size-limited run folders", "ok (tmpfs)" if _tmpfs_probe() else None,
+                          "" if _tmpfs_probe() else "not root, or mounting is refused here: a run that fills its "
+                                                    "workspace fills the disk its neighbours use; run as root (or in "
+                                                    "a container that may mount tmpfs) to bound it"))
     return rows
+
+
+def _tmpfs_probe() -> bool:
+    with run_area(1) as root:
+        return os.path.ismount(root)
 
 
 def identity_row() -> DoctorRow:
     """Whether runs can leave host root (as root: setpriv to an unprivileged uid)."""
-    import os
-
     if os.geteuid() != 0:
         return DoctorRow("all", "unprivileged runs", f"ok (uid {os.geteuid()})", "")
     setpriv = shutil.which("setpriv")

@@ -179,11 +179,15 @@ def score_candidates(references: Sequence[Any], candidates: Sequence[Sequence[An
         logger.warning("pass@k for k=%s not reported: some problem has fewer candidates than k", skipped)
     failures = Counter(s.resolved.kind for ss in scored for s in ss if isinstance(s.resolved, EditFailure))
     counts = Counter(s.result.status for ss in scored for s in ss)
+    ran = [s.result for ss in scored for s in ss if not isinstance(s.resolved, EditFailure)]
     languages = sorted({p.language for p in problems})
     return {
         **{key: v for key, v in everything.items() if key.startswith("pass@")},
         "per_language": {lang: summary([i for i, p in enumerate(problems) if p.language == lang]) for lang in languages},
         "status_counts": {s: counts.get(s, 0) for s in STATUSES},
+        # How many runs had the candidate's code in a process of its own, apart from the tests ("process"), and
+        # how many shared one ("in-process": compiled languages, and a language's named fallback exercises).
+        "isolation_counts": dict(sorted(Counter(r.isolation for r in ran).items())),
         "malformed_edits": failures.get("malformed", 0),
         "non_applying_edits": failures.get("non_applying", 0),
         "stub_passes": sorted(stub_passes & {p.id for p in problems}),
