@@ -32,10 +32,12 @@ class RunnerContext:
 
     def base_env(self) -> dict[str, str]:
         """A small, predictable environment: no colours, no telemetry, the user's PATH."""
-        keep = ("PATH", "HOME", "LANG", "LC_ALL", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "JAVA_HOME", "TMPDIR")
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "JAVA_HOME")
         env = {k: os.environ[k] for k in keep if k in os.environ}
         env.setdefault("LANG", "C.UTF-8")
-        env.update({"CI": "true", "NO_COLOR": "1", "TERM": "dumb"})
+        # A run's /tmp is its own fresh tmpfs: the host's TMPDIR (a folder the run cannot see) would break
+        # every tool that writes temporary files.
+        env.update({"CI": "true", "NO_COLOR": "1", "TERM": "dumb", "TMPDIR": "/tmp"})
         if "RUSTUP_HOME" not in env and (Path.home() / ".rustup").is_dir():
             # The runs get their own CARGO_HOME; rustup must still find its toolchains.
             env["RUSTUP_HOME"] = str(Path.home() / ".rustup")
