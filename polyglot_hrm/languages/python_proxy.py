@@ -299,6 +299,15 @@ _SPECIAL_OPS.pop("__str__")
 _SPECIAL_OPS.pop("__repr__")
 
 
+def _class_lookup(cls: type, name: str):
+    """``name`` as an instance of ``cls`` finds it (the class's MRO, not its metaclass: every class has a
+    ``__call__`` through ``type``)."""
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return vars(klass)[name]
+    return None
+
+
 def _specials(cls: type, allowed: frozenset | None = None) -> list[str]:
     """The special methods of ``cls`` a proxy must forward (those it has beyond object's), and ``-hash`` for
     an unhashable class."""
@@ -306,13 +315,13 @@ def _specials(cls: type, allowed: frozenset | None = None) -> list[str]:
     for name, op in _SPECIAL_OPS.items():
         if allowed is not None and op not in allowed:
             continue
-        found = getattr(cls, name, None)
-        if found is not None and found is not getattr(object, name, None):
+        found = _class_lookup(cls, name)
+        if found is not None and found is not vars(object).get(name):
             names.append(name)
-    if getattr(cls, "__hash__", None) is None:
+    if _class_lookup(cls, "__hash__") is None:
         names = [n for n in names if n != "__hash__"] + ["-hash"]
     for name in ("__str__", "__format__"):
-        if getattr(cls, name, None) is not getattr(object, name) and (allowed is None or name[2:-2] in allowed):
+        if _class_lookup(cls, name) is not vars(object)[name] and (allowed is None or name[2:-2] in allowed):
             names.append(name)
     return names
 
@@ -812,6 +821,8 @@ class Peer:
         opaque = self.role == "tests" and (isinstance(exc, AssertionError) or _package_of(cls) in _PRIVATE_PACKAGES)
         if cls.__module__ == "builtins":
             cls_data = cls.__name__
+        elif isinstance(exc, (ProxyError, RemoteError)):  # the proxy's own: the same class on the other side
+            cls_data = "ProxyError" if isinstance(exc, ProxyError) else "RemoteError"
         elif opaque:
             cls_data = "AssertionError" if isinstance(exc, AssertionError) else "Exception"
         else:
@@ -1026,8 +1037,8 @@ def _mirror_str(self) -> str:
 def _builtin_exception(name: str) -> type:
     """The builtin exception class called ``name``; RemoteError for SystemExit, KeyboardInterrupt and the like
     (the candidate must not end the tests' run) and for a name that is not one."""
-    if name == "ProxyError":
-        return ProxyError
+    if name in ("ProxyError", "RemoteError"):
+        return ProxyError if name == "ProxyError" else RemoteError
     found = getattr(builtins, name, None) if name.isidentifier() else None
     if isinstance(found, type) and issubclass(found, Exception):
         return found
