@@ -454,6 +454,16 @@ def test_instances_carry_str_repr_format_len_iter_items(cand):
     assert not box.entered
 
 
+def test_methods_are_read_without_a_round_trip_and_handed_on_whole(cand):
+    v = cand.Vec(3, 4)
+    method = v.norm
+    assert method == v.norm and hash(method) == hash(v.norm) and method.__name__ == "norm"
+    assert method() == 5.0 and cand.apply(v.norm) == 5.0  # handed on: B's own bound method
+    reactor = cand.Reactor()
+    reactor.add(reactor.fire)  # a method of B's object, passed back to B: the real one there
+    assert len(reactor.callbacks) == 1
+
+
 def test_subclasses_and_plain_objects(cand):
     v3 = cand.Vec3(1, 1)
     assert isinstance(v3, cand.Vec3) and isinstance(v3, cand.Vec) and issubclass(cand.Vec3, cand.Vec)
@@ -656,6 +666,7 @@ class Hostile:
         self.tests_end, self.sock = socket.socketpair()
         self.on_call = on_call
         self.seen: list = []
+        self.channel = pp._Channel(self.sock.fileno())
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
         self.peer = pp.Peer(self.tests_end, "tests")
@@ -663,7 +674,7 @@ class Hostile:
     def run(self):
         try:
             while True:
-                request = pp._recv_frame(self.sock)
+                request = self.channel.recv()
                 op = request.get("op")
                 if op == "import":
                     answer = ["T", ["R", 1, {"k": "m", "n": "hostile"}], ["L", "f"]]
@@ -672,19 +683,20 @@ class Hostile:
                 else:
                     self.on_call(self, request)
                     continue
-                pp._send_frame(self.sock, {"a": request["q"], "v": answer})
+                self.channel.send({"a": request["q"], "v": answer})
         except (EOFError, OSError, pp.ProxyError):
             return
 
     def ask(self, request: dict) -> dict:
         """Send the tests' side a request while it waits, and read its answer."""
-        pp._send_frame(self.sock, request)
-        answer = pp._recv_frame(self.sock)
+        self.channel.send(request)
+        answer = self.channel.recv()
         self.seen.append(answer)
         return answer
 
     def close(self):
-        self.tests_end.close()
+        self.tests_end.close()  # the script's next read ends; then its descriptor can go (and be reused)
+        self.thread.join(timeout=10)
         self.sock.close()
 
 
@@ -708,7 +720,7 @@ def test_hostile_requests_on_a_callback_are_refused():
         h.ask({"q": 104, "op": "import", "p": ["os"]})
         h.ask({"q": 105, "op": "call", "t": 999, "p": ["T"], "k": ["D"]})
         h.ask({"q": 106, "op": "op", "t": cid, "p": ["repr"]})
-        pp._send_frame(h.sock, {"a": request["q"], "v": None})
+        h.channel.send({"a": request["q"], "v": None})
 
     h, mod = hostile(on_call)
     secret = "the expected answer"
@@ -726,7 +738,7 @@ def test_hostile_requests_on_a_callback_are_refused():
 
 def test_an_oversized_answer_breaks_the_channel_cleanly():
     def on_call(h, request):
-        h.sock.sendall(pp._HEADER.pack(pp.MAX_MESSAGE + 1))
+        h.sock.sendall((pp.MAX_MESSAGE + 1).to_bytes(4, "big"))
 
     h, mod = hostile(on_call)
     with pytest.raises(pp.ProtocolError, match="announced"):
@@ -750,7 +762,7 @@ def test_an_oversized_answer_breaks_the_channel_cleanly():
 def test_malformed_answers_fail_the_call(answer, match):
     def on_call(h, request):
         payload = answer.encode()
-        h.sock.sendall(pp._HEADER.pack(len(payload)) + payload)
+        h.sock.sendall(len(payload).to_bytes(4, "big") + payload)
 
     h, mod = hostile(on_call)
     with pytest.raises(pp.ProtocolError, match=match):
@@ -761,7 +773,7 @@ def test_malformed_answers_fail_the_call(answer, match):
 def test_hostile_class_names_are_sanitised():
     def on_call(h, request):
         meta = {"k": "c", "n": "x(): import os; os.system('id') #", "m": "os; rm -rf", "b": [], "s": ["__len__"]}
-        pp._send_frame(h.sock, {"a": request["q"], "v": ["R", 7, {"k": "o", "c": ["R", 8, meta]}]})
+        h.channel.send({"a": request["q"], "v": ["R", 7, {"k": "o", "c": ["R", 8, meta]}]})
 
     h, mod = hostile(on_call)
     obj = mod.f()
@@ -771,7 +783,7 @@ def test_hostile_class_names_are_sanitised():
 
 def test_hostile_exception_classes_cannot_end_the_run():
     def on_call(h, request):
-        pp._send_frame(h.sock, {"a": request["q"], "e": ["X", "KeyboardInterrupt", ["T"], "stop", ["D"], 0, ""]})
+        h.channel.send({"a": request["q"], "e": ["X", "KeyboardInterrupt", ["T"], "stop", ["D"], 0, ""]})
 
     h, mod = hostile(on_call)
     with pytest.raises(pp.RemoteError, match="KeyboardInterrupt"):

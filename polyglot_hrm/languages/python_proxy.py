@@ -60,14 +60,10 @@ side); threads of the candidate calling back into the tests (only the thread ser
 
 from __future__ import annotations
 
-import base64
+# Only what every run needs is imported here: both processes start at every run, and B's start is on the clock.
+# The codecs of datetime, decimal, fractions and collections values load when such a value first appears.
+import _thread
 import builtins
-import collections
-import copy
-import datetime
-import decimal
-import fractions
-import importlib
 import io
 import json
 import keyword
@@ -75,11 +71,7 @@ import math
 import operator
 import os
 import re
-import socket
-import struct
 import sys
-import threading
-import traceback
 import types
 
 __all__ = ["DEFAULT_FD", "FD_ENV", "MAX_DEPTH", "MAX_MESSAGE", "Peer", "ProtocolError", "ProxyError", "RemoteError",
@@ -94,7 +86,8 @@ MAX_MESSAGE = 16 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_TEXT = 64 * 1024  # an exception's message, a traceback, or the captured output one message carries
 MAX_NAME = 64
-_HEADER = struct.Struct(">I")
+_HEADER_SIZE = 4  # big-endian length of the JSON that follows
+MAX_OUTPUT = 1024 * 1024  # all of B's printed output A writes, in all
 _BIG = 1 << 63  # ints at least this large travel as hex: JSON readers, and int()'s digit limit, stay out of it
 
 
@@ -143,30 +136,14 @@ def _short(text: str, limit: int = MAX_TEXT) -> str:
 # ---------------------------------------------------------------------------------------------- framing
 
 
-def _send_frame(sock: socket.socket, message: dict) -> None:
+def _frame(message: dict) -> bytes:
     payload = json.dumps(message, ensure_ascii=True, separators=(",", ":"), check_circular=False).encode("ascii")
     if len(payload) > MAX_MESSAGE:
         raise ProxyError(f"a message of {len(payload)} bytes is over the limit of {MAX_MESSAGE}")
-    sock.sendall(_HEADER.pack(len(payload)) + payload)
+    return len(payload).to_bytes(_HEADER_SIZE, "big") + payload
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    buf = bytearray(size)
-    view = memoryview(buf)
-    got = 0
-    while got < size:
-        n = sock.recv_into(view[got:], size - got)
-        if n == 0:
-            raise EOFError
-        got += n
-    return bytes(buf)
-
-
-def _recv_frame(sock: socket.socket) -> dict:
-    size = _HEADER.unpack(_recv_exact(sock, _HEADER.size))[0]
-    if size > MAX_MESSAGE:
-        raise ProtocolError(f"the other process announced a message of {size} bytes (limit {MAX_MESSAGE})")
-    payload = _recv_exact(sock, size)
+def _parse(payload: bytes) -> dict:
     try:
         message = json.loads(payload.decode("ascii"))
     except (ValueError, RecursionError) as err:  # not JSON, not ASCII, nested past the parser's stack
@@ -174,6 +151,37 @@ def _recv_frame(sock: socket.socket) -> dict:
     if not isinstance(message, dict):
         raise ProtocolError("the other process sent a message that is not an object")
     return message
+
+
+class _Channel:
+    """Frames over a connected stream descriptor, with ``os.read``/``os.write`` (no socket module to import):
+    a frame and the next one's start usually come in one read."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buffer = bytearray()
+
+    def send(self, message: dict) -> None:
+        data = memoryview(_frame(message))
+        while data:
+            data = data[os.write(self.fd, data):]
+
+    def _fill(self, size: int) -> None:
+        while len(self._buffer) < size:
+            chunk = os.read(self.fd, max(size - len(self._buffer), 65536))
+            if not chunk:
+                raise EOFError
+            self._buffer += chunk
+
+    def recv(self) -> dict:
+        self._fill(_HEADER_SIZE)
+        size = int.from_bytes(self._buffer[:_HEADER_SIZE], "big")
+        if size > MAX_MESSAGE:
+            raise ProtocolError(f"the other process announced a message of {size} bytes (limit {MAX_MESSAGE})")
+        self._fill(_HEADER_SIZE + size)
+        payload = bytes(self._buffer[_HEADER_SIZE:_HEADER_SIZE + size])
+        del self._buffer[:_HEADER_SIZE + size]
+        return _parse(payload)
 
 
 # ---------------------------------------------------------------------------------------------- what A may hand out
@@ -285,7 +293,7 @@ _OPS: dict = {
     "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
     "ge": operator.ge, "contains": operator.contains, "getitem": operator.getitem, "setitem": operator.setitem,
     "delitem": operator.delitem, "enter": lambda obj: type(obj).__enter__(obj), "exit": _exit,
-    "copy": copy.copy, "deepcopy": copy.deepcopy,
+    "copy": lambda obj: _stdlib("copy").copy(obj), "deepcopy": lambda obj: _stdlib("copy").deepcopy(obj),
 }
 # What B may ask of A's objects (besides calling a callable and reading a public attribute).
 _TESTS_OPS = frozenset({"len", "bool", "iter", "next", "contains", "getitem", "eq", "ne", "hash", "str", "repr",
@@ -306,6 +314,15 @@ def _class_lookup(cls: type, name: str):
         if name in vars(klass):
             return vars(klass)[name]
     return None
+
+
+def _method_names(cls: type) -> list[str]:
+    """The plain methods of ``cls`` (functions in its classes' namespaces, not special): the tests' side reads
+    them without a round trip."""
+    names: list[str] = []
+    for klass in cls.__mro__[:-1]:
+        names += [n for n, v in vars(klass).items() if type(v) is types.FunctionType and not n.startswith("__")]
+    return list(dict.fromkeys(names))[:256]
 
 
 def _specials(cls: type, allowed: frozenset | None = None) -> list[str]:
@@ -331,14 +348,18 @@ def _specials(cls: type, allowed: frozenset | None = None) -> list[str]:
 
 class RemoteObject:
     """An object of the other process. Every local proxy class (one per remote class) derives from this one;
-    ``type(proxy)._pg_peer`` is the channel it belongs to."""
+    ``type(proxy)._pg_peer`` is the channel it belongs to, ``_pg_methods`` the names of the remote class's plain
+    methods: reading one costs no round trip (:class:`RemoteMethod`), calling it one."""
 
     __slots__ = ("__weakref__",)
     _pg_peer: "Peer"
+    _pg_methods: frozenset = frozenset()
 
     def __getattr__(self, name: str):
         if name.startswith("_pg_"):
             raise AttributeError(name)
+        if name in type(self)._pg_methods:
+            return RemoteMethod(self, name)
         return type(self)._pg_peer.request("getattr", self, name)
 
     def __setattr__(self, name: str, value) -> None:
@@ -385,6 +406,42 @@ def _forwarder(dunder: str, op: str):
 
 _FORWARDERS = {dunder: _forwarder(dunder, op) for dunder, op in {**_SPECIAL_OPS, "__str__": "str",
                                                                     "__format__": "format"}.items()}
+
+
+class RemoteMethod:
+    """``proxy.name`` for a plain method of the remote class: called, the candidate's process reads the attribute
+    and calls it at once (``getattr(obj, name)(...)``, so an instance attribute of that name still wins). Equal
+    to another for the same object and name, as bound methods are."""
+
+    __slots__ = ("_pg_self", "_pg_name")
+
+    def __init__(self, obj: RemoteObject, name: str) -> None:
+        self._pg_self, self._pg_name = obj, name
+
+    @property
+    def __name__(self) -> str:
+        return self._pg_name
+
+    def __call__(self, *args, **kwargs):
+        return type(self._pg_self)._pg_peer.request("callmethod", self._pg_self, self._pg_name, args, kwargs)
+
+    def _pg_resolve(self):
+        """The remote bound method itself (to hand it on as a value)."""
+        return type(self._pg_self)._pg_peer.request("getattr", self._pg_self, self._pg_name)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_pg_"):
+            raise AttributeError(name)
+        return getattr(self._pg_resolve(), name)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is RemoteMethod and other._pg_self is self._pg_self and other._pg_name == self._pg_name
+
+    def __hash__(self) -> int:
+        return hash((id(self._pg_self), self._pg_name))
+
+    def __repr__(self) -> str:
+        return f"<bound method {self._pg_name} of {self._pg_self!r}>"
 
 
 class RemoteClass(type):
@@ -474,7 +531,7 @@ class _Capture(io.TextIOBase):
         self.name = name
         self._parts: list[str] = []
         self._size = 0
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
 
     encoding = "utf-8"
     errors = "strict"
@@ -504,13 +561,15 @@ class Peer:
     """One end of the channel. ``role`` is ``"tests"`` (A: trusted; serves B only the allow-list above) or
     ``"candidate"`` (B: serves A anything on its own objects)."""
 
-    def __init__(self, sock: socket.socket, role: str) -> None:
+    def __init__(self, channel, role: str) -> None:
+        """``channel``: the connected descriptor, or a socket object (kept, so that it stays open)."""
         if role not in ("tests", "candidate"):
             raise ValueError(f"role must be 'tests' or 'candidate', not {role!r}")
-        self.sock = sock
+        self.sock = channel
+        self._channel = _Channel(channel if isinstance(channel, int) else channel.fileno())
         self.role = role
         self.peer_name = "candidate's process" if role == "tests" else "tests' process"
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
         self._serving_thread: int | None = None
         self._broken: str | None = None
         self._next_request = 0
@@ -521,6 +580,7 @@ class Peer:
         self._generic_classes: dict[tuple, type] = {}
         self._function_class = type("RemoteFunction", (RemoteFunction,), {"__slots__": (), "_pg_peer": self})
         self._module_class = type("RemoteModule", (RemoteModule,), {"_pg_peer": self})
+        self._output_left = MAX_OUTPUT
         self.stdout: _Capture | None = None
         self.stderr: _Capture | None = None
 
@@ -542,7 +602,7 @@ class Peer:
         """Ask the peer to run ``op`` on its object ``target`` (one of our proxies); returns the answer, or raises
         the exception the peer's code raised."""
         with self._lock:
-            allowed = (threading.get_ident(),) if self.role == "candidate" else (None, threading.get_ident())
+            allowed = (_thread.get_ident(),) if self.role == "candidate" else (None, _thread.get_ident())
             if self._serving_thread not in allowed:
                 raise ProxyError("only the thread that serves the tests' call may call back into the tests")
             if self._broken:
@@ -552,7 +612,9 @@ class Peer:
             message = {"q": rid, "op": op}
             if target is not None:
                 message["t"] = self._target_id(target)
-            if op == "call":
+            if op == "callmethod":
+                message["n"], args = args[0], args[1:]
+            if op in ("call", "callmethod"):
                 message["p"] = self._encode(tuple(args[0]))
                 message["k"] = self._encode(dict(args[1]))
             else:
@@ -601,7 +663,7 @@ class Peer:
         if type(rid) is not int:
             self._break("a request without a numeric id")
         previous = self._serving_thread
-        self._serving_thread = threading.get_ident()
+        self._serving_thread = _thread.get_ident()
         try:
             try:
                 reply = {"a": rid, "v": self._encode(self._dispatch(message))}
@@ -627,10 +689,14 @@ class Peer:
         if self.role == "tests" and isinstance(target, BaseException):
             # Exceptions are handed out for their identity only (an assertion's message stays here).
             raise PermissionError("the tests' process does not answer requests on its exceptions")
-        if op == "call":
+        if op in ("call", "callmethod"):
             call_args, kwargs = self._decode_checked(args), self._decode_checked(message.get("k", ["D"]))
             if type(call_args) is not tuple or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
                 raise ProtocolError("a call whose arguments are not a tuple and a dict of names")
+            if op == "callmethod":
+                if self.role != "candidate" or type(message.get("n")) is not str:
+                    raise PermissionError("the tests' process answers no method call by name")
+                return getattr(target, message["n"])(*call_args, **kwargs)
             self._check_call(target)
             return target(*call_args, **kwargs)
         if type(args) is not list:
@@ -653,7 +719,7 @@ class Peer:
             raise PermissionError("the candidate's process may not import modules in the tests' process")
         if type(args) is not list or len(args) != 1 or type(args[0]) is not str or not args[0].isidentifier():
             raise ProtocolError("an import without a module name")
-        module = importlib.import_module(args[0])
+        module = _stdlib("importlib").import_module(args[0])
         names = getattr(module, "__all__", None)
         if not (isinstance(names, (list, tuple)) and all(isinstance(n, str) for n in names)):
             names = [n for n in vars(module) if not n.startswith("_")]
@@ -692,12 +758,11 @@ class Peer:
         if depth > MAX_DEPTH:
             return False
         kind = type(value)
-        if kind in _VALUE_TYPES and kind not in _CONTAINERS:
+        if kind in _SCALARS or (_encoder(kind) is not None and kind not in _CONTAINERS):
             return True
-        if kind in (list, tuple, set, frozenset, collections.deque):
-            return all(self._plain(v, depth + 1) for v in value)
-        if kind in (dict, collections.OrderedDict, collections.Counter):
-            return all(self._plain(k, depth + 1) and self._plain(v, depth + 1) for k, v in value.items())
+        if kind in _CONTAINERS:
+            items = value.items() if isinstance(value, dict) else ((v, None) for v in value)
+            return all(self._plain(k, depth + 1) and self._plain(v, depth + 1) for k, v in items)
         return callable(value) and not isinstance(value, BaseException) and _private_to_tests(value) is None
 
     # ------------------------------------------------------------------ messages
@@ -708,13 +773,13 @@ class Peer:
             if out or err:
                 message["o"] = [out, err]
         try:
-            _send_frame(self.sock, message)
+            self._channel.send(message)
         except OSError as err:
             self._break(f"cannot write to it ({err.strerror or err})")
 
     def _recv(self) -> dict:
         try:
-            message = _recv_frame(self.sock)
+            message = self._channel.recv()
         except EOFError:
             self._break("it ended")
         except OSError as err:
@@ -729,8 +794,11 @@ class Peer:
         if type(output) is not list or len(output) != 2 or not all(type(t) is str for t in output):
             self._break("output that is not two strings")
         for text, stream in zip(output, (sys.stdout, sys.stderr)):
-            if text and stream is not None:
-                stream.write(text)
+            if text and stream is not None and self._output_left > 0:
+                stream.write(text[:self._output_left])
+                self._output_left -= len(text)
+                if self._output_left <= 0:
+                    stream.write(f"\n[the candidate's output is cut here: over {MAX_OUTPUT} characters]\n")
 
     def _break(self, reason: str):
         """The channel lost its footing (ended, unreadable, out of step): this call and every later one fail."""
@@ -749,9 +817,11 @@ class Peer:
             return value if -_BIG < value < _BIG else ["I", format(value, "x")]
         if kind is float:
             return value
-        encoder = _ENCODERS.get(kind)
+        encoder = _encoder(kind)
         if encoder is not None:
             return encoder(self, value, depth + 1)
+        if kind is RemoteMethod:
+            value = value._pg_resolve()  # handed on: the remote bound method itself
         pid = self._mirror_of.get(id(value))
         if pid is not None and self._imports.get(pid) is value:
             return ["O", pid]  # the peer's own object, going home
@@ -800,6 +870,7 @@ class Peer:
             else:
                 meta["b"] = [self._encode_class(b, depth) for b in value.__bases__ if b.__module__ != "builtins"]
                 meta["s"] = _specials(value)
+                meta["fn"] = _method_names(value)
             return meta
         if isinstance(value, _CALLABLE_TYPES) or type(value).__name__ == "partial":
             return {"k": "f", "n": getattr(value, "__name__", type(value).__name__)}
@@ -860,7 +931,7 @@ class Peer:
             return self._decode(data, 0)
         except ProtocolError:
             raise
-        except (TypeError, ValueError, KeyError, IndexError, ArithmeticError) as err:
+        except (TypeError, ValueError, KeyError, IndexError, ArithmeticError) as err:  # decimal's are too
             # A value that cannot be built (a list as a dict key, a month 13): this call fails, the channel stays.
             raise ProtocolError(f"the {self.peer_name} sent a value that cannot be rebuilt: "
                                 f"{type(err).__name__}: {_short(str(err), 200)}") from None
@@ -927,8 +998,11 @@ class Peer:
         return [n for n in names if type(n) is str and (n in _FORWARDERS or n == "-hash")]
 
     def _namespace(self, meta: dict, name: str) -> dict:
+        methods = meta.get("fn", [])
         namespace = {"__slots__": (), "__module__": _clean_module(meta.get("m")), "__qualname__": name,
-                     "_pg_peer": self}
+                     "_pg_peer": self,
+                     "_pg_methods": frozenset(n for n in methods if type(n) is str and n.isidentifier())
+                     if type(methods) is list else frozenset()}
         for special in self._specials_of(meta):
             if special == "-hash":
                 namespace["__hash__"] = None
@@ -1065,6 +1139,8 @@ def _make_exception(cls: type, args: tuple, text: str) -> BaseException:
 def _remote_traceback(exc: BaseException) -> str:
     """B's traceback of ``exc`` without the proxy's own frames, for A's report (a note on the exception)."""
     here = os.path.abspath(__file__)
+    import traceback  # only when the candidate raised
+
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) != here]
     if not frames:
         return ""
@@ -1101,29 +1177,62 @@ def _enc_time(peer, value, depth):
 def _offset(tz, moment):
     if tz is None:
         return None
-    if type(tz) is not datetime.timezone:
+    if type(tz) is not sys.modules["datetime"].timezone:
         raise ProxyError("a datetime with a tzinfo other than a fixed offset")
     return tz.utcoffset(moment).total_seconds()
 
 
-_ENCODERS = {
+_SCALARS = frozenset({type(None), bool, int, float, str})
+_ENCODERS: dict = {
     list: _enc_seq("L"), tuple: _enc_seq("T"), set: _enc_seq("S"), frozenset: _enc_seq("Z"), dict: _enc_dict("D"),
     complex: lambda p, v, d: ["C", v.real, v.imag],
-    bytes: lambda p, v, d: ["B", base64.b64encode(v).decode("ascii")],
-    bytearray: lambda p, v, d: ["BA", base64.b64encode(v).decode("ascii")],
+    bytes: lambda p, v, d: ["B", v.hex()],
+    bytearray: lambda p, v, d: ["BA", v.hex()],
     range: lambda p, v, d: ["G", p._encode(v.start, d), p._encode(v.stop, d), p._encode(v.step, d)],
-    datetime.datetime: _enc_datetime,
-    datetime.date: lambda p, v, d: ["da", v.year, v.month, v.day],
-    datetime.time: _enc_time,
-    datetime.timedelta: lambda p, v, d: ["td", v.days, v.seconds, v.microseconds],
-    decimal.Decimal: lambda p, v, d: ["N", str(v)],
-    fractions.Fraction: lambda p, v, d: ["Q", p._encode(v.numerator, d), p._encode(v.denominator, d)],
-    collections.Counter: _enc_dict("K"), collections.OrderedDict: _enc_dict("OD"),
-    collections.deque: lambda p, v, d: ["DQ", v.maxlen, *p._items(v, d)],
 }
-_VALUE_TYPES = frozenset({type(None), bool, int, float, str, *_ENCODERS})
-_CONTAINERS = frozenset({list, tuple, set, frozenset, dict, collections.Counter, collections.OrderedDict,
-                         collections.deque})
+_CONTAINERS = {list, tuple, set, frozenset, dict}
+
+
+def _stdlib_codecs(module: str) -> None:
+    """Register the encoders of a standard module's value types, once it is loaded (a value of one of its types
+    can only exist after that)."""
+    mod = sys.modules[module]
+    if module == "datetime":
+        _ENCODERS.update({mod.datetime: _enc_datetime, mod.date: lambda p, v, d: ["da", v.year, v.month, v.day],
+                          mod.time: _enc_time,
+                          mod.timedelta: lambda p, v, d: ["td", v.days, v.seconds, v.microseconds]})
+    elif module == "decimal":
+        _ENCODERS[mod.Decimal] = lambda p, v, d: ["N", str(v)]
+    elif module == "fractions":
+        _ENCODERS[mod.Fraction] = lambda p, v, d: ["Q", p._encode(v.numerator, d), p._encode(v.denominator, d)]
+    elif module == "collections":
+        _ENCODERS.update({mod.Counter: _enc_dict("K"), mod.OrderedDict: _enc_dict("OD"),
+                          mod.deque: lambda p, v, d: ["DQ", v.maxlen, *p._items(v, d)]})
+        _CONTAINERS.update({mod.Counter, mod.OrderedDict, mod.deque})
+    _STDLIB_PENDING.discard(module)
+
+
+_STDLIB_PENDING = {"datetime", "decimal", "fractions", "collections"}
+
+
+def _encoder(kind: type):
+    encoder = _ENCODERS.get(kind)
+    if encoder is None and kind.__module__ in _STDLIB_PENDING and kind.__module__ in sys.modules:
+        _stdlib_codecs(kind.__module__)
+        encoder = _ENCODERS.get(kind)
+    return encoder
+
+
+def _stdlib(name: str):
+    """A standard module that only some runs need (imported on first use)."""
+    module = sys.modules.get(name)
+    if module is None:
+        import importlib
+
+        module = importlib.import_module(name)
+    if name in _STDLIB_PENDING:
+        _stdlib_codecs(name)
+    return module
 
 
 def _ints(data: list, count: int) -> list:
@@ -1137,6 +1246,7 @@ def _tz(offset):
         return None
     if type(offset) not in (int, float):
         raise ProtocolError("a malformed time zone offset")
+    datetime = _stdlib("datetime")
     return datetime.timezone(datetime.timedelta(seconds=offset))
 
 
@@ -1157,13 +1267,13 @@ def _dec_datetime(peer, data, depth):
     if len(data) != 10 or type(data[9]) is not int:
         raise ProtocolError("a malformed datetime")
     fields = _ints(data[:8], 7)
-    return datetime.datetime(*fields, tzinfo=_tz(data[8]), fold=data[9])
+    return _stdlib("datetime").datetime(*fields, tzinfo=_tz(data[8]), fold=data[9])
 
 
 def _dec_time(peer, data, depth):
     if len(data) != 7 or type(data[6]) is not int:
         raise ProtocolError("a malformed time")
-    return datetime.time(*_ints(data[:5], 4), tzinfo=_tz(data[5]), fold=data[6])
+    return _stdlib("datetime").time(*_ints(data[:5], 4), tzinfo=_tz(data[5]), fold=data[6])
 
 
 def _dec_float_pair(data: list) -> complex:
@@ -1182,7 +1292,7 @@ def _dec_builtin_type(peer, data, depth) -> type:
 def _dec_deque(peer, data, depth):
     if len(data) < 2 or not (data[1] is None or type(data[1]) is int):
         raise ProtocolError("a malformed deque")
-    return collections.deque(peer._values(data[1:], depth), data[1])
+    return _stdlib("collections").deque(peer._values(data[1:], depth), data[1])
 
 
 def _dec_int(peer, data, depth) -> int:
@@ -1198,20 +1308,20 @@ _DECODERS = {
     "S": lambda p, d, n: set(p._values(d, n)),
     "Z": lambda p, d, n: frozenset(p._values(d, n)),
     "D": lambda p, d, n: dict(_dec_pairs(p, d, n)),
-    "K": lambda p, d, n: collections.Counter(dict(_dec_pairs(p, d, n))),
-    "OD": lambda p, d, n: collections.OrderedDict(_dec_pairs(p, d, n)),
+    "K": lambda p, d, n: _stdlib("collections").Counter(dict(_dec_pairs(p, d, n))),
+    "OD": lambda p, d, n: _stdlib("collections").OrderedDict(_dec_pairs(p, d, n)),
     "DQ": _dec_deque,
     "I": _dec_int,
     "C": lambda p, d, n: _dec_float_pair(d),
-    "B": lambda p, d, n: base64.b64decode(_dec_text(d), validate=True),
-    "BA": lambda p, d, n: bytearray(base64.b64decode(_dec_text(d), validate=True)),
+    "B": lambda p, d, n: bytes.fromhex(_dec_text(d)),
+    "BA": lambda p, d, n: bytearray.fromhex(_dec_text(d)),
     "G": lambda p, d, n: range(*p._values(d, n)),
     "dt": _dec_datetime,
-    "da": lambda p, d, n: datetime.date(*_ints(d, 3)),
+    "da": lambda p, d, n: _stdlib("datetime").date(*_ints(d, 3)),
     "tm": _dec_time,
-    "td": lambda p, d, n: datetime.timedelta(*_ints(d, 3)),
-    "N": lambda p, d, n: decimal.Decimal(_dec_text(d)),
-    "Q": lambda p, d, n: fractions.Fraction(*p._values(d, n)),
+    "td": lambda p, d, n: _stdlib("datetime").timedelta(*_ints(d, 3)),
+    "N": lambda p, d, n: _stdlib("decimal").Decimal(_dec_text(d)),
+    "Q": lambda p, d, n: _stdlib("fractions").Fraction(*p._values(d, n)),
     "Y": _dec_builtin_type,
     "R": lambda p, d, n: p._decode_ref(d, n),
     "O": lambda p, d, n: p._decode_own(d, n),
@@ -1222,7 +1332,7 @@ _DECODERS = {
 # ---------------------------------------------------------------------------------------------- entry points
 
 _CLIENT: Peer | None = None
-_CLIENT_LOCK = threading.Lock()
+_CLIENT_LOCK = _thread.allocate_lock()
 
 
 def _channel_fd(fd: int | None) -> int:
@@ -1241,10 +1351,10 @@ def client(fd: int | None = None) -> Peer:
         if _CLIENT is None:
             number = _channel_fd(fd)
             try:
-                sock = socket.socket(fileno=number)
+                os.fstat(number)
             except OSError as err:
                 raise ProxyError(f"no channel to the candidate's process on fd {number}: {err}") from None
-            _CLIENT = Peer(sock, "tests")
+            _CLIENT = Peer(number, "tests")
         return _CLIENT
 
 
@@ -1271,9 +1381,8 @@ def serve(fd: int | None = None, root: str | None = None) -> None:
     """B's main: the candidate's modules (in ``root``, default the working directory) first on ``sys.path``,
     stdout and stderr captured, then answer the tests' process until it closes the channel."""
     number = _channel_fd(fd)
-    sock = socket.socket(fileno=number)
     sys.path.insert(0, os.path.abspath(root or os.getcwd()))
-    peer = Peer(sock, "candidate")
+    peer = Peer(number, "candidate")
     peer.stdout, peer.stderr = _Capture("<stdout>"), _Capture("<stderr>")
     sys.stdout, sys.stderr = peer.stdout, peer.stderr
     try:
