@@ -220,10 +220,12 @@ class Python(Language):
     def companion(self, workspace: Path, ctx, problem) -> Step:
         """The candidate's process (B): the proxy's server, run in ``workspace`` (the candidate's modules only),
         talking over :data:`CHANNEL_FD`. ``-m`` with the runtime's folder on PYTHONPATH: the module loads from
-        the bytecode provisioning compiled (a script would be compiled at every start). ``-s -P``: no user site,
-        and the working directory stays off ``sys.path`` until the server puts it first. Not ``-I``, which would
-        drop PYTHONHASHSEED: set iteration order must match the tests' process and a one-process run."""
-        argv = [ctx.python, "-s", "-P", "-m", "python_proxy", "serve"]
+        the bytecode provisioning compiled (a script would be compiled at every start). ``-S``: the standard
+        library only, as the Exercism track's own runner has it (no installed package, and no ``.pth`` file
+        run at each start: a third of B's start); ``-P``: the working directory joins ``sys.path`` only where the
+        server puts it, first. Not ``-I``, which would drop PYTHONHASHSEED: set iteration order must match the
+        tests' process and a one-process run."""
+        argv = [ctx.python, "-S", "-P", "-m", "python_proxy", "serve"]
         env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONPATH": str(self.runtime_dir(ctx)),
                python_proxy.FD_ENV: str(CHANNEL_FD)}
         return Step(argv, env=env, noexec=True)
