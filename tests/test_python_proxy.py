@@ -604,7 +604,10 @@ def test_the_candidate_reads_nothing_private_off_a_callback(cand):
 
 def test_the_tests_hand_over_no_private_callable():
     peer = pp.Peer(socket.socketpair()[0], "tests")
-    for value in (os.system, eval, open, getattr, sys.exit, sys._getframe, pytest.fail, sys, threading.Thread):
+    import functools
+
+    for value in (os.system, eval, open, getattr, sys.exit, sys._getframe, pytest.fail, sys, threading.Thread,
+                  functools.partial(os.system, "id"), os.path.exists, sys._getframe().f_code):
         with pytest.raises(pp.ProxyError):
             peer._encode(value)
 

@@ -195,8 +195,10 @@ _PRIVATE_PACKAGES = frozenset({
     "_signal", "mmap", "fcntl", "resource", "pty", "tty", "termios", "multiprocessing", "_multiprocessing",
     "concurrent", "asyncio", "threading", "_thread", "linecache", "traceback", "tokenize", "ast", "_ast", "code",
     "codeop", "dis", "tempfile", "glob", "atexit", "faulthandler", "tracemalloc", "weakref", "_weakref", "gc",
-    "unittest", "_pytest", "pytest", "pluggy", "py", "logging", "warnings", "_warnings",
-    "python_proxy",
+    "unittest", "_pytest", "pytest", "pluggy", "py", "logging", "warnings", "_warnings", "posixpath", "ntpath",
+    "genericpath", "zipfile", "tarfile", "gzip", "bz2", "lzma", "sqlite3", "_sqlite3", "http", "urllib", "ftplib",
+    "smtplib", "webbrowser", "platform", "getpass", "pwd", "grp", "pdb", "bdb", "trace", "cProfile", "profile",
+    "doctest", "python_proxy",
 })
 _PRIVATE_BUILTINS = frozenset({
     "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "hasattr", "vars", "globals", "locals", "dir",
@@ -243,6 +245,9 @@ def _private_to_tests(value: object) -> str | None:
         return None
     if isinstance(value, _CALLABLE_TYPES):
         return f"a callable of {_package_of(value)}" if _package_of(value) in _PRIVATE_PACKAGES else None
+    functools = sys.modules.get("functools")
+    if functools is not None and isinstance(value, functools.partial):  # what it wraps is what B would call
+        return _private_to_tests(value.func)
     if _package_of(type(value)) in _PRIVATE_PACKAGES:
         return f"a {type(value).__name__} of {_package_of(type(value))}"
     return None
@@ -346,6 +351,10 @@ def _specials(cls: type, allowed: frozenset | None = None) -> list[str]:
 # ---------------------------------------------------------------------------------------------- local proxies
 
 
+# Names never asked of the other side: the proxy's own, and what pytest probes every imported name for.
+_LOCAL_PREFIXES = ("_pg_", "_mock_", "_pytest", "_fixture_function")
+
+
 class RemoteObject:
     """An object of the other process. Every local proxy class (one per remote class) derives from this one;
     ``type(proxy)._pg_peer`` is the channel it belongs to, ``_pg_methods`` the names of the remote class's plain
@@ -356,7 +365,7 @@ class RemoteObject:
     _pg_methods: frozenset = frozenset()
 
     def __getattr__(self, name: str):
-        if name.startswith("_pg_"):
+        if name.startswith(_LOCAL_PREFIXES):
             raise AttributeError(name)
         if name in type(self)._pg_methods:
             return RemoteMethod(self, name)
@@ -452,7 +461,7 @@ class RemoteClass(type):
         return cls._pg_peer.request("call", cls, args, kwargs)
 
     def __getattr__(cls, name: str):
-        if name.startswith("_pg_") or (name.startswith("__") and name.endswith("__")):
+        if name.startswith(_LOCAL_PREFIXES) or (name.startswith("__") and name.endswith("__")):
             raise AttributeError(name)
         return cls._pg_peer.request("getattr", cls, name)
 
@@ -486,7 +495,7 @@ class RemoteFunction:
         return type(self)._pg_peer.request("call", self, args, kwargs)
 
     def __getattr__(self, name: str):
-        if name.startswith("_pg_"):
+        if name.startswith("_"):  # pytest's probes (__wrapped__, __test__, _mock_name): a function has none
             raise AttributeError(name)
         return type(self)._pg_peer.request("getattr", self, name)
 
@@ -649,14 +658,14 @@ class Peer:
 
     def serve_forever(self) -> None:
         """B's loop: answer the tests' requests until the channel closes."""
-        while True:
-            try:
+        try:
+            while True:
                 message = self._recv()
-            except ProxyError:
-                return
-            if "q" not in message:
-                return  # an answer nobody asked for: the tests' side is not talking this protocol
-            self._serve(message)
+                if "q" not in message:
+                    return  # an answer nobody asked for: the tests' side is not talking this protocol
+                self._serve(message)
+        except ProxyError:  # the tests' process closed the channel (the run is over) or broke it
+            return
 
     def _serve(self, message: dict) -> None:
         rid = message.get("q")
@@ -674,6 +683,8 @@ class Peer:
             try:
                 self._send(reply)
             except ProxyError as err:  # an answer over the limit: say so instead
+                if self._broken:
+                    raise
                 self._send({"a": rid, "e": self._encode_raised(err)})
         finally:
             self._serving_thread = previous
@@ -709,7 +720,7 @@ class Peer:
         if op == "op" and values and type(values[0]) is str and values[0] in _OPS:
             name = values[0]
             self._check_op(target, name)
-            if self.role == "tests" and name in ("str", "repr") and isinstance(target, _CALLABLE_TYPES):
+            if self.role == "tests" and name in ("str", "repr", "format") and isinstance(target, _CALLABLE_TYPES):
                 return f"<function {_clean_name(getattr(target, '__name__', 'callback'))}>"
             return _OPS[name](target, *values[1:])
         raise ProtocolError(f"an unknown request {op!r}")
