@@ -280,6 +280,23 @@ def stdlib_values(moment, day, delta, amount, ratio, counts, ordered, queue):
 
 def loop_back(n):
     return [n, same]
+
+
+def peek_caller():
+    """The test-peeking attack: walk the callers' frames and read their source lines."""
+    import linecache
+    frame, lines = sys._getframe(1), []
+    while frame is not None:
+        lines.append(linecache.getline(frame.f_code.co_filename, frame.f_lineno))
+        frame = frame.f_back
+    return [line for line in lines if "PEEK_MARKER" in line]
+
+
+def test_tools_loaded():
+    import gc
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("pytest", "_pytest", "unittest", "pluggy"))
+    cases = [o for o in gc.get_objects() if type(o).__name__.endswith("TestCase")]
+    return loaded, len(cases)
 '''
 
 
@@ -650,6 +667,11 @@ def test_a_hanging_candidate_killed_by_the_clock_fails_the_call(fresh):
     with pytest.raises(pp.ProxyError):
         mod.hang()
     assert time.monotonic() - start < 10
+
+
+def test_the_candidate_cannot_peek_at_the_calling_test(cand):
+    assert cand.peek_caller() == []  # PEEK_MARKER: this very line is what the attack looks for
+    assert cand.test_tools_loaded() == ([], 0)  # no pytest, unittest or test case to patch over there
 
 
 def test_runtime_source_has_no_code_loading():
