@@ -25,6 +25,7 @@ import subprocess
 import sys
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from . import python_proxy, register
 from .base import CHANNEL_FD, Language, Step, ToolCheck, split_parameters, tool_version
@@ -39,10 +40,11 @@ _TOOL_MODULES = {"conftest", "sitecustomize", "usercustomize", "pytest", "_pytes
 #: results say ``isolation: "in-process"``. Each entry is a fact about the exercise's tests, checked by running
 #: the references both ways (benchmarks/python_proxy.py).
 IN_PROCESS: dict[str, str] = {
-    "grep": "the tests patch `open` in the candidate's module (mock.patch('grep.open')): the patch stays in the "
-            "tests' process, so the candidate would read real files that do not exist",
-    "paasio": "the tests hand unittest.mock objects (NonCallableMagicMock, patched sockets and files) to the "
-              "candidate's classes and assert on the calls they record",
+    "grep": "the tests patch the builtin `open` inside the candidate's module with a unittest.mock object that "
+            "serves the files' text; a mock stays in the tests' process, and the candidate would open files that "
+            "do not exist",
+    "paasio": "the tests hand unittest.mock objects (mocked sockets and files) to the candidate's classes and "
+              "assert on the calls those mocks record; a mock stays in the tests' process",
 }
 
 # The proxy runtime's folder in the runner cache, keyed by its content: a run never uses a stale copy.
@@ -191,7 +193,7 @@ class Python(Language):
 
     # ------------------------------------------------------------------ two processes
 
-    def isolation(self, problem) -> str:
+    def isolation(self, problem) -> Literal["process", "in-process"]:
         """``"process"`` when the candidate's modules run in a process of their own, ``"in-process"`` for the
         exercises the proxy cannot carry (:data:`IN_PROCESS`) and for solution files that are not top-level
         modules (the stubs stand in for top-level modules only)."""
