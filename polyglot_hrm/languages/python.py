@@ -43,8 +43,9 @@ IN_PROCESS: dict[str, str] = {
     "grep": "the tests patch the builtin `open` inside the candidate's module with a unittest.mock object that "
             "serves the files' text; a mock stays in the tests' process, and the candidate would open files that "
             "do not exist",
-    "paasio": "the tests hand unittest.mock objects (mocked sockets and files) to the candidate's classes and "
-              "assert on the calls those mocks record; a mock stays in the tests' process",
+    "paasio": "the tests patch the builtin `super` inside the candidate's module and hand unittest.mock objects "
+              "(mocked sockets and files) to its classes, then assert on the calls the mocks record; a mock stays "
+              "in the tests' process",
 }
 
 # The proxy runtime's folder in the runner cache, keyed by its content: a run never uses a stale copy.
