@@ -814,7 +814,7 @@ class Peer:
     def _break(self, reason: str):
         """The channel lost its footing (ended, unreadable, out of step): this call and every later one fail."""
         self._broken = self._broken or reason
-        raise ProtocolError(f"the channel to the {self.peer_name} failed: {reason}")
+        raise ProtocolError(f"the channel to the {self.peer_name} failed: {reason}") from None
 
     # ------------------------------------------------------------------ encoding
 
