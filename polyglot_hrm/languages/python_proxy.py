@@ -10,17 +10,17 @@ importable. Two processes share one connected stream socket (fd 3, or ``$POLYGLO
 * **A, the tests' process**: pytest, the exercise's tests, and in place of each candidate module ``X.py`` a
   generated stub (:func:`stub_module`) that asks B to import ``X`` and puts a proxy module in ``sys.modules``:
   ``import X; X.f()``, ``from X import Y``, ``hasattr(X, "Y")`` and ``from X import *`` all go to B. A runs
-  trusted code only.
-* **B, the candidate's process**: ``python -s -P python_proxy.py serve``, started in a folder that holds only
+  trusted code only; it imports this file from the runner cache (PYTHONPATH).
+* **B, the candidate's process**: ``python -S -P -m python_proxy serve``, started in a folder that holds only
   the candidate's modules (which it puts first on ``sys.path``); it imports them when A asks and answers A's
-  requests. Its ``print`` output travels back with its answers and is written to A's stdout/stderr, so pytest
-  shows it under the test that caused it.
+  requests. What it prints travels back with its answers and is written to A's stdout/stderr (1 MiB in all),
+  so pytest shows it under the test that caused it.
 
 **Wire.** Each message is a 4-byte big-endian length and that many bytes of JSON (ASCII), at most
 :data:`MAX_MESSAGE` bytes; values nest at most :data:`MAX_DEPTH` deep. Never pickle, marshal or eval: nothing
-a peer sends is code. Requests ``{"q": id, "op": ..., "t": target, "p": arguments}`` are answered ``{"a": id, "v": value}``
-or ``{"a": id, "e": exception}``; while a side waits for its answer it serves the other side's requests
-(callbacks), so calls nest both ways. A is single-conversation: its threads take turns (one lock).
+a peer sends is code. Requests ``{"q": id, "op": ..., "t": target, "p": arguments}`` are answered
+``{"a": id, "v": value}`` or ``{"a": id, "e": exception}``; while a side waits for its answer it serves the
+other side's requests (callbacks), so calls nest both ways. A is one conversation: its threads take turns.
 
 **Carried.** By value (exact types only; a subclass goes by handle): None, bool, int (any size), float (nan,
 inf), complex, str, bytes, bytearray, list, tuple, dict (any hashable keys), set, frozenset, range,
@@ -31,31 +31,33 @@ and a handle that goes back to its owner is the owner's real object again. The c
 local class each in A (``isinstance`` works, subclassing mirrored), whose instances forward attribute get, set
 and delete, calls, operators (reflected and in-place too), comparisons, equality and hashing (identity where
 the class keeps object's), str/repr/format, bool, len, iteration (lazily: one ``next`` per item, StopIteration
-carried), reversed, getitem/setitem/delitem, contains, context managers, copy and deepcopy; the class itself
-forwards construction, class attributes and class-level iteration/len/getitem (enums). Functions are
-callable proxies; module constants arrive by value. Exceptions carry type, args, message, public attributes
-and, from B, its traceback as a note: builtin types are re-raised as the same builtin type, and the
-candidate's own exception classes become real local classes (one per remote class, subclassing the mirrored
-remote bases or the nearest builtin base), so ``assertRaises(forth.StackUnderflowError)`` and
-``err.exception.args[0]`` work.
+carried), reversed, getitem/setitem/delitem, contains, context managers, copy and deepcopy; reading one of
+the class's plain methods costs no round trip (:class:`RemoteMethod`). The class itself forwards
+construction, class attributes and class-level iteration/len/getitem (enums). Functions are callable proxies;
+module constants arrive by value. Exceptions carry type, args, message, public attributes and, from B, its
+traceback as a note: builtin types are re-raised as the same builtin type, and the candidate's own exception
+classes become real local classes (one per remote class, subclassing the mirrored remote bases or the nearest
+builtin base), so ``assertRaises(forth.StackUnderflowError)`` and ``err.exception.args[0]`` work.
 
 **Refused (what B can do to A).** B's messages only ever make A build data and proxies. On A's objects that
 the tests handed over (callbacks, test helpers), B may only: call a callable; iterate (iter, next); len,
 contains, getitem; eq, ne, hash, bool, str, repr, format; enter/exit a context manager; and read attributes
 whose names do not start with ``_`` and whose values are plain data or callables. Never ``__globals__``,
 ``__code__``, ``__closure__``, ``__dict__``, frames, modules, types' internals, setattr; and A never hands B a
-module, frame, code object, traceback, nor a callable of the interpreter's or the test tools' internals
-(``eval``, ``open``, ``getattr``, ``os.*``, ``sys.*``, ``unittest``/``pytest`` objects, ...). An assertion
-failure raised inside a test's callback reaches B without its message (it could hold the expected value).
-A malformed, oversized or too deeply nested message, or a broken channel, makes the call raise
-:class:`ProxyError` in A (a failed test); a channel that lost its framing stays failed. B that never
-answers blocks A until the run's clock ends the run. Names of locally created classes are sanitised.
+module, frame, code object, traceback, nor a callable of the interpreter's, the file system's or the test
+tools' (``eval``, ``open``, ``getattr``, ``os.*``, ``sys.*``, ``unittest``/``pytest`` objects, a partial of
+one, ...). An assertion failure raised inside a test's callback reaches B without its message (it could hold
+the expected value), and comes back whole. A malformed, oversized or too deeply nested message, or a broken
+channel, makes the call raise :class:`ProxyError` in A (a failed test); SystemExit or KeyboardInterrupt of
+B's is a :class:`RemoteError` there; a channel that lost its framing stays failed. B that never answers blocks
+A until the run's clock ends the run. Names of locally created classes are sanitised.
 
 **Cannot carry** (such exercises run in-process from a named fallback list): tests that patch the candidate's
-module or its globals (``mock.patch("grep.open")``: the patch lands in A), hand mocks to the candidate, or
+module or its globals (``mock.patch`` of a name in it: the patch lands in A), hand mocks to the candidate, or
 read its frames; identity and in-place mutation of plain data (a list passed by value is a copy on the other
 side); threads of the candidate calling back into the tests (only the thread serving A's call may);
-``asyncio`` objects across the boundary; pickling a proxy.
+``asyncio`` objects across the boundary; pickling a proxy; a subclass, written in the tests, of a candidate's
+class.
 """
 
 from __future__ import annotations
