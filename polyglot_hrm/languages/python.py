@@ -38,7 +38,7 @@ _TOOL_MODULES = {"conftest", "sitecustomize", "usercustomize", "pytest", "_pytes
 
 #: Exercises whose tests the proxy cannot carry: they run with the candidate in the tests' process, and their
 #: results say ``isolation: "in-process"``. Each entry is a fact about the exercise's tests, checked by running
-#: the references both ways (benchmarks/python_proxy.py).
+#: the references both ways (benchmarks/python_isolation.py).
 IN_PROCESS: dict[str, str] = {
     "grep": "the tests patch the builtin `open` inside the candidate's module with a unittest.mock object that "
             "serves the files' text; a mock stays in the tests' process, and the candidate would open files that "

@@ -1,6 +1,6 @@
 """Fidelity and cost of the Python proxy (issue 23), without the sandbox: one process vs two.
 
-    python benchmarks/python_proxy.py --benchmark-root DIR [--benchmark-root DIR2] [--repeat 3]
+    python benchmarks/python_isolation.py --benchmark-root DIR [--benchmark-root DIR2] [--repeat 3]
                                       [--slugs a,b] [--stubs] [-o OUT.json]
 
 For every Python exercise of each tree, the reference solution runs (a) in one process, as a run did before
