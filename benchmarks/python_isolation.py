@@ -35,6 +35,7 @@ from polyglot_hrm.benchmark import Problem, load_benchmark
 from polyglot_hrm.execution import RunnerContext
 from polyglot_hrm.languages import get_language
 from polyglot_hrm.languages.python import IN_PROCESS
+from polyglot_hrm.languages import python_proxy
 from polyglot_hrm.languages.python_proxy import FD_ENV
 
 PYTHON = get_language("python")
@@ -95,7 +96,7 @@ def two_processes(problem: Problem, files: dict[str, str], ctx: RunnerContext, t
         candidate_files = {p: t for p, t in files.items() if p not in exercise and p.endswith(".py")
                            and not PYTHON.is_test_file(p)}
         tests_files = {p: t for p, t in files.items() if p not in candidate_files}
-        tests_files.update({p: PYTHON_PROXY.stub_module(p[:-3]) for p in candidate_files})
+        tests_files.update({p: python_proxy.stub_module(p[:-3]) for p in candidate_files})
     tests_ws, candidate_ws, reports = tmp / problem.slug, tmp / "candidate", tmp / ".report"
     write_tree(tests_ws, tests_files)
     write_tree(candidate_ws, candidate_files)
@@ -205,8 +206,6 @@ def main() -> int:
         Path(args.output).write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
     return 0
 
-
-from polyglot_hrm.languages import python_proxy as PYTHON_PROXY  # noqa: E402 - the fallback split's stubs
 
 if __name__ == "__main__":
     sys.exit(main())
