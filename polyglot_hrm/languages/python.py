@@ -225,12 +225,13 @@ class Python(Language):
         talking over :data:`CHANNEL_FD`. ``-m`` with the runtime's folder on PYTHONPATH: the module loads from
         the bytecode provisioning compiled (a script would be compiled at every start). ``-S``: the standard
         library only, as the Exercism track's own runner has it (no installed package, and no ``.pth`` file
-        run at each start: a third of B's start); ``-P``: the working directory joins ``sys.path`` only where the
-        server puts it, first. Not ``-I``, which would drop PYTHONHASHSEED: set iteration order must match the
-        tests' process and a one-process run."""
-        argv = [ctx.python, "-S", "-P", "-m", "python_proxy", "serve"]
-        env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONPATH": str(self.runtime_dir(ctx)),
-               python_proxy.FD_ENV: str(CHANNEL_FD)}
+        run at each start: a third of B's start). PYTHONSAFEPATH: the working directory joins ``sys.path`` only
+        where the server puts it, first (``python_proxy`` is a reserved module name all the same, for Pythons
+        before 3.11). Not ``-I``, which would drop PYTHONHASHSEED: set iteration order must match the tests'
+        process and a one-process run."""
+        argv = [ctx.python, "-S", "-m", "python_proxy", "serve"]
+        env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONSAFEPATH": "1",
+               "PYTHONPATH": str(self.runtime_dir(ctx)), python_proxy.FD_ENV: str(CHANNEL_FD)}
         return Step(argv, env=env, noexec=True)
 
     def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:

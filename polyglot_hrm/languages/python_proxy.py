@@ -11,7 +11,7 @@ importable. Two processes share one connected stream socket (fd 3, or ``$POLYGLO
   generated stub (:func:`stub_module`) that asks B to import ``X`` and puts a proxy module in ``sys.modules``:
   ``import X; X.f()``, ``from X import Y``, ``hasattr(X, "Y")`` and ``from X import *`` all go to B. A runs
   trusted code only; it imports this file from the runner cache (PYTHONPATH).
-* **B, the candidate's process**: ``python -S -P -m python_proxy serve``, started in a folder that holds only
+* **B, the candidate's process**: ``python -S -m python_proxy serve``, started in a folder that holds only
   the candidate's modules (which it puts first on ``sys.path``); it imports them when A asks and answers A's
   requests. What it prints travels back with its answers and is written to A's stdout/stderr (1 MiB in all),
   so pytest shows it under the test that caused it.
@@ -1097,7 +1097,7 @@ class Peer:
                     setattr(exc, name, value)
                 except (AttributeError, TypeError):
                     pass
-        if tb and self.role == "tests":
+        if tb and self.role == "tests" and hasattr(exc, "add_note"):  # notes: Python 3.11 on
             exc.add_note(_short(tb, 8000))
         return self._remember(pid, exc) if pid else exc
 
