@@ -494,6 +494,15 @@ def test_subclasses_and_plain_objects(cand):
 def test_enum_class_iterates_and_indexes(cand):
     assert [c.name for c in cand.Color] == ["RED", "GREEN"] and len(cand.Color) == 2
     assert cand.Color["RED"] is cand.Color.RED and cand.Color(2) is cand.Color.GREEN
+    assert list(reversed(cand.Color)) == [cand.Color.GREEN, cand.Color.RED]
+
+
+def test_class_attributes_set_on_the_candidates_class(fresh):
+    mod, _, _ = fresh()
+    mod.Vec.scale = 3
+    assert mod.Vec.scale == 3 and mod.Vec(1, 1).scale == 3
+    del mod.Vec.scale
+    assert not hasattr(mod.Vec, "scale")
 
 
 def test_generators_are_lazy_and_stop(cand):

@@ -456,8 +456,8 @@ class RemoteMethod:
 
 
 class RemoteClass(type):
-    """The metaclass of local proxy classes: the class itself forwards construction, class attributes and
-    class-level iteration, len, getitem and contains (enums)."""
+    """The metaclass of local proxy classes: the class itself forwards construction, reading, setting and
+    deleting class attributes, and class-level iteration, len, getitem, contains and reversed (enums)."""
 
     def __call__(cls, *args, **kwargs):
         return cls._pg_peer.request("call", cls, args, kwargs)
@@ -479,8 +479,23 @@ class RemoteClass(type):
     def __contains__(cls, item):
         return cls._pg_peer.request("op", cls, "contains", item)
 
+    def __reversed__(cls):
+        return cls._pg_peer.request("op", cls, "reversed")
+
     def __bool__(cls) -> bool:
         return True
+
+    def __setattr__(cls, name: str, value) -> None:
+        if name.startswith("_pg_") or (name.startswith("__") and name.endswith("__")):
+            type.__setattr__(cls, name, value)  # the local class's own bookkeeping
+        else:
+            cls._pg_peer.request("setattr", cls, name, value)
+
+    def __delattr__(cls, name: str) -> None:
+        if name.startswith("_pg_") or (name.startswith("__") and name.endswith("__")):
+            type.__delattr__(cls, name)
+        else:
+            cls._pg_peer.request("delattr", cls, name)
 
 
 class RemoteFunction:
