@@ -567,6 +567,17 @@ def test_candidate_output_is_written_in_the_tests_process(cand, capsys):
     assert "candidate says hi" in out and "to stderr" in err
 
 
+def test_candidate_output_is_bounded(fresh, capsys):
+    mod, _, _ = fresh(CANDIDATE + "\ndef flood(n):\n    print('x' * n)\n")
+    mod.flood(10 * pp.MAX_TEXT)
+    out = capsys.readouterr().out
+    assert pp.MAX_TEXT <= len(out) < pp.MAX_TEXT + 200 and "characters printed in the candidate's process" in out
+    for _ in range(pp.MAX_OUTPUT // pp.MAX_TEXT + 2):  # over many calls: A writes at most MAX_OUTPUT in all
+        mod.flood(pp.MAX_TEXT)
+    out = capsys.readouterr().out
+    assert len(out) < pp.MAX_OUTPUT + 200 and "output is cut here" in out
+
+
 def test_threads_of_the_tests_take_turns(cand):
     box = cand.Box()
     box["n"] = 0

@@ -550,17 +550,19 @@ class RemoteModule(types.ModuleType):
 
 
 class _Capture(io.TextIOBase):
-    """B's stdout or stderr: what the candidate prints travels back with the next message (bounded)."""
+    """B's stdout or stderr: what the candidate prints travels back with the next message, up to
+    :data:`MAX_TEXT` characters a message (the rest is cut, and says so)."""
+
+    encoding = "utf-8"
+    errors = "strict"
 
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
         self._parts: list[str] = []
         self._size = 0
+        self._cut = 0
         self._lock = _thread.allocate_lock()
-
-    encoding = "utf-8"
-    errors = "strict"
 
     def writable(self) -> bool:
         return True
@@ -569,14 +571,18 @@ class _Capture(io.TextIOBase):
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         with self._lock:
-            if self._size < MAX_TEXT:
-                self._parts.append(text[:MAX_TEXT - self._size])
-                self._size += min(len(text), MAX_TEXT - self._size)
+            room = MAX_TEXT - self._size
+            self._parts.append(text[:room])
+            self._size += min(len(text), room)
+            self._cut += max(0, len(text) - room)
         return len(text)
 
     def drain(self) -> str:
         with self._lock:
-            text, self._parts, self._size = "".join(self._parts), [], 0
+            text = "".join(self._parts)
+            if self._cut:
+                text += f"\n[{self._cut} more characters printed in the candidate's process were cut]\n"
+            self._parts, self._size, self._cut = [], 0, 0
         return text
 
 
