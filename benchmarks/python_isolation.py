@@ -198,7 +198,8 @@ def main() -> int:
         one_median = statistics.median(one_s) if one_s else float("nan")
         two_median = statistics.median(two_s) if two_s else float("nan")
         line = (f"{root}: {same}/{len(problems)} identical; median s per reference run (process-mode exercises, "
-                f"{len(one_s)}): one process {one_median:.3f}, two {two_median:.3f}, ratio {two_median / one_median:.2f}"
+                f"{len(one_s)}): one process {one_median:.3f}, two {two_median:.3f}, "
+                f"ratio {two_median / one_median:.2f}"
                 + (f"; stubs made passing by the proxy: {forged}" if args.stubs else ""))
         summary.append(line)
         print(line, flush=True)

@@ -90,8 +90,10 @@ def reserved_modules() -> frozenset[str]:
 
 
 def _top_level_module(path: str) -> bool:
+    """Whether ``path`` is a module a stub can stand in for: ``name.py`` at the top, ``name`` importable."""
     pure = PurePosixPath(path)
-    return len(pure.parts) == 1 and pure.suffix == ".py" and pure.stem.isidentifier() and not keyword.iskeyword(pure.stem)
+    return (len(pure.parts) == 1 and pure.suffix == ".py" and pure.stem.isidentifier()
+            and not keyword.iskeyword(pure.stem))
 
 
 @lru_cache(maxsize=8)
