@@ -4,12 +4,20 @@ A candidate may add modules beside the solution (``helpers.py``), but none that 
 itself (``conftest.py``) or that shadows a standard, builtin or installed module (``pytest.py``,
 ``sitecustomize.py``, ``unittest.py``): the workspace is on ``sys.path`` while the tests run. pytest
 writes a JUnit XML report into the run's report folder; conftest files are not loaded at all.
+
+Two processes (:meth:`Python.split`, :meth:`Python.companion`): the tests and pytest run in one (A), whose
+workspace holds a generated stub in place of each candidate module; the candidate's modules run in another (B),
+``python_proxy.py serve`` in a workspace of their own, and the two talk over :data:`~.base.CHANNEL_FD`
+(:mod:`.python_proxy` says what crosses and what is refused). The few exercises whose tests the proxy cannot
+carry run in one process, as before: :data:`IN_PROCESS` names them and why.
 """
 
 from __future__ import annotations
 
 import builtins
+import hashlib
 import keyword
+import os
 import re
 import pkgutil
 import site
@@ -17,15 +25,32 @@ import subprocess
 import sys
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
-from . import register
-from .base import Language, Step, ToolCheck, split_parameters, tool_version
+from . import python_proxy, register
+from .base import CHANNEL_FD, Language, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, junit_outcomes, parse_xml, read_report_file
 
 _REPORT = "junit.xml"
 # Modules pytest or the interpreter import on their own, or that pytest's run depends on.
 _TOOL_MODULES = {"conftest", "sitecustomize", "usercustomize", "pytest", "_pytest", "pluggy", "py", "iniconfig",
-                 "packaging", "exceptiongroup", "tomli", "__main__", "pytest_cov", "coverage"}
+                 "packaging", "exceptiongroup", "tomli", "__main__", "pytest_cov", "coverage", "python_proxy"}
+
+#: Exercises whose tests the proxy cannot carry: they run with the candidate in the tests' process, and their
+#: results say ``isolation: "in-process"``. Each entry is a fact about the exercise's tests, checked by running
+#: the references both ways (benchmarks/python_isolation.py).
+IN_PROCESS: dict[str, str] = {
+    "grep": "the tests patch the builtin `open` inside the candidate's module with a unittest.mock object that "
+            "serves the files' text; a mock stays in the tests' process, and the candidate would open files that "
+            "do not exist",
+    "paasio": "the tests patch the builtin `super` inside the candidate's module and hand unittest.mock objects "
+              "(mocked sockets and files) to its classes, then assert on the calls the mocks record; a mock stays "
+              "in the tests' process",
+}
+
+# The proxy runtime's folder in the runner cache, keyed by its content: a run never uses a stale copy.
+_RUNTIME = Path(python_proxy.__file__)
+_RUNTIME_KEY = hashlib.sha256(_RUNTIME.read_bytes()).hexdigest()[:16]
 
 # A failing call per unittest assertion: the canary for each one the test file uses. A patched
 # assertion then lets its must-fail canary pass, which the verdict refuses.
@@ -62,6 +87,13 @@ def reserved_modules() -> frozenset[str]:
     dirs = [d for d in [*site.getsitepackages(), site.getusersitepackages()] if Path(d).is_dir()]
     names.update(m.name for m in pkgutil.iter_modules(dirs))
     return frozenset(names)
+
+
+def _top_level_module(path: str) -> bool:
+    """Whether ``path`` is a module a stub can stand in for: ``name.py`` at the top, ``name`` importable."""
+    pure = PurePosixPath(path)
+    return (len(pure.parts) == 1 and pure.suffix == ".py" and pure.stem.isidentifier()
+            and not keyword.iskeyword(pure.stem))
 
 
 @lru_cache(maxsize=8)
@@ -162,6 +194,48 @@ class Python(Language):
             + f"\n\ndef test_{fails[-1]}():\n    assert {a} == {b}\n")
         return Canary(token, (canary_id(token, "pass"),), tuple(fails))
 
+    # ------------------------------------------------------------------ two processes
+
+    def isolation(self, problem) -> Literal["process", "in-process"]:
+        """``"process"`` when the candidate's modules run in a process of their own, ``"in-process"`` for the
+        exercises the proxy cannot carry (:data:`IN_PROCESS`) and for solution files that are not top-level
+        modules (the stubs stand in for top-level modules only)."""
+        if problem.slug in IN_PROCESS:
+            return "in-process"
+        return "process" if all(_top_level_module(p) for p in problem.paths("solution")) else "in-process"
+
+    def split(self, files: dict[str, str], problem) -> tuple[dict[str, str], dict[str, str]] | None:
+        """(the tests' workspace, the candidate's workspace) of a two-process run, or None when the exercise runs
+        in one process. The candidate's modules are the solution files and the modules the candidate added
+        (every top-level ``.py`` that is not one of the exercise's test, support or editor files); the tests'
+        side holds everything else plus a stub per candidate module, the candidate's side those modules only."""
+        if self.isolation(problem) != "process":
+            return None
+        exercise = set(problem.paths("test", "support", "editor"))
+        candidate = {path: text for path, text in files.items()
+                     if path not in exercise and not self.is_test_file(path) and _top_level_module(path)}
+        tests = {path: text for path, text in files.items() if path not in candidate}
+        tests.update({path: python_proxy.stub_module(PurePosixPath(path).stem) for path in candidate})
+        return tests, candidate
+
+    def runtime_dir(self, ctx) -> Path:
+        """The runner cache's folder holding ``python_proxy.py`` (put on A's path; B runs it)."""
+        return ctx.path("python-proxy", _RUNTIME_KEY)
+
+    def companion(self, workspace: Path, ctx, problem) -> Step:
+        """The candidate's process (B): the proxy's server, run in ``workspace`` (the candidate's modules only),
+        talking over :data:`CHANNEL_FD`. ``-m`` with the runtime's folder on PYTHONPATH: the module loads from
+        the bytecode provisioning compiled (a script would be compiled at every start). ``-S``: the standard
+        library only, as the Exercism track's own runner has it (no installed package, and no ``.pth`` file
+        run at each start: a third of B's start). PYTHONSAFEPATH: the working directory joins ``sys.path`` only
+        where the server puts it, first (``python_proxy`` is a reserved module name all the same, for Pythons
+        before 3.11). Not ``-I``, which would drop PYTHONHASHSEED: set iteration order must match the tests'
+        process and a one-process run."""
+        argv = [ctx.python, "-S", "-m", "python_proxy", "serve"]
+        env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONSAFEPATH": "1",
+               "PYTHONPATH": str(self.runtime_dir(ctx)), python_proxy.FD_ENV: str(CHANNEL_FD)}
+        return Step(argv, env=env, noexec=True)
+
     def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
         tests = sorted(str(p.relative_to(workspace)) for g in self.test_globs for p in workspace.glob(g))
         argv = [ctx.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--noconftest", "--tb=short",
@@ -172,7 +246,9 @@ class Python(Language):
         # working directory is not put first on sys.path, so `-m pytest` is the installed pytest.
         env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
                "PYTHONSAFEPATH": "1"}
-        return [Step(argv, env=env)]
+        if self.isolation(problem) == "process":  # the stubs import python_proxy, which finds B on CHANNEL_FD
+            env.update({"PYTHONPATH": str(self.runtime_dir(ctx)), python_proxy.FD_ENV: str(CHANNEL_FD)})
+        return [Step(argv, env=env, noexec=True)]
 
     def read_report(self, report_dir: Path, output: str) -> Report | None:
         data = read_report_file(report_dir / _REPORT)
@@ -192,8 +268,28 @@ class Python(Language):
         # A SyntaxError or ImportError in the solution stops collection (pytest exit code 2).
         return returncode == 2 or "error during collection" in output or "errors during collection" in output
 
+    def provision(self, ctx, problems) -> list[str]:
+        target = self.runtime_dir(ctx) / _RUNTIME.name
+        if target.is_file() and any(target.parent.glob("__pycache__/python_proxy.*.pyc")):
+            return []
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}")  # written whole, then renamed into place
+        partial.write_bytes(_RUNTIME.read_bytes())
+        os.replace(partial, target)
+        # Bytecode for the Python that runs the tests: both processes import the runtime at every run, and runs
+        # write no bytecode themselves. Checked by hash, so a copied cache's file times do not matter.
+        compile_pyc = ("import py_compile, sys; py_compile.compile(sys.argv[1], doraise=True, "
+                       "invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)")
+        subprocess.run([ctx.python, "-c", compile_pyc, str(target)], check=True, capture_output=True)
+        return [f"the proxy runtime into {target.parent}"]
+
     def missing_provision(self, ctx) -> str | None:
-        return None if _imports_pytest(ctx.python) else f"pytest is not importable by {ctx.python}; run `{ctx.python} -m pip install pytest`"
+        if not _imports_pytest(ctx.python):
+            return f"pytest is not importable by {ctx.python}; run `{ctx.python} -m pip install pytest`"
+        target = self.runtime_dir(ctx) / _RUNTIME.name
+        if not target.is_file() or hashlib.sha256(target.read_bytes()).hexdigest()[:16] != _RUNTIME_KEY:
+            return f"the Python proxy runtime is not in {target.parent}; run `polyglot-hrm setup-runners`"
+        return None
 
     def toolchain(self) -> list[ToolCheck]:
         return [ToolCheck("python3", tool_version(["python3", "--version"]), "install Python 3.10+"),
