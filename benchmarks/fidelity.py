@@ -3,7 +3,8 @@ the references (and stubs) it ran.
 
     python benchmarks/fidelity.py BEFORE.json AFTER.json [BEFORE2.json AFTER2.json ...]
 
-For each pair, per language: runs, passed before and after, and every run whose status or test counts changed
+For each pair, per language (the runs AFTER made; a partial rerun is compared on what it ran): runs, passed
+before and after, and every run whose status or test counts changed
 (``status passed/total``), then the runs of AFTER by isolation (the candidate's code in a process of its own, or
 sharing the tests' process). Exits 1 when a run that passed before does not pass after, or passes with other
 counts.
@@ -32,10 +33,11 @@ def cell(r: dict | None) -> str:
 
 
 def compare(before: dict, after: dict) -> tuple[list[list], list[list], bool]:
-    languages = sorted({pid.split("/")[0] for pid, _ in {**before, **after}})
+    """Runs of AFTER against the same runs of BEFORE (runs AFTER did not make are left out: a partial rerun)."""
+    languages = sorted({pid.split("/")[0] for pid, _ in after})
     summary, changed, worse = [], [], False
     for lang in languages:
-        keys = sorted(k for k in {**before, **after} if k[0].startswith(lang + "/"))
+        keys = sorted(k for k in after if k[0].startswith(lang + "/"))
         b = sum(before.get(k, {}).get("status") == "passed" for k in keys)
         a = sum(after.get(k, {}).get("status") == "passed" for k in keys)
         isolation = Counter(after[k].get("isolation", "in-process") for k in keys if k in after)

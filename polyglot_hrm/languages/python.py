@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from . import python_proxy, register
-from .base import CHANNEL_FD, Language, Step, ToolCheck, split_parameters, tool_version
+from .base import CHANNEL_FD, REPORT_FD_PATH, Language, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, junit_outcomes, parse_xml, read_report_file
 
 _REPORT = "junit.xml"
@@ -240,7 +240,7 @@ class Python(Language):
         tests = sorted(str(p.relative_to(workspace)) for g in self.test_globs for p in workspace.glob(g))
         argv = [ctx.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--noconftest", "--tb=short",
                 "-o", "console_output_style=classic", "-o", "junit_family=xunit1",
-                f"--junitxml={report_dir / _REPORT}", "--rootdir", str(workspace), *tests]
+                f"--junitxml={REPORT_FD_PATH}", "--rootdir", str(workspace), *tests]
         # Plugins installed beside pytest (hypothesis, xdist, ...) are not part of an exercise's test run; loading
         # their entry points took half of a warm run (0.2 of 0.37 s on python/forth). PYTHONSAFEPATH: the
         # working directory is not put first on sys.path, so `-m pytest` is the installed pytest.
@@ -248,7 +248,8 @@ class Python(Language):
                "PYTHONSAFEPATH": "1"}
         if self.isolation(problem) == "process":  # the stubs import python_proxy, which finds B on CHANNEL_FD
             env.update({"PYTHONPATH": str(self.runtime_dir(ctx)), python_proxy.FD_ENV: str(CHANNEL_FD)})
-        return [Step(argv, env=env, noexec=True)]
+        # The report goes to the host's pipe: taken as pytest writes it, never rewritten after (see Step.report).
+        return [Step(argv, env=env, noexec=True, report=_REPORT)]
 
     def read_report(self, report_dir: Path, output: str) -> Report | None:
         data = read_report_file(report_dir / _REPORT)
