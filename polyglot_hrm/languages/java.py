@@ -445,7 +445,9 @@ class Java(Language):
                                                                    *canary.must_fail))))
         lines, inside = [], False
         for line in kept.splitlines():
-            if self.section_start is not None and self.section_start.match(line):
+            # A tree line without a node of its own ("│     │   but was: 2") continues the node above it.
+            continued = line.startswith("│") and "├─" not in line and "└─" not in line
+            if self.section_start is not None and self.section_start.match(line) and not (inside and continued):
                 inside = bool(mark.search(line))
             if not inside and not mark.search(line):
                 lines.append(line)
