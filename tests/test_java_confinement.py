@@ -1,0 +1,227 @@
+"""Java candidates run confined (issue 23): compiled apart from the tests, the sources deleted before any candidate
+class loads, their classes in a loader of their own under JDK 17's SecurityManager with a code-source policy;
+JUnit 4 exercises run by JUnit Vintage; canary names that say nothing.
+
+Every forbidden action below is tried by a candidate for the mini-benchmark's java/digit-sum that computes the right
+sums *only if the action worked*: so a run whose action was refused fails its tests, and its output carries the JDK's
+refusal. None may end ``passed``, and the refusal must be the policy's (or the class not being there at all).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from polyglot_hrm.benchmark.reader import load_benchmark
+from polyglot_hrm.execution import RunTask, run_many
+from polyglot_hrm.execution.provision import setup_runners
+from polyglot_hrm.languages import get_language
+from polyglot_hrm.languages.java import JavaCanary, jdk_major, jdk_problem
+
+JUNIT4_ROOT = Path(__file__).parent / "fixtures" / "junit4"
+SOLUTION = "src/main/java/DigitSum.java"
+
+# Every call tries the action first: each test fails unless it worked (not in a static initializer, where a thread
+# that touches the class would wait for its initialisation forever).
+_CANDIDATE = """import java.io.File;
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+class DigitSum {
+    private static void act() throws Exception {
+        %s
+    }
+
+    int sum(long number) {
+        try {
+            act();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        if (number < 0) {
+            throw new IllegalArgumentException("number must be non-negative");
+        }
+        int total = 0;
+        for (char c : Long.toString(number).toCharArray()) {
+            total += c - '0';
+        }
+        return total;
+    }
+}
+"""
+
+#: name -> (the action, what the output must say about its refusal)
+FORBIDDEN = {
+    "write_file": ('Files.writeString(Path.of("forged.txt"), "x");', 'access denied ("java.io.FilePermission" "forged.txt" "write")'),
+    "write_report_dir": ('Files.writeString(Path.of("..", ".report", "TEST-junit-jupiter.xml"), "<testsuite/>");',
+                         '"java.io.FilePermission"'),
+    "read_test_source": ('Files.readString(Path.of("src/test/java/DigitSumTest.java"));', "DigitSumTest.java"),
+    "read_test_class": ('Files.readAllBytes(Path.of("build/test/DigitSumTest.class"));',
+                        'access denied ("java.io.FilePermission" "build/test/DigitSumTest.class" "read")'),
+    "list_test_classes": ('if (new File("build/test").list() == null) throw new java.io.IOException("no list");',
+                          'access denied ("java.io.FilePermission" "build/test" "read")'),
+    "exec_process": ('new ProcessBuilder("true").start();', '"java.io.FilePermission" "<<ALL FILES>>" "execute"'),
+    "system_exit": ("System.exit(0);", 'access denied ("java.lang.RuntimePermission" "exitVM.0")'),
+    "runtime_halt": ("Runtime.getRuntime().halt(0);", 'access denied ("java.lang.RuntimePermission" "exitVM.0")'),
+    "shutdown_hook": ("Runtime.getRuntime().addShutdownHook(new Thread());",
+                      'access denied ("java.lang.RuntimePermission" "shutdownHooks")'),
+    "set_io": ("System.setOut(System.err);", 'access denied ("java.lang.RuntimePermission" "setIO")'),
+    "set_security_manager": ("System.setSecurityManager(null);",
+                             'access denied ("java.lang.RuntimePermission" "setSecurityManager")'),
+    "create_class_loader": ("new java.net.URLClassLoader(new java.net.URL[0]);",
+                            'access denied ("java.lang.RuntimePermission" "createClassLoader")'),
+    # A test class's private member: the candidate cannot even name the tests' classes.
+    "reflect_test_class": ('Field f = Class.forName("DigitSumTest").getDeclaredField("digitSum"); f.setAccessible(true);',
+                           "ClassNotFoundException: DigitSumTest"),
+    # JUnit's and AssertJ's classes are out of the candidate's class loader's sight.
+    "reflect_junit": ('Class.forName("org.junit.platform.launcher.core.LauncherFactory").getDeclaredFields();',
+                      "ClassNotFoundException: org.junit.platform.launcher.core.LauncherFactory"),
+    "load_assertj_through_own_loader": ('DigitSum.class.getClassLoader().loadClass("org.assertj.core.api.Assertions");',
+                                        "ClassNotFoundException: org.assertj.core.api.Assertions"),
+    # A JDK class's private member (the way to the loaders, the stack, anything): no suppressAccessChecks.
+    "set_accessible": ('Field f = Thread.class.getDeclaredField("name"); f.setAccessible(true);',
+                       'access denied ("java.lang.RuntimePermission" "accessDeclaredMembers")'),
+    "context_class_loader": ("Thread.currentThread().getContextClassLoader();",
+                             'access denied ("java.lang.RuntimePermission" "getClassLoader")'),
+    # A thread of the candidate's renames and interrupts the thread JUnit runs the tests in.
+    "touch_runner_thread": ("Thread main = Thread.currentThread(); Throwable[] seen = new Throwable[1];"
+                            " Thread t = new Thread(() -> { try { main.setName(\"x\"); } catch (Throwable e) { seen[0] = e; } });"
+                            " t.start(); try { t.join(); } catch (InterruptedException e) { }"
+                            " if (seen[0] != null) throw (RuntimeException) seen[0];",
+                            'access denied ("java.lang.RuntimePermission" "polyglothrm.modifyRunnerThreads")'),
+    "read_environment": ('System.getenv("PATH");', 'access denied ("java.lang.RuntimePermission" "getenv.PATH")'),
+    "read_host_file": ('Files.readString(Path.of("/etc/hostname"));', '"java.io.FilePermission" "/etc/hostname" "read"'),
+}
+
+#: What honest solutions do, each must still pass: threads, executors, parallel streams, formatting, java.time,
+#: BigInteger, reflection on its own class, reading a file of the working directory's that the tests could have made.
+HONEST = {
+    "threads_and_executors": (
+        "java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);"
+        " try { pool.submit(() -> 1).get(); } catch (Exception e) { throw new IllegalStateException(e); }"
+        " pool.shutdown(); Thread t = new Thread(() -> { }); t.start();"
+        " Thread.currentThread().interrupt(); Thread.interrupted();"),
+    "parallel_streams_and_format": (
+        'String s = String.format("%5.2f %,d %s", 3.14159, 1234567, java.time.LocalDate.of(2024, 2, 29))'
+        ' + java.util.stream.IntStream.range(0, 10000).parallel().sum()'
+        ' + new java.math.BigInteger("123456789123456789").pow(3) + java.time.ZonedDateTime.now().getZone();'),
+    "own_reflection": ('for (java.lang.reflect.Method m : DigitSum.class.getDeclaredMethods()) { m.getName(); }'
+                       ' DigitSum.class.getDeclaredConstructor().newInstance();'
+                       ' java.util.List.class.getMethod("size").invoke(java.util.List.of(1));'),
+}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def junit4_problem():
+    return load_benchmark(JUNIT4_ROOT, ["java"], strict=True)[0]
+
+
+@pytest.fixture(scope="module")
+def outcome(mini_problems, junit4_problem, allow_execution_module):
+    digit_sum = next(p for p in mini_problems if p.id == "java/digit-sum")
+    setup_runners([digit_sum, junit4_problem])
+    tasks = [RunTask(digit_sum, {SOLUTION: _CANDIDATE % action}, timeout=60, key=name)
+             for name, (action, _) in {**FORBIDDEN, **{k: (v, "") for k, v in HONEST.items()}}.items()]
+    tasks += [RunTask(junit4_problem, mode="reference", timeout=60, key="junit4-reference"),
+              RunTask(junit4_problem, mode="stub", timeout=60, key="junit4-stub"),
+              RunTask(digit_sum, mode="reference", timeout=60, key="reference")]
+    results = run_many(tasks, jobs=2, progress=False)
+    return {t.key: r for t, r in zip(tasks, results)}
+
+
+@pytest.mark.parametrize("name", sorted(FORBIDDEN))
+def test_forbidden_action_is_refused(outcome, name):
+    r = outcome[name]
+    action, refusal = FORBIDDEN[name]
+    where = f"{name}: {r.status}\n{r.output[-3000:]}"
+    # The tests ran (a report, every test counted) and failed: the action did not happen, or the sums would be right.
+    assert r.status == "failed", where
+    assert r.tests_total == 6 and r.tests_passed == 0, where
+    assert refusal in r.output, where
+
+
+@pytest.mark.parametrize("name", sorted(HONEST))
+def test_what_honest_solutions_do_still_passes(outcome, name):
+    r = outcome[name]
+    assert r.status == "passed", r.output[-3000:]
+
+
+def test_output_shows_neither_canaries_nor_the_security_manager_notice(outcome):
+    r = outcome["reference"]
+    assert r.status == "passed" and r.tests_passed == 6, r.output
+    assert "WARNING" not in r.output and "SecurityManager" not in r.output, r.output
+    assert "tests successful" in r.output  # the console launcher's summary is kept
+
+
+def test_junit4_exercise_passes_with_its_reference(outcome, junit4_problem):
+    r = outcome["junit4-reference"]
+    assert r.status == "passed", r.output
+    # @Ignore is a pending marker, lifted: all four tests ran, through JUnit Vintage.
+    assert (r.tests_passed, r.tests_failed, r.tests_total) == (4, 0, 4), r.output
+    assert "JUnit Vintage" in r.output and "VowelCountTest" in r.output
+    stub = outcome["junit4-stub"]
+    assert stub.status == "failed" and stub.tests_passed == 0, stub.output
+
+
+def _canary_files(problem) -> dict[str, str]:
+    return {f.path: f.content for f in problem.files if f.role in ("test", "solution", "support")}
+
+
+@pytest.mark.parametrize("which", ["jupiter", "junit4"])
+def test_canary_names_carry_no_token_and_say_nothing(mini_problems, junit4_problem, which):
+    problem = junit4_problem if which == "junit4" else next(p for p in mini_problems if p.id == "java/digit-sum")
+    java = get_language("java")
+    token = "0123456789abcdef"
+    seen_classes = set()
+    for _ in range(8):
+        files = _canary_files(problem)
+        before = set(files)
+        canary = java.add_canaries(files, problem, token)
+        added = set(files) - before
+        assert len(added) == 1
+        path = added.pop()
+        source = files[path]
+        assert isinstance(canary, JavaCanary)
+        # The token is nowhere; no name says canary, pass or fail.
+        assert token not in source and token[:4] not in source
+        for name in (path, canary.class_name, *canary.must_pass, *canary.must_fail):
+            assert token[:4] not in name and not any(w in name.lower() for w in ("canary", "pass", "fail"))
+        assert path == f"src/test/java/{canary.class_name}.java" and canary.class_name.endswith("Test")
+        assert not set(canary.must_pass) & set(canary.must_fail)
+        # The report's names map back to the canary's sets; the exercise's own tests map to nothing.
+        for method in (*canary.must_pass, *canary.must_fail):
+            assert canary.id_of(f"{canary.class_name}.{method}()") == method  # Jupiter's report names
+            assert canary.id_of(f"{canary.class_name}.{method}") == method  # Vintage's
+            assert f"void {method}()" in source
+        assert canary.id_of("DigitSumTest.singleDigit()") is None
+        if which == "junit4":  # JUnit 4's own assertions are checked too
+            assert "org.junit.Assert.assertEquals" in source
+        seen_classes.add(canary.class_name)
+    assert len(seen_classes) > 1  # drawn at random each run
+
+
+def test_jdk_range_is_checked():
+    assert jdk_major('openjdk version "17.0.15" 2025-04-15') == 17
+    assert jdk_major('java version "1.8.0_392"') == 8
+    assert jdk_problem('openjdk version "21.0.2" 2024-01-16') is None
+    for version in ('openjdk version "24" 2025-03-18', 'openjdk version "11.0.22" 2024-01-16', "garbage"):
+        why = jdk_problem(version)
+        assert why and "openjdk-17-jdk-headless" in why and "SecurityManager" in why
+
+
+def test_fallback_runner_confines_too(mini_problems, allow_execution, monkeypatch):
+    """Without the one-JVM runner (javac twice, then the console launcher started with the SecurityManager),
+    the reference still passes and a forbidden write is still refused."""
+    java = get_language("java")
+    monkeypatch.setattr(type(java), "runner_jar", lambda self, ctx, cp: None)
+    digit_sum = next(p for p in mini_problems if p.id == "java/digit-sum")
+    action, refusal = FORBIDDEN["write_file"]
+    reference, attack = run_many([RunTask(digit_sum, mode="reference", timeout=90),
+                                  RunTask(digit_sum, {SOLUTION: _CANDIDATE % action}, timeout=90)],
+                                 jobs=1, progress=False)
+    assert reference.status == "passed" and reference.tests_passed == 6, reference.output
+    assert attack.status == "failed" and refusal in attack.output, attack.output
