@@ -19,7 +19,7 @@ from polyglot_hrm.execution.provision import setup_runners
 from polyglot_hrm.languages import get_language
 from polyglot_hrm.languages.java import JavaCanary, jdk_major, jdk_problem
 
-JUNIT4_ROOT = Path(__file__).parent / "fixtures" / "junit4"
+JAVA_MINI = Path(__file__).parent / "fixtures" / "java_mini"
 SOLUTION = "src/main/java/DigitSum.java"
 
 # Every call tries the action first: each test fails unless it worked (not in a static initializer, where a thread
@@ -112,23 +112,57 @@ HONEST = {
                        ' java.util.List.class.getMethod("size").invoke(java.util.List.of(1));'),
 }
 
+# Given a lambda of the tests', a candidate reaches the test class (its nest host) and would run a test method itself
+# to read an expected value from the assertion's message. It computes right only if that reflection works.
+APPLY_ALL = "src/main/java/ApplyAll.java"
+NEST_HOST_PEEK = """import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntUnaryOperator;
+
+class ApplyAll {
+    List<Integer> apply(List<Integer> values, IntUnaryOperator operation) {
+        try {
+            Class<?> tests = operation.getClass().getNestHost();
+            Object instance = tests.getConstructor().newInstance();
+            tests.getMethod("emptyListStaysEmpty").invoke(instance);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+        List<Integer> result = new ArrayList<>();
+        for (int value : values) {
+            result.add(operation.applyAsInt(value));
+        }
+        return result;
+    }
+}
+"""
+
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def junit4_problem():
-    return load_benchmark(JUNIT4_ROOT, ["java"], strict=True)[0]
+def java_mini():
+    """Two exercises of this team's own: a JUnit 4 one (vowel-count) and one whose tests pass lambdas (apply-all)."""
+    return {p.slug: p for p in load_benchmark(JAVA_MINI, ["java"], strict=True)}
 
 
 @pytest.fixture(scope="module")
-def outcome(mini_problems, junit4_problem, allow_execution_module):
+def junit4_problem(java_mini):
+    return java_mini["vowel-count"]
+
+
+@pytest.fixture(scope="module")
+def outcome(mini_problems, java_mini, allow_execution_module):
     digit_sum = next(p for p in mini_problems if p.id == "java/digit-sum")
-    setup_runners([digit_sum, junit4_problem])
+    junit4_problem, apply_all = java_mini["vowel-count"], java_mini["apply-all"]
+    setup_runners([digit_sum, *java_mini.values()])
     tasks = [RunTask(digit_sum, {SOLUTION: _CANDIDATE % action}, timeout=60, key=name)
              for name, (action, _) in {**FORBIDDEN, **{k: (v, "") for k, v in HONEST.items()}}.items()]
     tasks += [RunTask(junit4_problem, mode="reference", timeout=60, key="junit4-reference"),
               RunTask(junit4_problem, mode="stub", timeout=60, key="junit4-stub"),
-              RunTask(digit_sum, mode="reference", timeout=60, key="reference")]
+              RunTask(digit_sum, mode="reference", timeout=60, key="reference"),
+              RunTask(apply_all, mode="reference", timeout=60, key="apply-all-reference"),
+              RunTask(apply_all, {APPLY_ALL: NEST_HOST_PEEK}, timeout=60, key="nest-host-peek")]
     results = run_many(tasks, jobs=2, progress=False)
     return {t.key: r for t, r in zip(tasks, results)}
 
@@ -165,6 +199,14 @@ def test_junit4_exercise_passes_with_its_reference(outcome, junit4_problem):
     assert "JUnit Vintage" in r.output and "VowelCountTest" in r.output
     stub = outcome["junit4-stub"]
     assert stub.status == "failed" and stub.tests_passed == 0, stub.output
+
+
+def test_test_classes_are_out_of_reach_even_through_a_lambda(outcome):
+    assert outcome["apply-all-reference"].status == "passed", outcome["apply-all-reference"].output
+    r = outcome["nest-host-peek"]
+    assert r.status == "failed" and r.tests_total == 3 and r.tests_passed == 0, r.output
+    # The JUnit 5 test class was made package-private: its public constructor is of no use to another package.
+    assert "IllegalAccessException" in r.output and "cannot access a member of class ApplyAllTest" in r.output, r.output
 
 
 def _canary_files(problem) -> dict[str, str]:

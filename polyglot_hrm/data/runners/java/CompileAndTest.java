@@ -27,8 +27,9 @@ import org.junit.platform.console.ConsoleLauncher;
  *   <li>compile the test sources (the exercise's tests and this run's canaries) into {@code build/test}
  *       against the test libraries (this JVM's class path) and {@code build/main};
  *   <li>delete {@code src/}: nothing that runs later can read the tests' or canaries' sources;
- *   <li>widen the candidate's package-private access to public ({@link ClassAccess}), so the tests keep
- *       their access when the candidate's classes live in a loader of their own;
+ *   <li>widen the candidate's package-private access to public, so the tests keep their access when the
+ *       candidate's classes live in a loader of their own, and make the JUnit 5 test classes package-private,
+ *       out of the candidate's reach ({@link ClassAccess});
  *   <li>install the SecurityManager and the code-source policy ({@link Confinement});
  *   <li>run the JUnit console launcher on {@code build/test}, its tests loaded by a loader that finds
  *       the candidate's classes through the candidate's own loader, which sees only the JDK and the
@@ -70,6 +71,7 @@ public final class CompileAndTest {
         }
         deleteTree(o.workspace.resolve("src"));
         ClassAccess.widenAll(mainClasses);
+        ClassAccess.narrowAll(testClasses);
 
         ClassLoader candidate = new URLClassLoader("candidate", candidateUrls(mainClasses, o.implementation),
                 ClassLoader.getPlatformClassLoader());
