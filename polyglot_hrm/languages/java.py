@@ -22,7 +22,9 @@ How candidate code is confined (the runner's docstring has the order of events):
 * **Loaded apart.** The candidate's classes come from a class loader of their own whose parent is the
   JDK's platform loader: they cannot resolve a test class, JUnit, AssertJ or the runner. Tests find
   the candidate's classes through it. Package-private and protected access in the candidate's class files
-  is widened to public so the tests keep the access the shared package gave them.
+  is widened to public so the tests keep the access the shared package gave them; JUnit 5 test classes are
+  made package-private, so even a lambda of the tests' leads candidate code to nothing it may use (JUnit 4
+  needs public test classes: those stay public).
 * **A code-source policy** (``data/runners/java/candidate.policy``, JDK 17's SecurityManager): the
   runner, the libraries and the tests hold every permission; the candidate's code source holds only the
   standard properties, ``modifyThread`` (shutting down its own executors) and reading the files directly
