@@ -9,6 +9,7 @@ refusal. None may end ``passed``, and the refusal must be the policy's (or the c
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from polyglot_hrm.benchmark.reader import load_benchmark
 from polyglot_hrm.execution import RunTask, run_many
 from polyglot_hrm.execution.provision import setup_runners
 from polyglot_hrm.languages import get_language
+from polyglot_hrm.languages.context import RunnerContext
 from polyglot_hrm.languages.java import JavaCanary, jdk_major, jdk_problem
 
 JAVA_MINI = Path(__file__).parent / "fixtures" / "java_mini"
@@ -58,6 +60,9 @@ FORBIDDEN = {
     "write_report_dir": ('Files.writeString(Path.of("..", ".report", "TEST-junit-jupiter.xml"), "<testsuite/>");',
                          '"java.io.FilePermission"'),
     "read_test_source": ('Files.readString(Path.of("src/test/java/DigitSumTest.java"));', "DigitSumTest.java"),
+    # The policy lets it look at the working directory's entries: src/ was deleted before its first class loaded.
+    "see_sources": ('if (!Files.exists(Path.of("src"))) throw new IllegalStateException("src/ is gone");',
+                    "src/ is gone"),
     "read_test_class": ('Files.readAllBytes(Path.of("build/test/DigitSumTest.class"));',
                         'access denied ("java.io.FilePermission" "build/test/DigitSumTest.class" "read")'),
     "list_test_classes": ('if (new File("build/test").list() == null) throw new java.io.IOException("no list");',
@@ -107,6 +112,10 @@ HONEST = {
         'String s = String.format("%5.2f %,d %s", 3.14159, 1234567, java.time.LocalDate.of(2024, 2, 29))'
         ' + java.util.stream.IntStream.range(0, 10000).parallel().sum()'
         ' + new java.math.BigInteger("123456789123456789").pow(3) + java.time.ZonedDateTime.now().getZone();'),
+    # java/mazy-mice: the JDK finds RandomGenerator's providers on first use, with the first user's permissions.
+    "random_generators": ('java.util.random.RandomGenerator.getDefault().nextInt();'
+                          ' java.util.random.RandomGenerator.of("Xoshiro256PlusPlus").nextInt();'
+                          ' new java.util.Random(7).nextInt(); new java.security.SecureRandom().nextInt();'),
     "own_reflection": ('for (java.lang.reflect.Method m : DigitSum.class.getDeclaredMethods()) { m.getName(); }'
                        ' DigitSum.class.getDeclaredConstructor().newInstance();'
                        ' java.util.List.class.getMethod("size").invoke(java.util.List.of(1));'),
@@ -197,6 +206,12 @@ def test_junit4_exercise_passes_with_its_reference(outcome, junit4_problem):
     # @Ignore is a pending marker, lifted: all four tests ran, through JUnit Vintage.
     assert (r.tests_passed, r.tests_failed, r.tests_total) == (4, 0, 4), r.output
     assert "JUnit Vintage" in r.output and "VowelCountTest" in r.output
+    # The canary class (Jupiter, @Order(MAX_VALUE)) runs after JUnit 4's tests: Vintage is the first engine.
+    java = get_language("java")
+    runner = java.runner_jar(RunnerContext(), java.jars(Path("/nonexistent"), RunnerContext()))
+    with zipfile.ZipFile(runner) as jar:
+        engines = jar.read("META-INF/services/org.junit.platform.engine.TestEngine").decode().split()
+    assert engines[:2] == ["org.junit.vintage.engine.VintageTestEngine", "org.junit.jupiter.engine.JupiterTestEngine"]
     stub = outcome["junit4-stub"]
     assert stub.status == "failed" and stub.tests_passed == 0, stub.output
 

@@ -41,6 +41,7 @@ final class Confinement {
         String access = Security.getProperty("package.access");
         Security.setProperty("package.access", (access == null || access.isEmpty() ? "" : access + ",")
                 + RESERVED_PACKAGES);
+        warmUp();
         SecurityManager manager = new RunnerSecurityManager(liveThreads());
         // JDK 17 warns on stderr, once, that setSecurityManager is deprecated: not the run's output.
         PrintStream err = System.err;
@@ -50,6 +51,20 @@ final class Confinement {
         } finally {
             System.setErr(err);
         }
+    }
+
+    /**
+     * JDK services that find their providers on first use, with the access-control context of whoever uses them
+     * first: first used by candidate code, they fail under the policy (java/mazy-mice's {@code
+     * RandomGenerator.getDefault()}: "Unable to load jdk.random.L32X64MixRandom"). Used here first, they keep
+     * what they found (and the generators' classes are initialised).
+     */
+    private static void warmUp() {
+        // About 50 ms, most of it class loading that the class-data-sharing archive then holds. SecureRandom is
+        // left out: it has no such problem, and seeding it reads the entropy pool.
+        java.util.random.RandomGeneratorFactory.all()
+                .filter(factory -> !"SecureRandom".equals(factory.name()))
+                .forEach(factory -> factory.create());
     }
 
     /** Every thread alive now: the runner's (main and the JVM's own), none of the candidate's yet. */
