@@ -122,7 +122,7 @@ _DISABLED = re.compile(r"^[ \t]*@(?:Disabled|Ignore)\b(\([^)]*\))?[ \t]*\n|@(?:D
                        re.M)
 _DEPENDENCY = re.compile(r"""\b(testImplementation|implementation)\s*\(?\s*["']([\w.\-]+):([\w.\-]+):([\w.\-]+)["']""")
 _BOM = re.compile(r"""junit-bom:([\d.]+)""")
-_JUNIT4_IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?org\.junit\.(?!jupiter\b)\w", re.M)
+_JUNIT4_IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?org\.junit\.(?!jupiter\b|platform\b)\w", re.M)
 _MODIFIERS = {"public", "private", "protected", "static", "final", "synchronized", "default"}
 #: The console launcher's report files, one per test engine that ran.
 _REPORTS = ("TEST-junit-vintage.xml", "TEST-junit-jupiter.xml")
