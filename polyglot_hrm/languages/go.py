@@ -47,7 +47,8 @@ func {name}(t *{testing}.T) {{
 }}
 """
 # Tests run file by file in name order, then in source order: these sections of the test2json output are per test.
-_SECTION = re.compile(r"\x16?(=== (RUN|CONT|PAUSE|NAME) |--- (PASS|FAIL|SKIP): |(PASS|FAIL)$)")
+# ("=== NAME" with no name, printed between top-level tests, starts none: it stays in the section before it.)
+_SECTION = re.compile(r"\x16?(=== (RUN|CONT|PAUSE|NAME) +\S|--- (PASS|FAIL|SKIP): |(PASS|FAIL)$)")
 
 
 def _canary_file(files: dict[str, str]) -> str:
