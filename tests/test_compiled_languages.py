@@ -8,7 +8,9 @@ with ``_Exit`` once Catch2 wrote the report and refuses a test run started befor
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -177,6 +179,24 @@ def runs(mini_problems, allow_execution_module, tmp_path_factory):
               RunTask(problems["cpp"], {"digit_sum.cpp": CPP_STATIC_INIT_SESSION}, key=("cpp", "static_session")),
               RunTask(halve, mode="reference", key=("rust", "should_panic_reference"))]
     return {t.key: r for t, r in zip(tasks, run_many(tasks, jobs=2, timeout=180, progress=False))}
+
+
+@pytest.mark.slow
+def test_rust_builds_the_tests_against_the_library_built_without_them(mini_problems, tmp_path):
+    """Step 2 (tests back in view) must not compile the library again: it was built while the tests were away."""
+    problem, files, _, _ = _canaried(mini_problems, "rust")
+    ws = tmp_path / problem.slug
+    materialise(ws, files)
+    rust, ctx = get_language("rust"), RunnerContext()
+    rust.prepare(ws, ctx, problem)
+    builds = [s for s in rust.steps(ws, ctx, problem, tmp_path / "report") if s.compiles]
+    env = {**ctx.base_env(), **builds[0].env}
+    for step in builds:
+        subprocess.run(step.argv, cwd=ws, env=env, check=True, capture_output=True)
+    messages = [json.loads(line) for line in (ws / "target" / "polyglot-build.json").read_text().splitlines()]
+    lib = [m for m in messages if m.get("reason") == "compiler-artifact" and m["target"]["kind"] == ["lib"]]
+    assert lib and all(m["fresh"] for m in lib), lib
+    assert (ws / "target" / "polyglot-tests" / "digit_sum").is_file()
 
 
 @pytest.mark.slow
