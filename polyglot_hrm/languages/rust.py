@@ -345,16 +345,23 @@ class Rust(Language):
         env = self.env(workspace, ctx)
         stash = _stash_tests(workspace)
         targets = sorted(p.stem for p in stash.glob("*.rs")) if stash is not None else []
+        # 1. The library alone: the tests are not where a solution could name them.
         steps = [Step(["cargo", "build", "--offline", "-q", "--lib"], env=env, compiles=True)]
-        if stash is not None:
+        if stash is not None:  # 2. The tests back, their targets built; 3. each test binary by itself.
             steps.append(Step(["bash", "-c", _BUILD_TESTS, stash.name, *targets], env=env, compiles=True))
-        # What `cargo test` would set for a test binary it runs.
-        test_env = {**env, "CARGO_MANIFEST_DIR": str(workspace)}
-        for target in targets:
-            starts_programs = bool(_STARTS_PROGRAMS.search((stash / f"{target}.rs").read_text(errors="replace")))
-            steps.append(Step([str(workspace / _BINARIES / target), "--include-ignored", "-q", "--logfile", REPORT_FD_PATH],
-                              env=test_env, noexec=not starts_programs, hide=("tests/*.rs",), report=f"{target}.log"))
+            steps += [self._test_step(workspace, stash / f"{target}.rs", env) for target in targets]
         return steps
+
+    @staticmethod
+    def _test_step(workspace: Path, source: Path, env: dict[str, str]) -> Step:
+        """The test binary of the target built from ``source``, started directly. Its log goes to the host's report
+        pipe, line by line as libtest writes it: an exit handler or a thread that outlives the last test can only
+        add lines (a test reported twice is refused), never rewrite what was written."""
+        starts_programs = bool(_STARTS_PROGRAMS.search(source.read_text(errors="replace")))
+        argv = [str(workspace / _BINARIES / source.stem), "--include-ignored", "-q", "--logfile", REPORT_FD_PATH]
+        # CARGO_MANIFEST_DIR: what `cargo test` sets for a test binary it runs.
+        return Step(argv, env={**env, "CARGO_MANIFEST_DIR": str(workspace)}, noexec=not starts_programs,
+                    hide=("tests/*.rs",), report=f"{source.stem}.log")
 
     def read_report(self, report_dir: Path, output: str) -> Report | None:
         report = Report()
