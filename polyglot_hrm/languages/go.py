@@ -7,8 +7,16 @@ A candidate may add ``.go`` files beside the solution, never a ``_test.go`` file
 share one package, so a solution could reach into the test file's tables (an ``init()`` that rewrites
 the expected values): the package is first built *without* its test files, where such code does not
 compile — except calls of the test files' own helper functions (bottle-song's tests define ``Title`` for
-solutions to use) — and ``//go:linkname`` is refused. The verdict is read from the test binary's test2json framing
-(``-test.v=test2json``: every result line carries a ``^V`` marker), not from plain printed text.
+solutions to use) — and ``//go:linkname`` is refused. ``//go:embed`` is refused too: it is the one way Go code
+reads a file at compile time (cgo is off, and a candidate adds only ``.go`` files), and it would put the test
+sources into the binary. The verdict is read from the test binary's test2json framing (``-test.v=test2json``:
+every result line carries a ``^V`` marker), not from plain printed text.
+
+The test binary is started directly, through the no-exec launcher (it is statically linked: the launcher execs it
+and nothing after that can start a program), with the test sources, canaries included, removed from its view: it
+needs none of them. The canaries are appended to the exercise's last test file under ordinary test names
+(``TestWalnutBracketHolds``), so neither a file name nor a test name says which tests are canaries or which of
+them must fail.
 """
 
 from __future__ import annotations
@@ -18,33 +26,35 @@ from pathlib import Path, PurePosixPath
 
 from . import register
 from .base import Language, Step, ToolCheck, closing_paren, split_parameters, tool_version
-from .reports import Canary, Report, canary_id, canary_values, TestOutcome
+from .canaries import canary_names, scrub_canaries
+from .reports import Canary, Report, canary_values, TestOutcome
 
 _PACKAGE = re.compile(r"^package[ \t]+(\w+)", re.M)
 _FUNC = re.compile(r"^func[ \t]+(\w+)[ \t]*[(\[]", re.M)
+_TEST_FUNC = re.compile(r"^func[ \t]+Test\w*[ \t]*\(", re.M)
 
 
 _UNDEFINED = re.compile(r"^\S+\.go:\d+:\d+: undefined: (\w+)$")
 _FRAME = "\x16--- "  # test2json framing of a test's result line
 _OUTCOMES = {"PASS": "passed", "FAIL": "failed", "SKIP": "skipped"}
-_CANARY_TEST = """package {package}
+# The canaries, appended to a test file. All three read alike: which one must fail is known only to the host.
+_CANARY_TEST = """
 
-import "testing"
-
-func Test_{passing}(t *testing.T) {{
-\tif got := {a}; got != {a} {{
-\t\tt.Fatalf("canary: got %d", got)
+func {name}(t *{testing}.T) {{
+\tif got, want := {got}, {want}; got != want {{
+\t\tt.{report}("got %d, want %d", got, want)
 \t}}
 }}
-
-func Test_{errorf}(t *testing.T) {{
-\tt.Errorf("canary: this test must fail")
-}}
-
-func Test_{fatalf}(t *testing.T) {{
-\tt.Fatalf("canary: this test must fail")
-}}
 """
+# Tests run file by file in name order, then in source order: these sections of the test2json output are per test.
+# ("=== NAME" with no name, printed between top-level tests, starts none: it stays in the section before it.)
+_SECTION = re.compile(r"\x16?(=== (RUN|CONT|PAUSE|NAME) +\S|--- (PASS|FAIL|SKIP): |(PASS|FAIL)$)")
+
+
+def _canary_file(files: dict[str, str]) -> str:
+    """The exercise's last test file that declares tests: canaries appended to it run after every real test."""
+    with_tests = [p for p in files if p.endswith("_test.go") and "/" not in p and _TEST_FUNC.search(files[p])]
+    return max(with_tests or [p for p in files if p.endswith("_test.go")])
 
 
 def _only_uses(output: str, helpers: set[str]) -> bool:
@@ -58,6 +68,7 @@ class Go(Language):
     title = "Go"
     track_names = ("go",)
     test_globs = ("*_test.go",)
+    section_start = _SECTION
     subtest_separator = "/"
     address_space_limit = False
 
@@ -142,18 +153,32 @@ class Go(Language):
     def source_problem(self, path: str, content: str) -> str | None:
         if "go:linkname" in content:
             return "uses //go:linkname, which can reach into the test code"
+        if "go:embed" in content:
+            return "uses //go:embed, which can read the test files into the program at compile time"
         return None
 
     def add_canaries(self, files: dict[str, str], problem, token: str) -> Canary:
-        test_file = self.first_test_file(files)
-        match = _PACKAGE.search(files[test_file])
-        names = {"passing": canary_id(token, "pass"), "errorf": canary_id(token, "fail_errorf"),
-                 "fatalf": canary_id(token, "fail_fatalf")}
-        a, _ = canary_values(token)
-        # Go runs test files in name order: the canaries run after the exercise's tests.
-        files[f"zzzz_pgcanary_{token}_test.go"] = _CANARY_TEST.format(package=match.group(1) if match else "main", a=a,
-                                                                 **names)
-        return Canary(token, (names["passing"],), (names["errorf"], names["fatalf"]))
+        target = _canary_file(files)
+        text = files[target]
+        # The test file's own `testing` import may be renamed or dotted: the canaries import it again, under a
+        # name of their own, on the package clause's line so that the file's line numbers stay what they were.
+        alias = "tpolyglot"  # not in the binary: import names are gone after compiling
+        package = _PACKAGE.search(text)
+        if package is not None:
+            text = f'{text[:package.end()]}; import {alias} "testing"{text[package.end():]}'
+        else:
+            text = f'package main; import {alias} "testing"\n{text}'
+        names = canary_names(token, 3, lambda words: "Test" + "".join(w.capitalize() for w in words), text)
+        a, b = canary_values(token)
+        bodies = [(names[0], b, b, "Errorf"), (names[1], a, b, "Errorf"), (names[2], b, a, "Fatalf")]
+        text = text.rstrip("\n") + "\n" + "".join(
+            _CANARY_TEST.format(name=name, testing=alias, got=got, want=want, report=report)
+            for name, got, want, report in bodies)
+        files[target] = text
+        return Canary(token, (names[0],), (names[1], names[2]), shown=tuple(names))
+
+    def scrub(self, output: str, canary: Canary) -> str:
+        return scrub_canaries(output, canary, self.section_start)
 
     def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
         # `go test` = build (with the same vet checks) + run the test binary from the package folder.
@@ -170,9 +195,12 @@ class Go(Language):
         alone = ["go", "build", "-gcflags=-e", "-o", "/dev/null", "."]
         helpers = {name for f in problem.files_with_role("test", "editor") if f.path.endswith("_test.go")
                    for name in _FUNC.findall(f.content)}
+        # The test binary is all the tests need: the test sources (canaries included) leave its view, and it runs
+        # under the no-exec launcher (no exercise's tests start a program; none reads its sources at run time).
+        test = Step([str(binary), "-test.v=test2json", "-test.paniconexit0", "-test.count=1", "-test.timeout=10m"],
+                    noexec=True, hide=self.test_globs)
         return [Step(alone, env=env, compiles=True, writable=[cache], tolerate=lambda out: _only_uses(out, helpers)),
-                Step(build, env=env, compiles=True, writable=[cache]),
-                Step([str(binary), "-test.v=test2json", "-test.paniconexit0", "-test.count=1", "-test.timeout=10m"])]
+                Step(build, env=env, compiles=True, writable=[cache]), test]
 
     def read_report(self, report_dir: Path, output: str) -> Report | None:
         report = Report()

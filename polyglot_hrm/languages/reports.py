@@ -63,14 +63,23 @@ class Report:
 
 @dataclass(frozen=True)
 class Canary:
-    """The canary tests of one run: ``must_pass`` and ``must_fail`` hold the ids embedded in their names."""
+    """The canary tests of one run: ``must_pass`` and ``must_fail`` hold their ids.
+
+    An id is either the canary's name exactly as the report gives it -- canaries named like any other test of the
+    language, so that their names reveal neither the run's token nor whether they must pass or fail -- or a name
+    that embeds ``pgcanary_<token>`` (found anywhere in a reported name). ``shown``: what the console output shows
+    of each token-less canary (its name as the tool prints it), so that :meth:`mentioned_in` finds its lines.
+    """
 
     token: str
     must_pass: tuple[str, ...]
     must_fail: tuple[str, ...]
+    shown: tuple[str, ...] = ()
 
     def id_of(self, test_name: str) -> str | None:
         """The canary id a reported test name carries, or None for one of the exercise's own tests."""
+        if test_name in self.must_pass or test_name in self.must_fail:
+            return test_name
         marker = f"{CANARY_PREFIX}{self.token}"
         start = test_name.rfind(marker)  # Jest's full names repeat the describe block's title first
         if start < 0:
@@ -79,6 +88,10 @@ class Canary:
         while end < len(test_name) and (test_name[end].isalnum() or test_name[end] == "_"):
             end += 1
         return test_name[start:end]
+
+    def mentioned_in(self, line: str) -> bool:
+        """Whether a line of console output names one of this run's canaries (scrubbed from what people read)."""
+        return self.name("") in line or any(shown in line for shown in self.shown)
 
     def name(self, kind: str) -> str:
         return canary_id(self.token, kind)

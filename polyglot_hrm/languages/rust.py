@@ -9,8 +9,23 @@ Crates are fetched once (``setup-runners``) into the runner cache's ``CARGO_HOME
 
 A candidate writes Rust sources under ``src/`` only (``src/lib.rs`` and new modules beside it): never
 ``Cargo.toml``, ``build.rs``, ``.cargo/config.toml`` or a test. Only the integration tests under
-``tests/`` run (one ``cargo test --test NAME`` per file, so unit tests a candidate adds to ``src/``
-never count), each writing libtest's ``--logfile`` into the run's report folder.
+``tests/`` run (one test binary per file, so unit tests a candidate adds to ``src/`` never count).
+
+The build comes in two steps, and cargo is not there when the tests run:
+
+1. the library alone (``cargo build --lib``), with ``tests/`` out of its view: it waits under a random folder name
+   that no ``include_str!``/``include_bytes!``/``#[path]`` in the solution can name (a candidate runs no code at
+   compile time: no ``build.rs``, no proc macros of its own), so a solution that embeds its test file does not build;
+2. the test targets (``cargo test --no-run``), once ``tests/`` is back: cargo finds the library fresh and does not
+   compile it again (the solution's sources are the same, and those that named ``tests/`` failed in step 1).
+
+Each test binary is then started by itself, under the no-exec launcher, with the test sources (canaries included)
+removed from its view, and writes libtest's ``--logfile`` to the host's report pipe (:data:`.base.REPORT_FD_PATH`):
+the host takes each line as it is written, so nothing that runs later in the process (an ``atexit`` handler, a
+thread still running after the last test) can rewrite the log; lines appended after the real ones report a test
+twice, which the verdict refuses. Exercises whose own tests start programs keep ``exec`` (see
+:data:`_STARTS_PROGRAMS`). The canaries get ordinary test names (``walnut_bracket_holds``): libtest runs tests in
+name order, so they are spread among the exercise's own tests.
 """
 
 from __future__ import annotations
@@ -19,6 +34,7 @@ import hashlib
 import json
 import logging
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -31,8 +47,9 @@ from pathlib import PurePosixPath
 
 from . import register
 from .artifacts import ArtifactCache, content_key
-from .base import Language, LayoutError, Step, ToolCheck, split_parameters, tool_version
-from .reports import Canary, Report, canary_id, canary_values, TestOutcome, read_report_file
+from .base import REPORT_FD_PATH, Language, LayoutError, Step, ToolCheck, split_parameters, tool_version
+from .canaries import canary_names, scrub_canaries
+from .reports import Canary, Report, canary_values, TestOutcome, read_report_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,12 +59,37 @@ else:  # pragma: no cover
 logger = logging.getLogger(__name__)
 _DEPENDENCY_TABLE = re.compile(r"^(?:target\.[^\]]*\.)?(?:dev-|build-)?dependencies(?:\.|$)")
 _LOG_OUTCOMES = {"ok": "passed", "failed": "failed", "ignored": "skipped"}
-# Failing uses of the assertion macros: the canary for each one the test file uses.
+# A libtest log record starts a line: `ok NAME`, `failed NAME`, `failed: MESSAGE NAME`, `ignored[: MESSAGE] NAME`,
+# `failed (time limit exceeded) NAME`. A message may run over several lines (a should_panic test whose panic lacks the
+# expected text); its continuation lines start with spaces, and the candidate's part of it is Debug-quoted.
+_LOG_RECORD = re.compile(r"(ok|failed|ignored)(?=[ :(])")
+# The canaries: one assertion per macro the test file uses, must fail with {a} != {b}; the one that must pass reads
+# alike. Which is which is known only to the host.
 _FAILING = {
     "assert_eq!": "assert_eq!(std::hint::black_box({a}), {b});",
     "assert!": "assert!(std::hint::black_box({a}) == {b});",
-    "assert_ne!": "assert_ne!(std::hint::black_box({a}), {a});",
+    "assert_ne!": "assert_ne!(std::hint::black_box({b}), {b});",
 }
+_PASSING = "assert_eq!(std::hint::black_box({b}), {b});"
+# The tests are out of the library's view while it builds (step 1): they wait in `<this><random hex>/`.
+_STASH_PREFIX = ".tests-"
+_BINARIES = "target/polyglot-tests"
+# Step 2: the tests back in view, their targets built, and each test binary linked to _BINARIES/<target> (the name
+# of a test target is its file's stem; cargo names the binary <crate>-<hash>, the hash unknown in advance).
+_BUILD_TESTS = r"""set -e
+mv -T -- "$0" tests
+cargo test --offline --no-run -q --message-format=json-render-diagnostics --test '*' > target/polyglot-build.json
+mkdir -p {binaries}
+sed -n 's/^{{"reason":"compiler-artifact".*"target":{{"kind":\["test"\],[^}}]*"name":"\([^"]*\)".*"executable":"\([^"]*\)".*$/\1 \2/p' \
+  target/polyglot-build.json | while read -r name exe; do ln -f -- "$exe" "{binaries}/$name"; done
+for target in "$@"; do
+  [ -x "{binaries}/$target" ] || {{ echo "error: cargo built no test binary for tests/$target.rs" >&2; exit 1; }}
+done
+""".format(binaries=_BINARIES)
+# Test targets that start programs themselves keep exec (and cargo): the polyglot benchmark's rust/macros runs
+# `cargo build` on its tests/invalid/*.rs to check that they fail to compile. Found by their source, which is the
+# benchmark's (a candidate cannot write tests/).
+_STARTS_PROGRAMS = re.compile(r"\bCommand::new\(")
 
 
 @lru_cache(maxsize=1)
@@ -92,6 +134,34 @@ def has_dependencies(cargo_toml: str) -> bool:
     except tomllib.TOMLDecodeError:
         return False
     return any(data.get(key) for key in ("dependencies", "dev-dependencies"))
+
+
+def _log_records(text: str) -> list[tuple[str, str]]:
+    """(outcome, test name) per record of a libtest log file: the name is a record's last word (test names have no
+    spaces; a message, which may, comes between the outcome and the name)."""
+    records: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        match = _LOG_RECORD.match(line)
+        if match:
+            records.append((match.group(1), [line]))
+        elif records and line[:1].isspace():
+            records[-1][1].append(line)
+    out = []
+    for outcome, lines in records:
+        words = lines[-1].split()
+        if len(lines) > 1 or len(words) > 1:
+            out.append((_LOG_OUTCOMES[outcome], words[-1]))
+    return out
+
+
+def _stash_tests(workspace: Path) -> Path | None:
+    """Move ``tests/`` out of the library build's view, under a random name; the stash when there is one."""
+    stash = next(iter(sorted(workspace.glob(f"{_STASH_PREFIX}*"))), None)
+    tests = workspace / "tests"
+    if stash is None and tests.is_dir():
+        stash = workspace / f"{_STASH_PREFIX}{secrets.token_hex(16)}"
+        tests.rename(stash)
+    return stash
 
 
 class Rust(Language):
@@ -205,14 +275,19 @@ class Rust(Language):
         text = files[target]
         a, b = canary_values(token)
         used = [m for m in _FAILING if m in text]
-        fails = [canary_id(token, "fail_" + m.rstrip("!")) for m in used]
-        tests = [f"#[test]\nfn {canary_id(token, 'pass')}() {{\n    assert_eq!(std::hint::black_box({a}), {a});\n}}\n"]
-        tests += [f"#[test]\nfn {fail}() {{\n    {_FAILING[m].format(a=a, b=b)}\n}}\n" for m, fail in zip(used, fails)]
-        if "should_panic" in text:
-            fails.append(canary_id(token, "fail_should_panic"))
-            tests.append(f"#[test]\n#[should_panic]\nfn {fails[-1]}() {{}}\n")
+        panics = "should_panic" in text
+        names = canary_names(token, 1 + len(used) + panics, lambda words: "_".join(words), text)
+        bodies = [_PASSING.format(b=b)] + [_FAILING[m].format(a=a, b=b) for m in used]
+        tests = [f"#[test]\nfn {name}() {{\n    {body}\n}}\n" for name, body in zip(names, bodies)]
+        if panics:  # a should_panic test that does not panic fails
+            tests.append(f"#[test]\n#[should_panic]\nfn {names[-1]}() {{\n    {_PASSING.format(b=b)}\n}}\n")
         files[target] = text.rstrip("\n") + "\n\n" + "\n".join(tests)
-        return Canary(token, (canary_id(token, "pass"),), tuple(fails))
+        # The report names a test `<target>::<name>` (see read_report).
+        ids = [f"{PurePosixPath(target).stem}::{name}" for name in names]
+        return Canary(token, (ids[0],), tuple(ids[1:]), shown=tuple(names))
+
+    def scrub(self, output: str, canary: Canary) -> str:
+        return scrub_canaries(output, canary, self.section_start)
 
     def prepare(self, workspace: Path, ctx, problem=None) -> None:
         """Seed ``target/`` with the exercise's crates, compiled once per dependency set.
@@ -221,6 +296,7 @@ class Rust(Language):
         outside the sandbox from it alone. Cargo's own fingerprints decide what of the seed it
         reuses, so a seed can only save time.
         """
+        _stash_tests(workspace)
         manifest = workspace / "Cargo.toml"
         if problem is None or not manifest.is_file():
             return
@@ -265,26 +341,34 @@ class Rust(Language):
                 "CARGO_TERM_COLOR": "never", "CARGO_INCREMENTAL": "0", "CARGO_NET_OFFLINE": "true",
                 "RUST_BACKTRACE": "0"}
 
-    @staticmethod
-    def _targets(workspace: Path) -> list[str]:
-        return sorted(p.stem for p in (workspace / "tests").glob("*.rs"))
-
     def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
         env = self.env(workspace, ctx)
-        steps = [Step(["cargo", "test", "--offline", "--no-run", "-q", "--test", "*"], env=env, compiles=True)]
-        for target in self._targets(workspace):
-            steps.append(Step(["cargo", "test", "--offline", "-q", "--test", target, "--", "--include-ignored",
-                               "--logfile", str(report_dir / f"{target}.log")], env=env))
+        stash = _stash_tests(workspace)
+        targets = sorted(p.stem for p in stash.glob("*.rs")) if stash is not None else []
+        # 1. The library alone: the tests are not where a solution could name them.
+        steps = [Step(["cargo", "build", "--offline", "-q", "--lib"], env=env, compiles=True)]
+        if stash is not None:  # 2. The tests back, their targets built; 3. each test binary by itself.
+            steps.append(Step(["bash", "-c", _BUILD_TESTS, stash.name, *targets], env=env, compiles=True))
+            steps += [self._test_step(workspace, stash / f"{target}.rs", env) for target in targets]
         return steps
+
+    @staticmethod
+    def _test_step(workspace: Path, source: Path, env: dict[str, str]) -> Step:
+        """The test binary of the target built from ``source``, started directly. Its log goes to the host's report
+        pipe, line by line as libtest writes it: an exit handler or a thread that outlives the last test can only
+        add lines (a test reported twice is refused), never rewrite what was written."""
+        starts_programs = bool(_STARTS_PROGRAMS.search(source.read_text(errors="replace")))
+        argv = [str(workspace / _BINARIES / source.stem), "--include-ignored", "-q", "--logfile", REPORT_FD_PATH]
+        # CARGO_MANIFEST_DIR: what `cargo test` sets for a test binary it runs.
+        return Step(argv, env={**env, "CARGO_MANIFEST_DIR": str(workspace)}, noexec=not starts_programs,
+                    hide=("tests/*.rs",), report=f"{source.stem}.log")
 
     def read_report(self, report_dir: Path, output: str) -> Report | None:
         report = Report()
         for log in sorted(report_dir.glob("*.log"))[:64]:
             data = read_report_file(log)
-            for line in (data or b"").decode("utf-8", "replace").splitlines():
-                outcome, _, name = line.partition(" ")
-                if outcome in _LOG_OUTCOMES and name:
-                    report.tests.append(TestOutcome(f"{log.stem}::{name}", _LOG_OUTCOMES[outcome]))  # type: ignore[arg-type]
+            for outcome, name in _log_records((data or b"").decode("utf-8", "replace")):
+                report.tests.append(TestOutcome(f"{log.stem}::{name}", outcome))  # type: ignore[arg-type]
         return report if report.tests else None
 
     def is_compile_error(self, output: str, returncode: int | None) -> bool:
