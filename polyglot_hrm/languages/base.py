@@ -326,12 +326,12 @@ class Language:
 
     def scrub(self, output: str, canary: Canary) -> str:
         """``output`` without the canary tests' lines and sections (people and models read it as test feedback)."""
-        token = canary.name("")
         kept, inside = [], False
         for line in output.splitlines():
+            named = canary.mentioned_in(line)
             if self.section_start is not None and self.section_start.match(line):
-                inside = token in line
-            if not inside and token not in line:
+                inside = named
+            if not inside and not named:
                 kept.append(line)
         return "\n".join(kept)
 

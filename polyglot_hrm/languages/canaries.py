@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 from .reports import Canary
 
-__all__ = ["canary_names", "scrub_canaries"]
+__all__ = ["canary_names"]
 
 # Plain words that read like the things tests are named after, none of which hints at an outcome (no "fail",
 # "pass", "error", "invalid", "canary", ...).
@@ -62,16 +62,3 @@ def canary_names(token: str, count: int, form: Callable[[tuple[str, str, str]], 
             if len(names) == count:
                 return names
     raise AssertionError("unreachable: the phrase generator is endless")
-
-
-def scrub_canaries(output: str, canary: Canary, section_start: re.Pattern | None) -> str:
-    """``output`` without the lines that name a canary and without a canary's whole section (its failure message,
-    its captured output), a section starting at a line ``section_start`` matches."""
-    kept, inside = [], False
-    for line in output.splitlines():
-        named = canary.mentioned_in(line)
-        if section_start is not None and section_start.match(line):
-            inside = named
-        if not inside and not named:
-            kept.append(line)
-    return "\n".join(kept)

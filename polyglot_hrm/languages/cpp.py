@@ -55,7 +55,7 @@ from typing import Sequence
 from . import register
 from .artifacts import ArtifactCache, content_key
 from .base import REPORT_FD_PATH, Language, Step, ToolCheck, split_parameters, tool_version
-from .canaries import canary_names, scrub_canaries
+from .canaries import canary_names
 from .reports import Canary, Report, canary_values, junit_outcomes, junit_text, parse_xml, read_report_file
 
 logger = logging.getLogger(__name__)
@@ -440,9 +440,6 @@ class Cpp(Language):
         cases = [f'TEST_CASE("{name}", "[{_tag(token, name)}]") {{\n    {body}\n}}\n' for name, body in zip(names, bodies)]
         files[test_file] = text.rstrip("\n") + "\n\n" + "\n".join(cases)
         return Canary(token, (names[0],), tuple(names[1:]), shown=tuple(names))
-
-    def scrub(self, output: str, canary: Canary) -> str:
-        return scrub_canaries(output, canary, self.section_start)
 
     def reference_removes(self, solution_paths: Sequence[str], reference_paths: Sequence[str]) -> list[str]:
         replaced = set(reference_paths)

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from . import register
 from .base import Language, Step, ToolCheck, closing_paren, split_parameters, tool_version
-from .canaries import canary_names, scrub_canaries
+from .canaries import canary_names
 from .reports import Canary, Report, canary_values, TestOutcome
 
 _PACKAGE = re.compile(r"^package[ \t]+(\w+)", re.M)
@@ -176,9 +176,6 @@ class Go(Language):
             for name, got, want, report in bodies)
         files[target] = text
         return Canary(token, (names[0],), (names[1], names[2]), shown=tuple(names))
-
-    def scrub(self, output: str, canary: Canary) -> str:
-        return scrub_canaries(output, canary, self.section_start)
 
     def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
         # `go test` = build (with the same vet checks) + run the test binary from the package folder.

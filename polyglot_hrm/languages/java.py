@@ -435,7 +435,7 @@ class Java(Language):
         if not used:
             source = "\n".join(line for line in source.splitlines() if "org.assertj" not in line) + "\n"
         files[f"src/test/java/{cls}.java"] = source
-        return JavaCanary(token, (passing,), tuple(fails), cls)
+        return JavaCanary(token, (passing,), tuple(fails), class_name=cls)
 
     def scrub(self, output: str, canary: Canary) -> str:
         """``output`` without the canary class's lines and sections, and without the JDK's notice that the runner

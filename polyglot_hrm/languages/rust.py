@@ -48,7 +48,7 @@ from pathlib import PurePosixPath
 from . import register
 from .artifacts import ArtifactCache, content_key
 from .base import REPORT_FD_PATH, Language, LayoutError, Step, ToolCheck, split_parameters, tool_version
-from .canaries import canary_names, scrub_canaries
+from .canaries import canary_names
 from .reports import Canary, Report, canary_values, TestOutcome, read_report_file
 
 if sys.version_info >= (3, 11):
@@ -285,9 +285,6 @@ class Rust(Language):
         # The report names a test `<target>::<name>` (see read_report).
         ids = [f"{PurePosixPath(target).stem}::{name}" for name in names]
         return Canary(token, (ids[0],), tuple(ids[1:]), shown=tuple(names))
-
-    def scrub(self, output: str, canary: Canary) -> str:
-        return scrub_canaries(output, canary, self.section_start)
 
     def prepare(self, workspace: Path, ctx, problem=None) -> None:
         """Seed ``target/`` with the exercise's crates, compiled once per dependency set.
