@@ -87,11 +87,14 @@ def host_effects() -> int:
 
     with tempfile.TemporaryDirectory(prefix="hostile-host-effects-") as folder:
         now = measure_host_effects(Path(folder))
-    rows = [[name, HOST_EFFECTS_BEFORE_ISSUE_23.get(name, "?"), text, "ok" if ok else "GOT THROUGH"]
-            for name, (ok, text) in now.items()]
+    rows = [[name, HOST_EFFECTS_BEFORE_ISSUE_23.get(name, "?"), effect.summary, "ok" if effect.ok else "GOT THROUGH"]
+            for name, effect in now.items()]
     print(format_table(["host effect", "before issue 23 (3957aa1)", "now", "verdict"], rows,
                        title="Host effects: what a candidate does to the host and its neighbours"))
-    return 0 if all(ok for ok, _ in now.values()) else 1
+    for name, effect in now.items():
+        if not effect.ok:
+            print(f"GOT THROUGH {name}: {effect.summary}\n{effect.detail[-1500:]}")
+    return 0 if all(effect.ok for effect in now.values()) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
