@@ -2,7 +2,7 @@
 
     POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 python benchmarks/hostile.py [--jobs 2] [--languages python,go]
                                                                        [--attacks fork_bomb,network] [--no-escape]
-                                                                       [--forgery]
+                                                                       [--forgery | --host-effects]
 
 The same candidates and host checks as ``tests/test_hostile.py`` (from ``tests/fixtures/hostile.py``).
 Prints one table of statuses and durations (attack x language; ``!`` marks a status the attack
@@ -11,8 +11,13 @@ got through), and whether every language's reference still passes afterwards. Ex
 attack got through.
 
 ``--forgery`` runs the forgery catalogue of ``tests/test_forgery.py`` instead (``tests/fixtures/forgery.py``:
-wrong solutions that try to be reported ``passed``) and prints a kind x language table of statuses, with
-what the same attacks got before the runners were hardened; exits 1 when any attack passes.
+wrong solutions that try to be reported ``passed``) and prints a kind x language table of statuses, each cell
+``attack: before -> now``: before is what the attack got at commit 632b34f (issue 13's attacks only) and at
+3957aa1 (every attack; issue 23's all forged ``passed`` there), now is this run; exits 1 when any attack passes.
+
+``--host-effects`` runs the host-effect scenarios of issue 23 (a report flood read by the host, a deep tree
+left for the workspace cleanup and the sweep, a full disk beside honest neighbours) and prints what each did
+before issue 23 next to what it does now; exits 1 when any still gets through.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ def cell_problems(case, result) -> list[str]:
 
 def forgery(languages: list[str], jobs: int) -> int:
     """The forgery catalogue on the pool; a table per kind x language, before and after."""
-    from fixtures.forgery import ATTACKS, FORGED_TODAY, KINDS
+    from fixtures.forgery import ATTACKS, FORGED_BEFORE_ISSUE_23, FORGED_TODAY, KINDS, before
     from polyglot_hrm.execution import RunTask, run_many
 
     problems = {(p.language, p.slug): p for p in load_benchmark(mini_benchmark_root())}
@@ -58,15 +63,38 @@ def forgery(languages: list[str], jobs: int) -> int:
         row = [kind]
         for lang in languages:
             cell = [(a, r) for a, r in zip(attacks, results) if a.kind == kind and a.language == lang]
-            row.append(", ".join(f"{a.name}: {FORGED_TODAY[a.key]}->{r.status}" for a, r in cell) or "n/a")
+            row.append(", ".join(f"{a.name}: {before(a.key)}->{r.status}" for a, r in cell) or "n/a")
         rows.append(row)
-    print(format_table(["kind", *languages], rows, title="Forgery attacks: status before hardening -> now"))
-    forged = [(a.key, r.status) for a, r in zip(attacks, results) if r.passed]
-    before = sum(FORGED_TODAY[a.key] == "passed" for a in attacks)
-    print(f"\n{len(attacks)} attacks; passed before hardening: {before}; passed now: {len(forged)}")
-    for key, _ in forged:
-        print(f"FORGED: {key[0]}/{key[1]}")
+    print(format_table(["kind", *languages], rows,
+                       title="Forgery attacks: status at 632b34f (issue 13's attacks) -> at 3957aa1 -> now"))
+    forged = [(a.key, r) for a, r in zip(attacks, results) if r.passed]
+    issue_13 = [a for a in attacks if a.key in FORGED_TODAY]
+    issue_23 = [a for a in attacks if a.key not in FORGED_TODAY]
+    print(f"\n{len(attacks)} attacks. Issue 13's {len(issue_13)}: passed at 632b34f: "
+          f"{sum(FORGED_TODAY[a.key] == 'passed' for a in issue_13)}, at 3957aa1: "
+          f"{sum(FORGED_BEFORE_ISSUE_23[a.key] == 'passed' for a in issue_13)}. Issue 23's {len(issue_23)}: passed at "
+          f"3957aa1: {sum(FORGED_BEFORE_ISSUE_23[a.key] == 'passed' for a in issue_23)}. Passed now: {len(forged)}.")
+    for key, r in forged:
+        print(f"FORGED: {key[0]}/{key[1]} ({r.tests_passed}/{r.tests_total})")
     return 1 if forged else 0
+
+
+def host_effects() -> int:
+    """The host-effect scenarios of issue 23 (tests/test_hostile.py runs the same), before and now."""
+    import tempfile
+
+    from fixtures.hostile import HOST_EFFECTS_BEFORE_ISSUE_23, measure_host_effects
+
+    with tempfile.TemporaryDirectory(prefix="hostile-host-effects-") as folder:
+        now = measure_host_effects(Path(folder))
+    rows = [[name, HOST_EFFECTS_BEFORE_ISSUE_23.get(name, "?"), effect.summary, "ok" if effect.ok else "GOT THROUGH"]
+            for name, effect in now.items()]
+    print(format_table(["host effect", "before issue 23 (3957aa1)", "now", "verdict"], rows,
+                       title="Host effects: what a candidate does to the host and its neighbours"))
+    for name, effect in now.items():
+        if not effect.ok:
+            print(f"GOT THROUGH {name}: {effect.summary}\n{effect.detail[-1500:]}")
+    return 0 if all(effect.ok for effect in now.values()) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,11 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--attacks", default=",".join(ATTACKS))
     parser.add_argument("--no-escape", action="store_true", help=f"leave out the {ESCAPE} row")
     parser.add_argument("--forgery", action="store_true", help="run the forgery catalogue instead of the hostile matrix")
+    parser.add_argument("--host-effects", action="store_true",
+                        help="run the host-effect scenarios (issue 23) instead of the hostile matrix")
     args = parser.parse_args(argv)
     require_opt_in()
     languages = [lang for lang in args.languages.split(",") if lang]
     if args.forgery:
         return forgery(languages, args.jobs)
+    if args.host_effects:
+        return host_effects()
     attacks = [a for a in args.attacks.split(",") if a]
 
     problems = {p.language: p for p in load_benchmark(mini_benchmark_root()) if p.slug == "digit-sum"}

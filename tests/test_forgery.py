@@ -1,11 +1,15 @@
-"""Forgery attacks never end ``passed`` (issue 13): every attack of ``fixtures/forgery.py``, in all six languages.
+"""Forgery attacks never end ``passed`` (issues 13 and 23): every attack of ``fixtures/forgery.py``, in all six languages.
 
-Each attack is a wrong solution plus whatever it needs to make the runner say ``passed`` anyway: files
-the test tool loads by itself, a patched test framework, a printed summary and an early exit, fewer
-tests run, a test file overwritten through a non-canonical path or an editor file, a module that
-shadows a tool or library, tests of its own. Before the runners were hardened, 55 of them came out
-``passed`` (``FORGED_TODAY``). The whole catalogue runs once, on the pool, with the references of
-the same problems after it; ``python benchmarks/hostile.py --forgery`` prints the same as a table.
+Each attack is a wrong solution plus whatever it needs to make the runner say ``passed`` anyway. Issue 13's:
+files the test tool loads by itself, a patched test framework, a printed summary and an early exit, fewer
+tests run, a test file overwritten through a non-canonical path or an editor file, a module that shadows a
+tool or library, tests of its own; before the runners were hardened, 55 of them came out ``passed``
+(``FORGED_TODAY``). Issue 23's are written against these runners by someone who has read them: report
+writers, re-runs that rewrite the report, drivers of the language's own test framework, exit handlers,
+test peeking, Jest's ``test.js`` injection; every one of them came out ``passed`` with the full count at
+commit 3957aa1 (``FORGED_BEFORE_ISSUE_23``). The whole catalogue runs once, on the pool, with the
+references of the same problems after it; ``python benchmarks/hostile.py --forgery`` prints the same as a
+table.
 """
 
 from __future__ import annotations
@@ -14,14 +18,20 @@ from collections import Counter
 
 import pytest
 
-from fixtures.forgery import ATTACKS, FORGED_TODAY, KINDS, LANGUAGES
+from fixtures.forgery import ATTACKS, FORGED_BEFORE_ISSUE_23, FORGED_TODAY, ISSUE_23_KINDS, KINDS, LANGUAGES
 from polyglot_hrm.execution import RunTask, run_many
 
 pytestmark = pytest.mark.slow
 
-TIMEOUT = {"python": 20, "javascript": 20, "go": 30, "java": 40, "rust": 60, "cpp": 120}
-# Kinds that cannot apply to a language (no way to express them there), see fixtures/forgery.py.
-NOT_APPLICABLE = {("go", "shadow_module"), ("rust", "shadow_module")}
+# Jest may need 20 s to start under load; the JavaScript re-run starts it twice.
+TIMEOUT = {"python": 20, "javascript": 40, "go": 30, "java": 40, "rust": 60, "cpp": 120}
+# Kinds that cannot apply to a language (no way to express them there), see fixtures/forgery.py: Go and Rust
+# load no module by name that a new file could shadow; Go's os.Exit runs no exit handlers.
+NOT_APPLICABLE = {("go", "shadow_module"), ("rust", "shadow_module"), ("go", "exit_handler")}
+#: Issue 23's attacks: those the catalogue of issue 13 did not have.
+ISSUE_23 = [a for a in ATTACKS if a.key not in FORGED_TODAY]
+#: Candidate files Jest's default testMatch would collect (issue 23, item 4): dropped, and listed in ignored_files.
+JEST_INJECTED = {"test_js_injection": "test.js", "spec_js_injection": "spec.js", "testtest_js_injection": "x.testtest.js"}
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +52,18 @@ def test_catalogue_covers_every_kind_in_every_language():
     assert not missing, missing
     # Most of them forged a pass before the hardening: the catalogue tests real holes.
     assert sum(status == "passed" for status in FORGED_TODAY.values()) >= 50
+    assert set(FORGED_BEFORE_ISSUE_23) == {a.key for a in ATTACKS}
+
+
+def test_issue_23_attacks_forged_a_pass_before_it_in_every_language():
+    """Issue 23's catalogue is real: at 3957aa1 each of its attacks forged ``passed`` (at least four kinds per
+    language), so that its coming out not ``passed`` now is the hardening's doing."""
+    assert {a.kind for a in ISSUE_23} >= set(ISSUE_23_KINDS)
+    for lang in LANGUAGES:
+        mine = [a for a in ISSUE_23 if a.language == lang]
+        forged = {a.kind for a in mine if FORGED_BEFORE_ISSUE_23[a.key] == "passed"}
+        assert forged >= {"report_writer", "rerun_rewrite", "framework_driver", "test_peeking"}, (lang, forged)
+        assert len(mine) >= 5, (lang, len(mine))
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: f"{a.language}-{a.name}")
@@ -52,6 +74,13 @@ def test_attack_does_not_pass(outcome, attack):
     # Files it sent outside where solutions live were left out, and said so.
     for item in r.ignored_files:
         assert item["path"].split(" (= ")[0] in attack.files and item["reason"], item
+
+
+@pytest.mark.parametrize("name", sorted(JEST_INJECTED))
+def test_jest_would_collect_no_candidate_file(outcome, name):
+    """A candidate file that Jest's resolved testMatch would collect is dropped, and listed with the reason."""
+    r = outcome[("javascript", name)]
+    assert JEST_INJECTED[name] in [item["path"] for item in r.ignored_files], r.ignored_files
 
 
 @pytest.mark.parametrize("target", sorted({(a.language, a.slug) for a in ATTACKS}), ids="/".join)

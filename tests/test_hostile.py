@@ -10,6 +10,11 @@ surviving process) and the next run must work.
 
 The whole matrix runs once, on the pool (two workers), in a module-scoped fixture; the tests then
 check each (attack, language) cell. ``python benchmarks/hostile.py`` prints the same matrix as a table.
+
+Issue 23 adds harm that lands on the host side of a run or on its neighbours, each in a scenario
+subprocess: a report flood the host reads (its memory and the run's clock), a 2,000-deep tree left for
+the workspace cleanup and for the sweep after a killed run, and a full disk beside honest neighbours.
+``python benchmarks/hostile.py --host-effects`` prints them, before and now.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from __future__ import annotations
 import pytest
 
 from fixtures.hostile import (ALLOWED, ATTACKS, ESCAPE, LANGUAGES, MEMORY_BOMB_DONE, SLACK_S, SOURCES,
-                              cgroup_available, make_cases, run_matrix)
+                              can_mount_private_tmpfs, cgroup_available, deep_tree_finished, deep_tree_killed,
+                              fill_workspace, make_cases, remove_tree, report_flood, run_matrix)
 from polyglot_hrm.execution.provision import setup_runners
 
 pytestmark = pytest.mark.slow
@@ -164,3 +170,48 @@ def test_candidate_dir_refuses_links_and_special_files(mini_root, tmp_path, allo
     (candidate / "linked_dir").unlink()
     proc = subprocess.run(run, capture_output=True, text=True)
     assert proc.returncode == 0 and '"status": "failed"' in proc.stdout, proc.stderr[-2000:]
+
+
+# ---------------------------------------------------------------------------- host effects (issue 23)
+# Harm that lands outside the sandbox: on the host process that reads a run's report and cleans up after it,
+# and on a neighbouring run. Each runs in a scenario subprocess (fixtures.hostile.run_scenario) so that it can
+# be measured and killed from here; HOST_EFFECTS_BEFORE_ISSUE_23 holds what each did before issue 23.
+
+@pytest.fixture
+def scenario_folder(tmp_path):
+    """A TMPDIR of the scenario's own; whatever is left in it is removed at any depth (pytest's own cleanup of
+    tmp_path would hit the deep tree's recursion limit)."""
+    folder = tmp_path / "tmpdir"
+    folder.mkdir()
+    yield folder
+    remove_tree(folder)
+
+
+def test_report_flood_keeps_the_host_bounded(allow_execution):
+    """Four 16 MB libtest logs beside a Rust run's report: the host reads a bounded report, inside the run's clock
+    (before issue 23: 4 GB of host memory and about twice the limit)."""
+    effect = report_flood()
+    assert effect.ok, f"{effect.summary}\n{effect.detail}"
+
+
+def test_deep_tree_left_by_a_killed_run_is_swept(scenario_folder, allow_execution):
+    """A run killed while its workspace holds 2,000 nested folders and 100 MB: the next command works, and its sweep
+    removes the tree (before: RecursionError in the sweep, so every later command crashed)."""
+    effect = deep_tree_killed(scenario_folder)
+    assert effect.ok, f"{effect.summary}\n{effect.detail}"
+
+
+def test_deep_tree_in_a_finished_run_is_removed(scenario_folder, allow_execution):
+    """A run whose workspace holds 2,000 nested folders ends as the failure it is, and its workspace goes (before:
+    `error: the runner failed: RecursionError`, the tree left behind)."""
+    effect = deep_tree_finished(scenario_folder)
+    assert effect.ok, f"{effect.summary}\n{effect.detail}"
+
+
+def test_full_disk_is_the_fillers_own_error(scenario_folder, allow_execution):
+    """A candidate fills the disk its workspace is on (a small tmpfs standing in for the host's /tmp) while honest
+    neighbours run beside it (two workers): every neighbour still passes."""
+    if not can_mount_private_tmpfs(scenario_folder):
+        pytest.skip("needs root and unshare(1) for a private mount namespace with a small tmpfs")
+    effect = fill_workspace(scenario_folder)
+    assert effect.ok, f"{effect.summary}\n{effect.detail}"
