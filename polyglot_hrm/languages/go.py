@@ -31,6 +31,7 @@ from .reports import Canary, Report, canary_values, TestOutcome
 
 _PACKAGE = re.compile(r"^package[ \t]+(\w+)", re.M)
 _FUNC = re.compile(r"^func[ \t]+(\w+)[ \t]*[(\[]", re.M)
+_TEST_NAME = re.compile(r"(Test|Benchmark|Example|Fuzz)([A-Z_0-9]|$)")
 _TEST_FUNC = re.compile(r"^func[ \t]+Test\w*[ \t]*\(", re.M)
 
 
@@ -190,8 +191,10 @@ class Go(Language):
         build = ["go", "test", "-c", "-ldflags=-w", "-o", str(binary), "."]
         # The package alone, without its _test.go files: a solution that uses the tests' variables fails here.
         alone = ["go", "build", "-gcflags=-e", "-o", "/dev/null", "."]
+        # Helpers the tests define for solutions to use (bottle-song's Title), never the tests themselves: a solution
+        # that calls a TestXxx function could run the tests from its own code (testing.MainStart).
         helpers = {name for f in problem.files_with_role("test", "editor") if f.path.endswith("_test.go")
-                   for name in _FUNC.findall(f.content)}
+                   for name in _FUNC.findall(f.content) if not _TEST_NAME.match(name)}
         # The test binary is all the tests need: the test sources (canaries included) leave its view, and it runs
         # under the no-exec launcher (no exercise's tests start a program; none reads its sources at run time).
         test = Step([str(binary), "-test.v=test2json", "-test.paniconexit0", "-test.count=1", "-test.timeout=10m"],
