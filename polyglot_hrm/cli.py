@@ -19,6 +19,7 @@ from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExt
                         mini_benchmark_root, save_problems)
 from .execution.executors import ExecutorError, add_executor_arguments
 from .execution.sandbox import ExecutionNotAllowed
+from .execution.timeouts import parse_seconds
 from .modelio.names import BackendError
 from .outputs import OutputError, atomic_write_text
 from .tables import format_table
@@ -290,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidate", type=Path, default=None,
                    help="directory whose files replace or add files at the same relative paths (default: the stub as is)")
     p.add_argument("--reference", action="store_true", help="run with the reference solution in place")
-    p.add_argument("--timeout", type=float, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
+    p.add_argument("--timeout", type=parse_seconds, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="run every reference and stub: runner fidelity per language")
@@ -300,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "twice the cluster's CPUs)")
     add_executor_arguments(p)
     p.add_argument("--mode", choices=["both", "reference", "stub"], default="both", help="what to run (default: both)")
-    p.add_argument("--timeout", type=float, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
+    p.add_argument("--timeout", type=parse_seconds, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
     p.add_argument("--output", "-o", type=Path, default=None, help="write the results as JSON here")
     p.set_defaults(func=cmd_validate)
 

@@ -8,6 +8,7 @@ import evaluate
 import polyglot_hrm.scoring as scoring
 from polyglot_hrm.execution.executors import make_executor
 from polyglot_hrm.execution.sandbox import OPT_IN_MESSAGE, require_opt_in
+from polyglot_hrm.execution.timeouts import check_timeout
 
 _CITATION = """\
 @misc{chen2021codex,
@@ -99,6 +100,8 @@ class PolyglotExec(evaluate.Metric):
         row references as JSON, then compute as usual."""
         if "k" in kwargs:
             kwargs["k"] = scoring.check_ks(kwargs["k"])
+        if "timeout" in kwargs:
+            kwargs["timeout"] = check_timeout(kwargs["timeout"])
         if predictions is not None:
             scoring.check_predictions(predictions, references)
             # Every candidate is JSON-encoded, edit text included (a str candidate is an edit).

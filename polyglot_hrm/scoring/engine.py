@@ -25,6 +25,7 @@ from ..execution import DEFAULT_TIMEOUT, RunResult, RunTask, Timeout, make_execu
 from ..execution.executors import ExecutorSpec
 from ..execution.passk import mean_pass_at_k
 from ..execution.results import STATUSES
+from ..execution.timeouts import check_timeout
 from .candidates import EditFailure, problem_from_reference, resolve_candidate
 
 __all__ = ["Scored", "check_ks", "check_predictions", "run_key", "score", "score_candidates", "summarize_pass_at_k"]
@@ -149,6 +150,7 @@ def score_candidates(references: Sequence[Any], candidates: Sequence[Sequence[An
     ``"ray"``, or an executor); ``executor`` in the result says which, with the runs each node made.
     """
     k = check_ks(k)
+    timeout = check_timeout(timeout)
     check_predictions(candidates, references)
     problems = [problem_from_reference(r) for r in references]
     empty = [p.id for p, cs in zip(problems, candidates) if not cs]

@@ -34,6 +34,7 @@ import yaml
 from ..dataset.config import DatasetOptions
 from ..dataset.names import CONFIG_NAMES
 from ..execution.executors import EXECUTORS
+from ..execution.timeouts import check_seconds
 from ..languages import LANGUAGES
 
 __all__ = ["PolyglotTrainingConfig", "Recipe", "RecipeError", "apply_overrides", "load_recipe", "validate_recipe"]
@@ -142,8 +143,7 @@ class PolyglotTrainingConfig(DatasetOptions):
                              f"or several joined by commas")
         if self.eval_temperature < 0:
             raise ValueError(f"PolyglotTrainingConfig.eval_temperature={self.eval_temperature!r}: must be >= 0")
-        if self.eval_timeout <= 0:
-            raise ValueError(f"PolyglotTrainingConfig.eval_timeout={self.eval_timeout!r}: must be > 0 seconds")
+        check_seconds(self.eval_timeout, "PolyglotTrainingConfig.eval_timeout")
         if self.eval_executor not in EXECUTORS:
             raise ValueError(f"PolyglotTrainingConfig.eval_executor={self.eval_executor!r}: use one of "
                              f"{', '.join(EXECUTORS)}")
