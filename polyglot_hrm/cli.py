@@ -54,6 +54,9 @@ def _extract(args: argparse.Namespace) -> tuple[list[Problem], PolyglotBenchmark
     logger.info("read %d problems from %s (%s layout) in %.2f s", report.problems, root, report.layout, report.seconds)
     if report.skipped:
         logger.warning("skipped %d exercise(s); rerun with --strict to stop at the first", len(report.skipped))
+    if report.links_skipped:
+        logger.warning("left out %d file(s) that link out of their exercise folder: %s", len(report.links_skipped),
+                       ", ".join(report.links_skipped[:5]) + (" ..." if len(report.links_skipped) > 5 else ""))
     return problems, extractor
 
 

@@ -73,3 +73,98 @@ def test_a_run_task_with_a_nan_timeout_is_refused_before_running(mini_problems, 
     with pytest.raises(ValueError, match=r"RunTask\(python/.*\)\.timeout=nan"):
         run_many([RunTask(next(p for p in mini_problems if p.language == "python"), mode="reference",
                           timeout=math.nan)])
+
+
+# ------------------------------------------------------------------------------------ 3. links out of an exercise
+def _track(tmp_path: Path) -> Path:
+    """A one-exercise Python track checkout."""
+    root = tmp_path / "track"
+    root.mkdir()
+    (root / "config.json").write_text(json.dumps({"slug": "python", "exercises": {"practice": []}}))
+    python_exercise(root / "exercises" / "practice" / "greet")
+    return root
+
+
+def _listing(exercise: Path, **extra: list[str]) -> None:
+    config_path = exercise / ".meta" / "config.json"
+    config = json.loads(config_path.read_text())
+    for key, paths in extra.items():
+        config["files"][key] = paths
+    config_path.write_text(json.dumps(config))
+
+
+def test_a_listed_file_behind_a_link_out_of_the_exercise_is_never_read(tmp_path, caplog):
+    """Before: `etclink -> /etc` with `etclink/hostname` listed as an editor file put the host's /etc/hostname
+    into the problem (and the dataset rows that may be pushed)."""
+    from polyglot_hrm.benchmark import BenchmarkError, PolyglotBenchmarkExtractor
+
+    root = _track(tmp_path)
+    exercise = root / "exercises" / "practice" / "greet"
+    (exercise / "etclink").symlink_to("/etc")
+    _listing(exercise, editor=["etclink/hostname"])
+    extractor = PolyglotBenchmarkExtractor(root)
+    with caplog.at_level(logging.WARNING):
+        assert extractor.extract() == []  # the one exercise is skipped, not read
+    [(path, reason)] = extractor.report.skipped
+    assert path == str(exercise)
+    assert "etclink/hostname: a link out of the exercise folder (to /etc/hostname)" in reason
+    with pytest.raises(BenchmarkError, match="a link out of the exercise folder"):
+        PolyglotBenchmarkExtractor(root, strict=True).extract()
+
+
+@pytest.mark.parametrize("role", ["test", "solution"])
+def test_a_listed_file_that_is_itself_a_link_out_is_refused(role, tmp_path):
+    from polyglot_hrm.benchmark import BenchmarkError, read_exercise
+
+    exercise = python_exercise(tmp_path / "greet")
+    name = {"test": "greet_test.py", "solution": "greet.py"}[role]
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret\n")
+    (exercise / name).unlink()
+    (exercise / name).symlink_to(secret)
+    with pytest.raises(BenchmarkError, match=rf"{name}: a link out of the exercise folder \(to {secret}\)"):
+        read_exercise(exercise, "python")
+
+
+def test_unlisted_links_out_are_left_out_counted_and_named_and_links_inside_are_kept(tmp_path, capsys):
+    from polyglot_hrm.benchmark import PolyglotBenchmarkExtractor
+    from polyglot_hrm.cli import main
+
+    root = _track(tmp_path)
+    exercise = root / "exercises" / "practice" / "greet"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret\n")
+    (exercise / "notes.txt").symlink_to(secret)
+    (exercise / "data").mkdir()
+    (exercise / "data" / "words.txt").write_text("hello\n")
+    (exercise / "words.txt").symlink_to("data/words.txt")  # inside the exercise: fine
+    (exercise / "elsewhere").symlink_to(tmp_path)  # a linked folder: never walked
+    extractor = PolyglotBenchmarkExtractor(root)
+    [problem] = extractor.extract()
+    support = {f.path: f.content for f in problem.files_with_role("support")}
+    assert support == {"data/words.txt": "hello\n", "words.txt": "hello\n"}
+    assert not any("host secret" in f.content for f in problem.files)
+    assert extractor.report.links_skipped == [str(exercise / "notes.txt")]
+    assert main(["stats", "--benchmark-root", str(root)]) == 0
+
+
+def test_dot_dot_paths_are_still_refused(tmp_path):
+    """Refused before this issue too (the file was read, then refused); now refused before it is touched."""
+    from polyglot_hrm.benchmark import BenchmarkError, read_exercise
+
+    exercise = python_exercise(tmp_path / "greet")
+    (tmp_path / "outside.py").write_text("x = 1\n")
+    _listing(exercise, editor=["../outside.py"])
+    with pytest.raises(BenchmarkError, match=r"files.editor lists '../outside.py', a path outside the exercise"):
+        read_exercise(exercise, "python")
+
+
+def test_a_huge_test_file_is_refused_with_its_size(tmp_path):
+    """Before: a 30 MB test file was read silently (and copied into every dataset row of the exercise)."""
+    from polyglot_hrm.benchmark import BenchmarkError, read_exercise
+
+    exercise = python_exercise(tmp_path / "greet")
+    with open(exercise / "greet_test.py", "r+b") as handle:
+        handle.truncate(30 * 1000 * 1000)  # sparse: nothing written
+    with pytest.raises(BenchmarkError, match=r"greet_test.py: 30.0 MB, over the 2 MiB an exercise file may have"):
+        read_exercise(exercise, "python")
