@@ -168,3 +168,66 @@ def test_a_huge_test_file_is_refused_with_its_size(tmp_path):
         handle.truncate(30 * 1000 * 1000)  # sparse: nothing written
     with pytest.raises(BenchmarkError, match=r"greet_test.py: 30.0 MB, over the 2 MiB an exercise file may have"):
         read_exercise(exercise, "python")
+
+
+# ------------------------------------------------------------------------------------ 4. solutions of the wrong shape
+SOLUTIONS = {
+    "misspelt key": ('{"python/digit-sum": [{"filez": {"digit_sum.py": "x"}}]}',
+                     r"python/digit-sum\[0\]: 'filez' holds a dict, so it is neither a file"),
+    "content 42": ('{"python/digit-sum": [{"files": {"digit_sum.py": 42}}]}',
+                   r"python/digit-sum\[0\].files\['digit_sum.py'\] is an int \(42\), not text"),
+    "content NaN": ('{"python/digit-sum": [{"files": {"digit_sum.py": NaN}}]}',
+                    r"python/digit-sum\[0\].files\['digit_sum.py'\] is NaN, not text"),
+    "bare content 42": ('{"python/digit-sum": [{"digit_sum.py": 42}]}',
+                        r"python/digit-sum\[0\]\[.digit_sum.py.\] is an int \(42\), not text"),
+    "files and edit": ('{"python/digit-sum": [{"files": {"digit_sum.py": "x"}, "edit": "y"}]}',
+                       r"python/digit-sum\[0\]: Can't provide both \"files\" and \"edit\""),
+    "edit not text": ('{"python/digit-sum": [{"edit": ["x"]}]}', r"python/digit-sum\[0\].edit is a list"),
+    "a number": ('{"python/digit-sum": [7]}', r"python/digit-sum\[0\] is an int \(7\); a candidate is"),
+    "bare string": ('{"python/digit-sum": "def digit_sum(n):\\n    return 0\\n"}',
+                    r"python/digit-sum is a bare string without a SEARCH/REPLACE block"),
+    "duplicated id": ('{"python/digit-sum": [{"files": {"digit_sum.py": "a"}}], '
+                      '"python/digit-sum": [{"files": {"digit_sum.py": "b"}}]}',
+                      r"'python/digit-sum' appears twice in one JSON object"),
+}
+
+
+@pytest.mark.parametrize("case", list(SOLUTIONS))
+def test_a_solutions_file_of_the_wrong_shape_is_exit_2_naming_the_id_and_field(case, tmp_path, monkeypatch, capsys):
+    """Before: each of these scored 0 silently (status `error`, or the last of two ids kept), exit 0."""
+    from polyglot_hrm.cli import main
+    from polyglot_hrm.evaluation import cases
+
+    text, message = SOLUTIONS[case]
+    solutions = tmp_path / "solutions.json"
+    solutions.write_text(text)
+    monkeypatch.setattr(cases, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the check"))
+    _no_runs(monkeypatch)
+    assert main(["evaluate", "--solutions", str(solutions), "-o", str(tmp_path / "out" / "results.json")]) == 2
+    err = capsys.readouterr().err
+    assert str(solutions) in err
+    assert __import__("re").search(message, err), err
+
+
+def test_valid_solution_forms_still_load():
+    from polyglot_hrm.evaluation.cases import load_solutions
+
+    edit = "digit_sum.py\n```\n<<<<<<< SEARCH\n    pass\n=======\n    return 0\n>>>>>>> REPLACE\n```\n"
+    loaded = load_solutions({"a": [{"files": {"x.py": "1"}}, {"edit": edit}, {"x.py": "2"}, "no block here"],
+                             "b": edit, "c": {"files": {"x.py": "3"}}, "d": []})
+    assert loaded == {"a": [{"x.py": "1"}, edit, {"x.py": "2"}, "no block here"], "b": [edit], "c": [{"x.py": "3"}],
+                      "d": []}
+
+
+@pytest.mark.parametrize("content", [42, math.nan, None])
+def test_the_metric_refuses_non_text_content_before_running(content, monkeypatch):
+    """Before: the metric scored {"digit_sum.py": 42} or NaN as a malformed answer (pass@1 0), no error."""
+    import evaluate
+
+    from polyglot_hrm.benchmark import mini_benchmark_root
+
+    _no_runs(monkeypatch)
+    metric = evaluate.load(str(REPO / "metrics" / "polyglot_exec"))
+    ref = {"problem_id": "python/digit-sum", "benchmark_root": str(mini_benchmark_root())}
+    with pytest.raises(ValueError, match=r"predictions\[0\]\[1\] \(python/digit-sum\)\['digit_sum.py'\] is "):
+        metric.compute(predictions=[[{"digit_sum.py": "x"}, {"digit_sum.py": content}]], references=[ref])

@@ -32,7 +32,9 @@ Args:
         of the files it writes over the exercise's stub (for example {"bob.py": "def response(...): ..."}),
         or, for a diff_edit row, Aider SEARCH/REPLACE edit text (a string, or {"edit": text}) that is
         applied to the row's input_files. A malformed or non-applying edit is not run: it counts as
-        status "error" with the reason as output, and in malformed_edits / non_applying_edits.
+        status "error" with the reason as output, and in malformed_edits / non_applying_edits. A candidate
+        of a form the schema does not have (file content 42 or NaN, an unknown key) is a ValueError naming
+        the problem, the candidate and the field, raised before anything runs.
     references: one per problem: a polyglot-hrm dataset row (with `files`, `language`, `slug`), or
         {"problem_id": "python/bowling", "benchmark_root": "/path/to/polyglot-benchmark"}.
     k: list of k for pass@k (default [1]), or one int; each an integer >= 1, checked before anything

@@ -200,7 +200,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import os
 
     from ..outputs import atomic_write_text, record_files
-    from .cases import load_cases, solutions_from_problems
+    from .cases import load_cases, load_solutions, solutions_from_problems
     from .journal import journal_path
     from .protocol import evaluate_backend
     from .report import summary_table, write_report
@@ -215,6 +215,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.attempts == 2 and not generating and args.write_solutions is None:
         raise ValueError("`--attempts 2` retries with the model's second answer: it needs `--model` (or `--backend`).")
     check_outputs(args)  # before any work: a bad path fails now, not after the scoring
+    if args.solutions is not None:
+        load_solutions(args.solutions)  # every candidate's form, before any case is loaded or run
     if args.model and args.base_url is None and args.backend != "openai":
         check_model_name(args.model)
     root = args.benchmark_root
