@@ -231,3 +231,42 @@ def test_the_metric_refuses_non_text_content_before_running(content, monkeypatch
     ref = {"problem_id": "python/digit-sum", "benchmark_root": str(mini_benchmark_root())}
     with pytest.raises(ValueError, match=r"predictions\[0\]\[1\] \(python/digit-sum\)\['digit_sum.py'\] is "):
         metric.compute(predictions=[[{"digit_sum.py": "x"}, {"digit_sum.py": content}]], references=[ref])
+
+
+# ------------------------------------------------------------------------------------ 5. a report cut short
+def _one_record_results():
+    from polyglot_hrm.evaluation.system import results_from_records
+
+    record = {"id": "python/x", "problem_id": "python/x", "task": "generation", "language": "python",
+              "source_language": None, "difficulty": "easy", "edit_type": None, "stub_passes": False,
+              "candidates": [{"status": "passed", "kind": "files", "well_formed": True, "applies": True,
+                              "compiled": True, "edited_chars": 1, "efficiency": 1.0, "diff_quality": None,
+                              "duration_s": 0.1}]}
+    return results_from_records([record], [1], {"mode": "solutions"})
+
+
+def test_a_report_cut_short_by_a_full_disk_can_be_rerun(tmp_path, monkeypatch):
+    """Before: per_language.png was written, by_difficulty.png hit ENOSPC, and the rerun was refused with
+    "per_language.png ... was not written by polyglot-hrm" (charts joined the manifest only after all
+    succeeded)."""
+    from polyglot_hrm.evaluation import report
+
+    results = _one_record_results()
+    real = report._difficulty_chart
+
+    def disk_full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report, "_difficulty_chart", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        report.write_report(results, tmp_path)
+    assert (tmp_path / "per_language.png").is_file()  # half done
+    monkeypatch.setattr(report, "_difficulty_chart", real)
+    paths = report.write_report(results, tmp_path)  # space freed: the same call now succeeds
+    assert paths["html"].is_file() and (tmp_path / "by_difficulty.png").is_file()
+    mine = tmp_path / "other" / "report.md"
+    mine.parent.mkdir()
+    mine.write_text("my own report\n")
+    with pytest.raises(report.OutputError, match="not written by polyglot-hrm"):
+        report.write_report(results, mine.parent)  # a file this project did not write is still never overwritten
+    assert mine.read_text() == "my own report\n"

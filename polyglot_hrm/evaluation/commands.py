@@ -228,8 +228,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                        config=args.config, split=args.split, languages=languages, limit=args.limit)
     if args.write_solutions is not None:
         data = solutions_from_problems(cases, args.solutions_of)
-        atomic_write_text(args.write_solutions, json.dumps(data, indent=1))
         record_files(args.write_solutions.parent, "evaluation", [args.write_solutions.name])
+        atomic_write_text(args.write_solutions, json.dumps(data, indent=1))
         print(f"wrote {args.solutions_of} solutions of {len(data)} problems to {args.write_solutions}")
         return 0
     backend = make_backend(args) if args.solutions is None else None
@@ -254,8 +254,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(summary_table(results))
     print("\n" + runs_per_node_table(executor))
     if args.no_report:
+        record_files(args.output.parent, "evaluation", [args.output.name])  # listed first: a rerun may replace it
         atomic_write_text(args.output, json.dumps(results.to_dict(), indent=1))
-        record_files(args.output.parent, "evaluation", [args.output.name])
         print(f"\nwrote {args.output}")
     else:
         paths = write_report(results, args.report_dir or args.output.parent, json_path=args.output)

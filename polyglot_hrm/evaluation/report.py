@@ -235,18 +235,21 @@ def check_report_targets(out_dir: str | Path | None, json_path: str | Path | Non
 def write_report(results: EvaluationResults, out_dir: str | Path, json_path: str | Path | None = None
                  ) -> dict[str, Path]:
     """Write ``results.json`` (or ``json_path``), the charts, ``report.md`` and ``report.html`` into
-    ``out_dir``; returns the paths by name. Each file is written whole (a temporary file renamed into place)
-    and listed in its folder's manifest; a file of that name this tool did not write is refused."""
+    ``out_dir``; returns the paths by name. Each file is written whole (a temporary file renamed into place);
+    a file of that name this tool did not write is refused. Every file joins its folder's manifest *before*
+    it is written, so a report cut short by a fault (a full disk) is ours to replace when the same command
+    is run again."""
     out = Path(out_dir)
     paths: dict[str, Path] = {"json": Path(json_path) if json_path else out / "results.json"}
     check_report_targets(out, paths["json"])
-    atomic_write_text(paths["json"], json.dumps(results.to_dict(), indent=1))
-    record_files(paths["json"].parent, KIND, [paths["json"].name])
     charts: dict[str, Path] = {"per_language": out / "per_language.png", "by_difficulty": out / "by_difficulty.png"}
     draw = {"per_language": _per_language_chart, "by_difficulty": _difficulty_chart}
     if results.transfer_matrix:
         charts["transfer_matrix"] = out / "transfer_matrix.png"
         draw["transfer_matrix"] = _transfer_chart
+    record_files(paths["json"].parent, KIND, [paths["json"].name])
+    record_files(out, KIND, [*(p.name for p in charts.values()), "report.md", "report.html"])
+    atomic_write_text(paths["json"], json.dumps(results.to_dict(), indent=1))
     for name, path in charts.items():
         with atomic_path(path) as tmp:
             draw[name](results, tmp)
@@ -254,6 +257,5 @@ def write_report(results: EvaluationResults, out_dir: str | Path, json_path: str
     paths["markdown"] = atomic_write_text(out / "report.md", markdown_text)
     paths["html"] = atomic_write_text(out / "report.html", _html(markdown_text, charts))
     paths.update(charts)
-    record_files(out, KIND, [p.name for k, p in paths.items() if k != "json"])
     logger.info("wrote the report to %s", out)
     return paths
