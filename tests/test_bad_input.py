@@ -270,3 +270,25 @@ def test_a_report_cut_short_by_a_full_disk_can_be_rerun(tmp_path, monkeypatch):
     with pytest.raises(report.OutputError, match="not written by polyglot-hrm"):
         report.write_report(results, mine.parent)  # a file this project did not write is still never overwritten
     assert mine.read_text() == "my own report\n"
+
+
+# ------------------------------------------------------------------------------------ 6. -o results.jsonl
+@pytest.mark.parametrize("name", ["results.jsonl", "RESULTS.JSONL"])
+def test_an_output_named_like_its_own_journal_is_refused_before_any_work(name, tmp_path, monkeypatch, capsys):
+    """Before: `-o results.jsonl` made the journal and the results one file: the results JSON overwrote the
+    journal, and the rerun said "journal is damaged". Refused (rather than moving the journal elsewhere): the
+    results are one JSON document, not JSON lines, and one rule (the output's name with .jsonl) keeps every
+    existing journal resumable."""
+    from polyglot_hrm.cli import main
+    from polyglot_hrm.evaluation import cases
+    from polyglot_hrm.evaluation.journal import JournalError, journal_path
+
+    monkeypatch.setattr(cases, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the check"))
+    output = tmp_path / name
+    assert main(["evaluate", "--backend", "reference", "-o", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert f"--output {output}: a .jsonl name is where the journal of the results goes" in err
+    assert str(output.with_suffix(".json")) in err and not output.exists()
+    with pytest.raises(JournalError, match=r"^output="):
+        journal_path(output)
+    assert journal_path(tmp_path / "results.json") == tmp_path / "results.jsonl"

@@ -192,8 +192,12 @@ def check_outputs(args: argparse.Namespace) -> None:
         check_writable(args.write_solutions.parent, "--write-solutions folder")
         claim_files(args.write_solutions.parent, [args.write_solutions.name], "--write-solutions")
         return
+    try:
+        journal = journal_path(args.output)
+    except ValueError as err:
+        raise ValueError(str(err).replace("output=", "--output ", 1)) from None
     check_report_targets(None if args.no_report else (args.report_dir or args.output.parent), args.output)
-    claim_files(args.output.parent, [journal_path(args.output).name], "journal")
+    claim_files(args.output.parent, [journal.name], "journal")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
