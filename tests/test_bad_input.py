@@ -292,3 +292,53 @@ def test_an_output_named_like_its_own_journal_is_refused_before_any_work(name, t
     with pytest.raises(JournalError, match=r"^output="):
         journal_path(output)
     assert journal_path(tmp_path / "results.json") == tmp_path / "results.jsonl"
+
+
+# ------------------------------------------------------------------------------------ 7. recipes checked up front
+def _train_script():
+    sys.path.insert(0, str(REPO / "trainer"))
+    import train as train_script
+
+    return train_script
+
+
+RECIPE_ERRORS = {
+    "training_args.learning_rate=-1.0": r"training_args.learning_rate=-1.0: must be a finite number > 0",
+    "training_args.learning_rate=0.0": r"training_args.learning_rate=0.0: must be a finite number > 0",
+    "training_args.learning_rate=.nan": r"training_args.learning_rate=nan: must be a finite number > 0",
+    "polyglot.vocab_size=10": r"override 'polyglot.vocab_size=10': PolyglotTrainingConfig.vocab_size=10 is too small "
+                              r"for a byte-level BPE: .* need vocab_size >= \d+",
+    "model.hidden_size=65536": r"override 'model.hidden_size=65536': model.hidden_size=65536, .* makes a model of "
+                               r"43.14B parameters; training it needs at least 690.2 GB \(16 bytes per parameter",
+    "model.vocab_size=100": r"model.vocab_size is set from the tokenizer .* remove it and set polyglot.vocab_size",
+    "model.pad_token_id=5": r"model.pad_token_id is set from the tokenizer",
+    "polyglot.max_sequence_length=4096": r"polyglot.max_sequence_length=4096 is above "
+                                         r"model.max_position_embeddings=1280",
+}
+
+
+@pytest.mark.parametrize("override", list(RECIPE_ERRORS))
+def test_recipe_values_that_cannot_train_are_refused_before_any_data(override, tmp_path, monkeypatch, capsys):
+    """Before: learning_rate=-1.0 was a torch ValueError traceback after the data and tokenizer were built;
+    vocab_size=10 failed late in the tokenizer; hidden_size=65536 tried a 17 GB allocation; model.vocab_size=100
+    was replaced by the tokenizer's length silently; max_sequence_length 4096 above 1280 positions was accepted."""
+    from polyglot_hrm.training import data
+    from polyglot_hrm.training.config import RecipeError, load_recipe
+
+    monkeypatch.setattr(data, "load_rows", lambda *a, **k: pytest.fail("data built before the check"))
+    with pytest.raises(RecipeError, match=RECIPE_ERRORS[override]):
+        load_recipe(TINY, [override])
+    out = tmp_path / "run"
+    assert _train_script().main(["--recipe", str(TINY), "--output-dir", str(out), override]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and override.split("=")[0] in err and not out.exists()
+
+
+def test_the_memory_bound_uses_the_training_device_and_passes_the_shipped_recipes(monkeypatch):
+    from polyglot_hrm.training import config
+
+    for name in ("tiny", "hrm-27m"):
+        config.load_recipe(name)
+    monkeypatch.setattr(config, "training_memory", lambda use_cpu=False: (10 ** 9, "GPU 0 (small)"))
+    with pytest.raises(config.RecipeError, match=r"needs at least 2.7 GB .* and GPU 0 \(small\) has 1.0 GB"):
+        config.load_recipe("hrm-27m", ["model.hidden_size=2048"])
