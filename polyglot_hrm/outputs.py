@@ -12,7 +12,10 @@ sub-folders) it wrote there. The rules that follow from it:
 * results are written to a temporary file beside the target and renamed over it, so a crash or Ctrl-C leaves
   the old file or the new one, never half of one;
 * :func:`check_writable` is called before long work starts, so a bad path fails in a second, not after an
-  hour of scoring.
+  hour of scoring;
+* what is written honours the umask, like any other tool's output: a temporary file (mode 0600) or folder
+  (0700) renamed into place gets the mode a plain ``open`` or ``mkdir`` would have given it
+  (:func:`honour_umask`), so a shared export or a report a web server serves is readable by others.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 __all__ = ["MANIFEST", "Manifest", "NotOursError", "OutputError", "atomic_path", "atomic_write_text",
-           "check_writable", "claim_dir", "claim_files", "install_tree", "read_manifest", "record_files",
-           "remove_listed"]
+           "check_writable", "claim_dir", "claim_files", "honour_umask", "install_tree", "read_manifest",
+           "record_files", "remove_listed", "umask"]
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +150,30 @@ def check_writable(folder: str | Path, what: str = "output folder") -> None:
                 created.rmdir()
 
 
+def umask() -> int:
+    """This process's umask (read without changing it where Linux says it; else set and restored at once)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def honour_umask(paths: Iterable[str | Path]) -> None:
+    """Give each file (or folder) the mode a plain ``open`` (``mkdir``) would: 0666 (0777) less the umask. For
+    what was written through a temporary file or folder, whose mode is 0600 (0700) whatever the umask."""
+    mask = umask()
+    for path in map(Path, paths):
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            os.chmod(path, 0o777 & ~mask)
+        elif path.is_file():
+            os.chmod(path, 0o666 & ~mask)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; renamed over ``path`` when the block succeeds, removed
@@ -157,6 +184,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        honour_umask([tmp])  # mkstemp made it 0600
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -342,3 +342,56 @@ def test_the_memory_bound_uses_the_training_device_and_passes_the_shipped_recipe
     monkeypatch.setattr(config, "training_memory", lambda use_cpu=False: (10 ** 9, "GPU 0 (small)"))
     with pytest.raises(config.RecipeError, match=r"needs at least 2.7 GB .* and GPU 0 \(small\) has 1.0 GB"):
         config.load_recipe("hrm-27m", ["model.hidden_size=2048"])
+
+
+# ------------------------------------------------------------------------------------ 8. the umask
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_an_export_honours_the_umask(tmp_path, umask_022):
+    """Before: with umask 022 the export folder was 0700 and README.md 0600 (a temporary folder and file renamed
+    into place), so a shared export was unreadable to others."""
+    from polyglot_hrm.dataset.export import export
+
+    out = tmp_path / "export"
+    export(None, out, configs=["generation"], cache_dir=str(tmp_path / "cache"), verify_by_execution=False,
+           languages="python")
+    assert _mode(out) == 0o755
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"README.md", ".polyglot-hrm.json", "train-00000-of-00001.parquet"}
+    assert {p.name: _mode(p) for p in files} == {p.name: 0o644 for p in files}
+
+
+def test_reports_and_atomic_writes_honour_the_umask(tmp_path, umask_022):
+    """Before: results.json, report.md, report.html and the PNG charts were 0600."""
+    from polyglot_hrm.evaluation import write_report
+    from polyglot_hrm.outputs import atomic_write_text
+
+    paths = write_report(_one_record_results(), tmp_path / "report")
+    assert {p.name: _mode(p) for p in paths.values()} == {p.name: 0o644 for p in paths.values()}
+    os.umask(0o027)
+    assert _mode(atomic_write_text(tmp_path / "x.json", "{}")) == 0o640
+
+
+def test_saved_weights_honour_the_umask(tmp_path, umask_022):
+    """Before: model.safetensors (final model and checkpoints) was 0600: safetensors writes it through a
+    temporary file."""
+    from transformers import TrainingArguments
+
+    from hrm_modeling import HRMConfig, HRMForCausalLM
+    from polyglot_hrm.training.trainer import PolyglotTrainer
+
+    model = HRMForCausalLM(HRMConfig(vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                     num_attention_heads=4, max_position_embeddings=64))
+    args = TrainingArguments(output_dir=str(tmp_path / "run"), use_cpu=True, report_to="none")
+    PolyglotTrainer(model=model, args=args).save_model(str(tmp_path / "run"))
+    weights = tmp_path / "run" / "model.safetensors"
+    assert _mode(weights) == 0o644 and _mode(tmp_path / "run" / "config.json") == 0o644

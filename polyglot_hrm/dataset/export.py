@@ -25,7 +25,7 @@ from typing import Any, Sequence
 import datasets
 import yaml
 
-from ..outputs import atomic_write_text, claim_dir, install_tree, read_manifest
+from ..outputs import atomic_write_text, claim_dir, honour_umask, install_tree, read_manifest
 from .builder import EmptyConfigError, PolyglotHRM
 from .config import CONFIG_NAMES, SPLITS
 from .sources import DataDir, join_roots
@@ -246,6 +246,7 @@ def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_N
     out.parent.mkdir(parents=True, exist_ok=True)
     built = build_datasets(data_dir, configs, cache_dir, executor=executor, **options)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    honour_umask([staging])  # mkdtemp made it 0700, and it becomes the export folder
     try:
         _write_export(staging, built, data_dir, options)
         install_tree(staging, out, "export")
