@@ -14,6 +14,7 @@ from typing import Sequence
 
 from . import __version__
 from .dataset.commands import add_dataset_commands
+from .dataset.hub import HubError
 from .evaluation.commands import add_compare_command, add_evaluate_command
 from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem,
                         mini_benchmark_root, save_problems)
@@ -21,7 +22,7 @@ from .execution.executors import ExecutorError, add_executor_arguments
 from .execution.sandbox import ExecutionNotAllowed
 from .execution.timeouts import parse_seconds
 from .modelio.names import BackendError
-from .outputs import OutputError, atomic_write_text
+from .outputs import OutputError, atomic_write_text, write_fault
 from .tables import format_table
 
 logger = logging.getLogger("polyglot_hrm")
@@ -191,7 +192,9 @@ def _find_problem(args: argparse.Namespace) -> Problem:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .execution import run_problem
+    from .execution.provision import check_runner_cache
 
+    check_runner_cache()
     problem = _find_problem(args)
     if args.candidate and args.reference:
         raise ValueError("Can't provide both `--candidate` and `--reference`. Choose one.")
@@ -205,7 +208,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .execution import RunTask, run_many
     from .execution.executors import executor_from_args, runs_per_node_table
+    from .execution.provision import check_runner_cache
 
+    check_runner_cache()
     problems, _ = _extract(args)
     modes = ["reference", "stub"] if args.mode == "both" else [args.mode]
     tasks = [RunTask(p, mode=m) for p in problems for m in modes]
@@ -253,8 +258,9 @@ def validation_report(problems: Sequence[Problem], results: Sequence, wall: floa
 
 
 def cmd_setup_runners(args: argparse.Namespace) -> int:
-    from .execution.provision import setup_runners
+    from .execution.provision import check_runner_cache, setup_runners
 
+    check_runner_cache()
     problems, _ = _extract(args)
     done = setup_runners(problems, _languages(args.languages))
     print("\n".join(done) if done else "runners already provisioned; nothing to do")
@@ -341,16 +347,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Mistakes in the command or its input: one line, exit status 2 (checked before any work where they can be).
+USAGE_ERRORS = (BenchmarkError, FileNotFoundError, ValueError, OutputError, ExecutionNotAllowed, BackendError,
+                ExecutorError)
+#: What a rerun of each command does with what an interrupted one finished (Ctrl-C, a full disk, the network).
+RERUN = {
+    "build": "rerun the same command: configurations already built reload from the datasets cache, and finished "
+             "verification runs are kept in the runner cache's journal (verified/runs.jsonl)",
+    "export": "rerun the same command: the export is built beside --out and moved in only when whole, so an earlier "
+              "export there is unchanged",
+    "push": "rerun the same command: it uploads the export again (the export folder is unchanged)",
+    "evaluate": "rerun the same command: every finished result is kept in the journal beside --output and is not "
+                "run again",
+    "setup-runners": "rerun the same command: what was provisioned is kept",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose + 1, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    rerun = RERUN.get(args.command, "rerun the same command")
     try:
         return args.func(args)
-    except (BenchmarkError, FileNotFoundError, ValueError, OutputError, ExecutionNotAllowed, BackendError,
-            ExecutorError) as err:
+    except USAGE_ERRORS as err:
         print(f"polyglot-hrm {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\npolyglot-hrm {args.command}: interrupted; {rerun}", file=sys.stderr)
+        return 130
+    except HubError as err:
+        print(f"polyglot-hrm {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:
+        fault = write_fault(err)
+        if fault is None:
+            raise
+        print(f"polyglot-hrm {args.command}: error: {fault}. Free some space (or point the output or cache "
+              f"elsewhere), then {rerun}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

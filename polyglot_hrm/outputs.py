@@ -21,6 +21,7 @@ sub-folders) it wrote there. The rules that follow from it:
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 __all__ = ["MANIFEST", "Manifest", "NotOursError", "OutputError", "atomic_path", "atomic_write_text",
-           "check_writable", "claim_dir", "claim_files", "honour_umask", "install_tree", "read_manifest",
+           "check_writable", "claim_dir", "claim_files", "honour_umask", "write_fault", "install_tree", "read_manifest",
            "record_files", "remove_listed", "umask"]
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,37 @@ def check_writable(folder: str | Path, what: str = "output folder") -> None:
         for created in missing:
             with contextlib.suppress(OSError):
                 created.rmdir()
+
+
+#: What torch says when it cannot write a checkpoint (it reports no errno): a full disk, in practice.
+_TORCH_WRITE_FAILURES = ("PytorchStreamWriter failed", "unexpected pos", "file write failed")
+
+
+def write_fault(err: BaseException) -> str | None:
+    """What went wrong when ``err`` (or an error it was raised from) is a failed write: a full disk or quota
+    (ENOSPC, EDQUOT), or torch failing to write a file; None for anything else. With the free space left."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = current.filename
+            return f"no space left on the disk{f' writing {where}' if where else ''}{_free(where)}"
+        if isinstance(current, RuntimeError) and any(s in str(current) for s in _TORCH_WRITE_FAILURES):
+            return f"writing a file failed ({str(current).splitlines()[0][:120]}); the disk is probably full"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _free(path: str | None) -> str:
+    if not path:
+        return ""
+    folder = Path(path).parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    with contextlib.suppress(OSError):
+        return f" ({shutil.disk_usage(folder).free / 1e6:.0f} MB free there)"
+    return ""
 
 
 def umask() -> int:

@@ -395,3 +395,166 @@ def test_saved_weights_honour_the_umask(tmp_path, umask_022):
     PolyglotTrainer(model=model, args=args).save_model(str(tmp_path / "run"))
     weights = tmp_path / "run" / "model.safetensors"
     assert _mode(weights) == 0o644 and _mode(tmp_path / "run" / "config.json") == 0o644
+
+
+# ------------------------------------------------------------------------------------ 9. faults as messages
+def _disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device", "/data/cache/x.arrow")
+
+
+def _build_disk_full(*args, **kwargs):
+    from datasets.exceptions import DatasetGenerationError
+
+    try:
+        _disk_full()
+    except OSError as err:
+        raise DatasetGenerationError("An error occurred while generating the dataset") from err
+
+
+def _interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("fault,status,words", [(_build_disk_full, 1, "no space left on the disk writing "
+                                                 "/data/cache/x.arrow"), (_interrupt, 130, "interrupted")])
+@pytest.mark.parametrize("command", ["build", "export"])
+def test_a_full_disk_or_ctrl_c_during_build_or_export_is_a_message(command, fault, status, words, tmp_path,
+                                                                    monkeypatch, capsys):
+    """Before: a full disk during `build` gave three chained tracebacks ending in DatasetGenerationError (exit 1),
+    during `export` an OSError traceback; Ctrl-C a KeyboardInterrupt traceback and exit -2, no resume hint."""
+    from polyglot_hrm.cli import main
+    from polyglot_hrm.dataset import export as export_module
+
+    monkeypatch.setattr(export_module, "build_datasets", fault)
+    argv = [command, "--verify", "off"] + (["--out", str(tmp_path / "out")] if command == "export" else [])
+    assert main(argv) == status
+    err = capsys.readouterr().err
+    assert words in err and "rerun the same command" in err and "Traceback" not in err
+    if command == "export":
+        assert "an earlier export there is unchanged" in err and not (tmp_path / "out").exists()
+
+
+def test_a_full_disk_while_writing_an_export_is_a_message(tmp_path, monkeypatch, capsys):
+    from polyglot_hrm.cli import main
+    from polyglot_hrm.dataset import export as export_module
+
+    monkeypatch.setattr(export_module, "_write_export", _disk_full)
+    argv = ["export", "--verify", "off", "--configs", "generation", "--languages", "python", "--out",
+            str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")]
+    assert main(argv) == 1
+    assert "no space left on the disk" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.partial-*"))
+
+
+@pytest.mark.parametrize("fault,status,words", [
+    (_interrupt, 130, "interrupted; rerun with --resume-from-checkpoint auto"),
+    (lambda *a, **k: (_ for _ in ()).throw(RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos "
+                                                        "13120 vs 13008")), 1, "writing a file failed"),
+    (_disk_full, 1, "no space left on the disk")])
+def test_a_full_disk_or_ctrl_c_during_training_is_a_message(fault, status, words, tmp_path, monkeypatch, capsys):
+    """Before: a full disk while saving a checkpoint gave torch's `inline_container.cc ... unexpected pos`
+    traceback; Ctrl-C a KeyboardInterrupt traceback, exit -2 and no resume hint."""
+    train_script = _train_script()
+    monkeypatch.setattr(train_script, "train", fault)
+    out = tmp_path / "run"
+    assert train_script.main(["--recipe", str(TINY), "--output-dir", str(out)]) == status
+    err = capsys.readouterr().err
+    assert words in err and f"newest complete checkpoint in {out}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["run", "--problem", "python/digit-sum", "--reference"], ["validate"],
+                                     ["evaluate", "--backend", "reference"], ["setup-runners"], ["doctor"]])
+def test_a_runner_cache_that_is_a_file_is_named(command, tmp_path, monkeypatch, capsys):
+    """Before: `run` and `evaluate` crashed with NotADirectoryError tracebacks; `doctor` said "run setup-runners",
+    the wrong fix."""
+    from polyglot_hrm.cli import main
+
+    cache = tmp_path / "cache"
+    cache.write_text("not a folder\n")
+    monkeypatch.setenv("POLYGLOT_HRM_CACHE", str(cache))
+    monkeypatch.chdir(tmp_path)
+    _no_runs(monkeypatch)
+    assert main(command) == (1 if command == ["doctor"] else 2)
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert f"$POLYGLOT_HRM_CACHE={cache}: {cache} is a file, not a folder" in text
+    assert "run `polyglot-hrm setup-runners" not in text
+    assert cache.read_text() == "not a folder\n"
+
+
+def test_run_many_names_a_runner_cache_under_a_file(tmp_path, mini_problems, monkeypatch):
+    from polyglot_hrm.execution import RunTask, run_many
+    from polyglot_hrm.execution.provision import RunnerCacheError
+
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("POLYGLOT_HRM_CACHE", str(tmp_path / "file" / "runners"))
+    _no_runs(monkeypatch)
+    with pytest.raises(RunnerCacheError, match=r"is under .*/file, a file, not a folder"):
+        run_many([RunTask(mini_problems[0], mode="reference")])
+
+
+@pytest.fixture
+def read_only_hf_home(monkeypatch):
+    """HF_HOME in sysfs, where nothing can be created (even by root); datasets reads its cache path at import."""
+    import datasets.config
+
+    monkeypatch.setenv("HF_HOME", "/sys/polyglot-hrm-test-hf")
+    monkeypatch.delenv("HF_DATASETS_CACHE", raising=False)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", Path("/sys/polyglot-hrm-test-hf/datasets"))
+
+
+@pytest.mark.parametrize("command", ["build", "export"])
+def test_a_read_only_hf_home_is_named_before_any_work(command, read_only_hf_home, tmp_path, capsys):
+    """Before: `build` and `export` ended in a PermissionError traceback from datasets' builder."""
+    from polyglot_hrm.cli import main
+
+    argv = [command, "--verify", "off"] + (["--out", str(tmp_path / "out")] if command == "export" else [])
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert ("datasets cache /sys/polyglot-hrm-test-hf/datasets (chosen by $HF_HOME=/sys/polyglot-hrm-test-hf): not "
+            "writable") in err and "--cache-dir DIR" in err
+
+
+def test_a_read_only_hf_home_stops_training_before_any_work(read_only_hf_home, tmp_path, monkeypatch, capsys):
+    from polyglot_hrm.training import data
+
+    monkeypatch.setattr(data, "load_rows", lambda *a, **k: pytest.fail("data built before the check"))
+    out = tmp_path / "run"
+    assert _train_script().main(["--recipe", str(TINY), "--output-dir", str(out)]) == 2
+    assert "datasets cache /sys/polyglot-hrm-test-hf/datasets" in capsys.readouterr().err and not out.exists()
+
+
+def test_push_without_a_network_is_a_message(tmp_path):
+    """Before: a ConnectError traceback (exit 1)."""
+    import subprocess
+
+    from polyglot_hrm.dataset.export import export
+
+    out = tmp_path / "export"
+    export(None, out, configs=["generation"], cache_dir=str(tmp_path / "cache"), verify_by_execution=False,
+           languages="python")
+    env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf"),
+           "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "polyglot_hrm.cli", "push", "--repo-id", "someone/data",
+                           "--export-dir", str(out)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "could not reach the Hub at http://127.0.0.1:9" in done.stderr and "rerun the same command" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("rows,message", [
+    ([1, 2, 3], r"problem \[0\]: is an int \(1\), not a problem object"),
+    ([{"id": "python/x", "language": "python", "slug": "x"}], r"problem \[0\] \(python/x\): has no `instructions`"),
+    ([{"language": "python", "slug": "x", "instructions": "", "files": [{"path": "x.py", "role": "solution"}]}],
+     r"problem \[0\]: files\[0\].content is missing"),
+])
+def test_a_problems_file_of_ints_or_partial_problems_is_a_message(rows, message, tmp_path, capsys):
+    """Before: `--problems-json` with a list of ints was a TypeError traceback, partial problems a KeyError."""
+    from polyglot_hrm.cli import main
+
+    problems = tmp_path / "problems.json"
+    problems.write_text(json.dumps(rows))
+    assert main(["evaluate", "--problems-json", str(problems), "--backend", "reference",
+                 "-o", str(tmp_path / "out" / "results.json")]) == 2
+    err = capsys.readouterr().err
+    assert __import__("re").search(message, err) and "polyglot-hrm extract" in err

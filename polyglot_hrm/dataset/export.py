@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -25,13 +26,15 @@ from typing import Any, Sequence
 import datasets
 import yaml
 
-from ..outputs import atomic_write_text, claim_dir, honour_umask, install_tree, read_manifest
+from ..outputs import (OutputError, atomic_write_text, check_writable, claim_dir, honour_umask, install_tree,
+                       read_manifest)
 from .builder import EmptyConfigError, PolyglotHRM
 from .config import CONFIG_NAMES, SPLITS
+from .hub import HubError, hub_endpoint, unreachable
 from .sources import DataDir, join_roots
 
-__all__ = ["ExportReport", "build_datasets", "card_for_repo", "dataset_card", "export", "push", "row_counts",
-           "validate_repo_id"]
+__all__ = ["ExportReport", "build_datasets", "card_for_repo", "check_datasets_cache", "dataset_card",
+           "datasets_cache", "export", "push", "row_counts", "validate_repo_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,29 @@ class ExportReport:
     seconds: float = 0.0
 
 
+def datasets_cache(cache_dir: str | Path | None = None) -> tuple[Path, str]:
+    """The folder the builder caches Arrow files in, and what chose it (``cache_dir``, or an environment
+    variable, or the default)."""
+    if cache_dir:
+        return Path(cache_dir), "--cache-dir (cache_dir)"
+    path = Path(datasets.config.HF_DATASETS_CACHE)
+    chosen = next((f"${v}={os.environ[v]}" for v in ("HF_DATASETS_CACHE", "HF_HOME", "XDG_CACHE_HOME")
+                   if os.environ.get(v)), "the default")
+    return path, chosen
+
+
+def check_datasets_cache(cache_dir: str | Path | None = None) -> None:
+    """Before any work: the datasets cache can be written (a read-only ``HF_HOME`` would otherwise end a build in
+    a traceback); an :class:`~polyglot_hrm.outputs.OutputError` names the folder, what chose it, and the fix."""
+    path, chosen = datasets_cache(cache_dir)
+    try:
+        check_writable(path, "datasets cache")
+    except OutputError as err:
+        reason = getattr(err.__cause__, "strerror", None) or str(err).split(": ", 1)[-1]
+        raise OutputError(f"datasets cache {path} (chosen by {chosen}): not writable ({reason}); set "
+                          f"HF_DATASETS_CACHE (or HF_HOME) to a writable folder, or pass --cache-dir DIR") from None
+
+
 def build_datasets(data_dir: DataDir, configs: Sequence[str] = CONFIG_NAMES, cache_dir: str | None = None,
                    reports: dict[str, Any] | None = None, executor: Any = None,
                    **options: Any) -> dict[str, datasets.DatasetDict]:
@@ -56,6 +82,7 @@ def build_datasets(data_dir: DataDir, configs: Sequence[str] = CONFIG_NAMES, cac
     ``reports``, when given, receives each configuration's :class:`~.build.BuildReport` (None: reloaded).
     ``executor``: where verification runs execute (``"local"``, the default, ``"ray"`` or an executor); not an
     option of the data, so not part of the cache key."""
+    check_datasets_cache(cache_dir)
     out = {}
     for name in configs:
         if name not in CONFIG_NAMES:
@@ -317,12 +344,23 @@ def push(export_dir: str | Path, repo_id: str, private: bool = False, dry_run: b
         return lines
     from huggingface_hub import HfApi
 
-    for name in configs:
-        by_split = {p.name.split("-")[0]: str(p) for p in files if p.parent.name == name}
-        dd = datasets.load_dataset("parquet", data_files=by_split)
-        dd.push_to_hub(repo_id, config_name=name, data_dir=name, private=private, token=token)
-    HfApi(token=token).upload_file(path_or_fileobj=card_for_repo(card, repo_id).encode(), path_in_repo="README.md",
-                                   repo_id=repo_id, repo_type="dataset", commit_message="polyglot-hrm dataset card")
+    check_datasets_cache()  # the Parquet files are read back through it
+    try:
+        for name in configs:
+            by_split = {p.name.split("-")[0]: str(p) for p in files if p.parent.name == name}
+            dd = datasets.load_dataset("parquet", data_files=by_split)
+            dd.push_to_hub(repo_id, config_name=name, data_dir=name, private=private, token=token)
+        HfApi(token=token).upload_file(path_or_fileobj=card_for_repo(card, repo_id).encode(), path_in_repo="README.md",
+                                       repo_id=repo_id, repo_type="dataset",
+                                       commit_message="polyglot-hrm dataset card")
+    except Exception as err:
+        cause = unreachable(err)
+        if cause is None:
+            raise
+        raise HubError(f"could not reach the Hub at {hub_endpoint()} ({type(cause).__name__}: "
+                       f"{str(cause).splitlines()[0][:160]}); {export_dir} is unchanged and the upload may be "
+                       f"partial: check the network (and HF_ENDPOINT, HF_HUB_OFFLINE), then rerun the same "
+                       f"command") from err
     return lines
 
 

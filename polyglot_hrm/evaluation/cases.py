@@ -65,6 +65,9 @@ def cases_from_dataset(source: str | Path, config: str, split: str) -> list[dict
     """Rows of an exported dataset folder or Hub repo (``datasets.load_dataset(source, config)[split]``)."""
     import datasets
 
+    from ..dataset.export import check_datasets_cache
+
+    check_datasets_cache()
     try:
         data = datasets.load_dataset(str(source), config, split=split)
     except ValueError as err:

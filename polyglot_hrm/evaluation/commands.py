@@ -11,6 +11,7 @@ from typing import Any
 
 from ..dataset.names import CONFIG_NAMES
 from ..execution.executors import add_executor_arguments, executor_from_args, runs_per_node_table
+from ..execution.provision import check_runner_cache
 from ..execution.timeouts import AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, parse_timeout
 from ..modelio.names import BACKENDS, EDIT_FORMATS
 
@@ -219,6 +220,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.attempts == 2 and not generating and args.write_solutions is None:
         raise ValueError("`--attempts 2` retries with the model's second answer: it needs `--model` (or `--backend`).")
     check_outputs(args)  # before any work: a bad path fails now, not after the scoring
+    if args.write_solutions is None:
+        check_runner_cache()
     if args.solutions is not None:
         load_solutions(args.solutions)  # every candidate's form, before any case is loaded or run
     if args.model and args.base_url is None and args.backend != "openai":

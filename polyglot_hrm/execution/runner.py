@@ -25,6 +25,7 @@ from ..languages.context import RunnerContext
 from .executors import Executor, ExecutorSpec, make_executor
 from .expected import load_expected, load_reference_seconds, load_stub_passes
 from .job import Job, Mode, Outcome
+from .provision import check_runner_cache
 from .results import RunResult
 from .sandbox import Sandbox, require_opt_in
 from .timeouts import DEFAULT_TIMEOUT, Timeout, check_seconds, check_timeout, run_timeout
@@ -83,6 +84,7 @@ def run_many(tasks: Sequence[RunTask], jobs: int | None = None, timeout: Timeout
     if any(t.mode == "candidate" for t in tasks):
         require_opt_in()
     ctx = ctx or RunnerContext()
+    check_runner_cache(ctx)
     sandbox = sandbox or Sandbox()
     executor = make_executor(executor, jobs)
     problems = list({id(t.problem): t.problem for t in tasks}.values())
