@@ -18,12 +18,12 @@ from .dataset.hub import HubError
 from .evaluation.commands import add_compare_command, add_evaluate_command
 from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem,
                         mini_benchmark_root, save_problems)
-from .execution.executors import ExecutorError, add_executor_arguments
+from .execution.executors import ExecutorError, add_executor_arguments, positive_int
 from .execution.sandbox import ExecutionNotAllowed
 from .execution.timeouts import parse_seconds
 from .modelio.names import BackendError
 from .outputs import OutputError, atomic_write_text, write_fault
-from .tables import format_table
+from .tables import format_table, plain_text
 
 logger = logging.getLogger("polyglot_hrm")
 
@@ -279,7 +279,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="polyglot-hrm", description=__doc__)
+    parser = argparse.ArgumentParser(prog="polyglot-hrm", description=plain_text(__doc__))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -305,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="run every reference and stub: runner fidelity per language")
     _add_root_args(p)
-    p.add_argument("--jobs", type=int, default=None,
+    p.add_argument("--jobs", type=positive_int, default=None,
                    help="parallel runs (default: one per core); with --executor ray, runs in flight (default: "
                         "twice the cluster's CPUs)")
     add_executor_arguments(p)

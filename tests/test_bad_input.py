@@ -558,3 +558,106 @@ def test_a_problems_file_of_ints_or_partial_problems_is_a_message(rows, message,
                  "-o", str(tmp_path / "out" / "results.json")]) == 2
     err = capsys.readouterr().err
     assert __import__("re").search(message, err) and "polyglot-hrm extract" in err
+
+
+# ------------------------------------------------------------------------------------ 10. misleading messages
+def test_an_empty_model_folder_says_what_it_is(tmp_path, monkeypatch, capsys):
+    """Before: `--model <empty folder>` failed in the tokenizer loader, suggesting to install sentencepiece or
+    tiktoken."""
+    from polyglot_hrm.cli import main
+    from polyglot_hrm.evaluation import cases
+
+    monkeypatch.setattr(cases, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the check"))
+    folder = tmp_path / "model"
+    folder.mkdir()
+    assert main(["evaluate", "--model", str(folder), "-o", str(tmp_path / "out" / "results.json")]) == 2
+    err = capsys.readouterr().err
+    assert f"--model {folder}: a folder without config.json (empty), so not a saved model" in err
+    assert "sentencepiece" not in err
+
+
+@pytest.mark.parametrize("configs,hint", [("generation", "'generation'"), ("generation,transfer", "'generation'"),
+                                          ("transfer,diff_edit", "'diff_edit'")])
+def test_exports_load_hint_names_a_config_it_exported(configs, hint, tmp_path, monkeypatch, capsys):
+    """Before: `export --configs generation` ended with "load with load_dataset(out, "diff_edit")", a config it
+    did not export."""
+    from polyglot_hrm.cli import main
+    from polyglot_hrm.dataset import export as export_module
+
+    names = configs.split(",")
+    report = export_module.ExportReport(tmp_path, counts={n: {"train": 1} for n in names})
+    monkeypatch.setattr(export_module, "export", lambda *a, **k: report)
+    assert main(["export", "--configs", configs, "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert f"load with datasets.load_dataset({str(tmp_path / 'out')!r}, {hint})" in out
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "1.5"])
+@pytest.mark.parametrize("command", [["validate"], ["evaluate", "--backend", "reference"]])
+def test_jobs_below_one_is_a_usage_error_before_any_work(command, value, capsys):
+    """Before: `--jobs -2` said "max_workers must be greater than 0" after loading every case, and `--jobs 0` was
+    silently the default."""
+    from polyglot_hrm.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--jobs", value])
+    assert exit_.value.code == 2 and f"argument --jobs: {value!r}: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("jobs", [0, -2, 1.5, True])
+def test_the_library_refuses_the_same_jobs(jobs):
+    from polyglot_hrm.execution import LocalExecutor, make_executor
+
+    with pytest.raises(ValueError, match=rf"jobs={jobs!r}: the number of parallel runs, an integer >= 1"):
+        make_executor("local", jobs)
+    with pytest.raises(ValueError, match=r"jobs="):
+        LocalExecutor(jobs)
+
+
+def test_a_blank_pass_at_k_says_why():
+    """Before: `--k 5` with one candidate per case printed `-` with no word why."""
+    from polyglot_hrm.evaluation.report import summary_table
+    from polyglot_hrm.evaluation.system import results_from_records
+
+    record = _one_record_results().cases[0]
+    table = summary_table(results_from_records([record], [1, 5], {"mode": "solutions"}))
+    assert "pass@5: '-' because a case has fewer candidates than k (as few as 1)" in table
+    assert "give --num-samples 5 or more" in table
+    assert "because" not in summary_table(_one_record_results())
+
+
+def test_k_above_num_samples_is_warned_before_generating(tmp_path, monkeypatch, caplog):
+    from polyglot_hrm.cli import main
+    from polyglot_hrm.evaluation import cases
+
+    monkeypatch.setattr(cases, "load_cases", lambda *a, **k: (_ for _ in ()).throw(ValueError("stop here")))
+    with caplog.at_level(logging.WARNING):
+        assert main(["evaluate", "--backend", "reference", "--k", "1,5", "-o", str(tmp_path / "r.json")]) == 2
+    assert "--k 1,5 with --num-samples 1: pass@k needs k samples per case, so pass@5 will show '-'" in caplog.text
+
+
+def test_help_shows_no_restructuredtext_markup(capsys):
+    """Before: the top-level `--help` read "The ``polyglot-hrm`` command line."."""
+    from polyglot_hrm.benchmark.__main__ import main as benchmark_main
+    from polyglot_hrm.cli import build_parser
+    from polyglot_hrm.evaluation.__main__ import main as evaluation_main
+
+    texts = [build_parser().format_help()]
+    for entry in (benchmark_main, evaluation_main):
+        with pytest.raises(SystemExit):
+            entry(["--help"])
+        texts.append(capsys.readouterr().out)
+    parser = build_parser()
+    texts += [choice.format_help() for choice in parser._subparsers._group_actions[0].choices.values()]
+    for text in texts:
+        assert "``" not in text and ":func:" not in text and ":mod:" not in text, text[:300]
+    assert "The polyglot-hrm command line." in texts[0]
+
+
+@pytest.mark.parametrize("environ,level,prefix", [({}, logging.INFO, ""), ({"RANK": "0", "WORLD_SIZE": "2"},
+                                                   logging.INFO, "[rank 0/2] "),
+                                                  ({"RANK": "1", "WORLD_SIZE": "2"}, logging.WARNING, "[rank 1/2] ")])
+def test_multi_process_training_logs_say_the_rank_and_info_once(environ, level, prefix):
+    """Before: `accelerate launch` with two processes printed every INFO line twice, with no rank prefix."""
+    got_level, fmt = _train_script().log_settings(environ)
+    assert got_level == level and fmt.startswith(f"%(asctime)s {prefix}%(levelname)s")

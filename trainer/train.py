@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Mapping
 
 from polyglot_hrm.outputs import OutputError, write_fault
 from polyglot_hrm.training.checkpoints import CheckpointError, RunExistsError
@@ -43,9 +44,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def log_settings(environ: Mapping[str, str] = os.environ) -> tuple[int, str]:
+    """(level, format) of this process's log. In a run of several processes each line says which rank wrote it,
+    and only the main one logs INFO (the others would repeat every line): the rest log warnings and errors."""
+    rank, world = int(environ.get("RANK", "0")), int(environ.get("WORLD_SIZE", "1"))
+    prefix = f"[rank {rank}/{world}] " if world > 1 else ""
+    return (logging.INFO if rank == 0 else logging.WARNING), f"%(asctime)s {prefix}%(levelname)s %(name)s: %(message)s"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level, fmt = log_settings()
+    logging.basicConfig(level=level, format=fmt)
     output_dir = args.output_dir or Path("runs") / args.recipe.stem
     rerun = (f"rerun with --resume-from-checkpoint auto to continue from the newest complete checkpoint in "
              f"{output_dir} (one a fault left incomplete is skipped), or with --overwrite-output-dir to start over")

@@ -6,7 +6,7 @@ import datasets
 import evaluate
 
 import polyglot_hrm.scoring as scoring
-from polyglot_hrm.execution.executors import make_executor
+from polyglot_hrm.execution.executors import check_jobs, make_executor
 from polyglot_hrm.execution.sandbox import OPT_IN_MESSAGE, require_opt_in
 from polyglot_hrm.execution.timeouts import check_timeout
 
@@ -104,6 +104,7 @@ class PolyglotExec(evaluate.Metric):
             kwargs["k"] = scoring.check_ks(kwargs["k"])
         if "timeout" in kwargs:
             kwargs["timeout"] = check_timeout(kwargs["timeout"])
+        check_jobs(kwargs.get("num_workers"), "num_workers")
         if predictions is not None:
             scoring.check_predictions(predictions, references)
             # Every candidate is JSON-encoded, edit text included (a str candidate is an edit).

@@ -61,11 +61,26 @@ def summary_table(results: EvaluationResults) -> str:
         rows.append([f"no candidates ({', '.join(missing)})", results.summary["no_candidates"],
                      *("-" for _ in cols[1:])])
     out = [format_table(["language", *(h for _, h in cols)], rows, title="Evaluation by language")]
+    note = pass_at_k_note(results)
+    if note:
+        out[0] += "\n" + note
     if results.transfer_matrix:
         targets = sorted({t for row in results.transfer_matrix.values() for t in row})
         matrix = [[src, *(_value(row.get(t)) for t in targets)] for src, row in results.transfer_matrix.items()]
         out.append(format_table(["source \\ target", *targets], matrix, title="Transfer pass rate (first attempt)"))
     return "\n\n".join(out)
+
+
+def pass_at_k_note(results: EvaluationResults) -> str | None:
+    """Why a pass@k shows ``-``: some case has fewer than k candidates (pass@k draws k of them); None otherwise."""
+    blank = sorted(int(k.split("@")[1]) for k, v in results.summary.items()
+                   if k.startswith("pass@") and "_" not in k and v is None)
+    counts = [len(c["candidates"]) for c in results.cases if c["candidates"]]
+    if not blank or not counts:
+        return None
+    return (f"pass@{', pass@'.join(map(str, blank))}: '-' because a case has fewer candidates than k (as few as "
+            f"{min(counts)}); pass@k draws k candidates per case: give --num-samples {blank[-1]} or more (a solutions "
+            f"file: at least {blank[-1]} candidates per problem)")
 
 
 def _plt():
