@@ -661,3 +661,66 @@ def test_multi_process_training_logs_say_the_rank_and_info_once(environ, level, 
     """Before: `accelerate launch` with two processes printed every INFO line twice, with no rank prefix."""
     got_level, fmt = _train_script().log_settings(environ)
     assert got_level == level and fmt.startswith(f"%(asctime)s {prefix}%(levelname)s")
+
+
+# ------------------------------------------------------------------------------------ 11. the dataset card
+@pytest.fixture(scope="module")
+def mini_built(tmp_path_factory):
+    from polyglot_hrm.dataset.export import build_datasets
+
+    return build_datasets(None, ["generation"], str(tmp_path_factory.mktemp("cache")), verify_by_execution=False,
+                          languages="python")
+
+
+def _card(built, sources=None):
+    import yaml
+
+    from polyglot_hrm.dataset.card import dataset_card
+
+    text = dataset_card(built, {}, sources=sources)
+    return yaml.safe_load(text.split("---\n")[1]), text.split("---\n", 2)[2]
+
+
+def test_the_mini_benchmark_card_does_not_claim_to_be_aiders_benchmark(mini_built):
+    """Before: an export of the mini-benchmark called itself "Training data made from Aider's polyglot
+    benchmark: N Exercism exercises", with Aider's citation and Exercism's licence, and had no size_categories."""
+    header, body = _card(mini_built)
+    intro = body.split("\n\n")[1]
+    assert intro.startswith("Training data made from polyglot-hrm's built-in mini-benchmark: 5 exercises in Python")
+    assert "Aider's polyglot benchmark](" not in body.split("## Source")[0] and "Exercism exercises" not in body
+    assert "**This is not Aider's benchmark, nor Exercism's exercises.**" in body
+    assert "@misc{aider_polyglot_benchmark" not in body and "copyright Exercism" not in body
+    assert header["license"] == "mit" and header["size_categories"] == ["n<1K"]
+    assert "aider" not in header["tags"] and "exercism" not in header["tags"]
+
+
+def test_cards_of_other_sources_say_what_they_are(mini_built):
+    from polyglot_hrm.dataset.card import CardSource
+
+    header, body = _card(mini_built, [CardSource("polyglot-benchmark", "aider"), CardSource("exercism/go", "exercism")])
+    assert body.split("\n\n")[1].startswith("Training data made from [Aider's polyglot benchmark]("
+                                            "https://github.com/Aider-AI/polyglot-benchmark) and Exercism's go track: "
+                                            "5 Exercism exercises")
+    assert "@misc{aider_polyglot_benchmark" in body and "copyright Exercism" in body
+    assert header["license"] == "mit" and {"aider", "exercism"} <= set(header["tags"])
+    header, body = _card(mini_built, [CardSource("my-tree", "other")])
+    assert header["license"] == "other" and "check it before publishing" in body
+    assert "Where the exercises of `my-tree` come from is not recorded" in body
+
+
+def test_card_sources_tell_the_benchmark_a_track_the_mini_benchmark_and_other_trees(tmp_path, mini_root):
+    from polyglot_hrm.dataset.card import CardSource, card_sources, size_category
+
+    track = _track(tmp_path)
+    aider = tmp_path / "polyglot-benchmark"
+    clone = tmp_path / "checkout"
+    other = tmp_path / "mine"
+    for root in (aider, clone, other):
+        python_exercise(root / "python" / "exercises" / "practice" / "greet")
+    (clone / ".git").mkdir()
+    (clone / ".git" / "config").write_text('[remote "origin"]\n\turl = https://github.com/Aider-AI/polyglot-benchmark\n')
+    roots = [mini_root, track, aider, clone, other]
+    assert [s.kind for s in card_sources(roots)] == ["mini", "exercism", "aider", "aider", "other"]
+    assert card_sources(None) == [CardSource("mini_benchmark", "mini")]
+    assert [size_category(n) for n in (0, 999, 1000, 54_321, 2_000_000, 20_000_000)] == \
+        ["n<1K", "n<1K", "1K<n<10K", "10K<n<100K", "1M<n<10M", "n>10M"]
