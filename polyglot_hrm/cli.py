@@ -14,14 +14,16 @@ from typing import Sequence
 
 from . import __version__
 from .dataset.commands import add_dataset_commands
+from .dataset.hub import HubError
 from .evaluation.commands import add_compare_command, add_evaluate_command
 from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem,
                         mini_benchmark_root, save_problems)
-from .execution.executors import ExecutorError, add_executor_arguments
+from .execution.executors import ExecutorError, add_executor_arguments, positive_int
 from .execution.sandbox import ExecutionNotAllowed
+from .execution.timeouts import parse_seconds
 from .modelio.names import BackendError
-from .outputs import OutputError, atomic_write_text
-from .tables import format_table
+from .outputs import OutputError, atomic_write_text, write_fault
+from .tables import format_table, plain_text
 
 logger = logging.getLogger("polyglot_hrm")
 
@@ -53,6 +55,9 @@ def _extract(args: argparse.Namespace) -> tuple[list[Problem], PolyglotBenchmark
     logger.info("read %d problems from %s (%s layout) in %.2f s", report.problems, root, report.layout, report.seconds)
     if report.skipped:
         logger.warning("skipped %d exercise(s); rerun with --strict to stop at the first", len(report.skipped))
+    if report.links_skipped:
+        logger.warning("left out %d file(s) that link out of their exercise folder: %s", len(report.links_skipped),
+                       ", ".join(report.links_skipped[:5]) + (" ..." if len(report.links_skipped) > 5 else ""))
     return problems, extractor
 
 
@@ -187,7 +192,9 @@ def _find_problem(args: argparse.Namespace) -> Problem:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .execution import run_problem
+    from .execution.provision import check_runner_cache
 
+    check_runner_cache()
     problem = _find_problem(args)
     if args.candidate and args.reference:
         raise ValueError("Can't provide both `--candidate` and `--reference`. Choose one.")
@@ -201,7 +208,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .execution import RunTask, run_many
     from .execution.executors import executor_from_args, runs_per_node_table
+    from .execution.provision import check_runner_cache
 
+    check_runner_cache()
     problems, _ = _extract(args)
     modes = ["reference", "stub"] if args.mode == "both" else [args.mode]
     tasks = [RunTask(p, mode=m) for p in problems for m in modes]
@@ -249,8 +258,9 @@ def validation_report(problems: Sequence[Problem], results: Sequence, wall: floa
 
 
 def cmd_setup_runners(args: argparse.Namespace) -> int:
-    from .execution.provision import setup_runners
+    from .execution.provision import check_runner_cache, setup_runners
 
+    check_runner_cache()
     problems, _ = _extract(args)
     done = setup_runners(problems, _languages(args.languages))
     print("\n".join(done) if done else "runners already provisioned; nothing to do")
@@ -269,7 +279,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="polyglot-hrm", description=__doc__)
+    parser = argparse.ArgumentParser(prog="polyglot-hrm", description=plain_text(__doc__))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -290,17 +300,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidate", type=Path, default=None,
                    help="directory whose files replace or add files at the same relative paths (default: the stub as is)")
     p.add_argument("--reference", action="store_true", help="run with the reference solution in place")
-    p.add_argument("--timeout", type=float, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
+    p.add_argument("--timeout", type=parse_seconds, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="run every reference and stub: runner fidelity per language")
     _add_root_args(p)
-    p.add_argument("--jobs", type=int, default=None,
+    p.add_argument("--jobs", type=positive_int, default=None,
                    help="parallel runs (default: one per core); with --executor ray, runs in flight (default: "
                         "twice the cluster's CPUs)")
     add_executor_arguments(p)
     p.add_argument("--mode", choices=["both", "reference", "stub"], default="both", help="what to run (default: both)")
-    p.add_argument("--timeout", type=float, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
+    p.add_argument("--timeout", type=parse_seconds, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
     p.add_argument("--output", "-o", type=Path, default=None, help="write the results as JSON here")
     p.set_defaults(func=cmd_validate)
 
@@ -337,16 +347,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Mistakes in the command or its input: one line, exit status 2 (checked before any work where they can be).
+USAGE_ERRORS = (BenchmarkError, FileNotFoundError, ValueError, OutputError, ExecutionNotAllowed, BackendError,
+                ExecutorError)
+#: What a rerun of each command does with what an interrupted one finished (Ctrl-C, a full disk, the network).
+RERUN = {
+    "build": "rerun the same command: configurations already built reload from the datasets cache, and finished "
+             "verification runs are kept in the runner cache's journal (verified/runs.jsonl)",
+    "export": "rerun the same command: the export is built beside --out and moved in only when whole, so an earlier "
+              "export there is unchanged",
+    "push": "rerun the same command: it uploads the export again (the export folder is unchanged)",
+    "evaluate": "rerun the same command: every finished result is kept in the journal beside --output and is not "
+                "run again",
+    "setup-runners": "rerun the same command: what was provisioned is kept",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose + 1, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    rerun = RERUN.get(args.command, "rerun the same command")
     try:
         return args.func(args)
-    except (BenchmarkError, FileNotFoundError, ValueError, OutputError, ExecutionNotAllowed, BackendError,
-            ExecutorError) as err:
+    except USAGE_ERRORS as err:
         print(f"polyglot-hrm {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\npolyglot-hrm {args.command}: interrupted; {rerun}", file=sys.stderr)
+        return 130
+    except HubError as err:
+        print(f"polyglot-hrm {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:
+        fault = write_fault(err)
+        if fault is None:
+            raise
+        print(f"polyglot-hrm {args.command}: error: {fault}. Free some space (or point the output or cache "
+              f"elsewhere), then {rerun}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

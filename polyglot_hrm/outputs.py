@@ -12,12 +12,16 @@ sub-folders) it wrote there. The rules that follow from it:
 * results are written to a temporary file beside the target and renamed over it, so a crash or Ctrl-C leaves
   the old file or the new one, never half of one;
 * :func:`check_writable` is called before long work starts, so a bad path fails in a second, not after an
-  hour of scoring.
+  hour of scoring;
+* what is written honours the umask, like any other tool's output: a temporary file (mode 0600) or folder
+  (0700) renamed into place gets the mode a plain ``open`` or ``mkdir`` would have given it
+  (:func:`honour_umask`), so a shared export or a report a web server serves is readable by others.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -28,8 +32,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 __all__ = ["MANIFEST", "Manifest", "NotOursError", "OutputError", "atomic_path", "atomic_write_text",
-           "check_writable", "claim_dir", "claim_files", "install_tree", "read_manifest", "record_files",
-           "remove_listed"]
+           "check_writable", "claim_dir", "claim_files", "honour_umask", "write_fault", "install_tree", "read_manifest",
+           "record_files", "remove_listed", "umask"]
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +151,61 @@ def check_writable(folder: str | Path, what: str = "output folder") -> None:
                 created.rmdir()
 
 
+#: What torch says when it cannot write a checkpoint (it reports no errno): a full disk, in practice.
+_TORCH_WRITE_FAILURES = ("PytorchStreamWriter failed", "unexpected pos", "file write failed")
+
+
+def write_fault(err: BaseException) -> str | None:
+    """What went wrong when ``err`` (or an error it was raised from) is a failed write: a full disk or quota
+    (ENOSPC, EDQUOT), or torch failing to write a file; None for anything else. With the free space left."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = current.filename
+            return f"no space left on the disk{f' writing {where}' if where else ''}{_free(where)}"
+        if isinstance(current, RuntimeError) and any(s in str(current) for s in _TORCH_WRITE_FAILURES):
+            return f"writing a file failed ({str(current).splitlines()[0][:120]}); the disk is probably full"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _free(path: str | None) -> str:
+    if not path:
+        return ""
+    folder = Path(path).parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    with contextlib.suppress(OSError):
+        return f" ({shutil.disk_usage(folder).free / 1e6:.0f} MB free there)"
+    return ""
+
+
+def umask() -> int:
+    """This process's umask (read without changing it where Linux says it; else set and restored at once)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def honour_umask(paths: Iterable[str | Path]) -> None:
+    """Give each file (or folder) the mode a plain ``open`` (``mkdir``) would: 0666 (0777) less the umask. For
+    what was written through a temporary file or folder, whose mode is 0600 (0700) whatever the umask."""
+    mask = umask()
+    for path in map(Path, paths):
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            os.chmod(path, 0o777 & ~mask)
+        elif path.is_file():
+            os.chmod(path, 0o666 & ~mask)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; renamed over ``path`` when the block succeeds, removed
@@ -157,6 +216,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        honour_umask([tmp])  # mkstemp made it 0600
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

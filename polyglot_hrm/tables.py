@@ -1,10 +1,18 @@
-"""Plain-text tables for the terminal (no dependency, stable for tests)."""
+"""Plain text for the terminal: tables (no dependency, stable for tests) and docstrings without their markup."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
-__all__ = ["format_table"]
+__all__ = ["format_table", "plain_text"]
+
+
+def plain_text(doc: str) -> str:
+    """A docstring as a terminal shows it (``--help``): reStructuredText literals and roles (````x````,
+    ``:func:`x```) become plain ``x``."""
+    text = re.sub(r":[a-z]+:`~?\.*([^`]+)`", r"\1", doc)
+    return re.sub(r"``(.+?)``", r"\1", text, flags=re.DOTALL)
 
 
 def _cell(value: Any) -> str:

@@ -97,8 +97,10 @@ def test_the_card_is_a_hub_card_and_the_export_loads_without_a_config_name(expor
                                                                      if c["config_name"] == "generation")]
     for info in data["dataset_info"]:
         assert all(s["num_bytes"] > 0 and s["num_examples"] > 0 for s in info["splits"])
-    for section in ("## Source", "## Licence", "## Citation", "@misc{aider_polyglot_benchmark"):
+    for section in ("## Source", "## Licence"):
         assert section in card.text
+    assert "@misc{aider_polyglot_benchmark" not in card.text  # the mini-benchmark is not Aider's (issue 25)
+    assert data["size_categories"] == ["n<1K"]
     assert f'load_dataset("{REPO_PLACEHOLDER}", "diff_edit")' in card.text and str(out) not in card.text
     assert 'load_dataset("me/data", "diff_edit")' in card_for_repo(out / "README.md", "me/data")
     default = datasets.load_dataset(str(out), cache_dir=str(tmp_path))

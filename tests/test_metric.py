@@ -93,13 +93,15 @@ def test_malformed_and_non_applying_edits_are_counted_not_crashed(metric, diff_r
     row = diff_rows["diff_edit/python/digit-sum/implement/0"]
     bad_format = "digit_sum.py\n```python\n<<<<<<< SEARCH\nnever closed\n"
     not_found = "digit_sum.py\n```python\n<<<<<<< SEARCH\nno such line\n=======\nx = 1\n>>>>>>> REPLACE\n```\n"
-    out = metric.compute(predictions=[[bad_format, {"edit": "just prose, no block"}, not_found, 42]],
-                         references=[row])
-    assert out["malformed_edits"] == 3 and out["non_applying_edits"] == 1
-    assert out["status_counts"]["error"] == 4 and out["pass@1"] == 0.0
+    out = metric.compute(predictions=[[bad_format, {"edit": "just prose, no block"}, not_found]], references=[row])
+    assert out["malformed_edits"] == 2 and out["non_applying_edits"] == 1
+    assert out["status_counts"]["error"] == 3 and out["pass@1"] == 0.0
     outputs = [c["output"] for c in out["results"][0]["candidates"]]
     assert "malformed edit" in outputs[0] and "no SEARCH/REPLACE block" in outputs[1]
-    assert "does not apply (not_found)" in outputs[2] and "got int" in outputs[3]
+    assert "does not apply (not_found)" in outputs[2]
+    # Not text nor a mapping: a mistake in the input, refused before anything runs (issue 25), not a malformed answer.
+    with pytest.raises(ValueError, match=r"predictions\[0\]\[1\] \(python/digit-sum\) is an int \(42\)"):
+        metric.compute(predictions=[[bad_format, 42]], references=[row])
 
 
 @pytest.mark.slow

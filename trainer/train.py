@@ -14,8 +14,9 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Mapping
 
-from polyglot_hrm.outputs import OutputError
+from polyglot_hrm.outputs import OutputError, write_fault
 from polyglot_hrm.training.checkpoints import CheckpointError, RunExistsError
 from polyglot_hrm.training.config import RecipeError, load_recipe
 from polyglot_hrm.training.run import TokenizerMismatchError, train
@@ -43,19 +44,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def log_settings(environ: Mapping[str, str] = os.environ) -> tuple[int, str]:
+    """(level, format) of this process's log. In a run of several processes each line says which rank wrote it,
+    and only the main one logs INFO (the others would repeat every line): the rest log warnings and errors."""
+    rank, world = int(environ.get("RANK", "0")), int(environ.get("WORLD_SIZE", "1"))
+    prefix = f"[rank {rank}/{world}] " if world > 1 else ""
+    return (logging.INFO if rank == 0 else logging.WARNING), f"%(asctime)s {prefix}%(levelname)s %(name)s: %(message)s"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level, fmt = log_settings()
+    logging.basicConfig(level=level, format=fmt)
+    output_dir = args.output_dir or Path("runs") / args.recipe.stem
+    rerun = (f"rerun with --resume-from-checkpoint auto to continue from the newest complete checkpoint in "
+             f"{output_dir} (one a fault left incomplete is skipped), or with --overwrite-output-dir to start over")
     try:
-        return _run(args)
+        return _run(args, output_dir)
     except USAGE_ERRORS as err:
         print(f"train.py: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\ntrain.py: interrupted; {rerun}", file=sys.stderr)
+        return 130
+    except Exception as err:
+        fault = write_fault(err)
+        if fault is None:
+            raise
+        print(f"train.py: error: {fault}. Free some space (or choose another --output-dir), then {rerun}",
+              file=sys.stderr)
+        return 1
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, output_dir: Path) -> int:
     recipe = load_recipe(args.recipe, args.overrides)
-    output_dir = args.output_dir or Path("runs") / args.recipe.stem
     if os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true") and "WORLD_SIZE" not in os.environ:
         # `accelerate launch --cpu --num_processes N` starts ONE process unless mpirun is configured.
         logging.getLogger("trainer").warning(

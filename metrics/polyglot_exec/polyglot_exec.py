@@ -6,8 +6,9 @@ import datasets
 import evaluate
 
 import polyglot_hrm.scoring as scoring
-from polyglot_hrm.execution.executors import make_executor
+from polyglot_hrm.execution.executors import check_jobs, make_executor
 from polyglot_hrm.execution.sandbox import OPT_IN_MESSAGE, require_opt_in
+from polyglot_hrm.execution.timeouts import check_timeout
 
 _CITATION = """\
 @misc{chen2021codex,
@@ -31,7 +32,9 @@ Args:
         of the files it writes over the exercise's stub (for example {"bob.py": "def response(...): ..."}),
         or, for a diff_edit row, Aider SEARCH/REPLACE edit text (a string, or {"edit": text}) that is
         applied to the row's input_files. A malformed or non-applying edit is not run: it counts as
-        status "error" with the reason as output, and in malformed_edits / non_applying_edits.
+        status "error" with the reason as output, and in malformed_edits / non_applying_edits. A candidate
+        of a form the schema does not have (file content 42 or NaN, an unknown key) is a ValueError naming
+        the problem, the candidate and the field, raised before anything runs.
     references: one per problem: a polyglot-hrm dataset row (with `files`, `language`, `slug`), or
         {"problem_id": "python/bowling", "benchmark_root": "/path/to/polyglot-benchmark"}.
     k: list of k for pass@k (default [1]), or one int; each an integer >= 1, checked before anything
@@ -99,6 +102,9 @@ class PolyglotExec(evaluate.Metric):
         row references as JSON, then compute as usual."""
         if "k" in kwargs:
             kwargs["k"] = scoring.check_ks(kwargs["k"])
+        if "timeout" in kwargs:
+            kwargs["timeout"] = check_timeout(kwargs["timeout"])
+        check_jobs(kwargs.get("num_workers"), "num_workers")
         if predictions is not None:
             scoring.check_predictions(predictions, references)
             # Every candidate is JSON-encoded, edit text included (a str candidate is an edit).

@@ -9,11 +9,12 @@ import logging
 import sys
 from pathlib import Path
 
+from ..tables import plain_text
 from . import BenchmarkError, PolyglotBenchmarkExtractor, save_problems
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m polyglot_hrm.benchmark") -> int:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=prog, description=plain_text(__doc__.splitlines()[0]))
     parser.add_argument("--benchmark-root", type=Path, required=True, metavar="DIR",
                         help="polyglot-benchmark clone or Exercism track checkout")
     parser.add_argument("--output", "-o", type=Path, required=True, metavar="FILE", help="JSON file to write")

@@ -145,4 +145,44 @@ def load_problems_json(path: str | Path) -> list[Problem]:
         raise ValueError(f"{path}: not valid JSON ({err}); re-create it with `polyglot-hrm extract`") from None
     if not isinstance(rows, list):
         raise ValueError(f"{path}: expected a JSON list of problems, got {type(rows).__name__}")
-    return [Problem.from_dict(r) for r in rows]
+    problems = []
+    for i, row in enumerate(rows):
+        where = f"{path}: problem [{i}]" + (f" ({row['id']})" if isinstance(row, dict) and row.get("id") else "")
+        problem_error = _problem_error(row)
+        if problem_error:
+            raise ValueError(f"{where}: {problem_error}; re-create the file with `polyglot-hrm extract`")
+        try:
+            problems.append(Problem.from_dict(row))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{where}: {err}; re-create the file with `polyglot-hrm extract`") from None
+    return problems
+
+
+#: What a problem record needs (the rest has defaults), and each file record.
+_PROBLEM_FIELDS = {"language": str, "slug": str, "instructions": str, "files": list}
+_FILE_FIELDS = {"path": str, "role": str, "content": str}
+
+
+def _problem_error(row: Any) -> str | None:
+    """Why ``row`` is not a problem record as :meth:`Problem.to_dict` writes it, or None."""
+    if not isinstance(row, dict):
+        return f"is {_a(type(row).__name__)} ({json.dumps(row)[:40]}), not a problem object"
+    for name, kind in _PROBLEM_FIELDS.items():
+        if name not in row:
+            return f"has no `{name}`"
+        if not isinstance(row[name], kind):
+            return f"`{name}` is {_a(type(row[name]).__name__)}, not {_a(kind.__name__)}"
+    for j, record in enumerate(row["files"]):
+        if not isinstance(record, dict):
+            return f"files[{j}] is {_a(type(record).__name__)}, not a {{path, role, content}} object"
+        for name, kind in _FILE_FIELDS.items():
+            if not isinstance(record.get(name), kind):
+                return f"files[{j}].{name} is {'missing' if name not in record else type(record[name]).__name__}, " \
+                       f"expected text"
+    if not isinstance(row.get("metadata") or {}, dict):
+        return f"`metadata` is {_a(type(row['metadata']).__name__)}, not an object"
+    return None
+
+
+def _a(name: str) -> str:
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"

@@ -9,8 +9,14 @@ Two layouts are understood:
   the language taken from the folder's name.
 
 An exercise that cannot be read (a broken ``.meta/config.json``, a listed file that is absent,
-a reference that maps to no solution file) is skipped with a warning and counted in
-:attr:`ExtractReport.skipped`; with ``strict=True`` it is an error instead.
+a reference that maps to no solution file, a file over :data:`MAX_FILE_BYTES`) is skipped with a warning
+and counted in :attr:`ExtractReport.skipped`; with ``strict=True`` it is an error instead.
+
+Links: a file is read only when its real path lies inside its exercise's folder, so a link never carries a
+host file (``/etc/hostname``, ``~/.ssh/...``) into problems or dataset rows. Links inside the folder are fine.
+A *listed* file (or the exercise's docs and ``.meta`` files) that leads out makes the exercise unreadable
+(skipped, named, as above); an *unlisted* file that does is left out of the support files, warned about and
+named in :attr:`ExtractReport.links_skipped`.
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ __all__ = ["BenchmarkError", "ExtractReport", "PolyglotBenchmarkExtractor", "loa
 logger = logging.getLogger(__name__)
 
 PRACTICE = Path("exercises") / "practice"
+#: The largest file an exercise may have: three times Catch2's single header (642 KB), the largest file in the
+#: benchmark and the six Exercism tracks. A bigger one (a data dump, a build output) would be copied into every
+#: dataset row of the exercise.
+MAX_FILE_BYTES = 2 * 1024 * 1024
 # Build outputs a user may have left behind after running an exercise's tests by hand.
 _ARTIFACT_DIRS = {"node_modules", "target", "build", "bin", "__pycache__", ".pytest_cache"}
 
@@ -52,6 +62,7 @@ class ExtractReport:
     layout: str = ""
     problems: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (exercise path, reason)
+    links_skipped: list[str] = field(default_factory=list)  # unlisted files that lead out of their exercise
     seconds: float = 0.0
 
 
@@ -62,7 +73,32 @@ class _Exercise:
     difficulty: int | None = None
 
 
-def _read_text(path: Path) -> str:
+def _outside(exercise: Path, path: Path) -> str | None:
+    """Where ``path`` really leads when that is outside ``exercise`` (through a link), else None."""
+    real, base = os.path.realpath(path), os.path.realpath(exercise)
+    return None if real == base or real.startswith(base + os.sep) else real
+
+
+def _contained(exercise: Path, rel: str | Path) -> Path:
+    """``exercise / rel``, checked to lie inside the exercise's folder (module docstring: links)."""
+    path = exercise / rel
+    target = _outside(exercise, path)
+    if target is not None:
+        raise BenchmarkError(f"{path}: a link out of the exercise folder (to {target}); files outside an exercise "
+                             f"are never read. Put the file itself in the exercise, or remove the link")
+    return path
+
+
+def _read_text(path: Path, exercise: Path | None = None) -> str:
+    """A file's text; with ``exercise``, only when the file lies inside it (:func:`_contained`). Files over
+    :data:`MAX_FILE_BYTES` are refused."""
+    if exercise is not None:
+        path = _contained(exercise, path.relative_to(exercise))
+    size = path.stat().st_size if path.is_file() else 0
+    if size > MAX_FILE_BYTES:
+        raise BenchmarkError(f"{path}: {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // (1024 * 1024)} MiB an "
+                             f"exercise file may have (it would be copied into every dataset row of the exercise); "
+                             f"remove it, or keep it out of the exercise folder")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -74,9 +110,9 @@ def _is_binary(path: Path) -> bool:
         return b"\0" in fh.read(8192)
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path, exercise: Path | None = None) -> Any:
     try:
-        return json.loads(_read_text(path))
+        return json.loads(_read_text(path, exercise))
     except FileNotFoundError:
         raise BenchmarkError(f"{path}: missing; every exercise needs a .meta/config.json listing its files") from None
     except json.JSONDecodeError as err:
@@ -144,7 +180,7 @@ def _instructions(exercise: Path) -> str:
     # Aider's harness reads them in this order: introduction, instructions, append.
     docs = exercise / ".docs"
     parts = [docs / name for name in ("introduction.md", "instructions.md", "instructions.append.md")]
-    texts = [_read_text(p).strip() for p in parts if p.is_file()]
+    texts = [_read_text(p, exercise).strip() for p in parts if p.is_file()]
     if not texts:
         raise BenchmarkError(f"{exercise}: no .docs/instructions.md; every exercise needs instructions")
     return "\n\n".join(texts) + "\n"
@@ -155,7 +191,7 @@ def _test_case_count(exercise: Path) -> int | None:
     if not path.is_file():
         return None
     try:
-        cases = tomllib.loads(_read_text(path))
+        cases = tomllib.loads(_read_text(path, exercise))
     except tomllib.TOMLDecodeError as err:
         logger.warning("%s: unreadable (%s); test-case count unknown", path, err)
         return None
@@ -174,19 +210,34 @@ def _listed(exercise: Path, config: dict[str, Any], key: str) -> list[str]:
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise BenchmarkError(f"{exercise / '.meta/config.json'}: files.{key} must be a list of paths")
     for p in paths:
-        if not (exercise / p).is_file():
+        pure = PurePosixPath(p)
+        if pure.is_absolute() or ".." in pure.parts:  # checked before the path touches the file system
+            raise BenchmarkError(f"{exercise / '.meta/config.json'}: files.{key} lists {p!r}, a path outside the "
+                                 f"exercise; list paths relative to the exercise folder")
+        if not _contained(exercise, p).is_file():
             raise BenchmarkError(f"{exercise / p}: listed under files.{key} in .meta/config.json but absent; "
                                  f"restore the file or remove it from the config")
     return paths
 
 
-def _support_paths(exercise: Path, language: Language, taken: set[str]) -> list[str]:
+def _support_paths(exercise: Path, language: Language, taken: set[str],
+                   links_skipped: list[str] | None = None) -> list[str]:
+    """Unlisted files carried as support files. os.walk does not descend into linked folders; a linked file
+    that leads out of the exercise is left out, warned about and appended to ``links_skipped``."""
     found = []
     for dirpath, dirnames, filenames in os.walk(exercise):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _ARTIFACT_DIRS)
         for name in sorted(filenames):
             rel = (Path(dirpath) / name).relative_to(exercise).as_posix()
             if rel in taken or language.is_ignored(rel):
+                continue
+            target = _outside(exercise, exercise / rel)
+            if target is not None:
+                logger.warning("%s: a link out of the exercise folder (to %s), left out", exercise / rel, target)
+                if links_skipped is not None:
+                    links_skipped.append(str(exercise / rel))
+                continue
+            if not (exercise / rel).is_file():  # a dangling link or a special file
                 continue
             if _is_binary(exercise / rel):
                 logger.debug("%s: binary, not carried", exercise / rel)
@@ -195,10 +246,12 @@ def _support_paths(exercise: Path, language: Language, taken: set[str]) -> list[
     return found
 
 
-def read_exercise(exercise: Path, language: Language | str, difficulty: int | None = None) -> Problem:
-    """Read one exercise directory into a :class:`Problem`; raises :class:`BenchmarkError`."""
+def read_exercise(exercise: Path, language: Language | str, difficulty: int | None = None,
+                  links_skipped: list[str] | None = None) -> Problem:
+    """Read one exercise directory into a :class:`Problem`; raises :class:`BenchmarkError`. Unlisted files
+    that lead out of the exercise through a link are left out and appended to ``links_skipped``."""
     language = get_language(language) if isinstance(language, str) else language
-    config = _read_json(exercise / ".meta" / "config.json")
+    config = _read_json(exercise / ".meta" / "config.json", exercise)
     if not isinstance(config, dict) or not isinstance(config.get("files"), dict):
         raise BenchmarkError(f"{exercise / '.meta/config.json'}: no `files` object; it must list solution, test "
                              f"and example files")
@@ -216,17 +269,19 @@ def read_exercise(exercise: Path, language: Language | str, difficulty: int | No
     except LayoutError as err:
         raise BenchmarkError(f"{exercise}: {err}") from None
     for meta_path, target in language.unlisted_references.items():
-        if (exercise / meta_path).is_file():
+        if _contained(exercise, meta_path).is_file():
             reference_map[meta_path] = target
     if len(set(reference_map.values())) != len(reference_map):
         raise BenchmarkError(f"{exercise}: two example files map onto the same solution path: {reference_map}")
 
     files: list[ProblemFile] = []
     for role, paths in (("solution", solution), ("test", tests), ("editor", editor)):
-        files.extend(ProblemFile(p, role, _read_text(exercise / p)) for p in paths)
-    files.extend(ProblemFile(target, "reference", _read_text(exercise / ex)) for ex, target in reference_map.items())
+        files.extend(ProblemFile(p, role, _read_text(exercise / p, exercise)) for p in paths)
+    files.extend(ProblemFile(target, "reference", _read_text(exercise / ex, exercise))
+                 for ex, target in reference_map.items())
     taken = set(solution) | set(tests) | set(editor)
-    files.extend(ProblemFile(p, "support", _read_text(exercise / p)) for p in _support_paths(exercise, language, taken))
+    files.extend(ProblemFile(p, "support", _read_text(exercise / p, exercise))
+                 for p in _support_paths(exercise, language, taken, links_skipped))
     for f in files:
         _check_placeable(exercise, f.path)
 
@@ -275,7 +330,7 @@ class PolyglotBenchmarkExtractor:
         problems = []
         for ex in exercises:
             try:
-                problems.append(read_exercise(ex.path, ex.language, ex.difficulty))
+                problems.append(read_exercise(ex.path, ex.language, ex.difficulty, self.report.links_skipped))
             except BenchmarkError as err:
                 if self.strict:
                     raise

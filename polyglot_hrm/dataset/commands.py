@@ -139,8 +139,11 @@ def cmd_export(args: argparse.Namespace) -> int:
                     executor=executor_from_args(args), **_options(args))
     for path in report.files:
         print(f"wrote {path}")
+    exported = list(report.counts)
+    config = "diff_edit" if "diff_edit" in exported else (exported[0] if exported else None)
+    hint = f"; load with datasets.load_dataset({str(args.out)!r}, {config!r})" if config else ""
     print(f"exported {', '.join(f'{n} ({sum(c.values())} rows)' for n, c in report.counts.items())} to {args.out} "
-          f"in {report.seconds:.1f} s; load with datasets.load_dataset({str(args.out)!r}, \"diff_edit\")")
+          f"in {report.seconds:.1f} s{hint}")
     return 0
 
 

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 import datasets
 
+from ..execution.timeouts import check_seconds
 from ..languages import LANGUAGES
 
 __all__ = ["CONFIG_NAMES", "DatasetOptions", "PolyglotHRMConfig", "SPLITS"]
@@ -120,8 +121,7 @@ class DatasetOptions:
         if self.verify_by_execution not in (None, True, False):
             raise ValueError(f"{where}verify_by_execution={self.verify_by_execution!r}: must be True, False or None "
                              f"(auto)")
-        if not isinstance(self.verify_timeout, (int, float)) or self.verify_timeout <= 0:
-            raise ValueError(f"{where}verify_timeout={self.verify_timeout!r}: must be a positive number of seconds")
+        check_seconds(self.verify_timeout, f"{where}verify_timeout")
         ratios = self.split_ratios
         for split, value in ratios.items():
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:

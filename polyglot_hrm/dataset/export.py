@@ -3,7 +3,8 @@
 Layout (the same as ``push_to_hub(..., config_name=c, data_dir=c)`` writes, so a folder and a Hub repo
 read the same)::
 
-    OUT/README.md                                   dataset card: YAML `configs:` + features, counts, licence
+    OUT/README.md                                   dataset card (:mod:`.card`): YAML `configs:` + features, counts,
+                                                    size, licence; where the exercises come from
     OUT/<config>/<split>-00000-of-00001.parquet     one file per config and split
 
 ``datasets.load_dataset(OUT, "diff_edit")`` then returns the builder's rows (the Parquet files carry the
@@ -12,32 +13,29 @@ exact ``Features``, and the card repeats them).
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import shutil
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import datasets
-import yaml
 
-from ..outputs import atomic_write_text, claim_dir, install_tree, read_manifest
+from ..outputs import (OutputError, atomic_write_text, check_writable, claim_dir, honour_umask, install_tree,
+                       read_manifest)
 from .builder import EmptyConfigError, PolyglotHRM
+from .card import REPO_PLACEHOLDER, card_sources, dataset_card, parquet_name, row_counts
 from .config import CONFIG_NAMES, SPLITS
+from .hub import HubError, hub_endpoint, unreachable
 from .sources import DataDir, join_roots
 
-__all__ = ["ExportReport", "build_datasets", "card_for_repo", "dataset_card", "export", "push", "row_counts",
-           "validate_repo_id"]
+__all__ = ["ExportReport", "build_datasets", "card_for_repo", "check_datasets_cache", "dataset_card",
+           "datasets_cache", "export", "push", "row_counts", "validate_repo_id"]
 
 logger = logging.getLogger(__name__)
-
-
-def _parquet_name(split: str) -> str:
-    return f"{split}-00000-of-00001.parquet"
 
 
 @dataclass
@@ -48,6 +46,29 @@ class ExportReport:
     seconds: float = 0.0
 
 
+def datasets_cache(cache_dir: str | Path | None = None) -> tuple[Path, str]:
+    """The folder the builder caches Arrow files in, and what chose it (``cache_dir``, or an environment
+    variable, or the default)."""
+    if cache_dir:
+        return Path(cache_dir), "--cache-dir (cache_dir)"
+    path = Path(datasets.config.HF_DATASETS_CACHE)
+    chosen = next((f"${v}={os.environ[v]}" for v in ("HF_DATASETS_CACHE", "HF_HOME", "XDG_CACHE_HOME")
+                   if os.environ.get(v)), "the default")
+    return path, chosen
+
+
+def check_datasets_cache(cache_dir: str | Path | None = None) -> None:
+    """Before any work: the datasets cache can be written (a read-only ``HF_HOME`` would otherwise end a build in
+    a traceback); an :class:`~polyglot_hrm.outputs.OutputError` names the folder, what chose it, and the fix."""
+    path, chosen = datasets_cache(cache_dir)
+    try:
+        check_writable(path, "datasets cache")
+    except OutputError as err:
+        reason = getattr(err.__cause__, "strerror", None) or str(err).split(": ", 1)[-1]
+        raise OutputError(f"datasets cache {path} (chosen by {chosen}): not writable ({reason}); set "
+                          f"HF_DATASETS_CACHE (or HF_HOME) to a writable folder, or pass --cache-dir DIR") from None
+
+
 def build_datasets(data_dir: DataDir, configs: Sequence[str] = CONFIG_NAMES, cache_dir: str | None = None,
                    reports: dict[str, Any] | None = None, executor: Any = None,
                    **options: Any) -> dict[str, datasets.DatasetDict]:
@@ -56,6 +77,7 @@ def build_datasets(data_dir: DataDir, configs: Sequence[str] = CONFIG_NAMES, cac
     ``reports``, when given, receives each configuration's :class:`~.build.BuildReport` (None: reloaded).
     ``executor``: where verification runs execute (``"local"``, the default, ``"ray"`` or an executor); not an
     option of the data, so not part of the cache key."""
+    check_datasets_cache(cache_dir)
     out = {}
     for name in configs:
         if name not in CONFIG_NAMES:
@@ -71,149 +93,6 @@ def build_datasets(data_dir: DataDir, configs: Sequence[str] = CONFIG_NAMES, cac
         if reports is not None:
             reports[name] = builder.build_report
     return out
-
-
-def row_counts(built: dict[str, datasets.DatasetDict]) -> dict[str, dict[str, Any]]:
-    """Rows per config: per split, per language (and per edit type for diff_edit)."""
-    counts: dict[str, dict[str, Any]] = {}
-    for name, dd in built.items():
-        entry: dict[str, Any] = {"splits": {s: dd[s].num_rows for s in dd}, "languages": {}, "edit_types": {}}
-        langs = Counter(lang for s in dd for lang in dd[s]["language"])
-        entry["languages"] = dict(sorted(langs.items()))
-        if name == "diff_edit":
-            entry["edit_types"] = dict(sorted(Counter(t for s in dd for t in dd[s]["edit_type"]).items()))
-        entry["sources"] = {src: {s: sum(1 for x in dd[s]["source"] if x == src) for s in dd}
-                            for src in sorted({x for s in dd for x in dd[s]["source"]})}
-        entry["total"] = sum(entry["splits"].values())
-        counts[name] = entry
-    return counts
-
-
-_CARD_BODY = """\
-# polyglot-hrm training data
-
-Training data made from [Aider's polyglot benchmark]({homepage}): {n_exercises} Exercism exercises in
-C++, Go, Java, JavaScript, Python and Rust, turned into three configurations by
-polyglot-hrm (`polyglot-hrm export`):
-
-* **generation**: the exercise's instructions and stub files -> the reference solution files.
-* **diff_edit**: Aider SEARCH/REPLACE edit blocks (`target_edit`) that turn `input_files` into
-  `target_files`; `edit_type` is `implement` (stub -> reference), `bug_fix` (a language-aware mutant of
-  the reference -> the minimal blocks that restore it; with `verification: failed` the mutant was run and
-  its tests failed, and `test_feedback` holds the trimmed failing output), `feature` (one function or
-  method removed -> blocks that add it back) or `refactor` (the reference -> a behaviour-preserving
-  refactoring of it that the instruction names: rename a local, extract a helper, inline a temporary, a
-  for-each loop, a language idiom; `mutation.operator` says which; kept only when the refactored code was
-  run and passed every test, `verification: passed`). `quality_score` in [0, 1] rates the blocks (well formed,
-  unique anchors, minimality).
-* **transfer**: a reference solution in `source_language` plus the stub and instructions in `language`
-  -> the `language` reference.
-
-Every row carries **all** files of its exercise (`files`, with roles `solution`, `reference`, `test`,
-`editor`, `support`), so it can be executed without the benchmark tree, for example with the
-`polyglot_exec` metric. Splits are by exercise slug: an exercise sits in one split in every language and
-every configuration. `difficulty` (`easy`/`medium`/`hard`) is the tertile of the exercise's complexity
-score within its language, for curricula. `source` names the tree a row's exercise was read from
-(`exercism/<track>` for an Exercism track checkout, else the folder's name, such as `polyglot-benchmark`).
-
-```python
-from datasets import load_dataset
-ds = load_dataset("{repo}")               # the default configuration, generation
-ds = load_dataset("{repo}", "diff_edit")
-```
-
-## Rows
-
-{tables}
-
-## Options used
-
-```json
-{options}
-```
-
-Data hash (every root's files, and the slugs left out): `{tree_hash}`.
-
-## Source
-
-The exercises (instructions, stubs, tests, example solutions) come from [Exercism](https://exercism.org)'s
-language tracks ([cpp](https://github.com/exercism/cpp), [go](https://github.com/exercism/go),
-[java](https://github.com/exercism/java), [javascript](https://github.com/exercism/javascript),
-[python](https://github.com/exercism/python), [rust](https://github.com/exercism/rust)), as collected in
-Aider's [polyglot-benchmark]({homepage}) (Aider-AI). The rows were made by
-[polyglot-hrm](https://github.com/polyglot-hrm/polyglot-hrm) from the tree whose hash is given above.
-
-## Licence
-
-MIT. The exercises are Exercism's, copyright Exercism and the exercises' authors, under the MIT licence; the
-derived rows (edit blocks, mutants, transfer pairs) are released under the same licence.
-
-## Citation
-
-```bibtex
-@misc{{aider_polyglot_benchmark,
-  title = {{Aider's polyglot benchmark}},
-  author = {{Aider-AI}},
-  howpublished = {{\\url{{{homepage}}}}},
-  year = {{2024}}
-}}
-```
-"""
-
-#: The usage snippet's repository in an export; `push` writes the real repo id in the card it uploads.
-REPO_PLACEHOLDER = "<org>/<dataset-name>"
-DEFAULT_CONFIG = "generation"
-
-
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def dataset_card(built: dict[str, datasets.DatasetDict], options: dict[str, Any], repo: str = REPO_PLACEHOLDER,
-                 tree_hash: str = "") -> str:
-    """The README.md: YAML header (`configs:` with data_files per split and a default config, `dataset_info`
-    with features and each split's size) + text."""
-    configs, infos = [], []
-    default = DEFAULT_CONFIG if DEFAULT_CONFIG in built else next(iter(built), None)
-    for name, dd in built.items():
-        splits = [s for s in SPLITS if s in dd]
-        entry: dict[str, Any] = {"config_name": name,
-                                 "data_files": [{"split": s, "path": f"{name}/{_parquet_name(s)}"} for s in splits]}
-        if name == default:
-            entry["default"] = True
-        configs.append(entry)
-        sizes = {s: dd[s].data.nbytes for s in splits}
-        infos.append({"config_name": name, "features": dd[splits[0]].features._to_yaml_list(),
-                      "splits": [{"name": s, "num_bytes": sizes[s], "num_examples": dd[s].num_rows} for s in splits],
-                      "dataset_size": sum(sizes.values())})
-    header = {
-        "license": "mit",
-        "pretty_name": "polyglot-hrm",
-        "language": ["en"],
-        "tags": ["code", "exercism", "code-generation", "code-editing", "aider"],
-        "task_categories": ["text-generation"],
-        "configs": configs,
-        "dataset_info": infos,
-    }
-    counts = row_counts(built)
-    tables = []
-    for name, entry in counts.items():
-        cols = list(entry["splits"]) + ["total"]
-        tables.append(f"**{name}**\n\n" + _table(["split", *cols[:-1], "total"],
-                                                  [["rows", *entry["splits"].values(), entry["total"]]]))
-        tables.append(_table(["language", "rows"], [[k, v] for k, v in entry["languages"].items()]))
-        if entry["edit_types"]:
-            tables.append(_table(["edit type", "rows"], [[k, v] for k, v in entry["edit_types"].items()]))
-        if entry["sources"]:
-            tables.append(_table(["source", *entry["splits"]],
-                                 [[k, *(v[x] for x in entry["splits"])] for k, v in entry["sources"].items()]))
-    exercises = {pid for dd in built.values() for s in dd for pid in dd[s]["problem_id"]}
-    body = _CARD_BODY.format(homepage="https://github.com/Aider-AI/polyglot-benchmark", n_exercises=len(exercises),
-                             repo=repo, tables="\n\n".join(tables), options=json.dumps(options, indent=1, default=str),
-                             tree_hash=tree_hash or "n/a")
-    return "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n\n" + body
 
 
 def effective_options(**options: Any) -> dict[str, Any]:
@@ -246,13 +125,14 @@ def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_N
     out.parent.mkdir(parents=True, exist_ok=True)
     built = build_datasets(data_dir, configs, cache_dir, executor=executor, **options)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    honour_umask([staging])  # mkdtemp made it 0700, and it becomes the export folder
     try:
         _write_export(staging, built, data_dir, options)
         install_tree(staging, out, "export")
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # gone already when the move succeeded
     report = ExportReport(out)
-    report.files = [out / name / _parquet_name(s) for name, dd in built.items() for s in SPLITS if s in dd]
+    report.files = [out / name / parquet_name(s) for name, dd in built.items() for s in SPLITS if s in dd]
     report.files.append(out / "README.md")
     report.counts = {n: e["splits"] for n, e in row_counts(built).items()}
     report.seconds = time.perf_counter() - start
@@ -267,9 +147,10 @@ def _write_export(folder: Path, built: dict[str, datasets.DatasetDict], data_dir
         (folder / name).mkdir(exist_ok=True)
         for split in SPLITS:
             if split in dd:
-                dd[split].to_parquet(str(folder / name / _parquet_name(split)))
+                dd[split].to_parquet(str(folder / name / parquet_name(split)))
     card = dataset_card(built, effective_options(**options),
-                        tree_hash=data_hash(data_dir, options.get("exclude_slugs_of"))[:16])
+                        tree_hash=data_hash(data_dir, options.get("exclude_slugs_of"))[:16],
+                        sources=card_sources(data_dir))
     atomic_write_text(folder / "README.md", card)
 
 
@@ -316,12 +197,23 @@ def push(export_dir: str | Path, repo_id: str, private: bool = False, dry_run: b
         return lines
     from huggingface_hub import HfApi
 
-    for name in configs:
-        by_split = {p.name.split("-")[0]: str(p) for p in files if p.parent.name == name}
-        dd = datasets.load_dataset("parquet", data_files=by_split)
-        dd.push_to_hub(repo_id, config_name=name, data_dir=name, private=private, token=token)
-    HfApi(token=token).upload_file(path_or_fileobj=card_for_repo(card, repo_id).encode(), path_in_repo="README.md",
-                                   repo_id=repo_id, repo_type="dataset", commit_message="polyglot-hrm dataset card")
+    check_datasets_cache()  # the Parquet files are read back through it
+    try:
+        for name in configs:
+            by_split = {p.name.split("-")[0]: str(p) for p in files if p.parent.name == name}
+            dd = datasets.load_dataset("parquet", data_files=by_split)
+            dd.push_to_hub(repo_id, config_name=name, data_dir=name, private=private, token=token)
+        HfApi(token=token).upload_file(path_or_fileobj=card_for_repo(card, repo_id).encode(), path_in_repo="README.md",
+                                       repo_id=repo_id, repo_type="dataset",
+                                       commit_message="polyglot-hrm dataset card")
+    except Exception as err:
+        cause = unreachable(err)
+        if cause is None:
+            raise
+        raise HubError(f"could not reach the Hub at {hub_endpoint()} ({type(cause).__name__}: "
+                       f"{str(cause).splitlines()[0][:160]}); {export_dir} is unchanged and the upload may be "
+                       f"partial: check the network (and HF_ENDPOINT, HF_HUB_OFFLINE), then rerun the same "
+                       f"command") from err
     return lines
 
 

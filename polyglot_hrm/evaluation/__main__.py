@@ -11,11 +11,12 @@ from typing import Sequence
 from ..benchmark import BenchmarkError
 from ..execution.sandbox import ExecutionNotAllowed
 from ..modelio.names import BackendError
+from ..tables import plain_text
 from .commands import add_evaluate_arguments, cmd_evaluate
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m polyglot_hrm.evaluation") -> int:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
+    parser = argparse.ArgumentParser(prog=prog, description=plain_text(__doc__))
     add_evaluate_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -32,7 +32,8 @@ from typing import Any
 
 from ..benchmark import Problem, load_benchmark, load_problems_json
 from ..dataset.build import difficulty_buckets, skips_tests
-from ..scoring import unwrap_candidate
+from ..scoring import CandidateError, check_candidate, unwrap_candidate
+from ..synthesis.edit_format import EditFormatError, parse_blocks
 from ..synthesis.examples import generation_row, row_files
 
 __all__ = ["Candidate", "SolutionsError", "cases_from_dataset", "cases_from_problems", "load_cases",
@@ -64,6 +65,9 @@ def cases_from_dataset(source: str | Path, config: str, split: str) -> list[dict
     """Rows of an exported dataset folder or Hub repo (``datasets.load_dataset(source, config)[split]``)."""
     import datasets
 
+    from ..dataset.export import check_datasets_cache
+
+    check_datasets_cache()
     try:
         data = datasets.load_dataset(str(source), config, split=split)
     except ValueError as err:
@@ -118,36 +122,62 @@ def _skips_tests(root: str | Path | None, problem: Problem) -> bool:
 
 
 def normalize_candidate(raw: Any, where: str) -> Candidate:
-    """A candidate in any documented form -> files mapping or edit text; a shape the schema does not allow is a
-    :class:`SolutionsError` naming where it is (scoring itself would only call it malformed)."""
-    if isinstance(raw, Mapping) and set(raw) == {"edit"} and not isinstance(raw["edit"], str):
-        raise SolutionsError(f"{where}: \"edit\" must be SEARCH/REPLACE text (a string)")
-    if isinstance(raw, Mapping) and set(raw) == {"files"} and not isinstance(raw["files"], Mapping):
-        raise SolutionsError(f"{where}: \"files\" must be a {{path: content}} object")
-    if not isinstance(raw, (str, Mapping)):
-        raise SolutionsError(f"{where}: a candidate is {{\"files\": {{...}}}} or {{\"edit\": \"...\"}}, "
-                             f"not {type(raw).__name__}")
+    """A candidate in any documented form -> files mapping or edit text; a form the schema does not have is a
+    :class:`SolutionsError` naming where it is and the field (:func:`polyglot_hrm.scoring.check_candidate`)."""
+    try:
+        check_candidate(raw, where)
+    except CandidateError as err:
+        raise SolutionsError(str(err)) from None
     candidate = unwrap_candidate(raw)
-    return dict(candidate) if isinstance(candidate, Mapping) else candidate  # non-string values: malformed later
+    return dict(candidate) if isinstance(candidate, Mapping) else candidate
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice (json would keep the last one silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise SolutionsError(f"{key!r} appears twice in one JSON object, and only the last would count; for a "
+                                 f"problem id, merge its candidates into one list")
+        out[key] = value
+    return out
+
+
+def _has_block(text: str) -> bool:
+    try:
+        return bool(parse_blocks(text))
+    except EditFormatError:
+        return True  # an edit attempt, if a broken one: scored as malformed
 
 
 def load_solutions(path_or_data: str | Path | Mapping[str, Any]) -> dict[str, list[Candidate]]:
-    """``{case or problem id: [candidate, ...]}`` from a solutions file (schema: module docstring)."""
+    """``{case or problem id: [candidate, ...]}`` from a solutions file (schema: module docstring). Every
+    candidate's form is checked here, before anything runs: a :class:`SolutionsError` names the problem id, the
+    candidate and the field (a duplicated id too)."""
     if isinstance(path_or_data, Mapping):
         data: Any = path_or_data
         name = "solutions"
     else:
         name = str(path_or_data)
         try:
-            data = json.loads(Path(path_or_data).read_text(encoding="utf-8"))
+            data = json.loads(Path(path_or_data).read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{name}: no such solutions file (`polyglot-hrm evaluate --write-solutions FILE` "
+                                    f"writes a template)") from None
         except json.JSONDecodeError as err:
             raise SolutionsError(f"{name}: not JSON ({err})") from err
+        except SolutionsError as err:
+            raise SolutionsError(f"{name}: {err}") from None
     if isinstance(data, Mapping) and set(data) == {"solutions"}:
         data = data["solutions"]
     if not isinstance(data, Mapping):
         raise SolutionsError(f"{name}: expected an object {{problem id: [candidates]}}, got {type(data).__name__}")
     out: dict[str, list[Candidate]] = {}
     for key, raw in data.items():
+        if isinstance(raw, str) and not _has_block(raw):
+            raise SolutionsError(f"{name}: {key} is a bare string without a SEARCH/REPLACE block, so it is no "
+                                 f"candidate; give a list: [{{\"files\": {{path: content}}}}] for whole files or "
+                                 f"[{{\"edit\": \"<SEARCH/REPLACE blocks>\"}}]")
         if not isinstance(raw, list):
             raw = [raw]  # one candidate given without its list
         out[str(key)] = [normalize_candidate(c, f"{name}: {key}[{i}]") for i, c in enumerate(raw)]

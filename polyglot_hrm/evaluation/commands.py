@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..dataset.names import CONFIG_NAMES
-from ..execution.executors import add_executor_arguments, executor_from_args, runs_per_node_table
+from ..execution.executors import add_executor_arguments, executor_from_args, positive_int, runs_per_node_table
+from ..execution.provision import check_runner_cache
 from ..execution.timeouts import AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, parse_timeout
 from ..modelio.names import BACKENDS, EDIT_FORMATS
 
@@ -43,7 +44,7 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--split", default="test", help="dataset split (default: test)")
     src.add_argument("--languages", default=None, metavar="LANGS",
                      help="comma-separated subset, e.g. python,rust (default: all)")
-    src.add_argument("--limit", type=int, default=None, metavar="N",
+    src.add_argument("--limit", type=positive_int, default=None, metavar="N",
                      help="at most this many cases per language (default: all)")
 
     what = p.add_argument_group("what to score (one of)")
@@ -66,7 +67,7 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     gen.add_argument("--edit-format", choices=EDIT_FORMATS, default=None,
                      help="how chat backends answer: whole (each changed file in full) or diff (SEARCH/REPLACE "
                           "blocks) (default: whole; the hrm backend answers in its trained format)")
-    gen.add_argument("--num-samples", type=int, default=1, help="samples per case (default: 1)")
+    gen.add_argument("--num-samples", type=positive_int, default=1, help="samples per case (default: 1)")
     gen.add_argument("--temperature", type=float, default=0.0, help="sampling temperature; 0 = greedy (default: 0)")
     gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default: 1.0 = off)")
     gen.add_argument("--max-new-tokens", type=int, default=512, help="tokens per answer (default: 512)")
@@ -78,7 +79,7 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
                      help="start over: replace the journal (the --output name with .jsonl) instead of resuming it")
 
     local = p.add_argument_group("local models (hrm, transformers)")
-    local.add_argument("--batch-size", type=int, default=8, help="prompts per generate call (default: 8)")
+    local.add_argument("--batch-size", type=positive_int, default=8, help="prompts per generate call (default: 8)")
     local.add_argument("--device", default="auto",
                        help="torch device for the transformers backend: auto (cuda when there is one), cpu, cuda:0, "
                             "mps (default: auto)")
@@ -94,7 +95,7 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     api.add_argument("--api-key-env", default="OPENAI_API_KEY", metavar="VAR",
                      help="environment variable holding the API key; the key itself is never written anywhere "
                           "(default: OPENAI_API_KEY; unset: no key, fine for local servers)")
-    api.add_argument("--concurrency", type=int, default=4, help="requests in flight (default: 4)")
+    api.add_argument("--concurrency", type=positive_int, default=4, help="requests in flight (default: 4)")
     api.add_argument("--max-retries", type=int, default=5,
                      help="retries of a request on connection errors, 408/409/429 and 5xx, with exponential backoff "
                           "(default: 5)")
@@ -104,7 +105,7 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     run = p.add_argument_group("scoring and output")
     run.add_argument("--k", type=_ks, default=[1], metavar="K[,K...]",
                      help="pass@k values, comma-separated (default: 1)")
-    run.add_argument("--jobs", type=int, default=None,
+    run.add_argument("--jobs", type=positive_int, default=None,
                      help="parallel test runs (default: one per core); with --executor ray, runs in flight "
                           "(default: twice the cluster's CPUs)")
     add_executor_arguments(run)
@@ -169,6 +170,11 @@ def check_model_name(name: str) -> None:
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 
     path = Path(name).expanduser()
+    if path.is_dir() and not (path / "config.json").is_file():
+        found = ", ".join(sorted(p.name for p in path.iterdir())[:5]) or "empty"
+        raise FileNotFoundError(f"--model {name}: a folder without config.json ({found}), so not a saved model "
+                                f"(save_pretrained writes config.json beside the weights); point --model at the "
+                                f"folder a training run wrote (its --output-dir) or at a Hub id")
     if path.exists():
         return
     first = name.split("/", 1)[0]
@@ -192,15 +198,19 @@ def check_outputs(args: argparse.Namespace) -> None:
         check_writable(args.write_solutions.parent, "--write-solutions folder")
         claim_files(args.write_solutions.parent, [args.write_solutions.name], "--write-solutions")
         return
+    try:
+        journal = journal_path(args.output)
+    except ValueError as err:
+        raise ValueError(str(err).replace("output=", "--output ", 1)) from None
     check_report_targets(None if args.no_report else (args.report_dir or args.output.parent), args.output)
-    claim_files(args.output.parent, [journal_path(args.output).name], "journal")
+    claim_files(args.output.parent, [journal.name], "journal")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import os
 
     from ..outputs import atomic_write_text, record_files
-    from .cases import load_cases, solutions_from_problems
+    from .cases import load_cases, load_solutions, solutions_from_problems
     from .journal import journal_path
     from .protocol import evaluate_backend
     from .report import summary_table, write_report
@@ -212,9 +222,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if len(chosen) != 1:
         raise ValueError("Give one of `--solutions FILE`, `--model DIR_OR_HUB_ID` (or `--backend reference`) or "
                          "`--write-solutions FILE`" + (f" (got {' and '.join(chosen)})." if chosen else "."))
+    if generating and max(args.k) > args.num_samples:
+        logger.warning("--k %s with --num-samples %d: pass@k needs k samples per case, so pass@%s will show '-'; "
+                       "give --num-samples %d to have it", ",".join(map(str, args.k)), args.num_samples,
+                       ", pass@".join(str(k) for k in args.k if k > args.num_samples), max(args.k))
     if args.attempts == 2 and not generating and args.write_solutions is None:
         raise ValueError("`--attempts 2` retries with the model's second answer: it needs `--model` (or `--backend`).")
     check_outputs(args)  # before any work: a bad path fails now, not after the scoring
+    if args.write_solutions is None:
+        check_runner_cache()
+    if args.solutions is not None:
+        load_solutions(args.solutions)  # every candidate's form, before any case is loaded or run
     if args.model and args.base_url is None and args.backend != "openai":
         check_model_name(args.model)
     root = args.benchmark_root
@@ -226,8 +244,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                        config=args.config, split=args.split, languages=languages, limit=args.limit)
     if args.write_solutions is not None:
         data = solutions_from_problems(cases, args.solutions_of)
-        atomic_write_text(args.write_solutions, json.dumps(data, indent=1))
         record_files(args.write_solutions.parent, "evaluation", [args.write_solutions.name])
+        atomic_write_text(args.write_solutions, json.dumps(data, indent=1))
         print(f"wrote {args.solutions_of} solutions of {len(data)} problems to {args.write_solutions}")
         return 0
     backend = make_backend(args) if args.solutions is None else None
@@ -252,8 +270,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(summary_table(results))
     print("\n" + runs_per_node_table(executor))
     if args.no_report:
+        record_files(args.output.parent, "evaluation", [args.output.name])  # listed first: a rerun may replace it
         atomic_write_text(args.output, json.dumps(results.to_dict(), indent=1))
-        record_files(args.output.parent, "evaluation", [args.output.name])
         print(f"\nwrote {args.output}")
     else:
         paths = write_report(results, args.report_dir or args.output.parent, json_path=args.output)

@@ -136,12 +136,12 @@ def write_comparison(runs: Sequence[tuple[str, EvaluationResults]], out_dir: str
     paths = {"chart": out / "compare.png", "markdown": out / "compare.md", "html": out / "compare.html"}
     check_writable(out, "--output-dir")
     claim_files(out, [p.name for p in paths.values()], "--output-dir file")
+    record_files(out, "comparison", [p.name for p in paths.values()])  # listed first: a rerun after a fault replaces them
     with atomic_path(paths["chart"]) as tmp:
         _chart(runs, metric, tmp)
     text = _markdown(runs, metric, paths["chart"])
     atomic_write_text(paths["markdown"], text)
     atomic_write_text(paths["html"], _html(text, {"compare": paths["chart"]}).replace("Evaluation report", "Comparison"))
-    record_files(out, "comparison", [p.name for p in paths.values()])
     return paths
 
 

@@ -38,8 +38,15 @@ class JournalError(ValueError):
 
 
 def journal_path(output: str | Path) -> Path:
-    """Where the journal of the results file ``output`` lives: the same name with ``.jsonl``."""
-    return Path(output).with_suffix(".jsonl")
+    """Where the journal of the results file ``output`` lives: the same name with ``.jsonl``. An ``output``
+    that itself ends in ``.jsonl`` is refused: it *is* that name, and the results would overwrite the journal
+    they are built from (a rerun would then find it "damaged"). Results are one JSON document, not JSON lines."""
+    output = Path(output)
+    if output.suffix.lower() == ".jsonl":
+        raise JournalError(f"output={output}: a .jsonl name is where the journal of the results goes (the output's "
+                           f"name with .jsonl), so the results would overwrite their own journal; give the results a "
+                           f".json name, e.g. {output.with_suffix('.json')} (the journal is then {output})")
+    return output.with_suffix(".jsonl")
 
 
 class Journal:

@@ -61,11 +61,26 @@ def summary_table(results: EvaluationResults) -> str:
         rows.append([f"no candidates ({', '.join(missing)})", results.summary["no_candidates"],
                      *("-" for _ in cols[1:])])
     out = [format_table(["language", *(h for _, h in cols)], rows, title="Evaluation by language")]
+    note = pass_at_k_note(results)
+    if note:
+        out[0] += "\n" + note
     if results.transfer_matrix:
         targets = sorted({t for row in results.transfer_matrix.values() for t in row})
         matrix = [[src, *(_value(row.get(t)) for t in targets)] for src, row in results.transfer_matrix.items()]
         out.append(format_table(["source \\ target", *targets], matrix, title="Transfer pass rate (first attempt)"))
     return "\n\n".join(out)
+
+
+def pass_at_k_note(results: EvaluationResults) -> str | None:
+    """Why a pass@k shows ``-``: some case has fewer than k candidates (pass@k draws k of them); None otherwise."""
+    blank = sorted(int(k.split("@")[1]) for k, v in results.summary.items()
+                   if k.startswith("pass@") and "_" not in k and v is None)
+    counts = [len(c["candidates"]) for c in results.cases if c["candidates"]]
+    if not blank or not counts:
+        return None
+    return (f"pass@{', pass@'.join(map(str, blank))}: '-' because a case has fewer candidates than k (as few as "
+            f"{min(counts)}); pass@k draws k candidates per case: give --num-samples {blank[-1]} or more (a solutions "
+            f"file: at least {blank[-1]} candidates per problem)")
 
 
 def _plt():
@@ -235,18 +250,21 @@ def check_report_targets(out_dir: str | Path | None, json_path: str | Path | Non
 def write_report(results: EvaluationResults, out_dir: str | Path, json_path: str | Path | None = None
                  ) -> dict[str, Path]:
     """Write ``results.json`` (or ``json_path``), the charts, ``report.md`` and ``report.html`` into
-    ``out_dir``; returns the paths by name. Each file is written whole (a temporary file renamed into place)
-    and listed in its folder's manifest; a file of that name this tool did not write is refused."""
+    ``out_dir``; returns the paths by name. Each file is written whole (a temporary file renamed into place);
+    a file of that name this tool did not write is refused. Every file joins its folder's manifest *before*
+    it is written, so a report cut short by a fault (a full disk) is ours to replace when the same command
+    is run again."""
     out = Path(out_dir)
     paths: dict[str, Path] = {"json": Path(json_path) if json_path else out / "results.json"}
     check_report_targets(out, paths["json"])
-    atomic_write_text(paths["json"], json.dumps(results.to_dict(), indent=1))
-    record_files(paths["json"].parent, KIND, [paths["json"].name])
     charts: dict[str, Path] = {"per_language": out / "per_language.png", "by_difficulty": out / "by_difficulty.png"}
     draw = {"per_language": _per_language_chart, "by_difficulty": _difficulty_chart}
     if results.transfer_matrix:
         charts["transfer_matrix"] = out / "transfer_matrix.png"
         draw["transfer_matrix"] = _transfer_chart
+    record_files(paths["json"].parent, KIND, [paths["json"].name])
+    record_files(out, KIND, [*(p.name for p in charts.values()), "report.md", "report.html"])
+    atomic_write_text(paths["json"], json.dumps(results.to_dict(), indent=1))
     for name, path in charts.items():
         with atomic_path(path) as tmp:
             draw[name](results, tmp)
@@ -254,6 +272,5 @@ def write_report(results: EvaluationResults, out_dir: str | Path, json_path: str
     paths["markdown"] = atomic_write_text(out / "report.md", markdown_text)
     paths["html"] = atomic_write_text(out / "report.html", _html(markdown_text, charts))
     paths.update(charts)
-    record_files(out, KIND, [p.name for k, p in paths.items() if k != "json"])
     logger.info("wrote the report to %s", out)
     return paths

@@ -35,7 +35,7 @@ from .provision import ensure_provisioned
 from .sandbox import Sandbox
 
 __all__ = ["EXECUTORS", "Executor", "ExecutorError", "ExecutorSpec", "LocalExecutor", "add_executor_arguments",
-           "executor_from_args", "make_executor", "runs_per_node_table"]
+           "check_jobs", "executor_from_args", "make_executor", "positive_int", "runs_per_node_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,28 @@ class Executor(ABC):
         return {"executor": self.name, "runs_per_node": dict(sorted(self.runs_per_node.items()))}
 
 
+def check_jobs(jobs: Any, name: str = "jobs") -> int | None:
+    """``jobs`` (parallel runs) as executors take it: None (one per core, or on Ray twice the cluster's CPUs) or an
+    integer >= 1; anything else (0, -2, 1.5) is a ValueError naming ``name``, raised before any work."""
+    if jobs is None:
+        return None
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"{name}={jobs!r}: the number of parallel runs, an integer >= 1 (or None: one per core)")
+    return jobs
+
+
+def positive_int(value: str) -> int:
+    """An ``argparse`` type for counts (``--jobs``, ``--num-samples``): an integer >= 1, or a usage error (exit 2)
+    naming the value, before anything is loaded."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: an integer >= 1, e.g. 4") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: must be an integer >= 1 (leave the flag out for the default)")
+    return number
+
+
 class LocalExecutor(Executor):
     """A thread pool on this machine (each run is a sandboxed subprocess: threads only wait on them)."""
 
@@ -87,7 +109,7 @@ class LocalExecutor(Executor):
 
     def __init__(self, jobs: int | None = None, max_in_flight: int | None = None):
         super().__init__()
-        self.jobs = jobs or os.cpu_count() or 1
+        self.jobs = check_jobs(jobs) or os.cpu_count() or 1
         # Jobs handed to the pool but not finished: enough to keep every worker busy, not the whole batch.
         self.max_in_flight = max_in_flight or 4 * self.jobs
         self.node = f"local ({socket.gethostname()})"
@@ -118,6 +140,7 @@ def make_executor(spec: ExecutorSpec = None, jobs: int | None = None, ray_addres
     """
     if isinstance(spec, Executor):
         return spec
+    check_jobs(jobs)
     name = spec or "local"
     if name == "local":
         if ray_address:

@@ -11,14 +11,41 @@ from typing import Iterable, Sequence
 
 from ..benchmark.problem import Problem
 from ..languages import LANGUAGES, get_language
-from ..languages.context import RunnerContext
+from ..languages.context import CACHE_ENV, RunnerContext
 from .noexec import NoexecUnavailable, launcher, launcher_problem
 from .sandbox import sandbox_probe
 from .workspace import run_area
 
-__all__ = ["setup_runners", "ensure_provisioned", "doctor", "DoctorRow", "identity_row"]
+__all__ = ["setup_runners", "ensure_provisioned", "doctor", "DoctorRow", "RunnerCacheError", "cache_problem",
+           "check_runner_cache", "identity_row"]
 
 logger = logging.getLogger(__name__)
+
+
+class RunnerCacheError(ValueError):
+    """A runner cache that cannot be a folder (a file, or under one): names where it came from and the fix."""
+
+
+def cache_problem(ctx: RunnerContext | None = None) -> str | None:
+    """Why the runner cache cannot be used, naming the setting that chose it; None when it can."""
+    cache = (ctx or RunnerContext()).cache_dir
+    chosen = f"${CACHE_ENV}={os.environ[CACHE_ENV]}" if os.environ.get(CACHE_ENV) else "the runner cache"
+    for path in [cache, *cache.parents]:
+        if not path.exists():
+            continue
+        if path.is_dir():
+            return None
+        where = "is a file" if path == cache else f"is under {path}, a file"
+        return (f"{chosen}: {cache} {where}, not a folder; point {CACHE_ENV} at a folder (or unset it: "
+                f"~/.cache/polyglot-hrm/runners)")
+    return None
+
+
+def check_runner_cache(ctx: RunnerContext | None = None) -> None:
+    """Raise :class:`RunnerCacheError` before any run when the runner cache cannot be a folder."""
+    why = cache_problem(ctx)
+    if why:
+        raise RunnerCacheError(why)
 
 
 def setup_runners(problems: Sequence[Problem], languages: Iterable[str] | None = None,
@@ -77,6 +104,9 @@ class DoctorRow:
 
 def doctor(ctx: RunnerContext | None = None) -> list[DoctorRow]:
     ctx = ctx or RunnerContext()
+    why = cache_problem(ctx)
+    if why:  # nothing provisioned can be found or built: that is the one fix, not `setup-runners`
+        return [DoctorRow("all", "runner cache", None, why)]
     rows = []
     for name, language in LANGUAGES.items():
         for check in language.toolchain():

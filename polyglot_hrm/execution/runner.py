@@ -25,9 +25,10 @@ from ..languages.context import RunnerContext
 from .executors import Executor, ExecutorSpec, make_executor
 from .expected import load_expected, load_reference_seconds, load_stub_passes
 from .job import Job, Mode, Outcome
+from .provision import check_runner_cache
 from .results import RunResult
 from .sandbox import Sandbox, require_opt_in
-from .timeouts import DEFAULT_TIMEOUT, Timeout, run_timeout
+from .timeouts import DEFAULT_TIMEOUT, Timeout, check_seconds, check_timeout, run_timeout
 
 __all__ = ["DEFAULT_TIMEOUT", "Mode", "RunTask", "record_expected", "record_stub_passes", "run_problem", "run_many"]
 
@@ -76,9 +77,14 @@ def run_many(tasks: Sequence[RunTask], jobs: int | None = None, timeout: Timeout
     one slow run. One bad task is one ``error`` result: the batch always completes. One progress bar covers
     the batch (on a cluster its postfix counts runs per node).
     """
+    timeout = check_timeout(timeout)  # before any work: nan or inf would disable the limit
+    for t in tasks:
+        if t.timeout is not None:
+            check_seconds(t.timeout, f"RunTask({t.problem.id}).timeout")
     if any(t.mode == "candidate" for t in tasks):
         require_opt_in()
     ctx = ctx or RunnerContext()
+    check_runner_cache(ctx)
     sandbox = sandbox or Sandbox()
     executor = make_executor(executor, jobs)
     problems = list({id(t.problem): t.problem for t in tasks}.values())

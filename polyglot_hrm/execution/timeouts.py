@@ -16,10 +16,12 @@ infinite loop in a one-second Python exercise costs 30 s, not 180.
 from __future__ import annotations
 
 import argparse
-from typing import Literal, Union
+import math
+import numbers
+from typing import Any, Literal, Union
 
-__all__ = ["AUTO", "AUTO_FACTOR", "AUTO_FLOOR_S", "DEFAULT_TIMEOUT", "Timeout", "describe_timeout", "parse_timeout",
-           "run_timeout"]
+__all__ = ["AUTO", "AUTO_FACTOR", "AUTO_FLOOR_S", "DEFAULT_TIMEOUT", "Timeout", "check_seconds", "check_timeout",
+           "describe_timeout", "parse_seconds", "parse_timeout", "run_timeout"]
 
 DEFAULT_TIMEOUT = 180.0  # seconds, per run (build + tests): Aider's harness uses the same
 AUTO = "auto"
@@ -30,14 +32,34 @@ AUTO_FACTOR = 10.0
 Timeout = Union[float, Literal["auto"]]
 
 
+def check_seconds(value: Any, name: str = "timeout") -> float:
+    """``value`` as a number of seconds a run may take: finite and > 0. Anything else (0, -1, ``nan``, ``inf``,
+    ``True``, ``"fast"``) is a ValueError naming ``name``: ``nan`` and ``inf`` would disable the limit, and an
+    infinite loop would then run until something outside killed it. The one check every timeout goes through."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name}={value!r}: a number of seconds, e.g. 180")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}={value!r}: must be a finite number of seconds > 0 (nan or inf would let a run "
+                         f"that never ends run forever), e.g. 180")
+    return float(value)
+
+
+def check_timeout(timeout: Any, name: str = "timeout") -> Timeout:
+    """``timeout`` as runs take it: ``"auto"`` or :func:`check_seconds`; raised before any run."""
+    if timeout == AUTO:
+        return AUTO
+    try:
+        return check_seconds(timeout, name)
+    except ValueError as err:
+        raise ValueError(f"{err} (or 'auto')") from None
+
+
 def run_timeout(timeout: Timeout, reference_seconds: float | None) -> float:
     """The seconds one run of a problem gets under ``timeout``."""
-    if timeout == AUTO:
+    if check_timeout(timeout) == AUTO:
         if reference_seconds is None:
             return DEFAULT_TIMEOUT
         return max(AUTO_FLOOR_S, AUTO_FACTOR * reference_seconds)
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise ValueError(f"timeout={timeout!r}: a positive number of seconds, or 'auto'")
     return float(timeout)
 
 
@@ -49,14 +71,31 @@ def describe_timeout(timeout: Timeout) -> str:
     return f"{float(timeout):g} s"
 
 
+def parse_seconds(value: str) -> float:
+    """``--timeout SECONDS`` (``run``, ``validate``): a finite number of seconds > 0 (:func:`check_seconds`)."""
+    try:
+        return check_seconds(_number(value), "--timeout")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(_flag_message(value, err)) from None
+
+
 def parse_timeout(value: str) -> Timeout:
-    """``--timeout`` values: ``auto`` or seconds."""
+    """``--timeout`` values of ``evaluate``: ``auto`` or seconds (:func:`check_timeout`)."""
     if value.strip().lower() == AUTO:
         return AUTO
     try:
-        seconds = float(value)
+        return check_timeout(_number(value), "--timeout")
     except ValueError as err:
-        raise argparse.ArgumentTypeError(f"--timeout {value!r}: seconds (e.g. 180) or 'auto'") from err
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"--timeout {value!r}: must be > 0 seconds (or 'auto')")
-    return seconds
+        raise argparse.ArgumentTypeError(_flag_message(value, err)) from None
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"--timeout={value!r}: a number of seconds, e.g. 180") from None
+
+
+def _flag_message(value: str, err: ValueError) -> str:
+    """``--timeout 'nan': must be ...``: the check's words after its ``name=value:`` prefix."""
+    return f"--timeout {value!r}: {str(err).split(': ', 1)[-1]}"

@@ -33,6 +33,7 @@ __all__ = [
     "encode_pair",
     "language_token",
     "load_tokenizer",
+    "min_vocab_size",
     "special_tokens",
     "task_token",
     "train_tokenizer",
@@ -89,6 +90,12 @@ def _wrap(tokenizer: Tokenizer) -> PreTrainedTokenizerFast:
     )
 
 
+def min_vocab_size() -> int:
+    """The smallest ``vocab_size`` :func:`train_tokenizer` takes: the 256 byte symbols, the special tokens, the
+    edit markers and one merge."""
+    return len(special_tokens()) + 256 + len(EDIT_MARKERS) + 1
+
+
 def train_tokenizer(
     texts: Iterable[str], vocab_size: int = DEFAULT_VOCAB_SIZE, min_frequency: int = 2
 ) -> PreTrainedTokenizerFast:
@@ -99,10 +106,10 @@ def train_tokenizer(
     """
     specials = special_tokens()
     budget = vocab_size - len(EDIT_MARKERS)
-    if budget <= len(specials) + 256:
+    if vocab_size < min_vocab_size():
         raise ValueError(
             f"vocab_size={vocab_size} is too small: the 256 byte symbols, {len(specials)} special tokens and "
-            f"{len(EDIT_MARKERS)} edit markers need more. Use vocab_size >= {len(specials) + 256 + len(EDIT_MARKERS) + 1}."
+            f"{len(EDIT_MARKERS)} edit markers need more. Use vocab_size >= {min_vocab_size()}."
         )
     tokenizer = Tokenizer(models.BPE())
     # add_prefix_space=False: code is whitespace-sensitive and must round-trip byte for byte.

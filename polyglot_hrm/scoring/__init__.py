@@ -5,8 +5,10 @@ the training callback, evaluation, the ``polyglot_exec`` metric): execution only
 resolved files.
 """
 
-from .candidates import EditFailure, input_files, problem_from_reference, resolve_candidate, unwrap_candidate
+from .candidates import (CandidateError, EditFailure, check_candidate, input_files, problem_from_reference,
+                         resolve_candidate, unwrap_candidate)
 from .engine import Scored, check_ks, check_predictions, run_key, score, score_candidates, summarize_pass_at_k
 
-__all__ = ["EditFailure", "Scored", "check_ks", "check_predictions", "input_files", "problem_from_reference", "resolve_candidate", "run_key", "score",
-           "score_candidates", "summarize_pass_at_k", "unwrap_candidate"]
+__all__ = ["CandidateError", "EditFailure", "Scored", "check_candidate", "check_ks", "check_predictions", "input_files",
+           "problem_from_reference", "resolve_candidate", "run_key", "score", "score_candidates", "summarize_pass_at_k",
+           "unwrap_candidate"]

@@ -8,9 +8,12 @@ files.
 
 A *candidate* is a ``{path: content}`` mapping of files, Aider SEARCH/REPLACE edit text, or either
 wrapped as ``{"files": {...}}`` / ``{"edit": text}``. Files are laid over the input files; an edit is
-parsed and applied to them. An empty mapping, text without a block, or anything else is *malformed*;
-an edit whose SEARCH text is missing, ambiguous or names an unknown file is *non-applying*. Neither is
-ever run: each is an :class:`EditFailure` that scoring reports as an ``error`` with the reason.
+parsed and applied to them. An empty mapping or text without a block is *malformed*; an edit whose SEARCH
+text is missing, ambiguous or names an unknown file is *non-applying*. Neither is ever run: each is an
+:class:`EditFailure` that scoring reports as an ``error`` with the reason. A candidate of a form the schema
+does not have (file content ``42`` or ``NaN``, an unknown key such as ``"filez"``, both ``files`` and
+``edit``) is not an answer at all but a mistake in the input: :func:`check_candidate` refuses it, naming
+where it is, before anything runs.
 """
 
 from __future__ import annotations
@@ -26,7 +29,16 @@ from ..benchmark.reader import load_benchmark
 from ..synthesis.edit_format import EditApplyError, EditFormatError, apply_blocks, parse_blocks
 from ..synthesis.examples import row_files
 
-__all__ = ["EditFailure", "input_files", "problem_from_reference", "resolve_candidate", "unwrap_candidate"]
+__all__ = ["CandidateError", "EditFailure", "check_candidate", "input_files", "problem_from_reference",
+           "resolve_candidate", "unwrap_candidate"]
+
+#: The forms a candidate takes, for messages.
+CANDIDATE_FORMS = ('{"files": {path: content}}, {"edit": "<SEARCH/REPLACE blocks>"}, a bare {path: content} '
+                   'mapping or bare edit text')
+
+
+class CandidateError(ValueError):
+    """A candidate of a form the schema does not have (module docstring); names where it is."""
 
 
 @lru_cache(maxsize=8)
@@ -73,6 +85,53 @@ def input_files(reference: Any, problem: Problem) -> dict[str, str]:
     if isinstance(reference, Mapping) and reference.get("input_files"):
         return row_files(reference["input_files"], "solution")
     return {f.path: f.content for f in problem.files_with_role("solution")}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    name = type(value).__name__
+    article = "an" if name[0] in "aeiou" else "a"
+    return f"{article} {name} ({value!r})" if isinstance(value, (int, float)) else f"{article} {name}"
+
+
+def _check_files(files: Mapping, where: str) -> None:
+    for path, content in files.items():
+        if not isinstance(path, str):
+            raise CandidateError(f"{where}: file path {path!r} is {_kind(path)}; paths are text, e.g. \"bowling.py\"")
+        if not isinstance(content, str):
+            raise CandidateError(f"{where}[{path!r}] is {_kind(content)}, not text: file content is the whole file "
+                                 f"as a string")
+
+
+def check_candidate(candidate: Any, where: str) -> None:
+    """Refuse a candidate whose form the schema does not have (module docstring), naming ``where`` (the problem
+    id and the candidate's index) and the field: raised before anything runs."""
+    if isinstance(candidate, str):
+        return
+    if not isinstance(candidate, Mapping):
+        raise CandidateError(f"{where} is {_kind(candidate)}; a candidate is {CANDIDATE_FORMS}")
+    keys = set(candidate)
+    if {"files", "edit"} <= keys:
+        raise CandidateError(f"{where}: Can't provide both \"files\" and \"edit\" in one candidate. Choose one (a "
+                             f"second candidate is a second item of the list).")
+    if keys == {"edit"}:
+        if not isinstance(candidate["edit"], str):
+            raise CandidateError(f"{where}.edit is {_kind(candidate['edit'])}, not text: \"edit\" is SEARCH/REPLACE "
+                                 f"blocks as a string")
+        return
+    if keys == {"files"} and not isinstance(candidate["files"], str):
+        if not isinstance(candidate["files"], Mapping):
+            raise CandidateError(f"{where}.files is {_kind(candidate['files'])}; \"files\" is a {{path: content}} "
+                                 f"object")
+        _check_files(candidate["files"], f"{where}.files")
+        return
+    odd = [k for k, v in candidate.items() if not isinstance(v, str)]
+    if odd and not any("." in str(k) or "/" in str(k) for k in odd):  # no path: a misspelt field ("filez")
+        key = odd[0]
+        raise CandidateError(f"{where}: {key!r} holds {_kind(candidate[key])}, so it is neither a file (content is "
+                             f"text) nor a field of a candidate; a candidate is {CANDIDATE_FORMS}")
+    _check_files(candidate, where)
 
 
 def unwrap_candidate(candidate: Any) -> Any:

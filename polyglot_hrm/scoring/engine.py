@@ -25,7 +25,8 @@ from ..execution import DEFAULT_TIMEOUT, RunResult, RunTask, Timeout, make_execu
 from ..execution.executors import ExecutorSpec
 from ..execution.passk import mean_pass_at_k
 from ..execution.results import STATUSES
-from .candidates import EditFailure, problem_from_reference, resolve_candidate
+from ..execution.timeouts import check_timeout
+from .candidates import EditFailure, check_candidate, problem_from_reference, resolve_candidate
 
 __all__ = ["Scored", "check_ks", "check_predictions", "run_key", "score", "score_candidates", "summarize_pass_at_k"]
 
@@ -68,10 +69,27 @@ def check_predictions(predictions: Any, references: Sequence[Any] | None = None)
         if isinstance(cands, (str, bytes, Mapping)) or not isinstance(cands, Sequence):
             raise ValueError(f"predictions[{i}] is a {type(cands).__name__}, not a list of candidates: expected "
                              f"{example}; wrap each problem's candidates in a list")
-    # A candidate of another type inside a list is a malformed answer, counted as such (not an error).
     if references is not None and len(references) != len(predictions):
         raise ValueError(f"got {len(predictions)} candidate lists for {len(references)} references; pass one list "
                          f"per reference")
+    # Text that is not a usable edit is a malformed answer, counted as such; a wrong type (content 42 or NaN, a
+    # misspelt key) is a mistake in the input, refused here.
+    for i, cands in enumerate(predictions):
+        named = f" ({_reference_id(references[i])})" if references is not None else ""
+        for j, candidate in enumerate(cands):
+            check_candidate(candidate, f"predictions[{i}][{j}]{named}")
+
+
+def _reference_id(reference: Any) -> str:
+    if isinstance(reference, Problem):
+        return reference.id
+    if isinstance(reference, Mapping):
+        found = reference.get("problem_id") or reference.get("id")
+        if found:
+            return str(found)
+        if reference.get("language") and reference.get("slug"):
+            return f"{reference['language']}/{reference['slug']}"
+    return "reference"
 
 
 def run_key(problem: Problem, files: Mapping[str, str]) -> str:
@@ -149,6 +167,7 @@ def score_candidates(references: Sequence[Any], candidates: Sequence[Sequence[An
     ``"ray"``, or an executor); ``executor`` in the result says which, with the runs each node made.
     """
     k = check_ks(k)
+    timeout = check_timeout(timeout)
     check_predictions(candidates, references)
     problems = [problem_from_reference(r) for r in references]
     empty = [p.id for p, cs in zip(problems, candidates) if not cs]

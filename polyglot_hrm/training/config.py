@@ -13,7 +13,12 @@ booleans (`training_args.eval_strategy=no` is the string "no"; in a recipe file 
 
 Everything is checked when the recipe is loaded, before any data is built (:func:`validate_recipe`): every
 field must exist in its section's dataclass (a typo gets the closest valid name suggested) and hold a value of
-the field's type; YAML errors name the file (or the override) and the line.
+the field's type; YAML errors name the file (or the override) and the line. Values that cannot train are
+refused there too, each naming the field: a learning rate that is not > 0, a tokenizer vocabulary smaller
+than its byte symbols and special tokens, a model whose parameters alone (weights, gradients and AdamW's two
+moments: :data:`TRAINING_BYTES_PER_PARAMETER`) need more memory than the training device has, model fields the
+tokenizer sets (``model.vocab_size``, the special-token ids), and a ``max_sequence_length`` above the model's
+``max_position_embeddings``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import enum
+import math
+import os
+import re
 import sys
 import types
 import typing
@@ -34,6 +42,7 @@ import yaml
 from ..dataset.config import DatasetOptions
 from ..dataset.names import CONFIG_NAMES
 from ..execution.executors import EXECUTORS
+from ..execution.timeouts import check_seconds
 from ..languages import LANGUAGES
 
 __all__ = ["PolyglotTrainingConfig", "Recipe", "RecipeError", "apply_overrides", "load_recipe", "validate_recipe"]
@@ -112,6 +121,12 @@ class PolyglotTrainingConfig(DatasetOptions):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"PolyglotTrainingConfig.{name}={value!r}: must be a positive integer")
+        from ..modelio.tokenizer import min_vocab_size  # lazy: transformers loads only where a tokenizer is made
+
+        if self.tokenizer_path is None and self.vocab_size < min_vocab_size():
+            raise ValueError(f"PolyglotTrainingConfig.vocab_size={self.vocab_size} is too small for a byte-level BPE: "
+                             f"its 256 byte symbols, special tokens and edit markers need vocab_size >= "
+                             f"{min_vocab_size()} (the tiny recipe uses 1024)")
         rows = self.max_train_rows
         if rows is not None and (not isinstance(rows, int) or isinstance(rows, bool) or rows < 1):
             raise ValueError(f"PolyglotTrainingConfig.max_train_rows={rows!r}: must be a positive integer, or None "
@@ -142,8 +157,7 @@ class PolyglotTrainingConfig(DatasetOptions):
                              f"or several joined by commas")
         if self.eval_temperature < 0:
             raise ValueError(f"PolyglotTrainingConfig.eval_temperature={self.eval_temperature!r}: must be >= 0")
-        if self.eval_timeout <= 0:
-            raise ValueError(f"PolyglotTrainingConfig.eval_timeout={self.eval_timeout!r}: must be > 0 seconds")
+        check_seconds(self.eval_timeout, "PolyglotTrainingConfig.eval_timeout")
         if self.eval_executor not in EXECUTORS:
             raise ValueError(f"PolyglotTrainingConfig.eval_executor={self.eval_executor!r}: use one of "
                              f"{', '.join(EXECUTORS)}")
@@ -179,7 +193,9 @@ class Recipe:
         try:
             return PolyglotTrainingConfig(**self.polyglot)
         except (TypeError, ValueError) as err:
-            raise RecipeError(f"{self.path or 'recipe'}: {err}") from None
+            named = re.match(r"PolyglotTrainingConfig\.(\w+)", str(err))  # the field: say where its value came from
+            where = self.origin("polyglot", named.group(1)) if named else str(self.path or "recipe")
+            raise RecipeError(f"{where}: {err}") from None
 
 
 def shipped_recipes() -> dict[str, Path]:
@@ -249,14 +265,20 @@ REMOVED_TRAINING_ARGS = {
 }
 #: Model-section keys that are not HRMConfig fields but mean something to `build_model`.
 MODEL_EXTRAS = ("init_from",)
+#: HRMConfig fields `build_model` takes from the tokenizer: a recipe value would be replaced silently.
+FROM_TOKENIZER = ("vocab_size", "pad_token_id", "bos_token_id", "eos_token_id")
+#: Bytes each parameter holds at least while training: fp32 weights, gradients and AdamW's two moments.
+TRAINING_BYTES_PER_PARAMETER = 16
+#: The model-section fields that set its size (named when it is too large).
+SIZE_FIELDS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "head_dim")
 
 
 def validate_recipe(recipe: Recipe) -> None:
     """Check every section against its dataclass (names and types) and the values each class checks itself,
     so a typo or a wrong type fails here, before any data is built."""
     recipe.training_config()
-    _check_model(recipe)
     _check_training_args(recipe)
+    _check_model(recipe)
 
 
 def _check_model(recipe: Recipe) -> None:
@@ -264,13 +286,61 @@ def _check_model(recipe: Recipe) -> None:
 
     fields = _dataclass_fields(HRMConfig)
     _check_fields(recipe, "model", fields, extras=MODEL_EXTRAS)
+    for name in FROM_TOKENIZER:
+        if name in recipe.model:
+            raise RecipeError(f"{recipe.origin('model', name)}: model.{name} is set from the tokenizer (its length and "
+                              f"special-token ids), so this value would be replaced; remove it"
+                              + (" and set polyglot.vocab_size instead" if name == "vocab_size" else ""))
     if recipe.model.get("init_from"):
         return
     values = {k: v for k, v in recipe.model.items() if k not in MODEL_EXTRAS}
     try:
-        HRMConfig(**values)
+        config = HRMConfig(**values)
     except (TypeError, ValueError) as err:
         raise RecipeError(f"{recipe.path or 'recipe'}: model section: {err}") from None
+    _check_positions(recipe, config)
+    _check_model_memory(recipe, config)
+
+
+def _check_positions(recipe: Recipe, config: Any) -> None:
+    length = recipe.training_config().max_sequence_length
+    if length > config.max_position_embeddings:
+        raise RecipeError(f"{recipe.origin('polyglot', 'max_sequence_length')}: polyglot.max_sequence_length={length} "
+                          f"is above model.max_position_embeddings={config.max_position_embeddings}, the longest "
+                          f"sequence the model has positions for; lower the first or raise the second")
+
+
+def _check_model_memory(recipe: Recipe, config: Any) -> None:
+    """A model whose parameters alone cannot fit the training device is refused, with the numbers (counted on
+    the meta device: nothing is allocated)."""
+    import torch
+
+    from hrm_modeling import HRMForCausalLM
+
+    vocab = recipe.polyglot.get("vocab_size") or PolyglotTrainingConfig.vocab_size
+    config.vocab_size = max(int(vocab), 1)
+    with torch.device("meta"):
+        parameters = sum(p.numel() for p in HRMForCausalLM(config).parameters())
+    need = parameters * TRAINING_BYTES_PER_PARAMETER
+    have, device = training_memory(recipe.training_args.get("use_cpu") is True)
+    if need > have:
+        sizes = ", ".join(f"model.{k}={recipe.model[k]}" for k in SIZE_FIELDS if k in recipe.model)
+        where = recipe.origin("model", "hidden_size") if "hidden_size" in recipe.model else str(recipe.path or "recipe")
+        raise RecipeError(f"{where}: {sizes or 'the model section'} makes a model of {parameters / 1e9:.2f}B "
+                          f"parameters; training it needs at least {need / 1e9:.1f} GB ({TRAINING_BYTES_PER_PARAMETER} "
+                          f"bytes per parameter: fp32 weights, gradients and AdamW's two moments) and {device} has "
+                          f"{have / 1e9:.1f} GB. Lower model.hidden_size (the hrm-27m recipe uses 512).")
+
+
+def training_memory(use_cpu: bool = False) -> tuple[int, str]:
+    """Bytes of memory the training device has, and its name: the first GPU's when there is one (each process of
+    a multi-GPU run holds a whole copy), else this machine's RAM."""
+    import torch
+
+    if not use_cpu and torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        return int(props.total_memory), f"GPU 0 ({props.name})"
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "this machine's RAM"
 
 
 def _check_training_args(recipe: Recipe) -> None:
@@ -282,6 +352,11 @@ def _check_training_args(recipe: Recipe) -> None:
     fields = _dataclass_fields(TrainingArguments)
     fields.pop("output_dir", None)  # from --output-dir
     _check_fields(recipe, "training_args", fields)
+    rate = recipe.training_args.get("learning_rate")
+    if isinstance(rate, (int, float)) and not (math.isfinite(rate) and rate > 0):
+        raise RecipeError(f"{recipe.origin('training_args', 'learning_rate')}: training_args.learning_rate={rate!r}: "
+                          f"must be a finite number > 0 (the optimizer's step size; the tiny recipe uses 1.0e-2, "
+                          f"hrm-27m 3.0e-4)")
 
 
 def _dataclass_fields(cls: type) -> dict[str, Any]:

@@ -142,6 +142,7 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
     from accelerate import PartialState
     from transformers import TrainingArguments, set_seed
 
+    from ..dataset.export import check_datasets_cache  # lazy, as in .data: `datasets` is heavy
     from .callbacks import ExecutionEvalCallback
     from .collator import PolyglotCollator
     from .data import load_rows, select_eval_rows, tokenize_rows
@@ -153,6 +154,7 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
     resume = None if resume_from_checkpoint in (None, False, "") else \
         "auto" if resume_from_checkpoint is True else str(resume_from_checkpoint)
     check_output_dir(output_dir, resume, overwrite_output_dir)  # before any work
+    check_datasets_cache(cache_dir)
     checkpoint = resolve_resume(output_dir, resume)
     config = recipe.training_config()
     if not config.tokenizer_path and not (overwrite_output_dir and not resume):

@@ -7,11 +7,14 @@ of the logged steps join the Trainer's `loss` in the log.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch.utils.data import Sampler
 from transformers import Trainer
+
+from ..outputs import honour_umask
 
 __all__ = ["PolyglotTrainer"]
 
@@ -26,6 +29,13 @@ class PolyglotTrainer(Trainer):
         self.train_sampler = train_sampler
         self._act_sums: dict[str, float] = {}
         self._act_count = 0
+
+    def _save(self, output_dir: str | None = None, state_dict: dict | None = None) -> None:
+        """The base class's save (final model and every checkpoint), with the weights given the umask's mode:
+        safetensors writes them through a temporary file (mode 0600)."""
+        super()._save(output_dir, state_dict)
+        if self.args.should_save:
+            honour_umask(Path(output_dir or self.args.output_dir).glob("*.safetensors"))
 
     def _get_train_sampler(self, train_dataset=None):
         if self.train_sampler is not None:
