@@ -235,6 +235,7 @@ class Peer {
     this.promises = new Map(); // my promise id -> {state, value} (server)
     this.mirrors = new WeakSet(); // local prototypes standing in for the other side's
     this.targets = new WeakMap(); // stand-in -> its Proxy target (to give a subclass's instance its prototype)
+    this.clientInfo = new Map(); // A's object id -> what B may do with it (server)
     this.nextId = 1;
   }
 
@@ -682,7 +683,11 @@ class Peer {
   decodeHandle(w, st, depth) {
     checkId(w.h);
     const existing = this.remote.get(w.h);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      const info = this.clientInfo.get(w.h);
+      if (info && w.d && typeof w.d === 'object') Object.assign(info, { it: !!w.d.it, nx: !!w.d.nx });
+      return existing;
+    }
     if (w.d === undefined || w.d === null || typeof w.d !== 'object') throw new ProxyError('a handle never described');
     switch (w.k) {
       case 'f': return this.trusting ? this.callbackStandIn(w.h, w.d) : this.functionStandIn(w.h, w.d, st, depth);
@@ -902,9 +907,11 @@ class Peer {
   }
 
   /** An object of A's (an iterable the tests passed): its plain data can be read, and it can be iterated. */
-  clientObjectStandIn(id, d) {
+  clientObjectStandIn(id, described) {
     const peer = this;
     const target = {};
+    const d = { it: !!described.it, nx: !!described.nx };
+    this.clientInfo.set(id, d);
     const standIn = new Proxy(target, {
       get(t, key) {
         if (key === Symbol.iterator && d.it) return function () { return peer.ask({ q: 'iter', o: id }); };
@@ -993,7 +1000,8 @@ class Peer {
         const obj = target(m.o, 'read');
         const iterator = obj[Symbol.iterator]();
         if (iterator === null || typeof iterator !== 'object') throw new TypeError('not an iterator');
-        this.own(iterator, 'next');
+        // Often the iterable itself (a generator): described again, now with `next`.
+        this.described.delete(this.own(iterator, 'next'));
         return { value: iterator };
       }
       case 'next': {
