@@ -79,7 +79,9 @@ def run_client(tmp_path: Path, proxy: Path, modules: dict[str, str], script: str
         materialise(b, {"package.json": PACKAGE_JSON, "babel.config.js": BABEL_CONFIG})
         JS.prepare(b, ctx)
     prelude = (f"const rt = require({json.dumps(str(proxy))});\n"
-               "const seen = {};\nconst report = (k, v) => { seen[k] = v; };\n(async () => {\n")
+               "const seen = {};\n"
+               "const report = (k, v) => { seen[k] = v === undefined ? v : JSON.parse(JSON.stringify(v)); };\n"
+               "(async () => {\n")
     epilogue = ("\n})().then(() => process.stdout.write('@@' + JSON.stringify(seen)),\n"
                 "  (err) => { console.error(err); process.exit(1); });\n")
     (a / "main.js").write_text(prelude + textwrap.dedent(script) + epilogue)
@@ -225,6 +227,37 @@ def test_callbacks_keep_one_identity_and_writes_come_back(tmp_path, proxy):
     assert seen == {"apply": 2, "identity": True, "two": False, "nested": 40, "written back": [1, 2, 3, "end"],
                     "iterate a Set": ["a", "b"], "iterate a generator": [1, 2],
                     "callback throws": [True, "from the tests"]}
+
+
+SCHOOL = """
+class Leaky { constructor() { this.db = {}; } add(n, g) { (this.db[g] = this.db[g] || []).push(n); } roster() { return this.db; } }
+class Careful extends Leaky { roster() { return JSON.parse(JSON.stringify(this.db)); } }
+module.exports = { Leaky, Careful };
+"""
+
+
+def test_returned_arrays_and_objects_stay_in_step_with_b(tmp_path, proxy):
+    """A copy of B's array or object is one per B object, writes reach B's object, and a call refreshes it: a
+    solution that hands out its own state fails a 'cannot be modified from outside' test, as it does in-process."""
+    seen = run_client(tmp_path, proxy, {"lib.js": SCHOOL}, """
+        const { Leaky, Careful } = rt.load('lib.js');
+        const leaky = new Leaky();
+        leaky.add('a', 2);
+        leaky.roster()[2].push('outside');
+        report('leaky', leaky.roster());
+        const careful = new Careful();
+        careful.add('a', 2);
+        careful.roster()[2].push('outside');
+        report('careful', careful.roster());
+        report('identity', [leaky.roster() === leaky.roster(), careful.roster() === careful.roster()]);
+        const held = leaky.roster();
+        leaky.add('b', 3);
+        report('refreshed', held);
+        report('array', Array.isArray(held[2]) && held[2] instanceof Array);
+        report('own data', Object.keys(leaky));
+    """)
+    assert seen == {"leaky": {"2": ["a", "outside"]}, "careful": {"2": ["a"]}, "identity": [True, False],
+                    "refreshed": {"2": ["a", "outside"], "3": ["b"]}, "array": True, "own data": ["db"]}
 
 
 def test_generators_and_promises(tmp_path, proxy):
@@ -379,7 +412,7 @@ def test_b_cannot_hand_a_an_asymmetric_matcher(tmp_path, proxy):
 # --------------------------------------------------------------------------- through Jest
 
 SPEC = """
-import { Counter, FullError, Quiet, thrower, values, same, later, matcher, point, Point } from './lib';
+import { Counter, FullError, Quiet, thrower, values, same, later, matcher, point, Point, Leaky } from './lib';
 
 describe('proxied', () => {
   test('instances compare by their own data', () => {
@@ -418,13 +451,20 @@ describe('proxied', () => {
   test('a value cannot decide its own comparison', () => {
     expect(matcher()).toEqual(42);
   });
+  test('state handed out and changed by the tests', () => {
+    const school = new Leaky();
+    school.add('a', 2);
+    school.roster()[2].push('outside');
+    expect(school.roster()).toEqual({ 2: ['a'] });
+  });
 });
 """
 
 SPEC_LIB = CLASSES.replace("module.exports = {", """class Point { constructor(x, y) { this.x = x; this.y = y; } }
 function point(x, y) { return new Point(x, y); }
 function matcher() { return { asymmetricMatch: () => true }; }
-module.exports = { Point, point, matcher,""")
+class Leaky { constructor() { this.db = {}; } add(n, g) { (this.db[g] = this.db[g] || []).push(n); } roster() { return this.db; } }
+module.exports = { Point, point, matcher, Leaky,""")
 
 
 def js_problem(files: dict[str, str], slug: str = "fixture", added: tuple[str, ...] = ()) -> Problem:
@@ -469,11 +509,19 @@ def run_jest(tmp_path: Path, ctx: RunnerContext, files: dict[str, str], problem:
 
 @pytest.mark.slow
 def test_jest_sees_the_proxied_module_as_the_real_one(tmp_path, ctx):
+    """The same spec in-process and through the proxy: the same outcome for every test but one, the value that
+    claims to be an asymmetric matcher (in-process it decides its own comparison)."""
     files = {"lib.js": SPEC_LIB, "lib.spec.js": SPEC, "package.json": PACKAGE_JSON, "babel.config.js": BABEL_CONFIG}
     problem = js_problem(files)
-    tests, load_errors, output = run_jest(tmp_path, ctx, files, problem, proxied=True)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "proxied").mkdir()
+    local, _, local_output = run_jest(tmp_path / "in", ctx, files, problem, proxied=False)
+    tests, load_errors, output = run_jest(tmp_path / "proxied", ctx, files, problem, proxied=True)
     assert not load_errors, output
-    assert tests.pop("a value cannot decide its own comparison") == ["failed"]  # in-process it would pass
+    assert local.pop("a value cannot decide its own comparison") == ["passed"], local_output
+    assert tests.pop("a value cannot decide its own comparison") == ["failed"], output
+    assert tests == local, output
+    assert tests.pop("state handed out and changed by the tests") == ["failed"]
     assert {name: v for name, v in tests.items() if v != ["passed"]} == {}, output
 
 

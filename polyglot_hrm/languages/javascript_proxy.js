@@ -56,6 +56,8 @@ const MAX_NODES = 200000; // by-value values per message; beyond, containers go 
 const MAX_WIRE_DEPTH = 2000; // decoding recursion
 const MAX_NESTED_CALLS = 1000; // callbacks within calls within callbacks ...
 const MAX_NAME = 200;
+// Requests that only read B's objects: they leave A's copies of B's arrays and objects current.
+const READS = new Set(['get', 'has', 'keys', 'desc', 'snap']);
 
 // Keys through which Jest's equality would hand the decision to the value itself.
 const DENIED_KEYS = new Set([
@@ -236,6 +238,8 @@ class Peer {
     this.mirrors = new WeakSet(); // local prototypes standing in for the other side's
     this.targets = new WeakMap(); // stand-in -> its Proxy target (to give a subclass's instance its prototype)
     this.clientInfo = new Map(); // A's object id -> what B may do with it (server)
+    this.shared = new Map(); // B's array or plain object id -> {target, proxy, epoch, frozen} (client)
+    this.epoch = 0; // calls into B so far: a copy read in an older epoch is refreshed first
     this.nextId = 1;
   }
 
@@ -292,6 +296,7 @@ class Peer {
     try {
       const value = this.trusting ? this.handleAsServer(message) : this.handleAsClient(message);
       st.grant = value.grant !== false;
+      for (const flat of [].concat(value.flat || [])) st.flat.add(flat);
       answer = { r: this.encode(value.value, st, 0), ...(value.extra || {}) };
       if (value.extraStates) st.fresh.push(...value.extraStates.flatMap((s) => s.fresh));
     } catch (err) {
@@ -311,7 +316,7 @@ class Peer {
   // ------------------------------------------------------------------------------------------ encoding
 
   encodeState(grant) {
-    return { nodes: 0, seen: new Map(), next: 0, grant, fresh: [] };
+    return { nodes: 0, seen: new Map(), next: 0, grant, fresh: [], flat: new Set() };
   }
 
   encode(v, st, depth) {
@@ -455,8 +460,15 @@ class Peer {
     return index;
   }
 
+  /** B's arrays and plain objects carry a handle: A keeps one copy per object, in step with it (see decodeShared). */
+  shareId(v, st) {
+    return this.trusting && !st.flat.has(v) ? this.own(v, 'read') : undefined;
+  }
+
   encodeArray(v, st, depth) {
     const out = { $: 'a', i: this.mark(v, st), v: new Array(v.length) };
+    const id = this.shareId(v, st);
+    if (id !== undefined) out.h = id;
     for (let i = 0; i < v.length; i++) {
       out.v[i] = Object.prototype.hasOwnProperty.call(v, i) ? this.encode(v[i], st, depth + 1) : { $: 'hole' };
     }
@@ -470,6 +482,8 @@ class Peer {
 
   encodePlain(v, st, depth) {
     const out = { $: 'o', i: this.mark(v, st), v: [] };
+    const id = this.shareId(v, st);
+    if (id !== undefined) out.h = id;
     if (Object.getPrototypeOf(v) === null) out.np = 1;
     for (const key of Object.keys(v)) {
       if (!this.trusting && !st.grant && !isSafeKey(key)) continue;
@@ -488,7 +502,8 @@ class Peer {
     if (this.trusting) out.h = this.own(e, 'read');
     out.p = this.encodeProto(Object.getPrototypeOf(e), st);
     out.m = stringProperty(e, 'message');
-    out.s = stringProperty(e, 'stack').slice(0, 8000);
+    // The tests' stack (their file and lines) is none of B's business: B gets the name and the message.
+    out.s = this.trusting ? stringProperty(e, 'stack').slice(0, 8000) : '';
     const name = stringProperty(e, 'name');
     if (name) out.n = name;
     const own = [];
@@ -553,8 +568,8 @@ class Peer {
         if (!Number.isInteger(w.i) || w.i < 0 || w.i >= st.seen.length) throw new ProxyError('a malformed reference');
         return st.seen[w.i];
       }
-      case 'a': return this.decodeArray(w, st, depth);
-      case 'o': return this.decodePlain(w, st, depth);
+      case 'a': return w.h === undefined || this.trusting ? this.decodeArray(w, st, depth) : this.decodeShared(w, st, depth);
+      case 'o': return w.h === undefined || this.trusting ? this.decodePlain(w, st, depth) : this.decodeShared(w, st, depth);
       case 'm': {
         const out = new Map();
         this.remember(w, out, st);
@@ -614,10 +629,11 @@ class Peer {
     return this.owned.get(id);
   }
 
-  decodeArray(w, st, depth) {
+  decodeArray(w, st, depth, into = null) {
     const items = checkArray(w.v);
-    const out = new Array(items.length);
-    this.remember(w, out, st);
+    const out = into || new Array(items.length);
+    if (into) into.length = items.length;
+    this.remember(w, into ? this.shared.get(w.h).proxy : out, st);
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       if (item !== null && typeof item === 'object' && item.$ === 'hole') continue;
@@ -629,9 +645,9 @@ class Peer {
     return out;
   }
 
-  decodePlain(w, st, depth) {
-    const out = w.np ? Object.create(null) : {};
-    this.remember(w, out, st);
+  decodePlain(w, st, depth, into = null) {
+    const out = into || (w.np ? Object.create(null) : {});
+    this.remember(w, into ? this.shared.get(w.h).proxy : out, st);
     for (const entry of checkArray(w.v)) {
       if (!Array.isArray(entry) || entry.length !== 2) throw new ProxyError('a malformed object entry');
       const key = typeof entry[0] === 'string' ? entry[0] : this.decodeSymbol(entry[0]);
@@ -639,8 +655,70 @@ class Peer {
       if (!this.trusting && DENIED_KEYS.has(key)) continue;
       defineData(out, key, value, true);
     }
-    if (w.fz) Object.freeze(out);
+    if (w.fz && !into) Object.freeze(out);
     return out;
+  }
+
+  /**
+   * An array or plain object of B: a local copy behind a Proxy, one per B object (identity kept), read at local
+   * speed. Writes go to the copy and to B's object (a spec that pushes onto a returned array changes B's state
+   * when B returned its own state, as in-process); after any call into B, the next read refreshes the copy.
+   */
+  decodeShared(w, st, depth) {
+    checkId(w.h);
+    let record = this.shared.get(w.h);
+    if (record === undefined) {
+      const target = w.$ === 'a' ? [] : (w.np ? Object.create(null) : {});
+      record = { target, epoch: -1, frozen: false, proxy: null };
+      record.proxy = new Proxy(target, this.sharedHandler(w.h, record));
+      this.shared.set(w.h, record);
+      this.adopt(w.h, record.proxy);
+    } else if (Array.isArray(record.target) !== (w.$ === 'a')) {
+      throw new ProxyError('a malformed value (an object changed kind)');
+    }
+    const target = record.target;
+    for (const key of Reflect.ownKeys(target)) if (key !== 'length') delete target[key];
+    if (w.$ === 'a') this.decodeArray(w, st, depth, target);
+    else this.decodePlain(w, st, depth, target);
+    record.frozen = !!w.fz;
+    record.epoch = this.epoch;
+    return record.proxy;
+  }
+
+  sharedHandler(id, record) {
+    const peer = this;
+    const fresh = () => {
+      if (record.epoch !== peer.epoch) {
+        peer.decodeTop(peer.request({ q: 'snap', o: id }).r); // refills record.target, sets its epoch
+        record.epoch = peer.epoch;
+      }
+    };
+    const write = (message, local) => {
+      if (record.frozen) return false;
+      const done = peer.call(message);
+      if (done !== false) local();
+      record.epoch = peer.epoch; // the copy had the same change
+      return done !== false;
+    };
+    return {
+      get(t, key, receiver) { fresh(); return Reflect.get(t, key, receiver); },
+      has(t, key) { fresh(); return Reflect.has(t, key); },
+      ownKeys(t) { fresh(); return Reflect.ownKeys(t); },
+      getOwnPropertyDescriptor(t, key) { fresh(); return Reflect.getOwnPropertyDescriptor(t, key); },
+      set(t, key, value) {
+        fresh();
+        return write({ q: 'set', o: id, k: key, v: value }, () => Reflect.set(t, key, value));
+      },
+      deleteProperty(t, key) {
+        fresh();
+        return write({ q: 'del', o: id, k: key }, () => Reflect.deleteProperty(t, key));
+      },
+      defineProperty(t, key, desc) {
+        fresh();
+        if (!('value' in desc)) return false;
+        return write({ q: 'set', o: id, k: key, v: desc.value }, () => Reflect.defineProperty(t, key, desc));
+      },
+    };
   }
 
   decodeError(w, st, depth) {
@@ -793,9 +871,28 @@ class Peer {
   objectStandIn(id, d, st, depth) {
     const peer = this;
     const target = d.a ? [] : {};
+    // B's own properties as of the last read in this epoch: Jest's equality lists the keys, asks each one's
+    // descriptor, then reads it; with the snapshot that is one round trip per object, not three per key.
+    const own = { epoch: -1, props: null };
+    const snapshot = () => {
+      if (own.epoch !== peer.epoch) {
+        const entries = peer.call({ q: 'keys', o: id, d: 1 });
+        if (!Array.isArray(entries)) throw new ProxyError('a malformed key list');
+        own.props = new Map();
+        for (const entry of entries) {
+          if (!Array.isArray(entry) || (typeof entry[0] !== 'string' && typeof entry[0] !== 'symbol')) continue;
+          own.props.set(entry[0], { enumerable: !!entry[1], data: !!entry[2], value: entry[3] });
+        }
+        own.epoch = peer.epoch;
+      }
+      return own.props;
+    };
+    const cached = (key) => (own.epoch === peer.epoch ? own.props.get(key) : undefined);
     const standIn = new Proxy(target, {
       get(t, key, receiver) {
         if (DENIED_KEYS.has(key)) return undefined;
+        const prop = cached(key);
+        if (prop && prop.data) return prop.value;
         // Methods are mirrored on the local prototypes (one round trip per call, not two); the rest is B's.
         for (let p = Object.getPrototypeOf(t); p !== null; p = Object.getPrototypeOf(p)) {
           const desc = Reflect.getOwnPropertyDescriptor(p, key);
@@ -814,14 +911,17 @@ class Peer {
         return peer.call({ q: 'del', o: id, k: key });
       },
       ownKeys(t) {
-        const keys = peer.call({ q: 'keys', o: id });
-        if (!Array.isArray(keys)) throw new ProxyError('a malformed key list');
-        const out = keys.filter((k) => typeof k === 'string' || typeof k === 'symbol');
+        const out = [...snapshot().keys()];
         if (Array.isArray(t) && !out.includes('length')) out.push('length');
         return out;
       },
       getOwnPropertyDescriptor(t, key) {
-        const desc = peer.call({ q: 'desc', o: id, k: key });
+        const props = snapshot();
+        const prop = props.get(key);
+        if (prop && prop.data && !(Array.isArray(t) && key === 'length')) {
+          return { value: prop.value, writable: true, enumerable: prop.enumerable, configurable: true };
+        }
+        const desc = !prop && !(Array.isArray(t) && key === 'length') ? null : peer.call({ q: 'desc', o: id, k: key });
         if (desc === undefined || desc === null) {
           if (Array.isArray(t) && key === 'length') return Reflect.getOwnPropertyDescriptor(t, key);
           return undefined;
@@ -870,6 +970,7 @@ class Peer {
   /** A request of A's that returns a value (the answer decoded, and any write-back applied). */
   call(message) {
     const args = message.a;
+    if (!READS.has(message.q)) this.epoch++;
     const { wire, states } = this.encodeFields(message);
     const answer = this.request(wire, states);
     const value = this.decodeTop(answer.r);
@@ -1031,13 +1132,24 @@ class Peer {
       case 'import': {
         const exports = this.loader.load(checkString(m.m));
         const esm = !!(exports && Object.prototype.hasOwnProperty.call(exports, '__esModule') && exports.__esModule);
-        return { value: { esm, exports } };
+        return { value: { esm, exports }, flat: exports }; // the exports object itself: a plain copy for the stub
       }
+      case 'snap': return { value: obj(m.o) };
       case 'get': return { value: Reflect.get(obj(m.o), key(m.k)) };
       case 'set': Reflect.set(obj(m.o), key(m.k), this.decodeTop(m.v)); return { value: undefined };
       case 'has': return { value: Reflect.has(obj(m.o), key(m.k)) };
       case 'del': return { value: Reflect.deleteProperty(obj(m.o), key(m.k)) };
-      case 'keys': return { value: Reflect.ownKeys(obj(m.o)) };
+      case 'keys': {
+        const target = obj(m.o);
+        const keys = Reflect.ownKeys(target);
+        if (!m.d) return { value: keys };
+        // With d: each key's enumerability and, for data properties, its value (a snapshot for A's cache).
+        const entries = keys.map((k) => {
+          const desc = Reflect.getOwnPropertyDescriptor(target, k);
+          return desc && 'value' in desc ? [k, desc.enumerable ? 1 : 0, 1, desc.value] : [k, desc && desc.enumerable ? 1 : 0, 0];
+        });
+        return { value: entries, flat: [entries, ...entries] };
+      }
       case 'desc': {
         const desc = Reflect.getOwnPropertyDescriptor(obj(m.o), key(m.k));
         if (!desc) return { value: null };
