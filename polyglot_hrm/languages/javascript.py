@@ -31,6 +31,8 @@ from . import register
 from .base import Language, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, ReportError, TestOutcome, read_report_file
 
+logger = logging.getLogger(__name__)
+
 # What every exercise's package.json asks for (devDependencies; eslint/types are not needed to test).
 DEV_DEPENDENCIES = {
     "@babel/core": "^7.25.2",
@@ -73,8 +75,6 @@ _UNCARRIED = (
     (re.compile(r"\b(child_process|worker_threads)\b|\bspawnSync\b|\bexecSync\b"),
      "the spec starts programs or threads of its own"),
 )
-
-logger = logging.getLogger(__name__)
 #: Jest's per-test limit (its default is 5 s), in ms.
 _TEST_TIMEOUT_MS = 60_000
 _OUTCOMES = {"passed": "passed", "failed": "failed"}  # pending, todo, skipped, disabled: not run
@@ -340,8 +340,7 @@ class JavaScript(Language):
 
     def missing_provision(self, ctx) -> str | None:
         if (self.modules_dir(ctx) / "jest" / "bin" / "jest.js").is_file():
-            self.install_runtime(ctx)
-            return None
+            return None  # the proxy's files are (re)written by steps() and companion() themselves
         return "Jest is not provisioned; run `polyglot-hrm setup-runners --languages javascript`"
 
     def missing_dependency(self, problem, ctx) -> str | None:
