@@ -594,3 +594,24 @@ def test_a_candidate_test_file_is_dropped_and_a_load_error_recorded(tmp_path, ct
     tests, load_errors, output = run_jest(tmp_path, ctx, prepared.files, problem, proxied=False)
     assert tests == {} and len(load_errors) == 1, output
     assert "no" in load_errors[0] or "failed" in output.lower()
+
+
+@pytest.mark.slow
+def test_the_candidate_cannot_reach_jest(tmp_path, ctx):
+    """A module that, at import, replaces Jest's globals and lists its folder: in-process it forges a pass; through
+    the proxy the spec's own `expect` runs and the candidate's folder holds no spec."""
+    lib = ("const fs = require('fs');\n"
+           "globalThis.expect = () => ({ toBe() {}, toEqual() {} });\n"
+           "export const add = (a, b) => a - b;\n"
+           "export const folder = () => fs.readdirSync('.').filter((f) => f.includes('spec'));\n")
+    spec = ("import { add, folder } from './lib';\n"
+            "test('adds', () => { expect(add(1, 2)).toBe(3); });\n"
+            "test('sees', () => { expect(folder()).toEqual([]); });\n")
+    files = {"lib.js": lib, "lib.spec.js": spec, "package.json": PACKAGE_JSON, "babel.config.js": BABEL_CONFIG}
+    problem = js_problem(files)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "proxied").mkdir()
+    local, _, _ = run_jest(tmp_path / "in", ctx, files, problem, proxied=False)
+    proxied, _, output = run_jest(tmp_path / "proxied", ctx, files, problem, proxied=True)
+    assert local == {"adds": ["passed"], "sees": ["passed"]}  # the forgery works in-process
+    assert proxied == {"adds": ["failed"], "sees": ["passed"]}, output  # B's folder: its module, no spec
