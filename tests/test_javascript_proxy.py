@@ -615,3 +615,26 @@ def test_the_candidate_cannot_reach_jest(tmp_path, ctx):
     proxied, _, output = run_jest(tmp_path / "proxied", ctx, files, problem, proxied=True)
     assert local == {"adds": ["passed"], "sees": ["passed"]}  # the forgery works in-process
     assert proxied == {"adds": ["failed"], "sees": ["passed"]}, output  # B's folder: its module, no spec
+
+
+def test_fd_3_by_default_and_a_non_blocking_socket(tmp_path, proxy):
+    """The channel is fd 3 unless POLYGLOT_HRM_CHANNEL_FD says otherwise; a non-blocking socket works too."""
+    b = tmp_path / "b"
+    b.mkdir()
+    (b / "lib.js").write_text("module.exports = { twice: (x) => 2 * x };\n")
+    (tmp_path / "main.js").write_text(f"const rt = require({json.dumps(str(proxy))});\n"
+                                      "process.stdout.write(String(rt.load('lib.js').twice(21)));\n")
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)  # A's reads then answer EAGAIN while B works
+    env = {k: v for k, v in os.environ.items() if k != "POLYGLOT_HRM_CHANNEL_FD"}
+    server = subprocess.Popen(["bash", "-c", f'exec node "$0" serve 3<&{theirs.fileno()} {theirs.fileno()}<&-',
+                               str(proxy)], cwd=b, pass_fds=[theirs.fileno()], env=env)
+    theirs.close()
+    try:
+        client = subprocess.run(["bash", "-c", f"exec node main.js 3<&{ours.fileno()} {ours.fileno()}<&-"],
+                                cwd=tmp_path, capture_output=True, text=True, timeout=60, pass_fds=[ours.fileno()],
+                                env=env)
+    finally:
+        ours.close()
+        server.wait(timeout=10)
+    assert client.stdout == "42", client.stderr
