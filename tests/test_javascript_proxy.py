@@ -412,7 +412,7 @@ def test_b_cannot_hand_a_an_asymmetric_matcher(tmp_path, proxy):
 # --------------------------------------------------------------------------- through Jest
 
 SPEC = """
-import { Counter, FullError, Quiet, thrower, values, same, later, matcher, point, Point, Leaky } from './lib';
+import { Counter, FullError, Quiet, thrower, values, same, apply, later, matcher, point, Point, Leaky } from './lib';
 
 describe('proxied', () => {
   test('instances compare by their own data', () => {
@@ -444,6 +444,11 @@ describe('proxied', () => {
   test('callbacks', () => {
     const f = () => 1;
     expect(same(f, f)).toBe(true);
+  });
+  test('a mock handed to the candidate records its calls', () => {
+    const fn = jest.fn((x) => x * 2);
+    expect(apply(fn, 3)).toBe(6);
+    expect(fn).toHaveBeenCalledWith(3);
   });
   test('promises', async () => {
     await expect(later(4)).resolves.toEqual(8);

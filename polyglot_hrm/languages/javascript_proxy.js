@@ -17,31 +17,35 @@
  * calling back into the candidate), so one call is one stack of nested request/answer pairs.
  *
  * What it carries (A <-> B):
- *   - by value (copied, sharing and cycles kept within one message): primitives (undefined, NaN, +-Infinity,
- *     -0, BigInt, symbols: well-known, registered, and one local symbol per remote one), plain objects, arrays
- *     (holes and extra own properties), Map, Set, Date, RegExp, typed arrays; nesting deeper than 64 or more than
- *     200,000 values in one message goes by handle instead. A plain value a call received and changed (an
- *     array sorted in place) is written back into the caller's object when the call returns.
+ *   - by value: primitives (undefined, NaN, +-Infinity, -0, BigInt, symbols: well-known, registered, and one local
+ *     symbol per remote one), Map, Set, Date, RegExp, typed arrays, and arrays and plain objects (holes, extra own
+ *     properties, sharing and cycles kept). B's arrays and plain objects are moreover one copy per B object on A's
+ *     side (identity kept), written through to B's object and refreshed after any call into B, so a spec that
+ *     changes a returned array changes B's state exactly when B returned its own state; a plain value A passed and
+ *     B changed during the call (an array sorted in place) is written back when the call returns. Nesting deeper
+ *     than 64 or more than 200,000 values in one message goes by handle instead.
  *   - errors by value as real local errors (Error subclasses of the other side's own classes included, so
  *     `toThrow(CustomError)` and `toThrow(new Error('msg'))` work), with name, message, stack and own data.
  *   - by handle: functions and classes (call, `new`, statics, `instanceof` against the proxied class), class
  *     instances and any other object (methods, getters/setters, own data for `toEqual`, `toString`,
  *     Symbol.iterator, generators and iterators), each remote object one local proxy (identity kept);
  *     B's promises (A polls B until they settle).
- *   - callbacks A passes to B: one identity per callback on B's side.
+ *   - callbacks A passes to B (jest.fn mocks included: A records their calls): one identity per callback on B's side.
  * What it refuses (A is the trusted side: nothing B sends makes A run code of B's choosing):
  *   - B's data is JSON; A never evals, builds functions from text, or requires a name B sent;
  *   - A answers B's requests only for objects A itself handed to B and only: call a callback A passed, iterate
  *     an iterable A passed, read a property of plain data (not starting with `_`, not constructor, prototype or
- *     __proto__; functions read that way come back undefined), list such keys;
+ *     __proto__; functions read that way come back undefined), list such keys; A's stack traces stay in A;
  *   - the hooks through which Jest would let a value decide a comparison (asymmetricMatch, isEqualNode,
- *     $$typeof, Immutable's sentinels) read undefined on B's objects;
+ *     $$typeof, Immutable's sentinels) read undefined on B's objects, and `instanceof` never asks B;
  *   - message size (64 MiB), decoding depth and nested calls are bounded; a broken, hostile or dead B makes the
  *     call throw in A (a failed test), never a hang beyond the run's own clock.
- * What it cannot carry (such exercises run in-process, on polyglot_hrm.languages.javascript.IN_PROCESS): A's
- * promises and timers handed to B (B's promises are polled), jest.mock of the candidate's imports, mocks handed
- * to the candidate and inspected by B, specs that start `node` themselves; a plain value kept by one side and
- * changed later is not seen by the other (copies), and a spec subclassing a candidate class gets a base instance.
+ * What it cannot carry (such exercises run in-process: polyglot_hrm.languages.javascript.IN_PROCESS and the
+ * patterns beside it): A's promises handed to B (B's own promises are polled), jest.mock of the candidate's
+ * imports, fake timers driving B's timers, specs that start `node` themselves. And, named: a plain value one side
+ * keeps and changes after the call that carried it is a copy the other side does not see (A's arguments; B's Map
+ * and Set), and a spec subclassing a candidate class gets B's base instance with the subclass's prototype on A's
+ * side (B's own code does not see A's overrides).
  */
 
 const fs = require('fs');
