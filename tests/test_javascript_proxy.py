@@ -550,7 +550,7 @@ def test_the_fallback_list_runs_in_process():
     assert JS.isolation(js_problem(files)) == "in-process"
     plain = {"lib.js": "export const x = 1;\n", "lib.spec.js": "test('t', () => {});\n"}
     assert JS.isolation(js_problem(plain)) == "process"
-    assert JS.isolation(js_problem(plain, slug="promises")) == "in-process"
+    assert JS.isolation(js_problem(plain, slug="grep")) == "in-process"
     assert set(STARTS_PROGRAMS) <= set(IN_PROCESS)
     assert all(reason for reason in IN_PROCESS.values())
 

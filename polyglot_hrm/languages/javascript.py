@@ -60,8 +60,6 @@ Isolation = Literal["process", "in-process"]
 
 #: Exercises the proxy cannot carry: they run in-process (the run's ``isolation`` says so), with the reason.
 IN_PROCESS: dict[str, str] = {
-    "promises": "the spec hands the candidate its own promises and promise-returning functions to wrap (promisify, "
-                "all, allSettled, race, any): A's promises cannot be awaited from B",
     "grep": "the spec starts `node grep.js` itself (child_process.spawnSync) and reads the data files beside it",
 }
 #: Exercises whose own spec starts a program: their test step cannot run under the no-exec launcher.
