@@ -295,7 +295,7 @@ class Peer {
 
   /** A request of the other side, answered (nested requests included). */
   serve(message) {
-    const st = this.encodeState(true);
+    let st = this.encodeState(true);
     let answer;
     try {
       const value = this.trusting ? this.handleAsServer(message) : this.handleAsClient(message);
@@ -305,16 +305,27 @@ class Peer {
       if (value.extraStates) st.fresh.push(...value.extraStates.flatMap((s) => s.fresh));
     } catch (err) {
       if (err instanceof ProxyError && this.broken) throw err;
-      st.fresh.length = 0;
-      st.grant = true;
-      try {
-        answer = { x: this.encode(err, st, 0) };
-      } catch (inner) {
-        st.fresh.length = 0;
-        answer = { x: this.encode(new Error(`an exception that could not be carried: ${inner.message}`), st, 0) };
-      }
+      [answer, st] = this.thrownAnswer(err);
     }
-    this.sendMessage(answer, [st]);
+    try {
+      this.sendMessage(answer, [st]);
+    } catch (err) {
+      if (this.broken) throw err;
+      // Too large to carry: the other side still waits for an answer to this request.
+      [answer, st] = this.thrownAnswer(new RangeError(err.message));
+      this.sendMessage(answer, [st]);
+    }
+  }
+
+  /** An exception as an answer. A's exceptions go to B as data only (no callable handles). */
+  thrownAnswer(err) {
+    let st = this.encodeState(this.trusting);
+    try {
+      return [{ x: this.encode(err, st, 0) }, st];
+    } catch (inner) {
+      st = this.encodeState(this.trusting);
+      return [{ x: this.encode(new Error(`an exception that could not be carried: ${inner.message}`), st, 0) }, st];
+    }
   }
 
   // ------------------------------------------------------------------------------------------ encoding
@@ -407,6 +418,14 @@ class Peer {
     if (proto === null) return null;
     const known = this.encodeGlobalOrRemote(proto);
     if (known) return known;
+    if (!this.trusting) {
+      // A's own classes stay A's: B learns the nearest built-in (an error of the tests' class is an Error to B).
+      for (let p = safePrototype(proto); p !== null; p = safePrototype(p)) {
+        const name = this.globals.byValue.get(p);
+        if (name !== undefined) return { $: 'g', n: name };
+      }
+      return null;
+    }
     const id = this.own(proto, 'read');
     const out = { $: 'h', h: id, k: 'P' };
     if (!this.described.has(id) && !st.fresh.includes(id)) {
@@ -611,7 +630,11 @@ class Peer {
       return Symbol[w.w];
     }
     if (typeof w.g === 'string') return Symbol.for(w.g);
-    if (w.r !== undefined) return this.decodeOwnedRef(w.r);
+    if (w.r !== undefined) {
+      const own = this.decodeOwnedRef(w.r);
+      if (typeof own !== 'symbol') throw new ProxyError('a malformed symbol');
+      return own;
+    }
     checkId(w.h);
     let s = this.remoteSymbols.get(w.h);
     if (!s) {
