@@ -281,15 +281,18 @@ def test_es_modules_load_with_babel(tmp_path, proxy, ctx):
     modules = {"shapes.js": "import { area } from './helper';\nexport default class Square {\n"
                             "  constructor(s) { this.s = s; }\n  area() { return area(this.s); }\n}\n"
                             "export const unit = new Square(1);\n",
-               "helper.js": "export const area = (s) => s * s;\n"}
+               # B transforms every module before A asks, but runs each only when imported, once.
+               "helper.js": "globalThis.runs = (globalThis.runs || 0) + 1;\nexport const area = (s) => s * s;\n"
+                            "export const runs = () => globalThis.runs;\n"}
     seen = run_client(tmp_path, proxy, modules, """
         const mod = rt.load('shapes.js');
         report('esm', mod.__esModule === true);
         const Square = mod.default;
         report('area', new Square(3).area());
         report('unit', mod.unit instanceof Square && mod.unit.area());
+        report('runs', rt.load('helper.js').runs());
     """, babel=True, ctx=ctx)
-    assert seen == {"esm": True, "area": 9, "unit": 1}
+    assert seen == {"esm": True, "area": 9, "unit": 1, "runs": 1}
 
 
 # --------------------------------------------------------------------------- what A refuses

@@ -1422,6 +1422,7 @@ class Loader {
   constructor(root) {
     this.root = root;
     this.babel = null;
+    this.compiled = new Map();
     const Module = require('module');
     const local = Module.createRequire(path.join(root, 'package.json'));
     try {
@@ -1438,18 +1439,26 @@ class Loader {
     const original = Module._extensions['.js'];
     Module._extensions['.js'] = function (module, filename) {
       if (!loader.transforms(filename)) return original(module, filename);
-      const code = fs.readFileSync(filename, 'utf8');
-      const out = loader.babel.transformSync(code, {
-        filename,
-        cwd: loader.root,
-        root: loader.root,
-        caller: { name: 'babel-jest', supportsStaticESM: false, supportsDynamicImport: false, supportsTopLevelAwait: false },
-        compact: false,
-        retainLines: true,
-        sourceMaps: false,
-      });
-      return module._compile(out ? out.code : code, filename);
+      return module._compile(loader.transform(filename, fs.readFileSync(filename, 'utf8')), filename);
     };
+  }
+
+  /** Babel's output for a module's source (kept per file and source text: a module loads again in a new session). */
+  transform(filename, source) {
+    const known = this.compiled.get(filename);
+    if (known && known.source === source) return known.code;
+    const out = this.babel.transformSync(source, {
+      filename,
+      cwd: this.root,
+      root: this.root,
+      caller: { name: 'babel-jest', supportsStaticESM: false, supportsDynamicImport: false, supportsTopLevelAwait: false },
+      compact: false,
+      retainLines: true,
+      sourceMaps: false,
+    });
+    const code = out ? out.code : source;
+    this.compiled.set(filename, { source, code });
+    return code;
   }
 
   transforms(filename) {
@@ -1457,17 +1466,38 @@ class Loader {
     return !rel.startsWith('..') && !path.isAbsolute(rel) && !rel.split(path.sep).includes('node_modules');
   }
 
-  /** Babel's configuration loaded before the first request, while A's Jest starts. */
+  /**
+   * Work done before the first request, while A's Jest starts (off the run's critical path): Babel and its
+   * configuration loaded, each module of the workspace transformed (not run: its code runs when the tests import
+   * it, as in-process), and the core-js polyfills that Babel's output requires loaded.
+   */
   warm() {
     if (!this.babel) return;
-    try {
-      this.babel.transformSync('export const x = 1;', {
-        filename: path.join(this.root, '__polyglot_hrm_warm__.js'), cwd: this.root, root: this.root,
-        caller: { name: 'babel-jest', supportsStaticESM: false, supportsDynamicImport: false, supportsTopLevelAwait: false },
-      });
-    } catch (err) {
-      // the real load reports the same problem where the tests see it
+    for (const filename of this.sources(this.root, 0)) {
+      let code;
+      try {
+        code = this.transform(filename, fs.readFileSync(filename, 'utf8'));
+      } catch (err) {
+        continue; // the real load reports it where the tests see it
+      }
+      for (const match of code.matchAll(/require\("(core-js\/[\w./-]+)"\)/g)) {
+        try { this.require(match[1]); } catch (err) { /* the module's own load reports it */ }
+      }
     }
+  }
+
+  /** The workspace's source files Jest's transform covers (`.[jt]sx?`), not configuration, not node_modules. */
+  sources(dir, depth) {
+    const out = [];
+    let entries = [];
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch (err) { return out; }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      if (entry.isDirectory() && depth < 3) out.push(...this.sources(full, depth + 1));
+      else if (entry.isFile() && /\.[jt]sx?$/.test(entry.name) && !/^(babel|jest)\.config\./.test(entry.name)) out.push(full);
+    }
+    return out;
   }
 
   load(relative) {
