@@ -181,8 +181,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{sorted(set(in_process_list))}")
     if times["in-process"]:
         a, b = statistics.median(times["in-process"]), statistics.median(times["proxied"])
+        ratios = [p / i for i, p in zip(times["in-process"], times["proxied"])]
         print(f"median seconds per reference run: in-process {a:.2f}, proxied {b:.2f} (x{b / a:.2f}, "
-              f"{len(times['proxied'])} runs)")
+              f"{len(times['proxied'])} runs); per exercise, proxied/in-process: median x{statistics.median(ratios):.2f}, "
+              f"total x{sum(times['proxied']) / sum(times['in-process']):.2f}")
     if args.output:
         args.output.write_text(json.dumps({"rows": rows, "times": times}, indent=1))
     return 0
