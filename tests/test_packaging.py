@@ -37,6 +37,7 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("polyglot_hrm/recipes/tiny.yaml", "polyglot_hrm/recipes/hrm-27m.yaml",
                    "polyglot_hrm/data/runners/java/CompileAndTest.java", "hrm_modeling/modeling_hrm.py",
+                   "polyglot_hrm/languages/javascript_proxy.js", "polyglot_hrm/languages/javascript_jest_config.js",
                    "polyglot_hrm/data/mini_benchmark/python/exercises/practice/digit-sum/.meta/config.json"):
         assert needed in names, needed
     venv = tmp_path / "venv"

@@ -1,23 +1,37 @@
 """JavaScript: Jest + babel, one shared ``node_modules`` for every exercise.
 
-The reference is ``.meta/proof.ci.js``. The track skips all but the first test with ``xtest(``
-(also ``xit(``/``xdescribe(``, ``test.skip(``): :meth:`JavaScript.unskip` turns them back on.
+The reference is ``.meta/proof.ci.js``. The track marks all but the first test pending with ``xtest(``
+(also ``xit(``/``xdescribe(``): :meth:`JavaScript.unskip` turns them back on. A ``test.skip(`` is the
+exercise's own decision (javascript/crypto-square skips a test its own proof fails) and stays.
 A candidate may add modules beside the solution, but no configuration Jest or Babel loads by itself
-(``jest.config.js``, ``babel.config.js``, ``package.json``, dot files) and no test file. Jest writes
-its JSON report (``--json --outputFile``) into the run's report folder.
+(``jest.config.js``, ``babel.config.js``, ``package.json``, dot files) and no file Jest would collect as a
+test. Jest writes its JSON report (``--json --outputFile``) into the run's report folder.
+
+**Two processes** (:meth:`JavaScript.split`, :meth:`JavaScript.companion`): the spec and Jest run in process A
+with a generated stub (:func:`stub_module`) in place of each of the candidate's modules; the modules themselves
+load in process B (``javascript_proxy.js serve``), and the stubs carry every call over the channel on fd 3
+(``javascript_proxy.js`` says what is carried and what is refused). Exercises the proxy cannot carry run
+in-process: :data:`IN_PROCESS`, each with its reason.
+
+**Jest** runs only the exercise's spec files (``--runTestsByPath``), in band, with polyglot-hrm's configuration
+(``javascript_jest_config.js``: the exercise's own plus ``haste.forceNodeFilesystemAPI``, so nothing spawns
+``find``), and needs neither ``execve`` nor ``fork`` (:attr:`Step.noexec`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import subprocess
 from pathlib import Path, PurePosixPath
-from typing import Sequence
+from typing import Literal, Sequence
 
 from . import register
 from .base import Language, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, ReportError, TestOutcome, read_report_file
+
+logger = logging.getLogger(__name__)
 
 # What every exercise's package.json asks for (devDependencies; eslint/types are not needed to test).
 DEV_DEPENDENCIES = {
@@ -29,8 +43,36 @@ DEV_DEPENDENCIES = {
 }
 _NOT_NEEDED = ("eslint", "@exercism/eslint-config-javascript", "@types/jest", "@types/node")
 _XTEST = re.compile(r"\bx(test|it|describe)\s*\(")
-_SKIP = re.compile(r"\b(test|it|describe)\.skip\s*\(")
 _REPORT = "jest.json"
+# A top-level file Jest's testMatch collects (Jest 29's and 30's defaults, the track's jest.config.js alike:
+# `**/?(*.)+(spec|test).?([mc])[jt]s?(x)`): test.js, spec.js, x.test.js, x.testtest.js, x.spec.cjs, ...
+_JEST_TEST_NAME = re.compile(r"^(?:.*\.)?(?:spec|test)+\.[mc]?[jt]sx?$")
+
+#: Where the runtime files go in the runner cache. Under a ``node_modules`` folder on purpose: babel-jest leaves
+#: files there untransformed (``transformIgnorePatterns``), so the proxy loads in A as written, at no cost.
+_RUNTIME_DIR = ("javascript", "polyglot-hrm", "node_modules")
+_PROXY = "javascript_proxy.js"
+_JEST_CONFIG = "javascript_jest_config.js"
+#: The environment variable through which a stub finds the proxy (the stub is written before the cache is known).
+PROXY_ENV = "POLYGLOT_HRM_JS_PROXY"
+
+Isolation = Literal["process", "in-process"]
+
+#: Exercises the proxy cannot carry: they run in-process (the run's ``isolation`` says so), with the reason.
+IN_PROCESS: dict[str, str] = {
+    "grep": "the spec starts `node grep.js` itself (child_process.spawnSync) and reads the data files beside it",
+}
+#: Exercises whose own spec starts a program: their test step cannot run under the no-exec launcher.
+STARTS_PROGRAMS: dict[str, str] = {"grep": IN_PROCESS["grep"]}
+# What in a spec the proxy cannot carry, found by reading it (a named slug above says why in words).
+_UNCARRIED = (
+    (re.compile(r"\bjest\s*\.\s*(mock|doMock|unstable_mockModule|requireActual|createMockFromModule)\s*\("),
+     "jest.mock of a module: the candidate's imports load in another process"),
+    (re.compile(r"\bjest\s*\.\s*(useFakeTimers|advanceTimersByTime|runAllTimers)\b"),
+     "fake timers: the candidate's timers run in another process"),
+    (re.compile(r"\b(child_process|worker_threads)\b|\bspawnSync\b|\bexecSync\b"),
+     "the spec starts programs or threads of its own"),
+)
 #: Jest's per-test limit (its default is 5 s), in ms.
 _TEST_TIMEOUT_MS = 60_000
 _OUTCOMES = {"passed": "passed", "failed": "failed"}  # pending, todo, skipped, disabled: not run
@@ -134,8 +176,8 @@ class JavaScript(Language):
         pure = PurePosixPath(path)
         if len(pure.parts) != 1 or pure.suffix not in (".js", ".mjs", ".cjs"):
             return "a new JavaScript module must be a top-level .js file"
-        if self.is_test_file(path):
-            return "a new test file (only the exercise's tests run)"
+        if self.is_test_file(path) or _JEST_TEST_NAME.match(pure.name):
+            return "a file Jest would collect as a test (only the exercise's tests run)"
         lowered = pure.name.lower()
         if ".config." in lowered or lowered.startswith(("jest.", "babel.")):
             return "a configuration file that Jest or Babel would load"
@@ -154,7 +196,73 @@ class JavaScript(Language):
         return Canary(token, (canary_id(token, "pass"),), tuple(fails))
 
     def unskip(self, text: str) -> str:
-        return _SKIP.sub(r"\1(", _XTEST.sub(r"\1(", text))
+        """Lift the track's pending markers (``xtest(``, ``xit(``, ``xdescribe(``); a ``.skip(`` stays: the exercise
+        skips that test on purpose."""
+        return _XTEST.sub(r"\1(", text)
+
+    # ------------------------------------------------------------------ two processes
+
+    def isolation(self, problem) -> Isolation:
+        """``process`` where the candidate's modules load in their own process, else ``in-process``."""
+        return "in-process" if self.in_process_reason(problem) else "process"
+
+    def in_process_reason(self, problem) -> str | None:
+        """Why ``problem`` runs in-process (its :data:`IN_PROCESS` entry, or what its spec does), or None."""
+        if problem.slug in IN_PROCESS:
+            return IN_PROCESS[problem.slug]
+        for f in problem.files:
+            if f.role == "test":
+                for pattern, reason in _UNCARRIED:
+                    if pattern.search(f.content):
+                        return reason
+        return None
+
+    def split(self, files: dict[str, str], problem) -> tuple[dict[str, str], dict[str, str]] | None:
+        """The run's ``files`` as (A's workspace, B's workspace), or None to run in-process.
+
+        A: the spec (with its canaries) and the exercise's support files, and a stub per candidate module; B: the
+        candidate's modules (solution files, modules it added, the exercise's editor modules they import) with
+        what loading them needs (package.json, Babel's configuration): no test, no canary, no Jest configuration.
+        """
+        reason = self.in_process_reason(problem)
+        if reason:
+            logger.debug("%s runs in-process: %s", problem.id, reason)
+            return None
+        roles = {f.path: f.role for f in problem.files}
+        modules = sorted(p for p in files if self._is_module(p, roles.get(p)))
+        a_files = {p: text for p, text in files.items() if p not in modules}
+        a_files.update({p: stub_module(p) for p in modules})
+        b_files = {p: files[p] for p in modules}
+        b_files.update({p: text for p, text in files.items() if roles.get(p) == "support" and _loads_modules(p)})
+        return a_files, b_files
+
+    def _is_module(self, path: str, role: str | None) -> bool:
+        """Whether ``path`` is a module of the candidate's side: a solution, an editor or a new source file."""
+        if PurePosixPath(path).suffix not in self.source_suffixes or self.is_test_file(path):
+            return False
+        return role in ("solution", "editor", None)
+
+    def companion(self, workspace: Path, ctx, problem) -> Step:
+        """Process B's command, run in B's workspace: the proxy's server, which loads the candidate's modules."""
+        proxy = self.install_runtime(ctx) / _PROXY
+        return Step(["node", str(proxy), "serve"], env={"FORCE_COLOR": "0"}, noexec=True)
+
+    def runtime_dir(self, ctx) -> Path:
+        return ctx.path(*_RUNTIME_DIR)
+
+    def install_runtime(self, ctx) -> Path:
+        """The proxy and the Jest configuration in the runner cache, as this package has them (rewritten when
+        they differ: a cache never holds a runtime older than the code that writes the stubs)."""
+        target = self.runtime_dir(ctx)
+        for name in (_PROXY, _JEST_CONFIG):
+            source = Path(__file__).with_name(name).read_bytes()
+            dest = target / name
+            if not dest.is_file() or dest.read_bytes() != source:
+                target.mkdir(parents=True, exist_ok=True)
+                tmp = dest.with_suffix(".tmp")
+                tmp.write_bytes(source)
+                tmp.replace(dest)
+        return target
 
     def modules_dir(self, ctx) -> Path:
         return ctx.path("javascript", "node_modules")
@@ -166,12 +274,15 @@ class JavaScript(Language):
 
     def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
         jest = self.modules_dir(ctx) / "jest" / "bin" / "jest.js"
+        runtime = self.install_runtime(ctx)
+        specs = sorted(p for p in problem.paths("test") if self.is_test_file(p))
         # Jest's default 5 s per test failed a correct reference (parallel-letter-frequency) on a loaded machine;
         # the run's own time limit still bounds a hang, and a test file's own jest.setTimeout still applies.
-        argv = ["node", str(jest), "--ci", "--watchman=false", "--colors=false", "--rootDir", str(workspace),
+        argv = ["node", str(jest), "--config", str(runtime / _JEST_CONFIG), "--ci", "--runInBand", "--colors=false",
                 f"--testTimeout={_TEST_TIMEOUT_MS}", "--cacheDirectory", str(workspace / ".jest-cache"), "--json",
-                f"--outputFile={report_dir / _REPORT}"]
-        return [Step(argv, env={"FORCE_COLOR": "0"})]
+                f"--outputFile={report_dir / _REPORT}", "--runTestsByPath", *specs]
+        env = {"FORCE_COLOR": "0", PROXY_ENV: str(runtime / _PROXY)}
+        return [Step(argv, env=env, noexec=problem.slug not in STARTS_PROGRAMS)]
 
     def read_report(self, report_dir: Path, output: str) -> Report | None:
         data = read_report_file(report_dir / _REPORT)
@@ -217,6 +328,7 @@ class JavaScript(Language):
                     "devDependencies": self.wanted_dependencies(problems)}
         text = json.dumps(manifest, indent=2) + "\n"
         stamp = root / ".installed"
+        self.install_runtime(ctx)
         if stamp.is_file() and stamp.read_text() == text and (self.modules_dir(ctx) / "jest").is_dir():
             return []
         (root / "package.json").write_text(text)
@@ -226,7 +338,7 @@ class JavaScript(Language):
 
     def missing_provision(self, ctx) -> str | None:
         if (self.modules_dir(ctx) / "jest" / "bin" / "jest.js").is_file():
-            return None
+            return None  # the proxy's files are (re)written by steps() and companion() themselves
         return "Jest is not provisioned; run `polyglot-hrm setup-runners --languages javascript`"
 
     def missing_dependency(self, problem, ctx) -> str | None:
@@ -240,6 +352,20 @@ class JavaScript(Language):
     def toolchain(self) -> list[ToolCheck]:
         return [ToolCheck("node", tool_version(["node", "--version"]), "apt-get install nodejs (20+)"),
                 ToolCheck("npm", tool_version(["npm", "--version"]), "apt-get install npm")]
+
+
+def _loads_modules(path: str) -> bool:
+    """Whether the support file ``path`` is needed to load modules the way Jest does (Babel's configuration and
+    the package manifest it may read); Jest's, ESLint's and the rest stay with the tests."""
+    name = PurePosixPath(path).name
+    return name == "package.json" or name.startswith(("babel.config.", ".babelrc"))
+
+
+def stub_module(path: str) -> str:
+    """The module that stands in for the candidate's ``path`` in A's workspace: its exports are proxies of the
+    exports B loaded (the proxy is found through :data:`PROXY_ENV`, which the test step sets)."""
+    return ("// polyglot-hrm: the candidate's module runs in another process; this stub carries the calls to it.\n"
+            f"module.exports = require(process.env.{PROXY_ENV}).load({json.dumps(path)});\n")
 
 
 JAVASCRIPT = register(JavaScript())
