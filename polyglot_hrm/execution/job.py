@@ -134,6 +134,7 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
             if candidate_files is not None:
                 cand_identity = stack.enter_context(lease_identity())
                 cws = _materialised(root / "candidate", problem.slug, candidate_files)
+                language.prepare(cws, ctx, problem)
                 companion = language.companion(cws, ctx, problem)
             try:
                 launcher = noexec_launcher(ctx) if any(s.noexec for s in [*steps, companion] if s) else None

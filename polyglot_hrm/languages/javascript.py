@@ -5,7 +5,7 @@ The reference is ``.meta/proof.ci.js``. The track marks all but the first test p
 exercise's own decision (javascript/crypto-square skips a test its own proof fails) and stays.
 A candidate may add modules beside the solution, but no configuration Jest or Babel loads by itself
 (``jest.config.js``, ``babel.config.js``, ``package.json``, dot files) and no file Jest would collect as a
-test. Jest writes its JSON report (``--json --outputFile``) into the run's report folder.
+test. Jest writes its JSON report (``--json --outputFile``) into the host's report pipe (:attr:`Step.report`).
 
 **Two processes** (:meth:`JavaScript.split`, :meth:`JavaScript.companion`): the spec and Jest run in process A
 with a generated stub (:func:`stub_module`) in place of each of the candidate's modules; the modules themselves
@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal, Sequence
 
 from . import register
-from .base import Language, Step, ToolCheck, split_parameters, tool_version
+from .base import REPORT_FD_PATH, Language, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, ReportError, TestOutcome, read_report_file
 
 logger = logging.getLogger(__name__)
@@ -280,9 +280,10 @@ class JavaScript(Language):
         # the run's own time limit still bounds a hang, and a test file's own jest.setTimeout still applies.
         argv = ["node", str(jest), "--config", str(runtime / _JEST_CONFIG), "--ci", "--runInBand", "--colors=false",
                 f"--testTimeout={_TEST_TIMEOUT_MS}", "--cacheDirectory", str(workspace / ".jest-cache"), "--json",
-                f"--outputFile={report_dir / _REPORT}", "--runTestsByPath", *specs]
+                f"--outputFile={REPORT_FD_PATH}", "--runTestsByPath", *specs]
         env = {"FORCE_COLOR": "0", PROXY_ENV: str(runtime / _PROXY)}
-        return [Step(argv, env=env, noexec=problem.slug not in STARTS_PROGRAMS)]
+        # The report goes to the host's pipe: taken as Jest writes it, never rewritten after (see Step.report).
+        return [Step(argv, env=env, noexec=problem.slug not in STARTS_PROGRAMS, report=_REPORT)]
 
     def read_report(self, report_dir: Path, output: str) -> Report | None:
         data = read_report_file(report_dir / _REPORT)
