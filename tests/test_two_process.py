@@ -75,3 +75,18 @@ def test_the_candidates_process_sees_no_test_no_report_and_starts_nothing(duo, a
     assert "wrote fd" not in result.output and "fd 4 Bad file descriptor" in result.output
     assert "fork: Operation not permitted" in result.output and "forked" not in result.output
     assert "exec: Operation not permitted" in result.output
+
+
+class _LeakyDuo(toyduo.ToyDuo):
+    """A split that forgets to move the candidate's module: the runner must refuse to run it."""
+
+    def split(self, files, problem):
+        tests, candidate = super().split(files, problem)
+        tests["answer.py"] = files["answer.py"]
+        return tests, candidate
+
+
+def test_a_split_that_leaves_candidate_code_with_the_tests_is_refused(duo, allow_execution):
+    LANGUAGES["toyduo"] = _LeakyDuo()
+    result = run_problem(duo, mode="reference", timeout=60)
+    assert result.status == "error" and "cannot isolate the run" in result.output and "answer.py" in result.output

@@ -119,6 +119,11 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
     split = language.split(prepared.files, problem)
     run.isolation = "in-process" if split is None else "process"
     test_files, candidate_files = split if split is not None else (prepared.files, None)
+    if split is not None:
+        leaked = _candidate_code_in(test_files, prepared.files, problem)
+        if leaked:  # fail closed: a language's split must never leave the candidate's code on the tests' side
+            return run.result("error", f"cannot isolate the run: the tests' workspace would hold the candidate's "
+                                       f"{', '.join(leaked[:3])}")
 
     cgroup = Cgroup.create(sandbox.limits) if sandbox.use_cgroup else None
     try:
@@ -153,7 +158,8 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
             if channel is not None:
                 stack.callback(channel.close)
                 try:
-                    argv = sandbox.wrap(companion.argv, cws, ctx, cgroup, address_space, [], cand_identity,
+                    argv = sandbox.wrap(_resolved(companion.argv, env_base), cws, ctx, cgroup, address_space, [],
+                                        cand_identity,
                                         fds={CHANNEL_FD: channel.candidate_end}, noexec=launcher if companion.noexec else None)
                     server = start_process(argv, cws, {**env_base, **companion.env}, pass_fds=[channel.candidate_end])
                 except SandboxUnavailable as err:
@@ -275,6 +281,14 @@ class _RunState:
                          round(time.monotonic() - self.start, 3), excerpt(output, self.output_limit), self.mode,
                          None if self.build_s is None else round(self.build_s, 3),
                          [{"path": f.path, "reason": f.reason} for f in self.ignored], self.isolation), self.recorded
+
+
+def _candidate_code_in(test_files: Mapping[str, str], files: Mapping[str, str], problem: Problem) -> list[str]:
+    """The candidate's files (solution files, and files that are none of the exercise's) that a two-process split
+    left, as they are, on the tests' side."""
+    exercise = {f.path for f in problem.files if f.role not in ("reference", "solution")}
+    return sorted(path for path, text in files.items()
+                  if path not in exercise and path in test_files and test_files[path] == text)
 
 
 def _materialised(parent: Path, slug: str, files: Mapping[str, str]) -> Path:

@@ -228,7 +228,8 @@ class JavaScript(Language):
         if reason:
             logger.debug("%s runs in-process: %s", problem.id, reason)
             return None
-        roles = {f.path: f.role for f in problem.files}
+        # A reference is mapped onto its solution's path: the role that counts is the solution's.
+        roles = {f.path: f.role for f in problem.files if f.role != "reference"}
         modules = sorted(p for p in files if self._is_module(p, roles.get(p)))
         a_files = {p: text for p, text in files.items() if p not in modules}
         a_files.update({p: stub_module(p) for p in modules})
