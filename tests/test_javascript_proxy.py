@@ -22,6 +22,7 @@ from polyglot_hrm.benchmark.problem import Problem, ProblemFile
 from polyglot_hrm.execution.provision import setup_runners
 from polyglot_hrm.execution.workspace import materialise, workspace_files
 from polyglot_hrm.languages import get_language
+from polyglot_hrm.languages.base import REPORT_FD_PATH
 from polyglot_hrm.languages.context import RunnerContext
 from polyglot_hrm.languages.javascript import IN_PROCESS, PROXY_ENV, STARTS_PROGRAMS, stub_module
 
@@ -495,6 +496,8 @@ def run_jest(tmp_path: Path, ctx: RunnerContext, files: dict[str, str], problem:
     materialise(a, a_files)
     JS.prepare(a, ctx, problem)
     [step] = JS.steps(a, ctx, problem, report_dir)
+    # Outside the runner there is no host pipe: the report goes to the file the pipe's bytes would be kept in.
+    step.argv = [arg.replace(REPORT_FD_PATH, str(report_dir / step.report)) for arg in step.argv]
     env = {**ctx.base_env(), **step.env}
     if parts:
         b = tmp_path / "b"
