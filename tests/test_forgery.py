@@ -93,10 +93,14 @@ def test_references_of_the_attacked_problems_still_pass(outcome, mini_problems, 
 
 def test_tampering_is_named_in_the_result(outcome):
     """A patched framework is caught by the canaries, and the result says so."""
-    for key in [("python", "patch_assert_equal"), ("javascript", "patch_global_expect"),
-                ("cpp", "header_redefines_require")]:
+    r = outcome[("cpp", "header_redefines_require")]
+    assert r.status == "error" and "must fail but passed" in r.output, r.output[-1500:]
+    # Python and JavaScript (issue 23): the patch lands in the candidate's own process, never in the tests' one,
+    # whose assertions then fail as the unpatched framework makes them.
+    for key in [("python", "patch_assert_equal"), ("javascript", "patch_global_expect")]:
         r = outcome[key]
-        assert r.status == "error" and "must fail but passed" in r.output, (key, r.output[-1500:])
+        assert r.status == "failed" and r.tests_failed > 0 and "must fail but passed" not in r.output, \
+            (key, r.output[-1500:])
     # Java's candidate code compiles without the test libraries (issue 23): the patch cannot even name AssertJ.
     r = outcome[("java", "patch_assertj_comparison")]
     assert r.status == "compile_error" and "org.assertj.core.internal does not exist" in r.output, r.output[-1500:]

@@ -27,7 +27,7 @@ import datasets
 import yaml
 
 from ..benchmark import mini_benchmark_root
-from ..languages import get_language
+from ..languages import LANGUAGES, get_language
 from .config import SPLITS
 from .sources import DataDir, data_roots, source_label
 
@@ -38,7 +38,6 @@ __all__ = ["DEFAULT_CONFIG", "REPO_PLACEHOLDER", "CardSource", "card_sources", "
 REPO_PLACEHOLDER = "<org>/<dataset-name>"
 DEFAULT_CONFIG = "generation"
 AIDER_URL = "https://github.com/Aider-AI/polyglot-benchmark"
-TRACKS = ("cpp", "go", "java", "javascript", "python", "rust")
 
 SourceKind = Literal["aider", "exercism", "mini", "other"]
 
@@ -129,7 +128,7 @@ CONFIG_TEXT = {
   -> the `language` reference.""",
 }
 
-_EXERCISM_TRACKS = ", ".join(f"[{t}](https://github.com/exercism/{t})" for t in TRACKS)
+_EXERCISM_TRACKS = ", ".join(f"[{t}](https://github.com/exercism/{t})" for t in sorted(LANGUAGES))
 
 SOURCE_TEXT: dict[SourceKind, str] = {
     "aider": f"[Aider's polyglot benchmark]({AIDER_URL}) (Aider-AI), which collects exercises (instructions, stubs, "
