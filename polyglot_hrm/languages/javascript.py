@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import subprocess
+import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Literal, Sequence
 
@@ -260,9 +262,12 @@ class JavaScript(Language):
             dest = target / name
             if not dest.is_file() or dest.read_bytes() != source:
                 target.mkdir(parents=True, exist_ok=True)
-                tmp = dest.with_suffix(".tmp")
-                tmp.write_bytes(source)
-                tmp.replace(dest)
+                # One temporary name per writer: runs in parallel (threads or processes) may rewrite it at once.
+                fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=target)
+                with os.fdopen(fd, "wb") as out:
+                    out.write(source)
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, dest)
         return target
 
     def modules_dir(self, ctx) -> Path:

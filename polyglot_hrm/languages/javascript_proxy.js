@@ -240,6 +240,7 @@ class Peer {
     this.remoteSymbolIds = new Map();
     this.promises = new Map(); // my promise id -> {state, value} (server)
     this.mirrors = new WeakSet(); // local prototypes standing in for the other side's
+    this.unhanded = new WeakSet(); // stand-ins for the other side's promises, not yet handed back to it (client)
     this.targets = new WeakMap(); // stand-in -> its Proxy target (to give a subclass's instance its prototype)
     this.clientInfo = new Map(); // A's object id -> what B may do with it (server)
     this.shared = new Map(); // B's array or plain object id -> {target, proxy, epoch, frozen} (client)
@@ -382,7 +383,15 @@ class Peer {
     const name = this.globals.byValue.get(v);
     if (name !== undefined) return { $: 'g', n: name };
     const rid = this.remoteIds.get(v);
-    if (rid !== undefined) return { $: 'r', h: rid };
+    if (rid !== undefined) {
+      if (this.unhanded.has(v)) {
+        // A's stand-in for B's promise goes back to B: B's code now holds the promise (as in one process, where
+        // it is one object), so its rejection is B's to handle, not an unhandled rejection here.
+        this.unhanded.delete(v);
+        v.then(undefined, () => {});
+      }
+      return { $: 'r', h: rid };
+    }
     return undefined;
   }
 
@@ -838,8 +847,9 @@ class Peer {
         return peer.call({ q: 'get', o: id, k: key });
       },
       set(t, key, value) {
-        peer.call({ q: 'set', o: id, k: key, v: value });
-        return true;
+        // B's answer is Reflect.set's: false (a getter without a setter, a frozen object) makes the assignment
+        // throw a TypeError in strict code, as the real object's would.
+        return peer.call({ q: 'set', o: id, k: key, v: value }) !== false;
       },
       has(t, key) {
         if (key === 'prototype' || key === 'name' || key === 'length') return true;
@@ -928,8 +938,9 @@ class Peer {
         return peer.call({ q: 'get', o: id, k: key });
       },
       set(t, key, value) {
-        peer.call({ q: 'set', o: id, k: key, v: value });
-        return true;
+        // B's answer is Reflect.set's: false (a getter without a setter, a frozen object) makes the assignment
+        // throw a TypeError in strict code, as the real object's would.
+        return peer.call({ q: 'set', o: id, k: key, v: value }) !== false;
       },
       has(t, key) {
         return peer.call({ q: 'has', o: id, k: key });
@@ -991,6 +1002,7 @@ class Peer {
       };
       setTimeout(poll, 0);
     });
+    this.unhanded.add(promise);
     return this.adopt(w.h, promise);
   }
 
@@ -1163,7 +1175,7 @@ class Peer {
       }
       case 'snap': return { value: obj(m.o) };
       case 'get': return { value: Reflect.get(obj(m.o), key(m.k)) };
-      case 'set': Reflect.set(obj(m.o), key(m.k), this.decodeTop(m.v)); return { value: undefined };
+      case 'set': return { value: Reflect.set(obj(m.o), key(m.k), this.decodeTop(m.v)) === true };
       case 'has': return { value: Reflect.has(obj(m.o), key(m.k)) };
       case 'del': return { value: Reflect.deleteProperty(obj(m.o), key(m.k)) };
       case 'keys': {
