@@ -23,7 +23,8 @@ import pytest
 
 from fixtures.hostile import (ALLOWED, ATTACKS, ESCAPE, LANGUAGES, MEMORY_BOMB_DONE, SLACK_S, SOURCES,
                               can_mount_private_tmpfs, cgroup_available, deep_tree_finished, deep_tree_killed,
-                              fill_workspace, make_cases, remove_tree, report_flood, run_matrix)
+                              fill_workspace, make_cases, mounts_under, remove_tree, report_flood, run_matrix,
+                              unmount)
 from polyglot_hrm.execution.provision import setup_runners
 
 pytestmark = pytest.mark.slow
@@ -48,6 +49,10 @@ def _id(cell):
     return f"{cell[0]}-{cell[1]}"
 
 
+#: Languages whose candidate process keeps what the candidate prints (a bounded capture) instead of the host.
+CAPTURED_IN_CANDIDATE_PROCESS = {"python"}
+
+
 @pytest.mark.parametrize("cell", CELLS, ids=_id)
 def test_attack_is_contained(outcome, cell):
     attack, language = cell
@@ -59,7 +64,12 @@ def test_attack_is_contained(outcome, cell):
     if ALLOWED[attack] != {"compile_error"}:
         assert r.status != "compile_error", f"the attack never ran: {where}"
     assert r.status != "passed", where
-    assert r.status in ALLOWED[attack], where
+    allowed = ALLOWED[attack]
+    if attack == "output_flood" and language in CAPTURED_IN_CANDIDATE_PROCESS:
+        # The two-process Python runner keeps what the candidate prints through sys.stdout in the candidate's own
+        # process, up to 1 MiB: the flood never reaches the host, and the tests fail as they should.
+        allowed = {"failed"}
+    assert r.status in allowed, where
     # Ends within its limit (plus the time to kill the tree and clean up).
     assert r.duration_s <= case.timeout + SLACK_S, where
     # The host is untouched.
@@ -71,7 +81,9 @@ def test_attack_is_contained(outcome, cell):
         assert r.tests_total > 0 and r.tests_failed > 0, where
     if attack == "memory_bomb":
         assert MEMORY_BOMB_DONE not in r.output, f"the memory bomb got 9 GB: {where}"
-    if attack == "output_flood":
+    if attack == "output_flood" and language in CAPTURED_IN_CANDIDATE_PROCESS:
+        assert r.isolation == "process" and "printed in the candidate's process were cut" in r.output, where
+    elif attack == "output_flood":
         assert "output limit exceeded" in r.output, where
     if attack == "read_home_secret":
         assert "cannot read the secret" in r.output, where
@@ -105,8 +117,8 @@ def test_memory_bomb_is_reported_as_over_the_memory_limit(outcome, language):
 # One bad path or file in a candidate is that candidate's own result: a batch always completes.
 
 BAD_FILES = [{".": "x = 1\n"}, {"digit_sum.py/y": "x = 1\n"}, {"a" * 300 + ".py": "x = 1\n"},
-             {"helper.py": "x = '\ud800'\n"}, {"\udcff.py": "x = 1\n"}, {"digit_sum.py": "x = '\ud800'\n"},
-             {"digit_sum.py": 5}]
+             {"helper.py": "x = '\ud800'\n"}, {"\udcff.py": "x = 1\n"}, {"digit_sum.py": "x = '\ud800'\n"}]
+# (A file whose content is not text at all is refused before anything runs, issue 25: tests/test_bad_input.py.)
 
 
 def _python_digit_sum(mini_problems):
@@ -123,8 +135,8 @@ def test_bad_candidate_files_never_sink_the_metric(mini_problems, allow_executio
     out = evaluate.load(METRIC_DIR).compute(predictions=[[*BAD_FILES, good]], references=[p.to_dict()], k=[1])
     statuses = [c["status"] for c in out["results"][0]["candidates"]]
     assert statuses[-1] == "passed" and len(statuses) == len(BAD_FILES) + 1
-    # Dropped files and unusable solution files: never passed; the unusable solution files are errors.
-    assert all(s != "passed" for s in statuses[:-1]) and statuses[5] == "error" and statuses[6] == "error"
+    # Dropped files and an unusable solution file: never passed; the unusable solution file is an error.
+    assert all(s != "passed" for s in statuses[:-1]) and statuses[5] == "error"
     assert out["results"][0]["candidates"][0]["ignored_files"][0]["reason"].startswith("bad path")
 
 
@@ -184,6 +196,8 @@ def scenario_folder(tmp_path):
     folder = tmp_path / "tmpdir"
     folder.mkdir()
     yield folder
+    for mount in mounts_under(folder):  # a run's tmpfs that a failing scenario left mounted (no sweep came after)
+        unmount(mount)
     remove_tree(folder)
 
 

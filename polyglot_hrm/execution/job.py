@@ -217,8 +217,8 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                 if outcome.output_exceeded:
                     return run.result("error", text + "\n[output limit exceeded; process group killed]")
                 if run.server is not None and run.server.flooded.is_set():
-                    return run.result("error", text + "\n[output limit exceeded in the candidate's process; its "
-                                                      "process group killed]")
+                    return run.result("error", text, note="\n[output limit exceeded in the candidate's process; "
+                                                          "its process group killed]")
                 if step.compiles and outcome.returncode != 0 and not (step.tolerate and step.tolerate(outcome.output)):
                     if mode == "stub":  # a stub that does not build does not pass: known, no need to run it again
                         run.recorded = Recorded(stub_passes=False)
