@@ -112,7 +112,8 @@ def doctor(ctx: RunnerContext | None = None) -> list[DoctorRow]:
         for check in language.toolchain():
             rows.append(DoctorRow(name, check.name, check.version, "" if check.version else check.fix))
         missing = language.missing_provision(ctx)
-        rows.append(DoctorRow(name, "provisioned deps", None if missing else "ok", missing or ""))
+        rows.append(DoctorRow(name, "provisioned deps", None if missing else language.provision_summary(ctx),
+                              missing or ""))
     bwrap = shutil.which("bwrap")
     rows.append(DoctorRow("all", "bwrap (sandbox)", "ok" if bwrap else None,
                           "" if bwrap else "apt-get install bubblewrap (or `make setup`)"))

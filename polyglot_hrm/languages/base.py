@@ -384,6 +384,10 @@ class Language:
         """Why runs would fail now for lack of provisioning, or None when ready."""
         return None
 
+    def provision_summary(self, ctx: "RunnerContext") -> str:
+        """What is provisioned, for ``doctor`` (asked only when :meth:`missing_provision` found nothing missing)."""
+        return "ok"
+
     def missing_dependency(self, problem: "Problem", ctx: "RunnerContext") -> str | None:
         """What ``problem`` needs that is not provisioned (with the command that fixes it), or None."""
         return self.missing_provision(ctx)

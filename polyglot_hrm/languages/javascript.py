@@ -1,4 +1,4 @@
-"""JavaScript: Jest + babel, one shared ``node_modules`` for every exercise.
+"""JavaScript: Jest + babel, one installed ``node_modules`` per dependency set.
 
 The reference is ``.meta/proof.ci.js``. The track marks all but the first test pending with ``xtest(``
 (also ``xit(``/``xdescribe(``): :meth:`JavaScript.unskip` turns them back on. A ``test.skip(`` is the
@@ -16,6 +16,13 @@ in-process: :data:`IN_PROCESS`, each with its reason.
 **Jest** runs only the exercise's spec files (``--runTestsByPath``), in band, with polyglot-hrm's configuration
 (``javascript_jest_config.js``: the exercise's own plus ``haste.forceNodeFilesystemAPI``, so nothing spawns
 ``find``), and needs neither ``execve`` nor ``fork`` (:attr:`Step.noexec`).
+
+**Dependencies** (:class:`DependencySet`): the npm packages an exercise's package.json declares (versions, not
+names: the polyglot benchmark wants Jest ^29, the Exercism track Jest ^30, under which ``toThrowError`` is gone),
+installed once per distinct set into ``<cache>/javascript/deps/<key>/node_modules``, the key a hash of the
+declaration. Each run links its workspaces' ``node_modules`` to its own exercise's set, so what else was
+provisioned before, in whatever order, never changes a result; a set that is not installed (and cannot be, offline)
+makes the run an ``error`` naming the set and ``setup-runners``.
 """
 
 from __future__ import annotations
@@ -24,18 +31,23 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import tempfile
+import time
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Literal, Sequence
 
 from . import register
+from .artifacts import content_key
 from .base import REPORT_FD_PATH, Language, Step, ToolCheck, split_parameters, tool_version
 from .reports import Canary, Report, canary_id, canary_values, ReportError, TestOutcome, read_report_file
 
 logger = logging.getLogger(__name__)
 
-# What every exercise's package.json asks for (devDependencies; eslint/types are not needed to test).
+#: What an exercise's tests run with where its package.json does not say (the polyglot benchmark's own versions).
 DEV_DEPENDENCIES = {
     "@babel/core": "^7.25.2",
     "@exercism/babel-preset-javascript": "^0.2.1",
@@ -43,7 +55,15 @@ DEV_DEPENDENCIES = {
     "core-js": "~3.37.1",
     "jest": "^29.7.0",
 }
+# Declared for linting and editors only: not installed, not part of a set's key.
 _NOT_NEEDED = ("eslint", "@exercism/eslint-config-javascript", "@types/jest", "@types/node")
+#: The lockfiles npm reads: part of a set's key, installed with it (a pnpm or yarn lockfile npm ignores, so it is not).
+_NPM_LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json")
+#: The installed dependency sets, one folder per key (see :class:`DependencySet`), under the runner cache.
+_DEPS_DIR = ("javascript", "deps")
+_COMPLETE = ".polyglot-hrm-set.json"  # the stamp of a set installed whole (written before the folder is renamed in)
+_PARTIAL = ".partial"  # the suffix of a set's folder while npm installs it
+_STALE_PARTIAL_S = 24 * 3600  # an install's folder left this long was interrupted: removed
 _XTEST = re.compile(r"\bx(test|it|describe)\s*\(")
 _REPORT = "jest.json"
 # A top-level file Jest's testMatch collects (Jest 29's and 30's defaults, the track's jest.config.js alike:
@@ -270,16 +290,19 @@ class JavaScript(Language):
                 os.replace(tmp, dest)
         return target
 
-    def modules_dir(self, ctx) -> Path:
-        return ctx.path("javascript", "node_modules")
+    def modules_dir(self, ctx, problem=None) -> Path:
+        """The ``node_modules`` of ``problem``'s dependency set (:meth:`dependency_set`; None: the default set)."""
+        return self.set_dir(ctx, self.dependency_set(problem)) / "node_modules"
 
     def prepare(self, workspace: Path, ctx, problem=None) -> None:
+        """Link the workspace's ``node_modules`` to the installed set ``problem``'s package.json declares (a
+        workspace that has its own ``node_modules`` keeps it: Node resolves from there first either way)."""
         link = workspace / "node_modules"
         if not link.exists():
-            link.symlink_to(self.modules_dir(ctx), target_is_directory=True)
+            link.symlink_to(self.modules_dir(ctx, problem), target_is_directory=True)
 
     def steps(self, workspace: Path, ctx, problem, report_dir: Path) -> list[Step]:
-        jest = self.modules_dir(ctx) / "jest" / "bin" / "jest.js"
+        jest = self.modules_dir(ctx, problem) / "jest" / "bin" / "jest.js"
         runtime = self.install_runtime(ctx)
         specs = sorted(p for p in problem.paths("test") if self.is_test_file(p))
         # Jest's default 5 s per test failed a correct reference (parallel-letter-frequency) on a loaded machine;
@@ -315,50 +338,212 @@ class JavaScript(Language):
 
     # ------------------------------------------------------------------ provisioning
 
-    def wanted_dependencies(self, problems: Sequence) -> dict[str, str]:
-        deps = dict(DEV_DEPENDENCIES)
+    def dependency_set(self, problem=None) -> "DependencySet":
+        """The npm packages ``problem``'s tests run with: its package.json's ``devDependencies`` and ``dependencies``
+        (what only linting or typing needs left out) over :data:`DEV_DEPENDENCIES` for what it leaves out, and an npm
+        lockfile it ships; None: :data:`DEV_DEPENDENCIES` alone. Raises :class:`DependencyError` for a package.json
+        that is not a manifest."""
+        packages = dict(DEV_DEPENDENCIES)
+        lockfiles: list[tuple[str, str]] = []
+        for f in problem.files if problem is not None else ():
+            if f.role == "reference":
+                continue
+            if f.path == "package.json":
+                packages.update(_declared(f.content, problem.id))
+            elif f.path in _NPM_LOCKFILES:
+                lockfiles.append((f.path, f.content))
+        return DependencySet.of(packages, lockfiles)
+
+    def set_dir(self, ctx, dependencies: "DependencySet") -> Path:
+        """Where ``dependencies`` is installed: ``<cache>/javascript/deps/<key>`` (its ``node_modules`` inside)."""
+        return ctx.path(*_DEPS_DIR, dependencies.key)
+
+    def installed(self, ctx, dependencies: "DependencySet") -> bool:
+        """Whether ``dependencies`` is installed whole: its folder appears only once npm has finished (see
+        :meth:`install`), and carries the stamp and Jest."""
+        folder = self.set_dir(ctx, dependencies)
+        return (folder / _COMPLETE).is_file() and (folder / "node_modules" / "jest" / "bin" / "jest.js").is_file()
+
+    def install(self, ctx, dependencies: "DependencySet") -> bool:
+        """Install ``dependencies`` into its own folder, atomically: npm runs in a private ``.partial`` folder beside
+        it, which is renamed into place only once the install is complete (stamp written). An interrupted install
+        leaves only a ``.partial`` folder, which no run reads (removed by a later provisioning after a day); of two
+        installers of one set the first rename wins and the other's copy is dropped. Returns False when it was
+        already there. Raises :class:`subprocess.CalledProcessError` when npm fails."""
+        if self.installed(ctx, dependencies):
+            return False
+        target = self.set_dir(ctx, dependencies)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_partials(target.parent)
+        staging = Path(tempfile.mkdtemp(prefix=f"{dependencies.key}.", suffix=_PARTIAL, dir=target.parent))
+        try:
+            os.chmod(staging, 0o755)  # runs read it under other uids
+            (staging / "package.json").write_text(json.dumps(dependencies.manifest, indent=2) + "\n")
+            for name, text in dependencies.lockfiles:
+                (staging / name).write_text(text)
+            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=staging, check=True)
+            (staging / _COMPLETE).write_text(json.dumps({"key": dependencies.key, **dependencies.manifest}, indent=2))
+            if target.exists() and not self.installed(ctx, dependencies):
+                shutil.rmtree(target)  # a folder without the stamp (written by hand, or by an older version)
+            try:
+                os.rename(staging, target)
+            except OSError:
+                if not self.installed(ctx, dependencies):  # else another installer finished the same set first
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return True
+
+    def provision(self, ctx, problems: Sequence) -> list[str]:
+        """Install each distinct dependency set of ``problems`` once (never one manifest merged over a batch: each
+        exercise keeps the versions it declares). A set that fails does not stop the others; the first failure is
+        raised after all were tried."""
+        self.install_runtime(ctx)
+        wanted: dict[str, tuple[DependencySet, list[str]]] = {}
         for p in problems:
             if p.language != self.name:
                 continue
-            for f in p.files:
-                if f.path == "package.json":
-                    data = json.loads(f.content)
-                    for name, version in {**data.get("devDependencies", {}), **data.get("dependencies", {})}.items():
-                        if name not in _NOT_NEEDED:
-                            deps[name] = version
-        return dict(sorted(deps.items()))
+            try:
+                dependencies = self.dependency_set(p)
+            except DependencyError as err:
+                logger.warning("%s", err)
+                continue
+            wanted.setdefault(dependencies.key, (dependencies, []))[1].append(p.id)
+        if not wanted:  # provisioning without problems: the default set, which the mini-benchmark's exercises use
+            default = self.dependency_set()
+            wanted[default.key] = (default, [])
+        done, failed = [], None
+        for key, (dependencies, ids) in sorted(wanted.items()):
+            try:
+                if self.install(ctx, dependencies):
+                    done.append(f"npm installed set {key} ({dependencies.describe()}; {len(ids)} exercise(s)) into "
+                                f"{self.set_dir(ctx, dependencies)}")
+            except (OSError, subprocess.CalledProcessError) as err:
+                logger.warning("npm could not install set %s (%s) for %s: %s", key, dependencies.describe(),
+                               ", ".join(ids[:3]) + (" ..." if len(ids) > 3 else ""), err)
+                failed = failed or err
+        if failed is not None:
+            raise failed
+        return done
 
-    def provision(self, ctx, problems: Sequence) -> list[str]:
-        root = ctx.path("javascript")
-        root.mkdir(parents=True, exist_ok=True)
-        manifest = {"name": "polyglot-hrm-runner-deps", "private": True,
-                    "devDependencies": self.wanted_dependencies(problems)}
-        text = json.dumps(manifest, indent=2) + "\n"
-        stamp = root / ".installed"
-        self.install_runtime(ctx)
-        if stamp.is_file() and stamp.read_text() == text and (self.modules_dir(ctx) / "jest").is_dir():
-            return []
-        (root / "package.json").write_text(text)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=root, check=True)
-        stamp.write_text(text)
-        return [f"npm installed {len(manifest['devDependencies'])} packages into {root}"]
+    def installed_sets(self, ctx) -> list["DependencySet"]:
+        """The sets installed whole in this cache, from their stamps."""
+        out = []
+        for stamp in sorted(ctx.path(*_DEPS_DIR).glob(f"*/{_COMPLETE}")):
+            try:
+                data = json.loads(stamp.read_text())
+                packages = data["devDependencies"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            found = DependencySet(tuple(sorted(packages.items())), (), stamp.parent.name)
+            if self.installed(ctx, found):
+                out.append(found)
+        return out
 
     def missing_provision(self, ctx) -> str | None:
-        if (self.modules_dir(ctx) / "jest" / "bin" / "jest.js").is_file():
+        if self.installed_sets(ctx):
             return None  # the proxy's files are (re)written by steps() and companion() themselves
         return "Jest is not provisioned; run `polyglot-hrm setup-runners --languages javascript`"
 
+    def provision_summary(self, ctx) -> str:
+        sets = self.installed_sets(ctx)
+        versions = [f"jest {_installed_version(self.set_dir(ctx, s) / 'node_modules' / 'jest')} ({s.key})" for s in sets]
+        text = f"ok: {len(sets)} npm set(s): {', '.join(versions)}"
+        legacy = ctx.path("javascript", "node_modules")
+        if legacy.is_dir():
+            text += f"; {legacy} (one shared set, before sets were kept apart) is no longer read: remove it"
+        return text
+
     def missing_dependency(self, problem, ctx) -> str | None:
-        missing = [name for name in self.wanted_dependencies([problem])
-                   if not (self.modules_dir(ctx) / name / "package.json").is_file()]
-        if missing:
-            return (f"npm packages {', '.join(missing)} ({problem.id}'s package.json) are not provisioned; run "
-                    f"`polyglot-hrm setup-runners --benchmark-root DIR --languages javascript` (needs network once)")
-        return None
+        try:
+            dependencies = self.dependency_set(problem)
+        except DependencyError as err:
+            return str(err)
+        if self.installed(ctx, dependencies):
+            return None
+        return (f"npm dependency set {dependencies.key} ({dependencies.describe()}), which {problem.id}'s package.json "
+                f"declares, is not installed in {self.set_dir(ctx, dependencies)}; run `polyglot-hrm setup-runners "
+                f"--benchmark-root DIR --languages javascript` (needs network once)")
 
     def toolchain(self) -> list[ToolCheck]:
         return [ToolCheck("node", tool_version(["node", "--version"]), "apt-get install nodejs (20+)"),
                 ToolCheck("npm", tool_version(["npm", "--version"]), "apt-get install npm")]
+
+
+class DependencyError(ValueError):
+    """An exercise's package.json from which no dependency set can be read: names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class DependencySet:
+    """The npm packages one exercise's tests run with, installed once per distinct set and shared by the exercises
+    that declare the same: ``key`` is the hash of the normalised declaration (each package's version spec, the npm
+    lockfile if one is shipped, and the node and npm majors that install and run it), so an exercise always runs
+    with the versions it declares, whatever else the cache holds, and an install for one set never changes another."""
+
+    packages: tuple[tuple[str, str], ...]  # (name, version spec), sorted by name
+    lockfiles: tuple[tuple[str, str], ...]  # (file name, text)
+    key: str
+
+    @classmethod
+    def of(cls, packages: dict[str, str], lockfiles: Sequence[tuple[str, str]] = ()) -> "DependencySet":
+        items, locks = tuple(sorted(packages.items())), tuple(sorted(lockfiles))
+        key = content_key("javascript-deps-v1", json.dumps(items), [part for lock in locks for part in lock],
+                          *_tool_majors())[:16]
+        return cls(items, locks, key)
+
+    @property
+    def manifest(self) -> dict:
+        """The package.json npm installs the set from."""
+        return {"name": f"polyglot-hrm-deps-{self.key}", "private": True, "devDependencies": dict(self.packages)}
+
+    def describe(self) -> str:
+        """The packages as ``name@spec`` (Jest first), and the lockfile: how messages name the set."""
+        ordered = sorted(self.packages, key=lambda item: (item[0] != "jest", item[0]))
+        text = ", ".join(f"{name}@{spec}" for name, spec in ordered)
+        return text + "".join(f", {name}" for name, _ in self.lockfiles)
+
+
+@lru_cache(maxsize=1)
+def _tool_majors() -> tuple[str, str]:
+    """The node and npm majors: a set installed by one npm for one node is another set under another."""
+    majors = []
+    for tool in ("node", "npm"):
+        version = tool_version([tool, "--version"])
+        majors.append(f"{tool} {version.split('.')[0] if version else 'missing'}")
+    return majors[0], majors[1]
+
+
+def _declared(text: str, problem_id: str) -> dict[str, str]:
+    """The packages a package.json declares for testing (``devDependencies`` and ``dependencies``, what only linting
+    and typing need left out)."""
+    try:
+        data = json.loads(text)
+        declared = {**(data.get("devDependencies") or {}), **(data.get("dependencies") or {})}
+    except (ValueError, AttributeError, TypeError) as err:
+        raise DependencyError(f"{problem_id}: package.json is not an npm manifest ({type(err).__name__}: "
+                              f"{str(err)[:200]}); fix the exercise's package.json") from None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in declared.items()):
+        raise DependencyError(f"{problem_id}: package.json declares a dependency whose version is not a string; "
+                              f"fix the exercise's package.json")
+    return {name: spec for name, spec in declared.items() if name not in _NOT_NEEDED}
+
+
+def _remove_stale_partials(root: Path) -> None:
+    """Remove the folders of installs interrupted more than a day ago (a running install's folder is younger)."""
+    for folder in root.glob(f"*{_PARTIAL}"):
+        try:
+            if time.time() - folder.stat().st_mtime > _STALE_PARTIAL_S:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _installed_version(package: Path) -> str:
+    try:
+        return str(json.loads((package / "package.json").read_text())["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "?"
 
 
 def _loads_modules(path: str) -> bool:
