@@ -5,7 +5,10 @@ test files are left as they are. Exercises whose reference needs crates ship
 ``.meta/Cargo-example.toml``, which ``config.json`` does not list: it replaces ``Cargo.toml`` when
 the reference is in place, and its dependency sections are added to the stub's ``Cargo.toml`` for
 stub and candidate runs, so an honest answer may use the crates the exercise's own solution uses.
-Crates are fetched once (``setup-runners``) into the runner cache's ``CARGO_HOME``; runs are ``--offline``.
+Crates are fetched once (``setup-runners``) into the runner cache's ``CARGO_HOME``; runs are ``--offline``. The registry
+holds every version any exercise fetched, side by side, and an offline resolution takes the newest compatible one
+there: so the Cargo.lock each dependency set's fetch resolved is kept with its stamp, and its runs (and its seed of
+compiled crates) build with exactly those versions, whatever was fetched after.
 
 A candidate writes Rust sources under ``src/`` only (``src/lib.rs`` and new modules beside it): never
 ``Cargo.toml``, ``build.rs``, ``.cargo/config.toml`` or a test. Only the integration tests under
@@ -303,11 +306,18 @@ class Rust(Language):
         seed = self.dependency_seed(ctx, text)
         if seed is not None:
             shutil.copytree(seed / "target", workspace / "target", symlinks=True, dirs_exist_ok=True)
-            if not (workspace / "Cargo.lock").exists():
-                shutil.copy2(seed / "Cargo.lock", workspace / "Cargo.lock")
+        lock = seed / "Cargo.lock" if seed is not None else self._fetched_lock(ctx, text)
+        if not (workspace / "Cargo.lock").exists() and lock.is_file():
+            # The versions fetched for this dependency set: offline, cargo would otherwise take the newest of
+            # whatever versions other exercises' fetches left in the registry.
+            shutil.copy2(lock, workspace / "Cargo.lock")
 
     def dependency_seed(self, ctx, cargo_toml: str) -> Path | None:
-        key = content_key("rust-seed-v1", json.dumps(_dependency_sections(cargo_toml), sort_keys=True),
+        fetched = self._fetched_lock(ctx, cargo_toml)
+        if not fetched.is_file():
+            return None  # not fetched: the run is an error naming setup-runners (missing_dependency)
+        locked = fetched.read_text()
+        key = content_key("rust-seed-v2", json.dumps(_dependency_sections(cargo_toml), sort_keys=True), locked,
                           _rustc_version(), str(ctx.path("cargo")))
 
         def build(folder: Path) -> None:
@@ -318,6 +328,7 @@ class Rust(Language):
                 data = tomllib.loads(cargo_toml)
                 name = data.get("package", {}).get("name", "seed")
                 (crate / "Cargo.toml").write_text(cargo_toml)
+                (crate / "Cargo.lock").write_text(locked)
                 env = {**ctx.base_env(), **self.env(crate, ctx), "CARGO_TARGET_DIR": str(folder / "target")}
                 subprocess.run(["cargo", "test", "--offline", "--no-run", "-q"], cwd=crate, env=env, check=True,
                                capture_output=True)
@@ -387,16 +398,19 @@ class Rust(Language):
         done = []
         for manifest in self.manifests(problems):
             stamp = self._fetched_stamp(ctx, manifest)
-            if stamp.is_file():
+            if stamp.is_file() and self._fetched_lock(ctx, manifest).is_file():
                 continue
+            # (A stamp without its lock was written by a version that kept none: fetched again, to pin the versions.)
+            stamp.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory() as tmp:
                 (Path(tmp) / "src").mkdir()
                 (Path(tmp) / "src" / "lib.rs").write_text("")
                 (Path(tmp) / "Cargo.toml").write_text(manifest)
                 env = {**ctx.base_env(), "CARGO_HOME": str(home)}
                 subprocess.run(["cargo", "fetch", "-q"], cwd=tmp, env=env, check=True)
-            stamp.parent.mkdir(parents=True, exist_ok=True)
-            stamp.write_text(manifest)
+                # The versions this fetch resolved, kept for the set: its runs build with them (see prepare).
+                shutil.copy2(Path(tmp) / "Cargo.lock", self._fetched_lock(ctx, manifest))
+            stamp.write_text(manifest)  # last: a stamp always has its lock
             name = tomllib.loads(manifest).get("package", {}).get("name", "?")
             done.append(f"fetched the crates of {name}'s Cargo.toml into {home}")
         return done
@@ -408,10 +422,17 @@ class Rust(Language):
         key = hashlib.sha256(json.dumps(deps, sort_keys=True).encode()).hexdigest()
         return ctx.path("cargo") / "fetched" / key
 
+    @classmethod
+    def _fetched_lock(cls, ctx, manifest: str) -> Path:
+        """The Cargo.lock the fetch of ``manifest``'s dependency set resolved (beside its stamp)."""
+        stamp = cls._fetched_stamp(ctx, manifest)
+        return stamp.with_name(stamp.name + ".lock")
+
     def missing_dependency(self, problem, ctx) -> str | None:
         for mode in ("stub", "reference"):
             manifest = self.stub_tree(problem, mode).get("Cargo.toml", "")
-            if has_dependencies(manifest) and not self._fetched_stamp(ctx, manifest).is_file():
+            if has_dependencies(manifest) and not (self._fetched_stamp(ctx, manifest).is_file()
+                                                   and self._fetched_lock(ctx, manifest).is_file()):
                 return (f"the crates {problem.id}'s Cargo.toml needs are not fetched; run `polyglot-hrm setup-runners "
                         f"--benchmark-root DIR --languages rust` (needs network once)")
         return None
