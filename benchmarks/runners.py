@@ -4,7 +4,7 @@
 
 The naive way, in the same run: each exercise alone, one after the other, in a fresh copy with
 the reference in place and skipped tests un-skipped, with its track's plain command — `pytest`;
-`npm test` (Jest, with one shared node_modules); `go test ./...`; `cargo test -- --include-ignored`
+`npm test` (Jest, with the exercise's installed dependency set); `go test ./...`; `cargo test -- --include-ignored`
 (fresh target/); `cmake` + `cmake --build` (whose test target runs the tests); `javac` + the JUnit
 console launcher. Ours: `run_many` on the worker pool, sandboxed, first with empty artifact caches
 (cold: no CMake recipes, Catch2 mains, Java runner, crate seeds or Go build cache) and then again
@@ -49,7 +49,7 @@ def naive_command(problem: Problem, ws: Path, ctx: RunnerContext) -> tuple[list[
     if lang == "python":
         return [[sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]], env
     if lang == "javascript":
-        (ws / "node_modules").symlink_to(ctx.path("javascript", "node_modules"))
+        (ws / "node_modules").symlink_to(get_language("javascript").modules_dir(ctx, problem))
         return [["npm", "test", "--silent"]], env
     if lang == "go":
         return [["go", "test", "./..."]], {**env, "GOFLAGS": "-mod=mod", "GOPROXY": "off", "GOTOOLCHAIN": "local"}
