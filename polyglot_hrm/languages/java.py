@@ -44,8 +44,10 @@ launcher's XML reports (``--reports-dir``: one file per test engine, Jupiter's a
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -604,21 +606,37 @@ class Java(Language):
         return coords
 
     def provision(self, ctx, problems: Sequence) -> list[str]:
+        """Fetch each coordinate (group, artifact, version) the problems' build.gradle files name into a folder of its
+        own, with its transitive jars: versions sit side by side and each run's class path is its own build.gradle's
+        (:meth:`jars`), so what another exercise fetched never changes a run. A folder appears whole: mvn copies into
+        a ``.partial`` folder beside it, renamed into place once complete."""
         done = []
         for coord in sorted(self.wanted(problems)):
             target = self.coordinate_dir(ctx, coord)
             if (target / ".installed").is_file():
                 continue
-            target.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
             group, artifact, version = coord
             pom = (f"<project><modelVersion>4.0.0</modelVersion><groupId>local</groupId><artifactId>deps</artifactId>"
                    f"<version>1</version><dependencies><dependency><groupId>{group}</groupId>"
                    f"<artifactId>{artifact}</artifactId><version>{version}</version></dependency></dependencies></project>")
-            with tempfile.TemporaryDirectory() as tmp:
-                (Path(tmp) / "pom.xml").write_text(pom)
-                subprocess.run(["mvn", "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={target}",
-                                "-DincludeScope=runtime"], cwd=tmp, check=True)
-            (target / ".installed").write_text(":".join(coord) + "\n")
+            staging = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=target.parent))
+            try:
+                os.chmod(staging, 0o755)  # runs read it under other uids
+                with tempfile.TemporaryDirectory() as tmp:
+                    (Path(tmp) / "pom.xml").write_text(pom)
+                    subprocess.run(["mvn", "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={staging}",
+                                    "-DincludeScope=runtime"], cwd=tmp, check=True)
+                (staging / ".installed").write_text(":".join(coord) + "\n")
+                if target.exists() and not (target / ".installed").is_file():
+                    shutil.rmtree(target)  # what an interrupted fetch of an older version left
+                try:
+                    os.rename(staging, target)
+                except OSError:
+                    if not (target / ".installed").is_file():  # else another fetch of it finished first
+                        raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
             done.append(f"fetched {':'.join(coord)} into {target}")
         self.runner_jar(ctx, self.jars(Path("/nonexistent"), ctx))  # the default build.gradle's jars
         return done
