@@ -8,8 +8,8 @@ tree, in the same run, on the same machine.
 worktree; each tree validates the references (``polyglot-hrm validate --mode reference``) with a runner cache of
 its own under ``--cache-root`` (kept between invocations, so a second invocation is warm). A first pass per tree
 warms its cache and is not counted (``--no-warm`` skips it where the caches are warm already); then ``--repeat``
-timed passes alternate which tree goes first. Printed: per language, the median seconds per reference run (a run's own ``duration_s``: build and tests, as the verdict's clock
-measures them), after/before, how many references passed, and each pass's wall time. Time spent provisioning is
+timed passes alternate which tree goes first. Printed: per language, the median seconds per reference run (a
+run's own ``duration_s``: build and tests, as the verdict's clock measures them), after/before, how many references passed, and each pass's wall time. Time spent provisioning is
 never counted. Run it on a quiet machine: other work on the cores moves every number.
 """
 
