@@ -43,7 +43,9 @@ test-fast: setup
 
 demo: setup
 	@# Trains the tiny recipe and runs what it generates (sandboxed): the opt-in is given here, visibly.
-	POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 OMP_NUM_THREADS=1 $(VENV)/bin/polyglot-hrm demo --output-dir demo_output
+	@# The mini-benchmark by name: an exported $$POLYGLOT_BENCHMARK_ROOT would otherwise be the demo's root.
+	POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1 OMP_NUM_THREADS=1 $(VENV)/bin/polyglot-hrm demo --benchmark-root $(MINI) \
+	    --output-dir demo_output
 
 clean:
 	rm -rf $(VENV) demo_output build *.egg-info

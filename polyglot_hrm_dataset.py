@@ -5,8 +5,9 @@
     builder.download_and_prepare()
     ds = builder.as_dataset()
 
-Configurations: ``generation``, ``diff_edit``, ``transfer``; no ``data_dir`` means the built-in
-mini-benchmark. ``polyglot-hrm export`` writes the same rows as Parquet with a dataset card, for
+Configurations: ``generation``, ``diff_edit``, ``transfer``; no ``data_dir`` means ``$POLYGLOT_BENCHMARK_ROOT``,
+else the built-in mini-benchmark (the rule of every command, ``polyglot_hrm.settings``; the root read is logged at
+INFO). ``polyglot-hrm export`` writes the same rows as Parquet with a dataset card, for
 ``datasets.load_dataset(DIR, "diff_edit")`` and the Hub.
 """
 

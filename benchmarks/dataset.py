@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from collections import Counter
 
 from polyglot_hrm.dataset.export import build_datasets, export
 from polyglot_hrm.dataset.names import CONFIG_NAMES
+from polyglot_hrm.settings import BENCHMARK_ROOT_HELP, command_benchmark_root
 from polyglot_hrm.tables import format_table
 
 
@@ -34,7 +34,7 @@ def _size(path: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--benchmark-root", type=Path, default=os.environ.get("POLYGLOT_BENCHMARK_ROOT") or None)
+    parser.add_argument("--benchmark-root", type=Path, default=None, help=BENCHMARK_ROOT_HELP)
     parser.add_argument("--verify", choices=["on", "off", "auto"], default="off")
     parser.add_argument("--check", action="store_true", help="run every row's target (and kept mutant) by execution")
     parser.add_argument("--export", type=Path, default=None, help="also export here and time it")
@@ -43,8 +43,9 @@ def main() -> int:
                         help="Arrow cache to use (default: a fresh temporary one, so the first build is cold)")
     args = parser.parse_args()
     verify = {"on": True, "off": False, "auto": None}[args.verify]
-    root = args.benchmark_root
-    numbers: dict = {"benchmark_root": str(root or "mini-benchmark"), "verify": args.verify}
+    root = command_benchmark_root(args.benchmark_root)
+    numbers: dict = {"benchmark_root": "mini-benchmark" if root.origin == "mini" else root.data_dir,
+                     "verify": args.verify}
     with tempfile.TemporaryDirectory() as tmp:
         cache = str(args.cache_dir or tmp)
         start = time.perf_counter()

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from polyglot_hrm.benchmark import load_benchmark
 from polyglot_hrm.execution import LocalExecutor, RunTask, run_many
+from polyglot_hrm.settings import BENCHMARK_ROOT_ENV
 from polyglot_hrm.tables import format_table
 
 EVALUATION_RUNS = 9000
@@ -46,7 +47,7 @@ def _verdict(r) -> tuple:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--benchmark-root", type=Path, default=os.environ.get("POLYGLOT_BENCHMARK_ROOT"))
+    parser.add_argument("--benchmark-root", type=Path, default=os.environ.get(BENCHMARK_ROOT_ENV))
     parser.add_argument("--cores", type=int, default=2, help="workers / Ray CPUs (default: 2)")
     parser.add_argument("--languages", default=None, help="comma-separated subset (default: all)")
     parser.add_argument("--output", type=Path, default=None, help="also write the numbers as JSON here")

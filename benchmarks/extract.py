@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from polyglot_hrm.benchmark import load_benchmark, mini_benchmark_root, save_problems
+from polyglot_hrm.settings import BENCHMARK_ROOT_ENV
 from polyglot_hrm.tables import format_table
 
 
@@ -44,8 +45,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     roots = [("mini", mini_benchmark_root())]
-    if os.environ.get("POLYGLOT_BENCHMARK_ROOT"):
-        roots.append(("real", Path(os.environ["POLYGLOT_BENCHMARK_ROOT"])))
+    if os.environ.get(BENCHMARK_ROOT_ENV):
+        roots.append(("real", Path(os.environ[BENCHMARK_ROOT_ENV])))
     rows = []
     for name, root in roots:
         problems = load_benchmark(root)

@@ -7,9 +7,9 @@ tree, in the same run, on the same machine.
 ``--before`` (default ``3957aa1``, the last commit before the hardening) is checked out into a temporary git
 worktree; each tree validates the references (``polyglot-hrm validate --mode reference``) with a runner cache of
 its own under ``--cache-root`` (kept between invocations, so a second invocation is warm). A first pass per tree
-warms its cache and is not counted; then ``--repeat`` timed passes alternate which tree goes first. Printed: per
-language, the median seconds per reference run (a run's own ``duration_s``: build and tests, as the verdict's clock
-measures them), after/before, how many references passed, and each pass's wall time. Time spent provisioning is
+warms its cache and is not counted (``--no-warm`` skips it where the caches are warm already); then ``--repeat``
+timed passes alternate which tree goes first. Printed: per language, the median seconds per reference run (a
+run's own ``duration_s``: build and tests, as the verdict's clock measures them), after/before, how many references passed, and each pass's wall time. Time spent provisioning is
 never counted. Run it on a quiet machine: other work on the cores moves every number.
 """
 
@@ -62,6 +62,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="timed passes per tree (default 1)")
     parser.add_argument("--cache-root", type=Path, default=Path(tempfile.gettempdir()) / "polyglot-hrm-isolation-bench")
     parser.add_argument("--json", type=Path, default=None, help="write every run's seconds here")
+    parser.add_argument("--no-warm", dest="warm", action="store_false",
+                        help="skip the untimed first pass (the caches under --cache-root are warm already)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="isolation-bench-"))
@@ -73,7 +75,7 @@ def main() -> int:
     walls: dict[str, list[float]] = {name: [] for name in trees}
     passed: dict[str, dict[str, int]] = {}
     try:
-        for name, tree in trees.items():  # warm each cache: provisioning, expected tests, compiled mains
+        for name, tree in trees.items() if args.warm else ():  # warm each cache: provisioning, expected tests, ...
             validate(tree, args.cache_root / name, args.benchmark_root, args.languages, args.jobs, work / "warm.json")
         for i in range(args.repeat):
             order = list(trees) if i % 2 == 0 else list(reversed(trees))

@@ -56,6 +56,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hrm_modeling import HRMConfig, HRMForCausalLM  # noqa: E402
+from polyglot_hrm.settings import BENCHMARK_ROOT_HELP, command_benchmark_root, resolve_benchmark_root  # noqa: E402
 from polyglot_hrm.training.collator import PolyglotCollator  # noqa: E402
 from polyglot_hrm.training.config import PolyglotTrainingConfig  # noqa: E402
 from polyglot_hrm.training.data import (  # noqa: E402
@@ -124,7 +125,7 @@ class Data:
     tokenizer: Any
 
 
-def load_data(size: Size, benchmark_root: str | Path | None, cache_dir: str | Path | None) -> Data:
+def load_data(size: Size, benchmark_root: Any, cache_dir: str | Path | None) -> Data:
     """Train split (cut to `size.max_train_rows`) and test split; a tokenizer trained on the training rows."""
     config = PolyglotTrainingConfig(max_diff_examples_per_problem=size.max_diff_examples_per_problem,
                                     max_transfer_examples_per_pair=size.max_transfer_examples_per_pair,
@@ -138,7 +139,7 @@ def load_data(size: Size, benchmark_root: str | Path | None, cache_dir: str | Pa
         test = select_eval_rows(test, size.test_rows, config.seed)
     if not len(train) or not test:
         raise ValueError(f"need training and test rows; got {len(train)} and {len(test)} under "
-                         f"{benchmark_root or 'the built-in mini-benchmark'}")
+                         f"{resolve_benchmark_root(benchmark_root).describe()}")
     return Data(train, list(test), tokenizer)
 
 
@@ -348,7 +349,7 @@ def _smooth(values: Sequence[float], window: int = 5) -> list[float]:
 
 
 # ---------------------------------------------------------------------------------------------- driver
-def run_benchmark(size: Size, output_dir: str | Path, benchmark_root: str | Path | None = None,
+def run_benchmark(size: Size, output_dir: str | Path, benchmark_root: Any = None,
                   cache_dir: str | Path | None = None, train_only: bool = False, score_only: bool = False,
                   seed: int = 0) -> dict[str, Any]:
     """Train the three runs (unless `score_only`: load them from `output_dir`), score them (unless `train_only`),
@@ -361,7 +362,8 @@ def run_benchmark(size: Size, output_dir: str | Path, benchmark_root: str | Path
                               else size.mixed_precision)
     if accelerator.device.type == "cpu":
         torch.set_num_threads(1)  # see Clock: one thread, so CPU time is the time this run needs
-    data = load_data(size, benchmark_root, cache_dir)
+    root = resolve_benchmark_root(benchmark_root)
+    data = load_data(size, root, cache_dir)
     if score_only:
         logs, models = _load_runs(out)
     else:
@@ -371,7 +373,7 @@ def run_benchmark(size: Size, output_dir: str | Path, benchmark_root: str | Path
         log.test_loss = test_loss(model, data, size, accelerator.device)
         if not train_only:
             log.evaluation = score(model, data, size, out / "scores" / log.name.replace("@", "_at_"))
-    result = {"size": asdict(size), "benchmark_root": str(benchmark_root) if benchmark_root else "mini-benchmark",
+    result = {"size": asdict(size), "benchmark_root": "mini-benchmark" if root.origin == "mini" else root.data_dir,
               "device": str(accelerator.device), "train_rows": len(data.train), "test_rows": len(data.test_rows),
               "runs": [asdict(log) for log in logs], "table": table(logs)}
     (out / "learning.json").write_text(json.dumps(result, indent=1))
@@ -424,8 +426,7 @@ def _dirname(run: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="smoke", help="experiment size (default: smoke)")
-    parser.add_argument("--benchmark-root", default=os.environ.get("POLYGLOT_BENCHMARK_ROOT"),
-                        help="benchmark tree (default: $POLYGLOT_BENCHMARK_ROOT, else the built-in mini-benchmark)")
+    parser.add_argument("--benchmark-root", default=None, help=BENCHMARK_ROOT_HELP)
     parser.add_argument("--output-dir", type=Path, default=None, help="outputs (default: runs/learning-SIZE)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="the dataset builder's cache")
     parser.add_argument("--tokens", type=int, default=None, help="override the size's token budget")
@@ -438,7 +439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("Can't provide both --train-only and --score-only. Choose one.")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     size = SIZES[args.size] if args.tokens is None else replace(SIZES[args.size], tokens=args.tokens)
-    result = run_benchmark(size, args.output_dir or REPO / "runs" / f"learning-{args.size}", args.benchmark_root,
+    root = command_benchmark_root(args.benchmark_root)
+    result = run_benchmark(size, args.output_dir or REPO / "runs" / f"learning-{args.size}", root,
                            args.cache_dir, train_only=args.train_only, score_only=args.score_only, seed=args.seed)
     print(result["table"])
     return 0

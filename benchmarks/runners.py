@@ -34,6 +34,7 @@ from polyglot_hrm.execution.process import safe_run
 from polyglot_hrm.execution.provision import setup_runners
 from polyglot_hrm.execution.workspace import workspace, workspace_files
 from polyglot_hrm.languages import LANGUAGES, get_language
+from polyglot_hrm.settings import BENCHMARK_ROOT_ENV
 from polyglot_hrm.tables import format_table
 
 ORDER = ["cpp", "rust", "java", "javascript", "go", "python"]
@@ -156,7 +157,7 @@ def main() -> int:
     parser.add_argument("--languages", default=",".join(ORDER))
     parser.add_argument("--repeat", type=int, default=None, help="rounds per benchmark (default: 3 mini, 1 real)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
-    parser.add_argument("--benchmark-root", type=Path, default=os.environ.get("POLYGLOT_BENCHMARK_ROOT"))
+    parser.add_argument("--benchmark-root", type=Path, default=os.environ.get(BENCHMARK_ROOT_ENV))
     parser.add_argument("--skip-mini", action="store_true")
     parser.add_argument("--statuses", type=Path, default=None, help="write every run's status here (JSON)")
     args = parser.parse_args()

@@ -16,23 +16,16 @@ from . import __version__
 from .dataset.commands import add_dataset_commands
 from .dataset.hub import HubError
 from .evaluation.commands import add_compare_command, add_evaluate_command
-from .benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem,
-                        mini_benchmark_root, save_problems)
+from .benchmark import BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem, save_problems
 from .execution.executors import ExecutorError, add_executor_arguments, positive_int
 from .execution.sandbox import ExecutionNotAllowed
 from .execution.timeouts import parse_seconds
 from .modelio.names import BackendError
 from .outputs import OutputError, atomic_write_text, write_fault
+from .settings import BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, command_benchmark_root
 from .tables import format_table, plain_text
 
 logger = logging.getLogger("polyglot_hrm")
-
-BENCHMARK_ROOT_ENV = "POLYGLOT_BENCHMARK_ROOT"
-
-
-def _default_root() -> Path:
-    env = os.environ.get(BENCHMARK_ROOT_ENV)
-    return Path(env) if env else mini_benchmark_root()
 
 
 def _languages(value: str | None) -> list[str] | None:
@@ -40,15 +33,13 @@ def _languages(value: str | None) -> list[str] | None:
 
 
 def _add_root_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--benchmark-root", type=Path, default=None,
-                   help=f"polyglot-benchmark clone or Exercism track checkout (default: ${BENCHMARK_ROOT_ENV}, "
-                        f"else the built-in mini-benchmark)")
+    p.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR", help=BENCHMARK_ROOT_HELP)
     p.add_argument("--languages", default=None, help="comma-separated subset, e.g. python,rust (default: all)")
     p.add_argument("--strict", action="store_true", help="fail on an unreadable exercise instead of skipping it")
 
 
 def _extract(args: argparse.Namespace) -> tuple[list[Problem], PolyglotBenchmarkExtractor]:
-    root = args.benchmark_root or _default_root()
+    root = command_benchmark_root(args.benchmark_root).path
     extractor = PolyglotBenchmarkExtractor(root, _languages(args.languages), strict=args.strict)
     problems = extractor.extract()
     report = extractor.report
@@ -129,10 +120,11 @@ def cross_language_tables(problems: Sequence[Problem]) -> str:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import DemoOptions, run_demo
 
-    root = args.benchmark_root or mini_benchmark_root()
-    problems = PolyglotBenchmarkExtractor(root, strict=args.benchmark_root is None).extract()
+    chosen = command_benchmark_root(args.benchmark_root)
+    root = chosen.path
+    problems = PolyglotBenchmarkExtractor(root, strict=chosen.origin == "mini").extract()
     if not problems:
-        raise BenchmarkError(f"--benchmark-root {root}: no exercises found; point it at a polyglot-benchmark clone "
+        raise BenchmarkError(f"{chosen.source} {root}: no exercises found; point it at a polyglot-benchmark clone "
                              f"(<language>/exercises/practice/<slug>) or an Exercism track checkout")
     print(f"benchmark: {root}", flush=True)
     print(stats_tables(problems), flush=True)
@@ -140,7 +132,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"\n{cross_language_tables(problems)}", flush=True)
     run_demo(DemoOptions(output_dir=Path(args.output_dir), recipe=args.recipe, overrides=tuple(args.overrides),
                          eval_max_new_tokens=args.max_new_tokens, seen_rows=args.seen_rows,
-                         benchmark_root=args.benchmark_root, held_out_rows=args.held_out_rows,
+                         benchmark_root=chosen, held_out_rows=args.held_out_rows,
                          verbose=args.demo_verbose))
     return 0
 
@@ -182,10 +174,10 @@ def _read_candidate(directory: Path) -> dict[str, str]:
 def _find_problem(args: argparse.Namespace) -> Problem:
     language = args.problem.split("/", 1)[0]
     args.languages = language
-    problems, _ = _extract(args)
+    problems, extractor = _extract(args)
     match = [p for p in problems if p.id == args.problem]
     if not match:
-        raise ValueError(f"no problem {args.problem!r} under {args.benchmark_root or _default_root()}; "
+        raise ValueError(f"no problem {args.problem!r} under {extractor.root}; "
                          f"ids look like python/bowling (see `polyglot-hrm stats`)")
     return match[0]
 
@@ -321,11 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="toolchain versions and what is missing, with the command that fixes it")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("demo", help="the whole loop on a benchmark root (default: the built-in mini-benchmark): build "
+    p = sub.add_parser("demo", help=f"the whole loop on a benchmark root (default: ${BENCHMARK_ROOT_ENV}, else the "
+                                     "built-in mini-benchmark; `make demo` names the mini-benchmark): build "
                                      "the datasets, train the tiny recipe, score by execution, report (needs "
                                      "POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1); the seed's integration check")
-    p.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR",
-                   help="polyglot-benchmark clone or Exercism track checkout (default: the built-in mini-benchmark)")
+    p.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR", help=BENCHMARK_ROOT_HELP)
     p.add_argument("--output-dir", type=Path, default=Path("demo_output"), help="where outputs go (default: demo_output)")
     p.add_argument("--held-out-rows", type=int, default=None, metavar="N",
                    help="score at most N held-out rows, spread over languages (default: all)")

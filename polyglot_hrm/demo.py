@@ -1,4 +1,5 @@
-"""`polyglot-hrm demo`: the whole loop on a benchmark root (default: the built-in mini-benchmark, minutes on a CPU).
+"""`polyglot-hrm demo`: the whole loop on a benchmark root (default: $POLYGLOT_BENCHMARK_ROOT, else the built-in
+mini-benchmark, minutes on a CPU; `make demo` names the mini-benchmark).
 
 Builds the dataset configs, trains the tiny recipe (one process), scores the trained model by execution
 on the rows it trained on ("seen") and on the held-out rows (validation + test; `held_out_rows` caps them,
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .settings import RootArg, resolve_benchmark_root
 from .tables import format_table
 
 __all__ = ["DemoOptions", "default_recipe", "run_demo"]
@@ -47,7 +49,7 @@ class DemoOptions:
     eval_max_new_tokens: int | None = None  # None: the recipe's polyglot.eval_max_new_tokens
     seen_rows: int | None = None  # training rows also scored; None: every row it trained on, 0: none
     cache_dir: Path | None = None
-    benchmark_root: Path | None = None  # None: the built-in mini-benchmark
+    benchmark_root: RootArg = None  # None: $POLYGLOT_BENCHMARK_ROOT, else the built-in mini-benchmark
     held_out_rows: int | None = None  # at most this many held-out rows scored (spread over languages); None: all
     verbose: bool = False  # also print the rows per split, task and language
 
@@ -100,6 +102,7 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     from .training.run import train
 
     require_opt_in()  # fail before training, not after
+    root = resolve_benchmark_root(options.benchmark_root, name="benchmark_root")  # a missing one fails here
     start = time.perf_counter()
     out = Path(options.output_dir)
     recipe_file = recipe_path(options.recipe) if options.recipe else default_recipe()
@@ -107,7 +110,6 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     claim_output_dir(out)
     # Every held-out row is scored below, after training (the tiny recipe has no evaluation by execution during it).
     print(f"[1/3] building the datasets and training {recipe_file.name} (outputs in {out / 'model'}) ...", flush=True)
-    root = options.benchmark_root
     outcome = train(recipe, out / "model", benchmark_root=root, cache_dir=options.cache_dir)
     train_s = outcome.seconds
     first, last = _losses(outcome.log_history)
@@ -125,7 +127,7 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
         held_out = select_eval_rows(held_out, options.held_out_rows, config.seed)
     seen = _seen_rows(outcome.train_rows, options.seen_rows, config.seed)
     max_new_tokens = options.eval_max_new_tokens or config.eval_max_new_tokens
-    summary: dict[str, Any] = {"benchmark_root": str(root) if root else "mini-benchmark",
+    summary: dict[str, Any] = {"benchmark_root": "mini-benchmark" if root.origin == "mini" else root.data_dir,
                                "recipe": str(recipe_file), "overrides": list(options.overrides),
                                "train_rows": len(outcome.train_rows), "train_seconds": round(train_s, 1),
                                "first_loss": first, "last_loss": last, "model_dir": str(out / "model"),

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from polyglot_hrm.benchmark import load_benchmark, mini_benchmark_root
+from polyglot_hrm.settings import BENCHMARK_ROOT_ENV
 
 ALL_LANGUAGES = ["cpp", "go", "java", "javascript", "python", "rust"]
 
@@ -42,12 +43,26 @@ def allow_execution_module():
         os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = old
 
 
+#: The real benchmark, when the run was started with $POLYGLOT_BENCHMARK_ROOT set (read once, before any test).
+REAL_ROOT = os.environ.get(BENCHMARK_ROOT_ENV) or None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_benchmark_root_in_the_environment():
+    """Every command and library entry point reads $POLYGLOT_BENCHMARK_ROOT when no root is given: a test that
+    relies on the default (the mini-benchmark) must not read the real benchmark because the suite was started
+    with the variable set. Tests of the real benchmark take it from `real_root`; tests of the variable set it."""
+    os.environ.pop(BENCHMARK_ROOT_ENV, None)
+    yield
+    if REAL_ROOT is not None:
+        os.environ[BENCHMARK_ROOT_ENV] = REAL_ROOT
+
+
 @pytest.fixture(scope="session")
 def real_root() -> Path:
-    root = os.environ.get("POLYGLOT_BENCHMARK_ROOT")
-    if not root:
-        pytest.skip("POLYGLOT_BENCHMARK_ROOT is not set (point it at a polyglot-benchmark clone)")
-    return Path(root)
+    if not REAL_ROOT:
+        pytest.skip(f"{BENCHMARK_ROOT_ENV} is not set (point it at a polyglot-benchmark clone)")
+    return Path(REAL_ROOT)
 
 
 def write_exercise(exercise: Path, files: dict[str, str], config: dict[str, Any] | None = None,

@@ -19,7 +19,7 @@ import polyglot_hrm
 PACKAGE = Path(polyglot_hrm.__file__).resolve().parent
 LAYERS = ["languages", "benchmark", "execution", "synthesis", "scoring", "dataset", "modelio", ("training", "evaluation")]
 # Leaf helpers any layer may use, and the top (the CLI and the demo, which use everything).
-LEAVES = {"tables", "outputs"}
+LEAVES = {"tables", "outputs", "settings"}
 TOP = {"cli", "demo", "__init__", "__main__"}
 
 
@@ -80,6 +80,11 @@ def test_no_package_imports_a_later_layer():
             if layer_of(other) > layer_of(unit) or same:
                 wrong.append(f"{path.relative_to(PACKAGE)} ({unit}) imports {other}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_settings_import_nothing_of_the_package():
+    """Settings (defaults, environment variables, the benchmark-root rule) never import the code that uses them."""
+    assert imports(PACKAGE / "settings.py") == set()
 
 
 def test_no_lazy_module_getattr():

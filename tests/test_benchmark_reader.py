@@ -157,7 +157,7 @@ def test_reference_mapping_per_language(tmp_path):
 
 
 def test_missing_root_names_the_path(tmp_path):
-    with pytest.raises(BenchmarkError, match=r"nope: no such directory.*--benchmark-root"):
+    with pytest.raises(BenchmarkError, match=r"nope: no such directory; the benchmark root is a polyglot-benchmark clone"):
         load_benchmark(tmp_path / "nope")
 
 

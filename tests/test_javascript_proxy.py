@@ -230,6 +230,36 @@ def test_callbacks_keep_one_identity_and_writes_come_back(tmp_path, proxy):
                     "callback throws": [True, "from the tests"]}
 
 
+CONS = """
+const Null = { get value() { return undefined; }, get values() { return []; }, append(other) { return other; } };
+class Cons {
+  constructor(value, next) { this.value = value; this.next = next; }
+  get values() { return [this.value, ...this.next.values]; }
+  append(other) { return new Cons(this.value, this.next.append(other)); }
+}
+class List { constructor(values = []) { return values.reduceRight((next, v) => new Cons(v, next), Null); } }
+class Robot { constructor() { this._name = 'AB123'; } get name() { return this._name; } }
+module.exports = { List, Robot };
+"""
+
+
+def test_b_objects_passed_back_are_not_written_back(tmp_path, proxy):
+    """A plain object of B's (with getters only) passed back to B in a call is B's state, never written back to
+    (javascript/list-ops); an assignment B refuses still throws in A's strict code (javascript/robot-name)."""
+    seen = run_client(tmp_path, proxy, {"lib.js": CONS}, """
+        'use strict';
+        const { List, Robot } = rt.load('lib.js');
+        const empty = new List();
+        report('empty append', new List().append(empty).values);
+        report('append', new List([1, 2]).append(new List([3])).values);
+        const robot = new Robot();
+        let thrown = null;
+        try { robot.name = 'XY999'; } catch (e) { thrown = e instanceof TypeError; }
+        report('setter refused', [thrown, robot.name]);
+    """)
+    assert seen == {"empty append": [], "append": [1, 2, 3], "setter refused": [True, "AB123"]}
+
+
 SCHOOL = """
 class Leaky { constructor() { this.db = {}; } add(n, g) { (this.db[g] = this.db[g] || []).push(n); } roster() { return this.db; } }
 class Careful extends Leaky { roster() { return JSON.parse(JSON.stringify(this.db)); } }

@@ -106,3 +106,21 @@ def test_hidden_sources_are_gone_links_not_followed(tmp_path):
     hide_sources(ws, ["tests", "*_test.go"])
     assert sorted(p.relative_to(ws).as_posix() for p in ws.rglob("*")) == ["src", "src/lib.rs"]
     assert outside.is_dir()
+
+
+def test_a_cache_reached_through_a_link_runs(tmp_path, mini_problems, allow_execution, monkeypatch):
+    """$POLYGLOT_HRM_CACHE through a symbolic link: runs see the cache's real path (before: the no-exec launcher
+    was named by the link's path, which the sandbox does not show, and every run was an error)."""
+    from polyglot_hrm.execution import RunTask, run_many
+    from polyglot_hrm.execution.provision import setup_runners
+    from polyglot_hrm.languages.context import RunnerContext, default_cache_dir
+
+    real = default_cache_dir()
+    problem = next(p for p in mini_problems if p.id == "python/digit-sum")
+    setup_runners([problem])
+    link = tmp_path / "cache-link"
+    link.symlink_to(real, target_is_directory=True)
+    monkeypatch.setenv("POLYGLOT_HRM_CACHE", str(link))
+    assert RunnerContext().cache_dir == real.resolve() == RunnerContext(cache_dir=link).cache_dir
+    [result] = run_many([RunTask(problem, None, "reference", None)], jobs=1, progress=False)
+    assert result.status == "passed", result.output[-2000:]

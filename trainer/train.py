@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Mapping
 
 from polyglot_hrm.outputs import OutputError, write_fault
+from polyglot_hrm.settings import BENCHMARK_ROOT_HELP, command_benchmark_root
 from polyglot_hrm.training.checkpoints import CheckpointError, RunExistsError
 from polyglot_hrm.training.config import RecipeError, load_recipe
 from polyglot_hrm.training.run import TokenizerMismatchError, train
@@ -28,8 +29,7 @@ USAGE_ERRORS = (RecipeError, RunExistsError, CheckpointError, TokenizerMismatchE
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--recipe", type=Path, required=True, help="recipe YAML (trainer/recipes/tiny.yaml, hrm-27m.yaml)")
-    p.add_argument("--benchmark-root", type=Path, default=os.environ.get("POLYGLOT_BENCHMARK_ROOT"),
-                   help="polyglot-benchmark clone (default: $POLYGLOT_BENCHMARK_ROOT, else the built-in mini-benchmark)")
+    p.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR", help=BENCHMARK_ROOT_HELP)
     p.add_argument("--output-dir", type=Path, default=None,
                    help="checkpoints, final model and tokenizer (default: runs/<recipe name>)")
     p.add_argument("--cache-dir", type=Path, default=None, help="datasets cache (default: the HF datasets cache)")
@@ -78,13 +78,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, output_dir: Path) -> int:
     recipe = load_recipe(args.recipe, args.overrides)
+    root = command_benchmark_root(args.benchmark_root)  # the one rule (polyglot_hrm.settings), logged
     if os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true") and "WORLD_SIZE" not in os.environ:
         # `accelerate launch --cpu --num_processes N` starts ONE process unless mpirun is configured.
         logging.getLogger("trainer").warning(
             "running as a single CPU process: accelerate starts several CPU processes only through mpirun. For N "
             "processes with gloo use `accelerate launch --config_file trainer/accelerate/cpu_multi.yaml` (or "
             "`--multi_gpu --num_processes N` / `torchrun --nproc_per_node N` on a machine without GPUs).")
-    outcome = train(recipe, output_dir, benchmark_root=args.benchmark_root, cache_dir=args.cache_dir,
+    outcome = train(recipe, output_dir, benchmark_root=root, cache_dir=args.cache_dir,
                     resume_from_checkpoint=args.resume_from_checkpoint, push_to_hub=args.push_to_hub,
                     overwrite_output_dir=args.overwrite_output_dir)
     logging.getLogger("trainer").info("done in %.1f s: %s", outcome.seconds, outcome.output_dir)

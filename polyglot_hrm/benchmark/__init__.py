@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from ..settings import mini_benchmark_root
 from .complexity import complexity_score
 from .crosslang import CrossLanguageIndex
 from .problem import ROLES, Problem, ProblemFile, ProblemMetadata, Role, load_problems_json, save_problems
@@ -14,8 +13,3 @@ __all__ = [
     "ProblemFile", "ProblemMetadata", "ROLES", "Role", "complexity_score", "load_benchmark",
     "load_problems_json", "mini_benchmark_root", "read_exercise", "save_problems",
 ]
-
-
-def mini_benchmark_root() -> Path:
-    """The built-in mini-benchmark (polyglot layout), shipped as package data."""
-    return Path(__file__).resolve().parent.parent / "data" / "mini_benchmark"

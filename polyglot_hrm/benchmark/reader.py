@@ -122,10 +122,10 @@ def _read_json(path: Path, exercise: Path | None = None) -> Any:
 def _layout(root: Path, languages: Sequence[str] | None) -> tuple[str, list[_Exercise]]:
     """Find every exercise under ``root``; returns (layout name, exercises)."""
     if not root.exists():
-        raise BenchmarkError(f"{root}: no such directory; pass --benchmark-root pointing at a polyglot-benchmark "
-                             f"clone or an Exercism track checkout")
+        raise BenchmarkError(f"{root}: no such directory; the benchmark root is a polyglot-benchmark clone or an "
+                             f"Exercism track checkout")
     if not root.is_dir():
-        raise BenchmarkError(f"{root}: not a directory; --benchmark-root wants a directory")
+        raise BenchmarkError(f"{root}: not a directory; the benchmark root is a directory")
     wanted = set(languages) if languages else None
 
     if (root / PRACTICE).is_dir():

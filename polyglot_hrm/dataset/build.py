@@ -43,14 +43,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from ..benchmark import Problem, ProblemFile, mini_benchmark_root
+from ..benchmark import Problem, ProblemFile
 from ..synthesis.examples import (DiffCandidate, bug_fix_candidate, diff_candidates, diff_edit_row, generation_row,
                                   mutant_pool, refactor_candidate, refactor_pool, seeded_rank, transfer_pairs,
                                   transfer_row)
 from .config import SPLITS, PolyglotHRMConfig
 from .sources import DataDir, benchmark_slugs, data_roots, load_sources, slugs_digest
 
-__all__ = ["BuildReport", "RunJournal", "Verified", "assign_splits", "benchmark_root", "build", "build_rows",
+__all__ = ["BuildReport", "RunJournal", "Verified", "assign_splits", "build", "build_rows",
            "data_hash", "difficulty_buckets", "exclude_benchmark", "load_problems", "runners_available",
            "select_problems", "tree_hash", "trim_output", "verify_mutants", "verify_runs"]
 
@@ -73,11 +73,6 @@ class BuildReport:
     resumed: int = 0
 
 _SKIP_DIRS = {".git", "node_modules", "target", "build", "bin", "__pycache__", ".pytest_cache", ".gradle"}
-
-
-def benchmark_root(data_dir: str | os.PathLike | None) -> Path:
-    """``data_dir``, or the built-in mini-benchmark when it is None (one root; see :func:`data_roots` for several)."""
-    return Path(data_dir).expanduser().resolve() if data_dir else mini_benchmark_root()
 
 
 def data_hash(data_dir: DataDir, exclude_slugs_of: str | None = None) -> str:

@@ -1,7 +1,8 @@
 """``PolyglotHRM``: the ``datasets`` builder of the three configurations (re-exported by the repository's
 ``polyglot_hrm_dataset.py``).
 
-    builder = PolyglotHRM(config_name="diff_edit", data_dir=BENCHMARK_ROOT)  # no data_dir: mini-benchmark
+    builder = PolyglotHRM(config_name="diff_edit", data_dir=BENCHMARK_ROOT)
+    # no data_dir: $POLYGLOT_BENCHMARK_ROOT, else the built-in mini-benchmark (logged at INFO)
     # several roots (Exercism track checkouts and the benchmark), the benchmark's exercises left out:
     builder = PolyglotHRM(config_name="diff_edit", data_dir=["tracks/python", "tracks/go"],
                           exclude_slugs_of=BENCHMARK_ROOT)
@@ -26,7 +27,6 @@ record (a truncated or edited file, an edited ``dataset_info.json``) logs what w
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,8 @@ import datasets
 
 from .build import BuildReport, build, code_hash, data_hash
 from .cache import cache_problems, write_record
-from .sources import data_roots, join_roots
+from ..settings import resolve_benchmark_root
+from .sources import join_roots
 from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
 from .features import features_for
 
@@ -70,16 +71,15 @@ class PolyglotHRM(datasets.GeneratorBasedBuilder):
     def __init__(self, *args: Any, hash: str | None = None, dataset_name: str | None = None, executor: Any = None,
                  **kwargs: Any):
         self.executor = executor
-        if "data_dir" in kwargs:
-            kwargs["data_dir"] = join_roots(kwargs["data_dir"])  # several roots: one string, the cache key's form
         if hash is None:
-            for root in data_roots(kwargs.get("data_dir")):
-                if not root.is_dir():
-                    raise FileNotFoundError(f"data_dir={str(root)!r}: no such directory; pass the root of a "
-                                            f"polyglot-benchmark clone or Exercism track checkout (several joined "
-                                            f"with {os.pathsep!r}), or no data_dir for the built-in mini-benchmark")
+            # The one rule (polyglot_hrm.settings): data_dir, else $POLYGLOT_BENCHMARK_ROOT, else the mini-benchmark;
+            # the config then names its roots, as one string (the cache key's form), whichever picked them.
+            root = resolve_benchmark_root(kwargs.get("data_dir"), name="data_dir")
+            kwargs["data_dir"] = root.data_dir
             exclude = kwargs.get("exclude_slugs_of")
-            hash = f"{data_hash(kwargs.get('data_dir'), str(exclude) if exclude else None)[:16]}-{code_hash()}"
+            hash = f"{data_hash(root, str(exclude) if exclude else None)[:16]}-{code_hash()}"
+        elif "data_dir" in kwargs:
+            kwargs["data_dir"] = join_roots(kwargs["data_dir"])  # several roots: one string, the cache key's form
         super().__init__(*args, hash=hash, dataset_name=dataset_name or "polyglot_hrm", **kwargs)
         # `datasets` sets options on a copy of a predefined config with setattr: validate them here.
         self.config.__post_init__()

@@ -64,7 +64,8 @@ def _is_aider_clone(root: Path) -> bool:
 
 
 def card_sources(data_dir: DataDir) -> list[CardSource]:
-    """What each root of ``data_dir`` is, in order (None: the mini-benchmark)."""
+    """What each root of ``data_dir`` is, in order (None: the root the one rule picks, see
+    :func:`polyglot_hrm.settings.resolve_benchmark_root`)."""
     mini = mini_benchmark_root().resolve()
     out = []
     for root in data_roots(data_dir):

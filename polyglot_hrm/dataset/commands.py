@@ -9,6 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from ..execution.executors import add_executor_arguments, executor_from_args
+from ..settings import BENCHMARK_ROOT_ENV, command_benchmark_root
 from ..tables import format_table
 from .config import DatasetOptions
 from .names import CONFIG_NAMES, SPLITS
@@ -38,8 +39,9 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     """The build/export flags: one per :class:`DatasetOptions` field, with its help (said once there)."""
     p.add_argument("--benchmark-root", "--data-dir", dest="benchmark_root", type=Path, nargs="+", default=None,
                    metavar="DIR", help="one or more roots, each a polyglot-benchmark clone or an Exercism track "
-                                       "checkout; a language/slug in two keeps the first root's copy (default: the "
-                                       "built-in mini-benchmark)")
+                                       "checkout; a language/slug in two keeps the first root's copy (default: "
+                                       f"${BENCHMARK_ROOT_ENV}, else the built-in mini-benchmark; the roots read, "
+                                       "and why, are logged, and the card of an export names them)")
     p.add_argument("--configs", default=None, help=f"comma-separated subset of {','.join(CONFIG_NAMES)} (default: all)")
     types = {"int": int, "float": float, "Optional[int]": int, "Optional[tuple]": str, "Optional[str]": str}
     for f in fields(DatasetOptions):
@@ -108,9 +110,10 @@ def refactor_report(report) -> str:
 def cmd_build(args: argparse.Namespace) -> int:
     from .export import build_datasets
 
+    root = command_benchmark_root(args.benchmark_root)
     start = time.perf_counter()
     reports: dict = {}
-    built = build_datasets(args.benchmark_root, _configs(args.configs), args.cache_dir, reports=reports,
+    built = build_datasets(root, _configs(args.configs), args.cache_dir, reports=reports,
                            executor=executor_from_args(args), **_options(args))
     wall = time.perf_counter() - start
     for name, dd in built.items():
@@ -128,22 +131,23 @@ def cmd_build(args: argparse.Namespace) -> int:
     resumed = sum(r.resumed for r in reports.values() if r is not None)
     if resumed:
         print(f"\n{resumed} verification run(s) answered by the journal of an earlier build (resumed)")
-    print(f"\nbuilt (or reloaded) {len(built)} configuration(s) in {wall:.1f} s")
+    print(f"\nbuilt (or reloaded) {len(built)} configuration(s) from {root.data_dir} in {wall:.1f} s")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export
 
-    report = export(args.benchmark_root, args.out, _configs(args.configs), args.cache_dir,
+    root = command_benchmark_root(args.benchmark_root)
+    report = export(root, args.out, _configs(args.configs), args.cache_dir,
                     executor=executor_from_args(args), **_options(args))
     for path in report.files:
         print(f"wrote {path}")
     exported = list(report.counts)
     config = "diff_edit" if "diff_edit" in exported else (exported[0] if exported else None)
     hint = f"; load with datasets.load_dataset({str(args.out)!r}, {config!r})" if config else ""
-    print(f"exported {', '.join(f'{n} ({sum(c.values())} rows)' for n, c in report.counts.items())} to {args.out} "
-          f"in {report.seconds:.1f} s{hint}")
+    print(f"exported {', '.join(f'{n} ({sum(c.values())} rows)' for n, c in report.counts.items())} from "
+          f"{root.data_dir} to {args.out} in {report.seconds:.1f} s{hint}")
     return 0
 
 

@@ -30,7 +30,8 @@ from .builder import EmptyConfigError, PolyglotHRM
 from .card import REPO_PLACEHOLDER, card_sources, dataset_card, parquet_name, row_counts
 from .config import CONFIG_NAMES, SPLITS
 from .hub import HubError, hub_endpoint, unreachable
-from .sources import DataDir, join_roots
+from ..settings import resolve_benchmark_root
+from .sources import DataDir
 
 __all__ = ["ExportReport", "build_datasets", "card_for_repo", "check_datasets_cache", "dataset_card",
            "datasets_cache", "export", "push", "row_counts", "validate_repo_id"]
@@ -73,16 +74,18 @@ def build_datasets(data_dir: DataDir, configs: Sequence[str] = CONFIG_NAMES, cac
                    reports: dict[str, Any] | None = None, executor: Any = None,
                    **options: Any) -> dict[str, datasets.DatasetDict]:
     """Build (or reload from cache) each configuration with the builder; ``options`` go to every config.
-    ``data_dir``: one root, several (a list, or joined with ``os.pathsep``), or None for the mini-benchmark.
+    ``data_dir``: one root, several (a list, or joined with ``os.pathsep``), or None: ``$POLYGLOT_BENCHMARK_ROOT``,
+    else the built-in mini-benchmark (:func:`polyglot_hrm.settings.resolve_benchmark_root`, logged).
     ``reports``, when given, receives each configuration's :class:`~.build.BuildReport` (None: reloaded).
     ``executor``: where verification runs execute (``"local"``, the default, ``"ray"`` or an executor); not an
     option of the data, so not part of the cache key."""
     check_datasets_cache(cache_dir)
+    root = resolve_benchmark_root(data_dir, name="data_dir")
     out = {}
     for name in configs:
         if name not in CONFIG_NAMES:
-            raise ValueError(f"--configs: unknown configuration {name!r}; choose from {', '.join(CONFIG_NAMES)}")
-        builder = PolyglotHRM(config_name=name, data_dir=join_roots(data_dir), cache_dir=cache_dir,
+            raise ValueError(f"configs: unknown configuration {name!r}; choose from {', '.join(CONFIG_NAMES)}")
+        builder = PolyglotHRM(config_name=name, data_dir=root.data_dir, cache_dir=cache_dir,
                               executor=executor, **{k: v for k, v in options.items() if v is not None})
         try:
             builder.download_and_prepare()
@@ -111,8 +114,8 @@ def effective_options(**options: Any) -> dict[str, Any]:
 
 def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_NAMES,
            cache_dir: str | None = None, executor: Any = None, **options: Any) -> ExportReport:
-    """Write Parquet per config and split, and the dataset card, under ``out`` (``executor``: as in
-    :func:`build_datasets`).
+    """Write Parquet per config and split, and the dataset card, under ``out`` (``data_dir`` and ``executor``: as
+    in :func:`build_datasets`; the card names the trees the rows were read from).
 
     ``out`` must be absent, empty or an earlier export (its ``.polyglot-hrm.json`` manifest): a folder of
     someone else's files is refused before anything is built. The export is written to a temporary folder
@@ -123,11 +126,12 @@ def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_N
     out = Path(out)
     claim_dir(out, "export", "--out")
     out.parent.mkdir(parents=True, exist_ok=True)
-    built = build_datasets(data_dir, configs, cache_dir, executor=executor, **options)
+    root = resolve_benchmark_root(data_dir, name="data_dir")  # once: the rows, the card and the hash name one tree
+    built = build_datasets(root, configs, cache_dir, executor=executor, **options)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
     honour_umask([staging])  # mkdtemp made it 0700, and it becomes the export folder
     try:
-        _write_export(staging, built, data_dir, options)
+        _write_export(staging, built, root, options)
         install_tree(staging, out, "export")
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # gone already when the move succeeded

@@ -2,7 +2,9 @@
 checkout, and the slugs a benchmark holds (``exclude_slugs_of``).
 
 * **Several roots.** ``data_dir`` is one root, several joined with ``os.pathsep`` (``a:b``, what the command
-  line and the cache key use), or a list of them. They are read in the order given.
+  line and the cache key use), or a list of them. They are read in the order given. None is the one rule of
+  :func:`polyglot_hrm.settings.resolve_benchmark_root`: ``$POLYGLOT_BENCHMARK_ROOT``, else the built-in
+  mini-benchmark.
 * **One copy.** When a language/slug is in two roots (a track and the benchmark made from it), the copy of
   the *first root listed* is kept and the later ones are dropped (counted in the log), so ids stay unique and
   the order of the roots says which copy wins.
@@ -25,31 +27,28 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ..benchmark import Problem, load_benchmark, mini_benchmark_root
+from ..benchmark import Problem, load_benchmark
+from ..settings import BenchmarkRoot, RootArg, resolve_benchmark_root
 
 __all__ = ["DataDir", "benchmark_slugs", "data_roots", "join_roots", "load_sources", "slugs_digest", "source_label"]
 
 logger = logging.getLogger(__name__)
 
 PRACTICE = Path("exercises") / "practice"
-DataDir = str | os.PathLike | Sequence[str | os.PathLike] | None
+DataDir = RootArg
 
 
 def data_roots(data_dir: DataDir) -> list[Path]:
-    """The roots ``data_dir`` names, in order (None or empty: the built-in mini-benchmark)."""
-    if data_dir is None:
-        return [mini_benchmark_root()]
-    items = [data_dir] if isinstance(data_dir, (str, os.PathLike)) else list(data_dir)
-    parts = [p for item in items for p in str(item).split(os.pathsep) if p.strip()]
-    roots = [Path(p).expanduser().resolve() for p in parts]
-    return roots or [mini_benchmark_root()]
+    """The roots ``data_dir`` names, in order, resolved (None or empty: ``$POLYGLOT_BENCHMARK_ROOT``, else the
+    built-in mini-benchmark); one that is not a directory is a ``FileNotFoundError``."""
+    return list(resolve_benchmark_root(data_dir, name="data_dir", announce=False).roots)
 
 
 def join_roots(data_dir: DataDir) -> str | None:
-    """``data_dir`` as one string (roots joined with ``os.pathsep``), None for the mini-benchmark default."""
-    if data_dir is None or (not isinstance(data_dir, (str, os.PathLike)) and not list(data_dir)):
+    """``data_dir`` as one string (roots joined with ``os.pathsep``); None stays None (not resolved yet)."""
+    if data_dir is None or (not isinstance(data_dir, (str, os.PathLike, BenchmarkRoot)) and not list(data_dir)):
         return None
-    return os.pathsep.join(str(r) for r in data_roots(data_dir))
+    return resolve_benchmark_root(data_dir, name="data_dir", announce=False).data_dir
 
 
 def source_label(root: Path) -> str:

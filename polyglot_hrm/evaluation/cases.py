@@ -33,6 +33,7 @@ from typing import Any
 from ..benchmark import Problem, load_benchmark, load_problems_json
 from ..dataset.build import difficulty_buckets, skips_tests
 from ..scoring import CandidateError, check_candidate, unwrap_candidate
+from ..settings import RootArg, resolve_benchmark_root
 from ..synthesis.edit_format import EditFormatError, parse_blocks
 from ..synthesis.examples import generation_row, row_files
 
@@ -75,13 +76,15 @@ def cases_from_dataset(source: str | Path, config: str, split: str) -> list[dict
     return [dict(row) for row in data]
 
 
-def load_cases(benchmark_root: str | Path | None = None, problems_json: str | Path | None = None,
+def load_cases(benchmark_root: RootArg = None, problems_json: str | Path | None = None,
                dataset: str | Path | None = None, config: str = "generation", split: str = "test",
                languages: Sequence[str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Cases from exactly one source (benchmark tree, problems JSON, dataset), filtered by language;
-    ``limit``: at most this many per language (the first ones, in a stable order)."""
-    given = [name for name, v in (("--benchmark-root", benchmark_root), ("--problems-json", problems_json),
-                                  ("--dataset", dataset)) if v is not None]
+    ``limit``: at most this many per language (the first ones, in a stable order). With neither
+    ``problems_json`` nor ``dataset``, the tree is ``benchmark_root``, else ``$POLYGLOT_BENCHMARK_ROOT``, else the
+    built-in mini-benchmark (:func:`polyglot_hrm.settings.resolve_benchmark_root`)."""
+    given = [name for name, v in (("benchmark_root", benchmark_root), ("problems_json", problems_json),
+                                  ("dataset", dataset)) if v is not None]
     if len(given) > 1:
         raise ValueError(f"Can't provide both `{given[0]}` and `{given[1]}`. Choose one.")
     if dataset is not None:
@@ -90,10 +93,8 @@ def load_cases(benchmark_root: str | Path | None = None, problems_json: str | Pa
         if problems_json is not None:
             problems = load_problems_json(problems_json)
         else:
-            from ..benchmark import mini_benchmark_root
-
-            problems = load_benchmark(benchmark_root or mini_benchmark_root())
-        problems = [p for p in problems if not _skips_tests(benchmark_root, p)]
+            root = resolve_benchmark_root(benchmark_root, name="benchmark_root")
+            problems = [p for p in load_benchmark(root.path) if not _skips_tests(root.path, p)]
         rows = cases_from_problems(problems)
     if languages:
         rows = [r for r in rows if r["language"] in set(languages)]
@@ -106,15 +107,12 @@ def load_cases(benchmark_root: str | Path | None = None, problems_json: str | Pa
                 kept.append(r)
         rows = kept
     if not rows:
-        raise ValueError("no problems selected: check --languages and the problem source")
+        raise ValueError("no problems selected: check the languages and the problem source")
     return rows
 
 
-def _skips_tests(root: str | Path | None, problem: Problem) -> bool:
+def _skips_tests(root: Path, problem: Problem) -> bool:
     """Exercises marked ``.meta/.skip_tests`` have no tests to judge a candidate by (go/counter)."""
-
-    if root is None:
-        return False
     skip = skips_tests(root, problem)
     if skip:
         logger.warning("left out %s: marked .meta/.skip_tests (no tests to run)", problem.id)

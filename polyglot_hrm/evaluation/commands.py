@@ -14,6 +14,7 @@ from ..execution.executors import add_executor_arguments, executor_from_args, po
 from ..execution.provision import check_runner_cache
 from ..execution.timeouts import AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, parse_timeout
 from ..modelio.names import BACKENDS, EDIT_FORMATS
+from ..settings import BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, command_benchmark_root
 
 __all__ = ["add_compare_command", "add_evaluate_arguments", "add_evaluate_command", "cmd_compare", "cmd_evaluate",
            "load_model", "make_backend"]
@@ -33,9 +34,10 @@ def _ks(value: str) -> list[int]:
 
 def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     """Every option of ``evaluate`` (shared by the CLI subcommand and ``python -m polyglot_hrm.evaluation``)."""
-    src = p.add_argument_group("problems (one source; default: $POLYGLOT_BENCHMARK_ROOT, else the mini-benchmark)")
+    src = p.add_argument_group(f"problems (one source; default: the tree ${BENCHMARK_ROOT_ENV} names, else the "
+                               f"built-in mini-benchmark)")
     src.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR",
-                     help="polyglot-benchmark clone: one generation case per exercise")
+                     help=f"one generation case per exercise of this tree: {BENCHMARK_ROOT_HELP}")
     src.add_argument("--problems-json", type=Path, default=None, metavar="FILE",
                      help="problems file from `polyglot-hrm extract` (seed form)")
     src.add_argument("--dataset", default=None, metavar="DIR_OR_HUB_ID",
@@ -207,8 +209,6 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    import os
-
     from ..outputs import atomic_write_text, record_files
     from .cases import load_cases, load_solutions, solutions_from_problems
     from .journal import journal_path
@@ -235,10 +235,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         load_solutions(args.solutions)  # every candidate's form, before any case is loaded or run
     if args.model and args.base_url is None and args.backend != "openai":
         check_model_name(args.model)
-    root = args.benchmark_root
-    env_root = os.environ.get("POLYGLOT_BENCHMARK_ROOT")
-    if root is None and args.problems_json is None and args.dataset is None and env_root:
-        root = Path(env_root)
+    given = [f for f, v in (("--benchmark-root", args.benchmark_root), ("--problems-json", args.problems_json),
+                            ("--dataset", args.dataset)) if v is not None]
+    if len(given) > 1:
+        raise ValueError(f"Can't provide both `{given[0]}` and `{given[1]}`. Choose one.")
+    # A benchmark tree unless a problems file or a dataset is given: the one rule, logged (polyglot_hrm.settings).
+    root = command_benchmark_root(args.benchmark_root) if not given or given == ["--benchmark-root"] else None
     languages = [v.strip() for v in args.languages.split(",") if v.strip()] if args.languages else None
     cases = load_cases(benchmark_root=root, problems_json=args.problems_json, dataset=args.dataset,
                        config=args.config, split=args.split, languages=languages, limit=args.limit)

@@ -205,7 +205,7 @@ def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: An
 class PolyglotEvaluationSystem:
     """The seed's entry point: one object holding the cases, scoring solutions or a model on them.
 
-    >>> system = PolyglotEvaluationSystem.from_benchmark()              # the built-in mini-benchmark
+    >>> system = PolyglotEvaluationSystem.from_benchmark()  # $POLYGLOT_BENCHMARK_ROOT, else the mini-benchmark
     >>> results = system.evaluate_solutions("solutions.json")           # doctest: +SKIP
     >>> system.write_report(results, "eval_out")                        # doctest: +SKIP
     """

@@ -15,9 +15,9 @@ CACHE_ENV = "POLYGLOT_HRM_CACHE"
 def default_cache_dir() -> Path:
     """``$POLYGLOT_HRM_CACHE``, else ``$XDG_CACHE_HOME/polyglot-hrm/runners`` (``~/.cache/...``)."""
     if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
+        return Path(os.environ[CACHE_ENV]).expanduser().resolve()
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "polyglot-hrm" / "runners"
+    return (base / "polyglot-hrm" / "runners").resolve()
 
 
 @dataclass
@@ -26,6 +26,10 @@ class RunnerContext:
 
     cache_dir: Path = field(default_factory=default_cache_dir)
     python: str = sys.executable
+
+    def __post_init__(self) -> None:
+        # The sandbox shows a run the cache's real path only: a path through a link would name nothing inside it.
+        self.cache_dir = Path(self.cache_dir).expanduser().resolve()
 
     def path(self, *parts: str) -> Path:
         return self.cache_dir.joinpath(*parts)

@@ -1022,7 +1022,7 @@ class Peer {
     for (const change of changes) {
       if (!Array.isArray(change) || change.length !== 2 || !Number.isInteger(change[0])) continue;
       const original = args[change[0]];
-      if (original === null || typeof original !== 'object') continue;
+      if (original === null || typeof original !== 'object' || this.remoteIds.has(original)) continue;
       patchInPlace(original, this.decodeTop(change[1]));
     }
   }
@@ -1231,7 +1231,9 @@ class Peer {
     const args = this.decodeTop(m.a);
     if (!Array.isArray(args)) throw new ProxyError('malformed arguments');
     const snapshot = (arg) => JSON.stringify(this.encode(arg, this.encodeState(true), 0));
-    const before = args.map((arg) => (isCopied(arg) ? snapshot(arg) : null));
+    // Only A's plain values, copied here for the call, are written back: B's own objects A passed back (a plain
+    // object B made, with getters) are B's state, which A reads through its stand-ins anyway.
+    const before = args.map((arg) => (isCopied(arg) && !this.ownedIds.has(arg) ? snapshot(arg) : null));
     const value = run(args);
     const changes = [];
     const states = [];

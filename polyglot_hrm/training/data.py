@@ -16,6 +16,7 @@ from .config import PolyglotTrainingConfig
 from ..modelio.code_generation import CodeGenerationInputProcessor
 from ..modelio.prompt_format import render_example
 from ..modelio.tokenizer import train_tokenizer
+from ..settings import RootArg
 
 __all__ = ["TokenizedDataset", "load_rows", "select_eval_rows", "select_train_rows", "tokenize_rows",
            "tokenizer_texts", "train_tokenizer_on_rows"]
@@ -23,11 +24,11 @@ __all__ = ["TokenizedDataset", "load_rows", "select_eval_rows", "select_train_ro
 logger = logging.getLogger(__name__)
 
 
-def load_rows(config: PolyglotTrainingConfig, benchmark_root: str | Path | None = None,
+def load_rows(config: PolyglotTrainingConfig, benchmark_root: RootArg = None,
               cache_dir: str | Path | None = None) -> dict[str, list[dict[str, Any]]]:
     """Rows of every configured task, by split (`train` / `validation` / `test`), built or reloaded from the
     builder's Arrow cache; the train split cut to `config.max_train_rows` (`select_train_rows`) when set.
-    `benchmark_root` None: the built-in mini-benchmark."""
+    `benchmark_root` None: `$POLYGLOT_BENCHMARK_ROOT`, else the built-in mini-benchmark (`polyglot_hrm.settings`)."""
     from ..dataset.export import build_datasets  # lazy: `datasets` is heavy
 
     built = build_datasets(benchmark_root, config.configs, str(cache_dir) if cache_dir else None,

@@ -32,7 +32,8 @@ class PolyglotTrainingPipeline:
     """Rows -> tokenizer -> tokenized datasets -> data loaders for an HRM.
 
     Args:
-        benchmark_root: polyglot-benchmark clone or track checkout; None: the built-in mini-benchmark.
+        benchmark_root: polyglot-benchmark clone or track checkout; None: $POLYGLOT_BENCHMARK_ROOT, else the
+            built-in mini-benchmark (polyglot_hrm.settings).
         hrm_model: the model to train (its config's puzzle table and positions are used); None: the default table.
         config: data, batching and sampling options.
         tokenizer: use this tokenizer; None: train one on the training rows (`config.vocab_size`), or load

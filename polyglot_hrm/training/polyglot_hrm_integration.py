@@ -36,7 +36,8 @@ class PolyglotHRMIntegration:
     """The polyglot benchmark's records, tokenized and sampled for an HRM, and the HRM's answers scored.
 
     Args:
-        benchmark_root: polyglot-benchmark clone or track checkout; None: the built-in mini-benchmark.
+        benchmark_root: polyglot-benchmark clone or track checkout; None: $POLYGLOT_BENCHMARK_ROOT, else the
+            built-in mini-benchmark (polyglot_hrm.settings).
         hrm_model: the model (its config's puzzle table and positions are used); may be None until you evaluate.
         config: data, batching, sampling and evaluation options.
         tokenizer: None: the pipeline trains one on the training rows (or loads ``config.tokenizer_path``).

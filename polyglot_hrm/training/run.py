@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..outputs import atomic_write_text
+from ..settings import RootArg, resolve_benchmark_root
 from .checkpoints import check_output_dir, prepare_output_dir, record_run_outputs, resolve_resume
 from .config import PolyglotTrainingConfig, Recipe
 
@@ -131,14 +132,15 @@ def _total_samples(args: Any, train_size: int, world: int) -> int:
     return max(1, math.ceil(args.num_train_epochs * train_size))
 
 
-def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | None = None,
+def train(recipe: Recipe, output_dir: str | Path, benchmark_root: RootArg = None,
           resume_from_checkpoint: str | bool | None = None, cache_dir: str | Path | None = None,
           push_to_hub: bool = False, overwrite_output_dir: bool = False) -> TrainOutcome:
     """Run the recipe; returns what it produced (see `TrainOutcome`).
 
     ``output_dir`` holding an earlier run's checkpoints is refused unless ``resume_from_checkpoint`` (a path,
     or "auto": the newest complete checkpoint) or ``overwrite_output_dir`` (start over: remove what that run
-    wrote) is given (:mod:`.checkpoints`)."""
+    wrote) is given (:mod:`.checkpoints`). ``benchmark_root`` None: ``$POLYGLOT_BENCHMARK_ROOT``, else the built-in
+    mini-benchmark (:func:`polyglot_hrm.settings.resolve_benchmark_root`, logged)."""
     from accelerate import PartialState
     from transformers import TrainingArguments, set_seed
 
@@ -150,6 +152,7 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
     from .trainer import PolyglotTrainer
 
     start = time.perf_counter()
+    root = resolve_benchmark_root(benchmark_root, name="benchmark_root")  # before any work; every rank reads it
     output_dir = Path(output_dir)
     resume = None if resume_from_checkpoint in (None, False, "") else \
         "auto" if resume_from_checkpoint is True else str(resume_from_checkpoint)
@@ -178,11 +181,11 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: str | Path | N
     before = {p.name for p in output_dir.iterdir()}
 
     with state.main_process_first():  # the main process builds the Arrow cache, the others reload it
-        rows = load_rows(config, benchmark_root, cache_dir)
+        rows = load_rows(config, root, cache_dir)
     train_rows = rows.get("train", [])
     if not train_rows:
-        raise ValueError(f"no training rows for configs {config.configs} under "
-                         f"{benchmark_root or 'the built-in mini-benchmark'}; check --benchmark-root and the filters")
+        raise ValueError(f"no training rows for configs {config.configs} under {root.data_dir} (from "
+                         f"{root.source}); check the benchmark root and the recipe's filters")
     tokenizer = get_tokenizer(config, train_rows, output_dir)
     model = build_model(recipe.model, tokenizer)
     names = model.config.puzzle_identifier_names
