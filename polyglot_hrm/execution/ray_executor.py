@@ -1,7 +1,9 @@
 """The ``ray`` executor: the same sandboxed runs, as tasks on a Ray cluster.
 
-* **Joining.** ``ray.init(address=...)``: an address (or ``RAY_ADDRESS``) joins an existing cluster; neither
-  starts a local one. A process already connected to Ray keeps its connection.
+* **Joining.** ``ray.init(address=...)``: an address (or ``RAY_ADDRESS``) joins that cluster; with neither,
+  Ray joins the cluster that ``ray start`` last started on this machine, else starts a local one that lasts
+  until :meth:`RayExecutor.close` or the end of this process. A process already connected to Ray keeps its
+  connection.
 * **Same code, same sandbox on every node.** When this executor connects, the driver's ``polyglot_hrm``
   package travels with the job (a ``py_modules`` runtime environment), so every node runs the code the driver
   runs (a process that called ``ray.init`` itself sets its own runtime environment); a node needs Python,
@@ -34,7 +36,7 @@ import polyglot_hrm
 
 from ..benchmark.problem import Problem
 from ..languages.context import RunnerContext
-from .executors import Executor, ExecutorError, OnOutcome
+from .executor_base import Executor, ExecutorError, OnOutcome
 from .job import Job, Outcome, run_job
 from .nodes import NodeReport, check_node, sweep_leftovers
 from .results import RunResult
