@@ -2,7 +2,7 @@
 
 An executor does three things: :meth:`~Executor.prepare` the machines for the problems of a batch (provision
 their dependencies; on a cluster also check each node and refuse the unfit ones), :meth:`~Executor.run` jobs
-(:class:`~.job.Job`), handing each :class:`~.job.Outcome` back as it finishes, with a bounded number in
+(:class:`~.job.Job`), handing each :class:`~.job.JobOutcome` back as it finishes, with a bounded number in
 flight, and count the runs each node made (:attr:`~Executor.runs_per_node`). What to run, in which order,
 with which expected tests, is the runner's business; the executor only decides where.
 
@@ -18,12 +18,12 @@ from typing import Any, Callable, Sequence
 
 from ..benchmark.problem import Problem
 from ..languages.context import RunnerContext
-from .job import Job, Outcome
+from .job import Job, JobOutcome
 from .sandbox import Sandbox
 
 __all__ = ["Executor", "ExecutorError", "OnOutcome"]
 
-OnOutcome = Callable[[Outcome], None]
+OnOutcome = Callable[[JobOutcome], None]
 
 
 class ExecutorError(RuntimeError):
