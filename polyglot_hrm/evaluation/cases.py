@@ -30,8 +30,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..benchmark import Problem, load_benchmark, load_problems_json
+import datasets
+
+from ..benchmark import Problem, load_benchmark, load_problems_json, mini_benchmark_root
 from ..dataset.build import difficulty_buckets, skips_tests
+from ..dataset.export import check_datasets_cache
 from ..scoring import CandidateError, check_candidate, unwrap_candidate
 from ..synthesis.edit_format import EditFormatError, parse_blocks
 from ..synthesis.examples import generation_row, row_files
@@ -63,10 +66,6 @@ def cases_from_problems(problems: Sequence[Problem]) -> list[dict[str, Any]]:
 
 def cases_from_dataset(source: str | Path, config: str, split: str) -> list[dict[str, Any]]:
     """Rows of an exported dataset folder or Hub repo (``datasets.load_dataset(source, config)[split]``)."""
-    import datasets
-
-    from ..dataset.export import check_datasets_cache
-
     check_datasets_cache()
     try:
         data = datasets.load_dataset(str(source), config, split=split)
@@ -90,8 +89,6 @@ def load_cases(benchmark_root: str | Path | None = None, problems_json: str | Pa
         if problems_json is not None:
             problems = load_problems_json(problems_json)
         else:
-            from ..benchmark import mini_benchmark_root
-
             problems = load_benchmark(benchmark_root or mini_benchmark_root())
         problems = [p for p in problems if not _skips_tests(benchmark_root, p)]
         rows = cases_from_problems(problems)
