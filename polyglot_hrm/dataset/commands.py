@@ -8,9 +8,13 @@ from collections import Counter
 from dataclasses import fields
 from pathlib import Path
 
+from ..benchmark import load_problems_json
 from ..execution.executors import add_executor_arguments, executor_from_args
+from ..synthesis.examples import EDIT_TYPES
 from ..tables import format_table
+from . import export  # export.build_datasets, .export, .push: looked up at each call (tests replace them)
 from .config import DatasetOptions
+from .crosslang import write_crosslang
 from .names import CONFIG_NAMES, SPLITS
 
 __all__ = ["add_dataset_commands", "refactor_report", "stats_report"]
@@ -57,8 +61,6 @@ def _add_options(p: argparse.ArgumentParser) -> None:
 def stats_report(built: dict) -> str:
     """Rows per config x split x language, x source (the root each row's exercise was read from), and x edit type
     for diff_edit, as tables."""
-    from ..synthesis.examples import EDIT_TYPES  # lazy: the CLI starts without the synthesis modules
-
     out = []
     for name, dd in built.items():
         splits = [s for s in SPLITS if s in dd]
@@ -106,11 +108,9 @@ def refactor_report(report) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .export import build_datasets
-
     start = time.perf_counter()
     reports: dict = {}
-    built = build_datasets(args.benchmark_root, _configs(args.configs), args.cache_dir, reports=reports,
+    built = export.build_datasets(args.benchmark_root, _configs(args.configs), args.cache_dir, reports=reports,
                            executor=executor_from_args(args), **_options(args))
     wall = time.perf_counter() - start
     for name, dd in built.items():
@@ -133,9 +133,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export
-
-    report = export(args.benchmark_root, args.out, _configs(args.configs), args.cache_dir,
+    report = export.export(args.benchmark_root, args.out, _configs(args.configs), args.cache_dir,
                     executor=executor_from_args(args), **_options(args))
     for path in report.files:
         print(f"wrote {path}")
@@ -148,17 +146,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from .export import push
-
-    for line in push(args.export_dir, args.repo_id, private=args.private, dry_run=args.dry_run):
+    for line in export.push(args.export_dir, args.repo_id, private=args.private, dry_run=args.dry_run):
         print(line)
     return 0
 
 
 def cmd_crosslang(args: argparse.Namespace) -> int:
-    from ..benchmark import load_problems_json
-    from .crosslang import write_crosslang
-
     report = write_crosslang(load_problems_json(args.problems_json), args.output)
     langs = report["languages"]
     rows = [[a, *(f"{report['matrix'][a][b]['shared_slugs']} / {report['matrix'][a][b]['mean_similarity'] or 0:.2f}"
