@@ -13,6 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .config import PolyglotTrainingConfig
+from ..dataset.export import build_datasets
 from ..modelio.code_generation import CodeGenerationInputProcessor
 from ..modelio.prompt_format import render_example
 from ..modelio.tokenizer import train_tokenizer
@@ -28,8 +29,6 @@ def load_rows(config: PolyglotTrainingConfig, benchmark_root: str | Path | None 
     """Rows of every configured task, by split (`train` / `validation` / `test`), built or reloaded from the
     builder's Arrow cache; the train split cut to `config.max_train_rows` (`select_train_rows`) when set.
     `benchmark_root` None: the built-in mini-benchmark."""
-    from ..dataset.export import build_datasets  # lazy: `datasets` is heavy
-
     built = build_datasets(benchmark_root, config.configs, str(cache_dir) if cache_dir else None,
                            **config.dataset_options())
     by_split: dict[str, list[dict[str, Any]]] = {}
