@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import python_exercise, write_exercise
+from conftest import python_exercise
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "trainer" / "recipes" / "tiny.yaml"
@@ -47,7 +47,7 @@ def test_a_nan_or_infinite_timeout_is_refused_by_every_command(command, value, c
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 0, -1, True, "fast"])
 def test_the_library_refuses_the_same_timeouts_in_one_place(value, monkeypatch):
-    from polyglot_hrm.execution import RunTask, run_many
+    from polyglot_hrm.execution import run_many
     from polyglot_hrm.execution.timeouts import check_timeout, run_timeout
     from polyglot_hrm.scoring import score_candidates
     from polyglot_hrm.training.config import PolyglotTrainingConfig
