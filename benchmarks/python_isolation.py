@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import socket
 import statistics
@@ -28,13 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from polyglot_hrm.benchmark import Problem, load_benchmark
 from polyglot_hrm.execution import RunnerContext
 from polyglot_hrm.languages import get_language
-from polyglot_hrm.languages.python import IN_PROCESS
 from polyglot_hrm.languages import python_proxy
 from polyglot_hrm.languages.python_proxy import FD_ENV
 

@@ -14,12 +14,20 @@ from typing import Sequence
 
 from . import __version__
 from .dataset.commands import add_dataset_commands
+from .dataset.cross_language_mapper import challenges_table, difficulty_table
+from .dataset.crosslang import crosslang_report
 from .dataset.hub import HubError
+from .demo import DemoOptions, run_demo
 from .evaluation.commands import add_compare_command, add_evaluate_command
 from .benchmark import BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem, save_problems
-from .execution.executors import ExecutorError, add_executor_arguments, positive_int
+from .execution import RunTask, run_many, run_problem
+from .execution.executors import (ExecutorError, add_executor_arguments, executor_from_args, positive_int,
+                                  runs_per_node_table)
+from .execution.provision import check_runner_cache, doctor, setup_runners
 from .execution.sandbox import ExecutionNotAllowed
 from .execution.timeouts import parse_seconds
+from .execution.workspace import MAX_CANDIDATE_BYTES, MAX_CANDIDATE_FILES
+from .languages.context import RunnerContext
 from .modelio.names import BackendError
 from .outputs import OutputError, atomic_write_text, write_fault
 from .settings import BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, command_benchmark_root
@@ -110,16 +118,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cross_language_tables(problems: Sequence[Problem]) -> str:
     """The difficulty distribution and the language-specific challenges (the seed's mapper's views)."""
-    from .dataset.cross_language_mapper import challenges_table, difficulty_table
-    from .dataset.crosslang import crosslang_report
-
     report = crosslang_report(problems)
     return f"{difficulty_table(report)}\n\n{challenges_table(report)}"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import DemoOptions, run_demo
-
     chosen = command_benchmark_root(args.benchmark_root)
     root = chosen.path
     problems = PolyglotBenchmarkExtractor(root, strict=chosen.origin == "mini").extract()
@@ -141,8 +144,6 @@ def _read_candidate(directory: Path) -> dict[str, str]:
     """The regular files under ``directory`` as a candidate. Links, devices and other special files are
     refused (a link would make this process, outside the sandbox, read whatever it points to), and so
     are more files or bytes than a candidate may have."""
-    from .execution.workspace import MAX_CANDIDATE_BYTES, MAX_CANDIDATE_FILES
-
     if directory.is_symlink() or not directory.is_dir():
         raise FileNotFoundError(f"{directory}: --candidate must be a directory (not a link) of files laid out like the exercise")
     files: dict[str, str] = {}
@@ -183,9 +184,6 @@ def _find_problem(args: argparse.Namespace) -> Problem:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .execution import run_problem
-    from .execution.provision import check_runner_cache
-
     check_runner_cache()
     problem = _find_problem(args)
     if args.candidate and args.reference:
@@ -198,10 +196,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .execution import RunTask, run_many
-    from .execution.executors import executor_from_args, runs_per_node_table
-    from .execution.provision import check_runner_cache
-
     check_runner_cache()
     problems, _ = _extract(args)
     modes = ["reference", "stub"] if args.mode == "both" else [args.mode]
@@ -250,8 +244,6 @@ def validation_report(problems: Sequence[Problem], results: Sequence, wall: floa
 
 
 def cmd_setup_runners(args: argparse.Namespace) -> int:
-    from .execution.provision import check_runner_cache, setup_runners
-
     check_runner_cache()
     problems, _ = _extract(args)
     done = setup_runners(problems, _languages(args.languages))
@@ -260,9 +252,6 @@ def cmd_setup_runners(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from .languages.context import RunnerContext
-    from .execution.provision import doctor
-
     ctx = RunnerContext()
     rows = doctor(ctx)
     print(format_table(["language", "tool", "version", "fix"], [[r.language, r.tool, r.version or "MISSING", r.fix] for r in rows],

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .execution.sandbox import require_opt_in
+from .outputs import atomic_write_text, check_writable, claim_dir, record_files, remove_listed
 from .settings import RootArg, resolve_benchmark_root
 from .tables import format_table
 
@@ -81,8 +83,6 @@ ENTRIES = ("model", "held_out", "seen", "demo.json")  # what the demo writes in 
 def claim_output_dir(out: Path) -> None:
     """The demo's folder is replaced on a rerun (so `make demo` runs again) when it is the demo's own (its
     manifest): only the entries that manifest lists are removed. A non-empty folder of other files is refused."""
-    from .outputs import check_writable, claim_dir, record_files, remove_listed
-
     manifest = claim_dir(out, KIND, "--output-dir")
     if manifest is not None:
         removed = remove_listed(out, manifest)
@@ -95,8 +95,6 @@ def claim_output_dir(out: Path) -> None:
 def run_demo(options: DemoOptions) -> dict[str, Any]:
     """Run the demo; returns the `demo.json` summary. Needs the execution opt-in."""
     from .evaluation import evaluate_model, summary_table, write_report
-    from .execution.sandbox import require_opt_in
-    from .outputs import atomic_write_text
     from .training.config import load_recipe, recipe_path
     from .training.data import select_eval_rows
     from .training.run import train

@@ -454,7 +454,7 @@ def test_openai_backend_through_a_real_server_with_retries(served, tiny_chat, tm
 
 
 def _results_file(path: Path, model: str, passes: dict[str, list[bool]]) -> Path:
-    from polyglot_hrm.evaluation.system import case_record, results_from_records
+    from polyglot_hrm.evaluation.results import case_record, results_from_records
 
     records = []
     for lang, flags in passes.items():

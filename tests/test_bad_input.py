@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import python_exercise, write_exercise
+from conftest import python_exercise
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "trainer" / "recipes" / "tiny.yaml"
@@ -47,7 +47,7 @@ def test_a_nan_or_infinite_timeout_is_refused_by_every_command(command, value, c
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 0, -1, True, "fast"])
 def test_the_library_refuses_the_same_timeouts_in_one_place(value, monkeypatch):
-    from polyglot_hrm.execution import RunTask, run_many
+    from polyglot_hrm.execution import run_many
     from polyglot_hrm.execution.timeouts import check_timeout, run_timeout
     from polyglot_hrm.scoring import score_candidates
     from polyglot_hrm.training.config import PolyglotTrainingConfig
@@ -196,12 +196,12 @@ SOLUTIONS = {
 def test_a_solutions_file_of_the_wrong_shape_is_exit_2_naming_the_id_and_field(case, tmp_path, monkeypatch, capsys):
     """Before: each of these scored 0 silently (status `error`, or the last of two ids kept), exit 0."""
     from polyglot_hrm.cli import main
-    from polyglot_hrm.evaluation import cases
+    from polyglot_hrm.evaluation import commands  # where cmd_evaluate looks load_cases up
 
     text, message = SOLUTIONS[case]
     solutions = tmp_path / "solutions.json"
     solutions.write_text(text)
-    monkeypatch.setattr(cases, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the check"))
+    monkeypatch.setattr(commands, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the check"))
     _no_runs(monkeypatch)
     assert main(["evaluate", "--solutions", str(solutions), "-o", str(tmp_path / "out" / "results.json")]) == 2
     err = capsys.readouterr().err
@@ -235,7 +235,7 @@ def test_the_metric_refuses_non_text_content_before_running(content, monkeypatch
 
 # ------------------------------------------------------------------------------------ 5. a report cut short
 def _one_record_results():
-    from polyglot_hrm.evaluation.system import results_from_records
+    from polyglot_hrm.evaluation.results import results_from_records
 
     record = {"id": "python/x", "problem_id": "python/x", "task": "generation", "language": "python",
               "source_language": None, "difficulty": "easy", "edit_type": None, "stub_passes": False,
@@ -280,10 +280,10 @@ def test_an_output_named_like_its_own_journal_is_refused_before_any_work(name, t
     results are one JSON document, not JSON lines, and one rule (the output's name with .jsonl) keeps every
     existing journal resumable."""
     from polyglot_hrm.cli import main
-    from polyglot_hrm.evaluation import cases
+    from polyglot_hrm.evaluation import commands  # where cmd_evaluate looks load_cases up
     from polyglot_hrm.evaluation.journal import JournalError, journal_path
 
-    monkeypatch.setattr(cases, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the check"))
+    monkeypatch.setattr(commands, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the check"))
     output = tmp_path / name
     assert main(["evaluate", "--backend", "reference", "-o", str(output)]) == 2
     err = capsys.readouterr().err
@@ -565,9 +565,9 @@ def test_an_empty_model_folder_says_what_it_is(tmp_path, monkeypatch, capsys):
     """Before: `--model <empty folder>` failed in the tokenizer loader, suggesting to install sentencepiece or
     tiktoken."""
     from polyglot_hrm.cli import main
-    from polyglot_hrm.evaluation import cases
+    from polyglot_hrm.evaluation import commands  # where cmd_evaluate looks load_cases up
 
-    monkeypatch.setattr(cases, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the check"))
+    monkeypatch.setattr(commands, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the check"))
     folder = tmp_path / "model"
     folder.mkdir()
     assert main(["evaluate", "--model", str(folder), "-o", str(tmp_path / "out" / "results.json")]) == 2
@@ -617,7 +617,7 @@ def test_the_library_refuses_the_same_jobs(jobs):
 def test_a_blank_pass_at_k_says_why():
     """Before: `--k 5` with one candidate per case printed `-` with no word why."""
     from polyglot_hrm.evaluation.report import summary_table
-    from polyglot_hrm.evaluation.system import results_from_records
+    from polyglot_hrm.evaluation.results import results_from_records
 
     record = _one_record_results().cases[0]
     table = summary_table(results_from_records([record], [1, 5], {"mode": "solutions"}))
@@ -628,9 +628,9 @@ def test_a_blank_pass_at_k_says_why():
 
 def test_k_above_num_samples_is_warned_before_generating(tmp_path, monkeypatch, caplog):
     from polyglot_hrm.cli import main
-    from polyglot_hrm.evaluation import cases
+    from polyglot_hrm.evaluation import commands  # where cmd_evaluate looks load_cases up
 
-    monkeypatch.setattr(cases, "load_cases", lambda *a, **k: (_ for _ in ()).throw(ValueError("stop here")))
+    monkeypatch.setattr(commands, "load_cases", lambda *a, **k: (_ for _ in ()).throw(ValueError("stop here")))
     with caplog.at_level(logging.WARNING):
         assert main(["evaluate", "--backend", "reference", "--k", "1,5", "-o", str(tmp_path / "r.json")]) == 2
     assert "--k 1,5 with --num-samples 1: pass@k needs k samples per case, so pass@5 will show '-'" in caplog.text

@@ -104,9 +104,9 @@ def test_push_dry_run_rejects_ids_the_hub_rejects(repo_id, tmp_path, capsys):
 
 # ------------------------------------------------------------------------------------ 1. outputs: evaluate
 def _no_work(monkeypatch):
-    from polyglot_hrm.evaluation import cases
+    from polyglot_hrm.evaluation import commands  # where cmd_evaluate looks load_cases up
 
-    monkeypatch.setattr(cases, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the output check"))
+    monkeypatch.setattr(commands, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the output check"))
 
 
 @pytest.mark.parametrize("where", ["a folder", "under a file", "read-only"])
@@ -140,7 +140,7 @@ def test_evaluate_does_not_overwrite_results_it_did_not_write(tmp_path, monkeypa
 
 def test_reports_replace_their_own_files_atomically(tmp_path):
     from polyglot_hrm.evaluation import write_report
-    from polyglot_hrm.evaluation.system import results_from_records
+    from polyglot_hrm.evaluation.results import results_from_records
 
     record = {"id": "python/x", "problem_id": "python/x", "task": "generation", "language": "python",
               "source_language": None, "difficulty": "easy", "edit_type": None, "stub_passes": False,

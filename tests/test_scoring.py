@@ -17,7 +17,7 @@ import pytest
 
 from conftest import write_exercise
 from polyglot_hrm.benchmark import load_benchmark
-from polyglot_hrm.scoring import EditFailure, problem_from_reference, resolve_candidate, score, score_candidates
+from polyglot_hrm.scoring import EditFailure, problem_from_reference, resolve_candidate, score
 
 METRIC_DIR = str(Path(__file__).resolve().parent.parent / "metrics" / "polyglot_exec")
 GOOD = {"greet.py": "def greet():\n    return 'hi'\n"}

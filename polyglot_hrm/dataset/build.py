@@ -44,6 +44,11 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..benchmark import Problem, ProblemFile
+from ..execution import RunTask, make_executor, run_many
+from ..execution.expected import load_reference_seconds
+from ..execution.runner import record_expected
+from ..languages import get_language
+from ..languages.context import RunnerContext
 from ..synthesis.examples import (DiffCandidate, bug_fix_candidate, diff_candidates, diff_edit_row, generation_row,
                                   mutant_pool, refactor_candidate, refactor_pool, seeded_rank, transfer_pairs,
                                   transfer_row)
@@ -229,9 +234,6 @@ def assign_splits(slugs: Iterable[str], seed: int, ratios: dict[str, float]) -> 
 
 def runners_available(languages: Iterable[str]) -> set[str]:
     """Languages whose toolchain and provisioned dependencies are in place (what ``doctor`` checks)."""
-    from ..languages.context import RunnerContext
-    from ..languages import get_language
-
     ctx = RunnerContext()
     ok = set()
     for name in languages:
@@ -284,8 +286,6 @@ VERIFY_VERSION = "1"
 
 def journal_path() -> Path:
     """Where verification runs are journaled: the runner cache's ``verified/runs.jsonl``."""
-    from ..languages.context import RunnerContext
-
     return RunnerContext().path("verified", "runs.jsonl")
 
 
@@ -346,8 +346,6 @@ def verify_runs(items: Sequence[tuple[Problem, dict[str, str]]], timeout: float,
     """Run each ``(problem, files)`` with ``files`` as the problem's reference (the benchmark's own code with one
     change, in the sandbox); returns the results in order and how many came from the journal instead.
     ``executor``: where they run (``"local"``, the default, ``"ray"`` or an executor)."""
-    from ..execution import RunTask, run_many
-
     journal = journal if journal is not None else RunJournal(journal_path())
     keys = [run_key(p, files, timeout) for p, files in items]
     todo: dict[str, int] = {}
@@ -461,10 +459,6 @@ def _execution_languages(languages: set[str], config: PolyglotHRMConfig) -> set[
 def _with_expected_tests(problems: Sequence[Problem], config: PolyglotHRMConfig, executor: Any) -> list[Problem]:
     """Problems carrying their expected tests (rows keep them, so the metric needs only a row), recorded from
     the references' runs where the build may execute; without execution rows carry none."""
-    from ..execution.expected import load_reference_seconds
-    from ..execution.runner import record_expected
-    from ..languages.context import RunnerContext
-
     allowed = _execution_languages({p.language for p in problems}, config)
     expected = record_expected([p for p in problems if p.language in allowed], executor=executor)
     ctx = RunnerContext()
@@ -478,8 +472,6 @@ def build(config: PolyglotHRMConfig, problems: Sequence[Problem] | None = None,
     """Every row of ``config.name`` (each with its ``split``), in a deterministic order, with what it took.
     ``executor``: where the build's runs execute (``"local"``, the default, ``"ray"`` or an executor); the
     rows do not depend on it."""
-    from ..execution import make_executor
-
     executor = make_executor(executor)
     problems = exclude_benchmark(problems if problems is not None else load_problems(config), config.exclude_slugs_of)
     report = BuildReport(config.name, [])

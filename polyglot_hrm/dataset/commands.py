@@ -8,10 +8,14 @@ from collections import Counter
 from dataclasses import fields
 from pathlib import Path
 
+from ..benchmark import load_problems_json
 from ..execution.executors import add_executor_arguments, executor_from_args
 from ..settings import BENCHMARK_ROOT_ENV, command_benchmark_root
+from ..synthesis.examples import EDIT_TYPES
 from ..tables import format_table
+from . import export  # export.build_datasets, .export, .push: looked up at each call (tests replace them)
 from .config import DatasetOptions
+from .crosslang import write_crosslang
 from .names import CONFIG_NAMES, SPLITS
 
 __all__ = ["add_dataset_commands", "refactor_report", "stats_report"]
@@ -59,8 +63,6 @@ def _add_options(p: argparse.ArgumentParser) -> None:
 def stats_report(built: dict) -> str:
     """Rows per config x split x language, x source (the root each row's exercise was read from), and x edit type
     for diff_edit, as tables."""
-    from ..synthesis.examples import EDIT_TYPES  # lazy: the CLI starts without the synthesis modules
-
     out = []
     for name, dd in built.items():
         splits = [s for s in SPLITS if s in dd]
@@ -108,12 +110,10 @@ def refactor_report(report) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .export import build_datasets
-
     root = command_benchmark_root(args.benchmark_root)
     start = time.perf_counter()
     reports: dict = {}
-    built = build_datasets(root, _configs(args.configs), args.cache_dir, reports=reports,
+    built = export.build_datasets(root, _configs(args.configs), args.cache_dir, reports=reports,
                            executor=executor_from_args(args), **_options(args))
     wall = time.perf_counter() - start
     for name, dd in built.items():
@@ -136,10 +136,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export
-
     root = command_benchmark_root(args.benchmark_root)
-    report = export(root, args.out, _configs(args.configs), args.cache_dir,
+    report = export.export(root, args.out, _configs(args.configs), args.cache_dir,
                     executor=executor_from_args(args), **_options(args))
     for path in report.files:
         print(f"wrote {path}")
@@ -152,17 +150,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from .export import push
-
-    for line in push(args.export_dir, args.repo_id, private=args.private, dry_run=args.dry_run):
+    for line in export.push(args.export_dir, args.repo_id, private=args.private, dry_run=args.dry_run):
         print(line)
     return 0
 
 
 def cmd_crosslang(args: argparse.Namespace) -> int:
-    from ..benchmark import load_problems_json
-    from .crosslang import write_crosslang
-
     report = write_crosslang(load_problems_json(args.problems_json), args.output)
     langs = report["languages"]
     rows = [[a, *(f"{report['matrix'][a][b]['shared_slugs']} / {report['matrix'][a][b]['mean_similarity'] or 0:.2f}"

@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -26,9 +26,10 @@ import datasets
 
 from ..outputs import (OutputError, atomic_write_text, check_writable, claim_dir, honour_umask, install_tree,
                        read_manifest)
+from .build import data_hash
 from .builder import EmptyConfigError, PolyglotHRM
 from .card import REPO_PLACEHOLDER, card_sources, dataset_card, parquet_name, row_counts
-from .config import CONFIG_NAMES, SPLITS
+from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
 from .hub import HubError, hub_endpoint, unreachable
 from ..settings import resolve_benchmark_root
 from .sources import DataDir
@@ -100,13 +101,9 @@ def build_datasets(data_dir: DataDir, configs: Sequence[str] = CONFIG_NAMES, cac
 
 def effective_options(**options: Any) -> dict[str, Any]:
     """Every option of the configs as built (defaults included), for the card."""
-    import dataclasses
-
-    from .config import PolyglotHRMConfig
-
     config = PolyglotHRMConfig(name="diff_edit", **{k: v for k, v in options.items() if v is not None})
     skip = {"name", "version", "data_dir", "data_files", "description"}
-    out = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in skip}
+    out = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in skip}
     if out.get("verify_by_execution") is None:
         out["verify_by_execution"] = "auto (where the runners are available)"
     return out
@@ -145,8 +142,6 @@ def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_N
 
 def _write_export(folder: Path, built: dict[str, datasets.DatasetDict], data_dir: DataDir,
                   options: dict[str, Any]) -> None:
-    from .build import data_hash
-
     for name, dd in built.items():
         (folder / name).mkdir(exist_ok=True)
         for split in SPLITS:

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from ..scoring import score
 from ..synthesis.edit_format import apply_blocks, parse_blocks
 from ..synthesis.examples import row_files
 
@@ -43,8 +44,6 @@ class RowCheck:
 def check_rows(rows: Iterable[Mapping[str, Any]], jobs: int | None = None, timeout: float = 180.0,
                progress: bool = True) -> list[RowCheck]:
     """Run each row's target (and verified mutant) on the one scoring path; identical runs execute once."""
-    from ..scoring import score
-
     rows = list(rows)
     kinds, candidates = [], []
     for row in rows:

@@ -11,14 +11,15 @@ Public API::
 
 Backends (hrm, transformers, openai, reference) live in :mod:`polyglot_hrm.modelio.backends`, the chat
 protocol in :mod:`polyglot_hrm.modelio.chat_format`; the two-attempt loop and its journal in :mod:`.protocol`
-and :mod:`.journal`; the measures in :mod:`.measures`, the solutions-file schema in :mod:`.cases`, several
-runs side by side in :mod:`.compare`.
+and :mod:`.journal`; the measures in :mod:`.measures`, the results and the case records they are made from in
+:mod:`.results`, the solutions-file schema in :mod:`.cases`, several runs side by side in :mod:`.compare`.
 """
 
 from .cases import load_cases, load_solutions, solutions_from_problems
 from .protocol import evaluate_backend
 from .report import summary_table, write_report
-from .system import EvaluationResults, PolyglotEvaluationSystem, evaluate_candidates, evaluate_model, evaluate_solutions
+from .results import EvaluationResults
+from .system import PolyglotEvaluationSystem, evaluate_candidates, evaluate_model, evaluate_solutions
 
 __all__ = ["EvaluationResults", "PolyglotEvaluationSystem", "evaluate_backend", "evaluate_candidates",
            "evaluate_model", "evaluate_solutions", "load_cases", "load_solutions", "solutions_from_problems",

@@ -30,8 +30,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import datasets
+
 from ..benchmark import Problem, load_benchmark, load_problems_json
 from ..dataset.build import difficulty_buckets, skips_tests
+from ..dataset.export import check_datasets_cache
 from ..scoring import CandidateError, check_candidate, unwrap_candidate
 from ..settings import RootArg, resolve_benchmark_root
 from ..synthesis.edit_format import EditFormatError, parse_blocks
@@ -64,10 +67,6 @@ def cases_from_problems(problems: Sequence[Problem]) -> list[dict[str, Any]]:
 
 def cases_from_dataset(source: str | Path, config: str, split: str) -> list[dict[str, Any]]:
     """Rows of an exported dataset folder or Hub repo (``datasets.load_dataset(source, config)[split]``)."""
-    import datasets
-
-    from ..dataset.export import check_datasets_cache
-
     check_datasets_cache()
     try:
         data = datasets.load_dataset(str(source), config, split=split)

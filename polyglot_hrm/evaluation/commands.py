@@ -13,8 +13,19 @@ from ..dataset.names import CONFIG_NAMES
 from ..execution.executors import add_executor_arguments, executor_from_args, positive_int, runs_per_node_table
 from ..execution.provision import check_runner_cache
 from ..execution.timeouts import AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, parse_timeout
+from ..modelio.backends import (GenerationOptions, HRMBackend, OpenAIBackend, ReferenceBackend, TransformersBackend,
+                               infer_backend)
 from ..modelio.names import BACKENDS, EDIT_FORMATS
+from ..modelio.tokenizer import load_tokenizer
+from ..outputs import atomic_write_text, check_writable, claim_files, record_files
 from ..settings import BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, command_benchmark_root
+from .cases import load_cases, load_solutions, solutions_from_problems
+from .compare import (COMPARE_METRICS, check_metric, comparison_tables, default_metric, load_runs,
+                      write_comparison)
+from .journal import journal_path
+from .protocol import evaluate_backend
+from .report import check_report_targets, summary_table, write_report
+from .system import evaluate_solutions
 
 __all__ = ["add_compare_command", "add_evaluate_arguments", "add_evaluate_command", "cmd_compare", "cmd_evaluate",
            "load_model", "make_backend"]
@@ -129,8 +140,6 @@ def load_model(name: str) -> tuple[Any, Any]:
 
     import hrm_modeling  # noqa: F401  (registers the model type with the Auto classes)
 
-    from ..modelio.tokenizer import load_tokenizer
-
     model = AutoModelForCausalLM.from_pretrained(name)
     tokenizer = load_tokenizer(name)
     if torch.cuda.is_available():
@@ -140,9 +149,6 @@ def load_model(name: str) -> tuple[Any, Any]:
 
 def make_backend(args: argparse.Namespace) -> Any:
     """The backend the flags ask for (``--backend``, or inferred from ``--model`` / ``--base-url``)."""
-    from ..modelio.backends import (GenerationOptions, HRMBackend, OpenAIBackend, ReferenceBackend,
-                                    TransformersBackend, infer_backend)
-
     kind = args.backend or infer_backend(args.model, args.base_url)
     if kind != "openai" and args.base_url:
         raise ValueError(f"`--base-url` is for the openai backend, not `--backend {kind}`: drop one of them.")
@@ -192,10 +198,6 @@ def check_model_name(name: str) -> None:
 def check_outputs(args: argparse.Namespace) -> None:
     """Every path ``evaluate`` will write is checked before any case is loaded or run: writable, not a folder,
     and not a file this tool did not write (:mod:`polyglot_hrm.outputs`)."""
-    from ..outputs import check_writable, claim_files
-    from .journal import journal_path
-    from .report import check_report_targets
-
     if args.write_solutions is not None:
         check_writable(args.write_solutions.parent, "--write-solutions folder")
         claim_files(args.write_solutions.parent, [args.write_solutions.name], "--write-solutions")
@@ -209,13 +211,6 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ..outputs import atomic_write_text, record_files
-    from .cases import load_cases, load_solutions, solutions_from_problems
-    from .journal import journal_path
-    from .protocol import evaluate_backend
-    from .report import summary_table, write_report
-    from .system import evaluate_solutions
-
     generating = args.model is not None or args.backend is not None
     chosen = [f for f, v in (("--solutions", args.solutions), ("--model/--backend", generating or None),
                              ("--write-solutions", args.write_solutions)) if v is not None]
@@ -290,8 +285,6 @@ def add_evaluate_command(sub) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import check_metric, comparison_tables, default_metric, load_runs, write_comparison
-
     labels = [v.strip() for v in args.labels.split(",")] if args.labels else None
     runs = load_runs(args.results, labels)
     metric = check_metric(args.metric or default_metric(runs), runs)
@@ -303,8 +296,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def add_compare_command(sub) -> None:
     """Register ``compare`` on the CLI's subparsers."""
-    from .compare import COMPARE_METRICS
-
     p = sub.add_parser("compare", help="several evaluations side by side: a per-language table, a chart, an HTML "
                                        "report")
     p.add_argument("results", nargs="+", type=Path, metavar="RESULTS.json",

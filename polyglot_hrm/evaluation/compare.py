@@ -24,7 +24,7 @@ from typing import Any
 from ..outputs import atomic_path, atomic_write_text, check_writable, claim_files, record_files
 from ..tables import format_table
 from .report import _bars, _html, _plt
-from .system import EvaluationResults
+from .results import EvaluationResults
 
 __all__ = ["COMPARE_METRICS", "check_metric", "comparison_tables", "default_metric", "load_runs", "run_label",
            "write_comparison"]

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..dataset.build import trim_output
 from ..execution import AUTO, Timeout, describe_timeout, make_executor
 from ..execution.executors import Executor, ExecutorSpec
 from ..execution.results import RunResult
@@ -32,6 +33,7 @@ from ..modelio.sampling import request_seed
 from ..scoring import EditFailure, problem_from_reference, resolve_candidate, run_key, score
 from .journal import Journal, Key
 from .measures import measure_candidate
+from .results import EvaluationResults, case_record, executor_settings, results_from_records, stub_passing
 
 __all__ = ["ANSWER_CHARS", "FEEDBACK_CHARS", "evaluate_backend", "retry_row", "steady_output"]
 
@@ -54,8 +56,6 @@ def steady_output(text: str) -> str:
 def retry_row(case: Mapping[str, Any], answer: str, candidate: Any, measures: Mapping[str, Any]) -> dict[str, Any]:
     """The case as the second attempt sees it: the files the first answer left, its trimmed test output (or why
     it could not be used), and the first exchange (``previous``)."""
-    from ..dataset.build import trim_output
-
     row = dict(case)
     files = resolve_candidate(case, problem_from_reference(case), candidate)
     if not isinstance(files, EditFailure):
@@ -154,12 +154,10 @@ def _candidate_record(journal: Journal, key: Key) -> dict[str, Any]:
 def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, num_samples: int = 1,
                      attempts: int = 1, ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = AUTO,
                      seed: int = 0, journal: str | Path | None = None, resume: bool = True,
-                     progress: bool = True, executor: ExecutorSpec = None) -> "EvaluationResults":
+                     progress: bool = True, executor: ExecutorSpec = None) -> EvaluationResults:
     """Run the protocol (module docstring) for ``cases`` with ``backend``; ``journal``: the JSONL file to keep
     and resume from (None: in memory only); ``executor``: where the test runs execute (``"local"``, the
     default, ``"ray"`` or an executor). Results reach the journal as each run finishes, on any executor."""
-    from .system import EvaluationResults, case_record, executor_settings, results_from_records, stub_passing
-
     if attempts not in (1, 2):
         raise ValueError(f"--attempts {attempts}: Aider's protocol has 1 or 2 attempts")
     if num_samples < 1:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..outputs import OutputError, atomic_path, atomic_write_text, check_writable, claim_files, record_files
 from ..tables import format_table
-from .system import EvaluationResults
+from .results import EvaluationResults
 
 __all__ = ["REPORT_FILES", "check_report_targets", "summary_table", "write_report"]
 

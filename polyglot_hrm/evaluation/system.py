@@ -10,7 +10,7 @@ Python API (what ``polyglot-hrm evaluate`` and the demo call)::
     results = evaluate_model(cases, model, tokenizer, num_samples=1, attempts=2)         # an HRM in memory
     write_report(results, "eval_out/")   # results.json, report.md, report.html, *.png
 
-All return an :class:`EvaluationResults`. Model mode follows Aider's protocol (:mod:`.protocol`) with
+All return an :class:`~.results.EvaluationResults`. Model mode follows Aider's protocol (:mod:`.protocol`) with
 ``attempts=2``: the first sample of a case that did not pass is retried once, its prompt showing the files as
 the first attempt left them and the trimmed test output (the row's ``test_feedback``, the slot the diff_edit
 config trains on); ``pass_rate_1`` and ``pass_rate_2`` count the first and either attempt.
@@ -22,44 +22,25 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence, Set as AbstractSet
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..execution import DEFAULT_TIMEOUT, Timeout, describe_timeout, make_executor
 from ..execution.executors import Executor, ExecutorSpec
-from ..execution.runner import record_stub_passes
+from ..modelio.backends import GenerationOptions, HRMBackend
 from ..scoring import EditFailure, problem_from_reference, run_key, score
-from .cases import Candidate, load_solutions, match_solutions, normalize_candidate
+from .cases import Candidate, load_cases, load_solutions, match_solutions, normalize_candidate
 from .journal import Journal
-from .measures import measure_candidate, summarize, transfer_matrix
+from .measures import measure_candidate
+from .protocol import evaluate_backend
+from .report import write_report
+from .results import EvaluationResults, case_record, executor_settings, results_from_records, stub_passing
 
 __all__ = ["EvaluationResults", "PolyglotEvaluationSystem", "case_record", "evaluate_candidates", "evaluate_model",
            "evaluate_solutions", "results_from_records"]
 
 logger = logging.getLogger(__name__)
-
-@dataclass
-class EvaluationResults:
-    """Everything an evaluation measured; ``to_dict()`` is the ``results.json`` layout."""
-
-    summary: dict[str, Any]
-    per_language: dict[str, dict[str, Any]]
-    per_difficulty: dict[str, dict[str, Any]]
-    transfer_matrix: dict[str, dict[str, float]]
-    cases: list[dict[str, Any]]
-    settings: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"settings": self.settings, "summary": self.summary, "per_language": self.per_language,
-                "per_difficulty": self.per_difficulty, "transfer_matrix": self.transfer_matrix, "cases": self.cases}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "EvaluationResults":
-        return cls(data["summary"], data["per_language"], data["per_difficulty"], data["transfer_matrix"],
-                   data["cases"], data.get("settings", {}))
-
 
 def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]], jobs: int | None,
          timeout: Timeout, progress: bool, desc: str, executor: Executor) -> list[list[dict[str, Any]]]:
@@ -103,42 +84,6 @@ def solutions_identity(candidates: Sequence[Sequence[Candidate]], cases: Sequenc
     with other ones is refused)."""
     digest = hashlib.sha256(json.dumps([[c["id"] for c in cases], candidates], sort_keys=True, default=str).encode())
     return {"mode": "solutions", "candidates_sha256": digest.hexdigest(), "timeout": describe_timeout(timeout)}
-
-
-def case_record(case: Mapping[str, Any], measured: list[dict[str, Any]], stub_passes: AbstractSet[str] = frozenset()
-                ) -> dict[str, Any]:
-    """One case of ``results.json``: what it is, whether its stub already passes, its candidates' measures."""
-    return {"id": case["id"], "problem_id": case["problem_id"], "task": case.get("task", "generation"),
-            "language": case["language"], "source_language": case.get("source_language") or None,
-            "difficulty": case.get("difficulty") or "unknown", "edit_type": case.get("edit_type") or None,
-            "stub_passes": case["problem_id"] in stub_passes, "candidates": measured}
-
-
-def stub_passing(cases: Sequence[Mapping[str, Any]], jobs: int | None, executor: ExecutorSpec = None) -> set[str]:
-    """Problem ids whose untouched stub already passes (recorded once per problem by running the stub)."""
-    return record_stub_passes([problem_from_reference(c) for c in cases], jobs=jobs, executor=executor)
-
-
-def executor_settings(executor: Executor, settings: dict[str, Any]) -> None:
-    """Say in ``settings`` which executor ran and the runs each node made in this invocation (a resumed run
-    makes fewer)."""
-    settings["executor"] = executor.name
-    settings["runs_per_node"] = dict(sorted(executor.runs_per_node.items()))
-
-
-def results_from_records(records: list[dict[str, Any]], ks: Sequence[int], settings: dict[str, Any]
-                         ) -> EvaluationResults:
-    """Aggregate case records overall, per language, per difficulty, and the transfer matrix."""
-
-    def group(key: str) -> dict[str, dict[str, Any]]:
-        values = sorted({r[key] for r in records})
-        return {v: summarize([r for r in records if r[key] == v], ks) for v in values}
-
-    generation = sum(c.get("generation_s") or 0.0 for r in records
-                     for c in [*r["candidates"], *([r["retry"]] if r.get("retry") else [])])
-    settings = {**settings, **({"generation_s": round(generation, 2)} if settings.get("mode") == "model" else {})}
-    return EvaluationResults(summarize(records, ks), group("language"), group("difficulty"), transfer_matrix(records),
-                             records, settings)
 
 
 def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]],
@@ -194,9 +139,6 @@ def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: An
                    executor: ExecutorSpec = None) -> EvaluationResults:
     """An HRM model and tokenizer in memory, through the protocol (:func:`.protocol.evaluate_backend` with
     the ``hrm`` backend)."""
-    from ..modelio.backends import GenerationOptions, HRMBackend
-    from .protocol import evaluate_backend
-
     backend = HRMBackend(model, tokenizer, GenerationOptions(max_new_tokens, temperature, 1.0, batch_size))
     return evaluate_backend(cases, backend, num_samples=num_samples, attempts=attempts, ks=ks, jobs=jobs,
                             timeout=timeout, seed=seed, journal=journal, progress=progress, executor=executor)
@@ -217,8 +159,6 @@ class PolyglotEvaluationSystem:
 
     @classmethod
     def from_benchmark(cls, benchmark_root: str | Path | None = None, **kwargs: Any) -> "PolyglotEvaluationSystem":
-        from .cases import load_cases
-
         return cls(load_cases(benchmark_root=benchmark_root), **kwargs)
 
     def evaluate_solutions(self, solutions: str | Path | Mapping[str, Any]) -> EvaluationResults:
@@ -230,6 +170,4 @@ class PolyglotEvaluationSystem:
 
     @staticmethod
     def write_report(results: EvaluationResults, out_dir: str | Path) -> dict[str, Path]:
-        from .report import write_report
-
         return write_report(results, out_dir)

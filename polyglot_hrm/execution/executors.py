@@ -1,18 +1,15 @@
-"""Where runs execute: the executor seam.
+"""Where runs execute: the executors, and the one function that makes them.
 
-Every batch of runs (:func:`polyglot_hrm.execution.runner.run_many`) goes through an :class:`Executor`:
+Every batch of runs (:func:`polyglot_hrm.execution.runner.run_many`) goes through an
+:class:`~.executor_base.Executor` (the interface, in :mod:`.executor_base`):
 
 * ``local`` (:class:`LocalExecutor`, the default): a thread pool on this machine, one worker per core. It never
   imports Ray.
 * ``ray`` (:class:`polyglot_hrm.execution.ray_executor.RayExecutor`): tasks on a Ray cluster. ``--ray-address``
-  (or ``RAY_ADDRESS``) joins an existing cluster; neither starts a local one. Needs the extra:
-  ``pip install 'polyglot-hrm[ray]'``.
-
-An executor does three things: :meth:`~Executor.prepare` the machines for the problems of a batch (provision
-their dependencies; on a cluster also check each node and refuse the unfit ones), :meth:`~Executor.run` jobs
-(:class:`~.job.Job`), handing each :class:`~.job.Outcome` back as it finishes, with a bounded number in
-flight, and count the runs each node made (:attr:`~Executor.runs_per_node`). What to run, in which order,
-with which expected tests, is the runner's business; the executor only decides where.
+  (or ``RAY_ADDRESS``) joins that cluster; with neither, Ray joins the cluster that ``ray start`` last started on
+  this machine, else starts a local one that lasts as long as this process. Needs the extra:
+  ``pip install 'polyglot-hrm[ray]'``. :func:`make_executor` imports it only when asked for: importing it loads
+  Ray.
 """
 
 from __future__ import annotations
@@ -21,15 +18,14 @@ import argparse
 import logging
 import os
 import socket
-from abc import ABC, abstractmethod
-from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from ..benchmark.problem import Problem
 from ..languages.context import RunnerContext
 from ..tables import format_table
-from .job import Job, Outcome, run_job
+from .executor_base import Executor, ExecutorError, OnOutcome
+from .job import Job, run_job
 from .nodes import sweep_leftovers
 from .provision import ensure_provisioned
 from .sandbox import Sandbox
@@ -42,42 +38,6 @@ logger = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray")
 #: An executor, or its name ("local", "ray"); None: local.
 ExecutorSpec = Any
-OnOutcome = Callable[[Outcome], None]
-
-
-class ExecutorError(RuntimeError):
-    """An executor that cannot run the batch at all (Ray missing, no usable node); says why and the fix."""
-
-
-class Executor(ABC):
-    """Runs jobs somewhere (module docstring)."""
-
-    name: str = "executor"
-    #: Whether runs happen on other machines, whose runner caches are not this one's.
-    remote: bool = False
-
-    def __init__(self) -> None:
-        self.runs_per_node: Counter = Counter()
-
-    @abstractmethod
-    def prepare(self, problems: Sequence[Problem], ctx: RunnerContext) -> dict[str, str]:
-        """Make the machines ready for ``problems``; ``{problem id: dependency still missing}``."""
-
-    @abstractmethod
-    def run(self, jobs: Sequence[Job], ctx: RunnerContext, sandbox: Sandbox, output_limit: int,
-            on_outcome: OnOutcome) -> None:
-        """Run every job exactly once (in about the order given), calling ``on_outcome`` in this thread as each
-        finishes."""
-
-    def finish(self) -> None:
-        """After a batch: sweep what runs killed on the way left (a no-op where nothing can be left)."""
-
-    def close(self) -> None:
-        """Release what the executor holds (a Ray connection it made)."""
-
-    def describe(self) -> dict[str, Any]:
-        """For summaries: the executor's name and the runs each node made so far."""
-        return {"executor": self.name, "runs_per_node": dict(sorted(self.runs_per_node.items()))}
 
 
 def check_jobs(jobs: Any, name: str = "jobs") -> int | None:

@@ -1,4 +1,4 @@
-"""One run as data: a :class:`Job` goes to whichever machine runs it, an :class:`Outcome` comes back.
+"""One run as data: a :class:`Job` goes to whichever machine runs it, a :class:`JobOutcome` comes back.
 
 A job carries everything its run needs (the problem's files, the candidate, the mode, its timeout in
 seconds, the expected tests), so the machine that runs it needs no benchmark tree and no shared
@@ -38,7 +38,7 @@ from .sandbox import Cgroup, Identity, Sandbox, SandboxUnavailable, give_to, lea
 from .verdict import expected_entry, judge
 from .workspace import CandidateError, materialise, remove_tree, run_area, workspace_files
 
-__all__ = ["Job", "Mode", "Outcome", "Recorded", "ReportBound", "hide_sources", "run_job"]
+__all__ = ["Job", "JobOutcome", "Mode", "Recorded", "ReportBound", "hide_sources", "run_job"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class Recorded:
 
 
 @dataclass
-class Outcome:
+class JobOutcome:
     """A job's result, what it recorded, and the node that ran it (``local`` for this machine's pool)."""
 
     index: int
@@ -85,7 +85,8 @@ class Outcome:
     node: str = "local"
 
 
-def run_job(job: Job, ctx: RunnerContext, sandbox: Sandbox, output_limit: int = 8000, node: str = "local") -> Outcome:
+def run_job(job: Job, ctx: RunnerContext, sandbox: Sandbox, output_limit: int = 8000,
+            node: str = "local") -> JobOutcome:
     """Run ``job`` here and keep what it recorded in ``ctx``'s cache. Never raises for the job: a run that
     fails in itself is one ``error`` result (a batch always completes)."""
     try:
@@ -97,7 +98,7 @@ def run_job(job: Job, ctx: RunnerContext, sandbox: Sandbox, output_limit: int = 
                            mode=job.mode)
         recorded = Recorded()
     recorded.store(job.problem, ctx)
-    return Outcome(job.index, result, recorded, node)
+    return JobOutcome(job.index, result, recorded, node)
 
 
 def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, timeout: float, ctx: RunnerContext,

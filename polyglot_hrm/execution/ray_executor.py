@@ -1,7 +1,9 @@
 """The ``ray`` executor: the same sandboxed runs, as tasks on a Ray cluster.
 
-* **Joining.** ``ray.init(address=...)``: an address (or ``RAY_ADDRESS``) joins an existing cluster; neither
-  starts a local one. A process already connected to Ray keeps its connection.
+* **Joining.** ``ray.init(address=...)``: an address (or ``RAY_ADDRESS``) joins that cluster; with neither,
+  Ray joins the cluster that ``ray start`` last started on this machine, else starts a local one that lasts
+  until :meth:`RayExecutor.close` or the end of this process. A process already connected to Ray keeps its
+  connection.
 * **Same code, same sandbox on every node.** When this executor connects, the driver's ``polyglot_hrm``
   package travels with the job (a ``py_modules`` runtime environment), so every node runs the code the driver
   runs (a process that called ``ray.init`` itself sets its own runtime environment); a node needs Python,
@@ -34,8 +36,8 @@ import polyglot_hrm
 
 from ..benchmark.problem import Problem
 from ..languages.context import RunnerContext
-from .executors import Executor, ExecutorError, OnOutcome
-from .job import Job, Outcome, run_job
+from .executor_base import Executor, ExecutorError, OnOutcome
+from .job import Job, JobOutcome, run_job
 from .nodes import NodeReport, check_node, sweep_leftovers
 from .results import RunResult
 from .sandbox import Limits, Sandbox
@@ -64,7 +66,7 @@ def polyglot_sweep() -> int:
 
 
 @ray.remote(num_cpus=1)
-def polyglot_run(problem: Problem, job: Job, limits: Limits, use_cgroup: bool, output_limit: int) -> Outcome:
+def polyglot_run(problem: Problem, job: Job, limits: Limits, use_cgroup: bool, output_limit: int) -> JobOutcome:
     # The node's own runner cache; bubblewrap always (the node passed the checks, so it is there).
     sandbox = Sandbox(limits, use_bwrap=True, use_cgroup=use_cgroup)
     return run_job(replace(job, problem=problem), RunnerContext(), sandbox, output_limit, node_label())
@@ -193,14 +195,14 @@ class RayExecutor(Executor):
                 job = in_flight.pop(ref)
                 on_outcome(self._outcome(ref, job))
 
-    def _outcome(self, ref: Any, job: Job) -> Outcome:
+    def _outcome(self, ref: Any, job: Job) -> JobOutcome:
         try:
             outcome = ray.get(ref)
         except ray.exceptions.RayError as err:
             # Ray retried the task max_retries times (its worker or node kept dying): one error, never a crash.
             why = str(err).splitlines()[0][:300]
             logger.error("%s: lost after %d retries: %s", job.problem.id, self.max_retries, why)
-            outcome = Outcome(job.index, RunResult(job.problem.id, "error", mode=job.mode,
+            outcome = JobOutcome(job.index, RunResult(job.problem.id, "error", mode=job.mode,
                                                    output=f"the run was lost on the Ray cluster "
                                                           f"({self.max_retries} retries): {type(err).__name__}: {why}"),
                               node="lost")
@@ -212,7 +214,7 @@ class RayExecutor(Executor):
         for job in jobs:
             result = RunResult(job.problem.id, "error", mode=job.mode, output=f"not run: {why}")
             self.runs_per_node["lost"] += 1
-            on_outcome(Outcome(job.index, result, node="lost"))
+            on_outcome(JobOutcome(job.index, result, node="lost"))
 
     def finish(self) -> None:
         """Sweep every accepted node that is still alive (what killed runs left there)."""

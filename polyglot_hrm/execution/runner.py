@@ -24,7 +24,7 @@ from ..languages import get_language
 from ..languages.context import RunnerContext
 from .executors import Executor, ExecutorSpec, make_executor
 from .expected import load_expected, load_reference_seconds, load_stub_passes
-from .job import Job, Mode, Outcome
+from .job import Job, JobOutcome, Mode
 from .provision import check_runner_cache
 from .results import RunResult
 from .sandbox import Sandbox, require_opt_in
@@ -162,7 +162,7 @@ class _Batch:
         jobs = [self._job(i, tasks[i], expected_of(tasks[i])) for i in order]
         out: dict[int, RunResult] = {}
 
-        def finished(outcome: Outcome) -> None:
+        def finished(outcome: JobOutcome) -> None:
             if outcome.index in out:  # an executor bug: a result is never counted twice
                 logger.error("%s: a second result for one run was dropped", tasks[outcome.index].problem.id)
                 return

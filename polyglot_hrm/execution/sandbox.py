@@ -24,7 +24,8 @@ What a run gets, with bubblewrap (``bwrap``) present:
 * resource limits: CPU seconds, open files, file size and number of processes (``ulimit``, per run
   through its own uid); memory and processes through a per-run cgroup (v1 or v2) where the
   cgroup tree is writable, else per-language runtime flags plus an address-space limit for the
-  languages that tolerate one (see :func:`memory_strategy`);
+  languages that tolerate one (see :attr:`~polyglot_hrm.languages.base.Language.address_space_limit` and
+  :meth:`~polyglot_hrm.languages.base.Language.memory_env`);
 * a wall-clock timeout that kills the whole process group (and the cgroup), and a cap on the
   output kept (``safe_run``).
 

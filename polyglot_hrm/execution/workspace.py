@@ -14,7 +14,6 @@ never written.
 from __future__ import annotations
 
 import ctypes
-import errno
 import logging
 import os
 import subprocess

@@ -11,10 +11,8 @@ guessed in advance and a run can be replayed from its token.
 from __future__ import annotations
 
 import random
-import re
 from typing import Callable, Iterator
 
-from .reports import Canary
 
 __all__ = ["canary_names"]
 

@@ -52,10 +52,10 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
-from . import register
 from .artifacts import ArtifactCache, content_key
 from .base import REPORT_FD_PATH, Language, Step, ToolCheck, split_parameters, tool_version
 from .canaries import canary_names
+from .registry import register
 from .reports import Canary, Report, canary_values, junit_outcomes, junit_text, parse_xml, read_report_file
 
 logger = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from . import register
 from .base import Language, Step, ToolCheck, closing_paren, split_parameters, tool_version
 from .canaries import canary_names
+from .registry import register
 from .reports import Canary, Report, canary_values, TestOutcome
 
 _PACKAGE = re.compile(r"^package[ \t]+(\w+)", re.M)

@@ -57,9 +57,9 @@ from typing import Sequence
 
 from pathlib import PurePosixPath
 
-from . import register
 from .artifacts import ArtifactCache, content_key
 from .base import Language, Step, ToolCheck, split_parameters, tool_version
+from .registry import register
 from .reports import Canary, Report, ReportError, junit_outcomes, parse_xml, read_report_file
 
 logger = logging.getLogger(__name__)

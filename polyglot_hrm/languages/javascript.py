@@ -40,9 +40,9 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Literal, Sequence
 
-from . import register
 from .artifacts import content_key
 from .base import REPORT_FD_PATH, Language, Step, ToolCheck, split_parameters, tool_version
+from .registry import register
 from .reports import Canary, Report, canary_id, canary_values, ReportError, TestOutcome, read_report_file
 
 logger = logging.getLogger(__name__)

@@ -27,8 +27,9 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from . import python_proxy, register
+from . import python_proxy
 from .base import CHANNEL_FD, REPORT_FD_PATH, Language, Step, ToolCheck, split_parameters, tool_version
+from .registry import register
 from .reports import Canary, Report, canary_id, canary_values, junit_outcomes, parse_xml, read_report_file
 
 _REPORT = "junit.xml"

@@ -48,10 +48,10 @@ from typing import Sequence
 
 from pathlib import PurePosixPath
 
-from . import register
 from .artifacts import ArtifactCache, content_key
 from .base import REPORT_FD_PATH, Language, LayoutError, Step, ToolCheck, split_parameters, tool_version
 from .canaries import canary_names
+from .registry import register
 from .reports import Canary, Report, canary_values, TestOutcome, read_report_file
 
 if sys.version_info >= (3, 11):

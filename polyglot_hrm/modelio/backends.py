@@ -51,7 +51,8 @@ from ..synthesis.edit_synthesis import synthesize_blocks
 from ..synthesis.examples import row_files
 from .chat_format import chat_messages, parse_chat_answer, render_whole
 from .names import BACKENDS, EDIT_FORMATS, BackendError, BackendName, EditFormat
-from .prompt_format import parse_answer
+from .prompt_format import parse_answer, render_prompt
+from .tokenizer import encode_pair
 
 __all__ = ["Answer", "Backend", "BACKENDS", "BackendError", "GenerationOptions", "HRMBackend", "OpenAIBackend",
            "ReferenceBackend", "Request", "TransformersBackend", "infer_backend", "is_hrm_checkpoint"]
@@ -190,8 +191,6 @@ class HRMBackend(_LocalBackend):
 
     def _batch(self, requests: Sequence[Request]) -> list[Answer]:
         from . import generation
-        from .prompt_format import render_prompt
-        from .tokenizer import encode_pair
 
         start = time.perf_counter()
         texts = generation.generate_answers(

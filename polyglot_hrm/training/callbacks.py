@@ -25,7 +25,9 @@ from typing import Any
 from transformers import TrainerCallback
 
 from ..execution.executors import make_executor
+from ..execution.sandbox import OPT_IN_ENV, allowed
 from ..modelio.generation import candidates_for, generate_answers
+from ..scoring import score_candidates
 
 __all__ = ["ExecutionEvalCallback", "evaluate_by_execution", "flat_metrics"]
 
@@ -38,8 +40,6 @@ def evaluate_by_execution(model: Any, tokenizer: Any, rows: Sequence[Mapping[str
                           answers: Sequence[Sequence[str]] | None = None, executor: Any = None) -> dict[str, Any]:
     """Generate (unless `answers` are given), execute, score: `score_candidates`' result plus `answers`.
     `executor`: where the runs execute ("local", the default, "ray" or an executor)."""
-    from ..scoring import score_candidates
-
     if answers is None:
         answers = generate_answers(model, tokenizer, rows, num_samples=num_samples, temperature=temperature,
                                    max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
@@ -94,8 +94,6 @@ class ExecutionEvalCallback(TrainerCallback):
         return self
 
     def _skip_reason(self, args: Any) -> str | None:
-        from ..execution.sandbox import OPT_IN_ENV, allowed
-
         if not self.rows:
             return "no held-out rows to evaluate"
         if not allowed():

@@ -44,6 +44,7 @@ from ..dataset.names import CONFIG_NAMES
 from ..execution.executors import EXECUTORS
 from ..execution.timeouts import check_seconds
 from ..languages import LANGUAGES
+from ..modelio.tokenizer import min_vocab_size
 
 __all__ = ["PolyglotTrainingConfig", "Recipe", "RecipeError", "apply_overrides", "load_recipe", "validate_recipe"]
 
@@ -121,8 +122,6 @@ class PolyglotTrainingConfig(DatasetOptions):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"PolyglotTrainingConfig.{name}={value!r}: must be a positive integer")
-        from ..modelio.tokenizer import min_vocab_size  # lazy: transformers loads only where a tokenizer is made
-
         if self.tokenizer_path is None and self.vocab_size < min_vocab_size():
             raise ValueError(f"PolyglotTrainingConfig.vocab_size={self.vocab_size} is too small for a byte-level BPE: "
                              f"its 256 byte symbols, special tokens and edit markers need vocab_size >= "

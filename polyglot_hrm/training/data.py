@@ -13,6 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .config import PolyglotTrainingConfig
+from ..dataset.export import build_datasets
 from ..modelio.code_generation import CodeGenerationInputProcessor
 from ..modelio.prompt_format import render_example
 from ..modelio.tokenizer import train_tokenizer
@@ -29,8 +30,6 @@ def load_rows(config: PolyglotTrainingConfig, benchmark_root: RootArg = None,
     """Rows of every configured task, by split (`train` / `validation` / `test`), built or reloaded from the
     builder's Arrow cache; the train split cut to `config.max_train_rows` (`select_train_rows`) when set.
     `benchmark_root` None: `$POLYGLOT_BENCHMARK_ROOT`, else the built-in mini-benchmark (`polyglot_hrm.settings`)."""
-    from ..dataset.export import build_datasets  # lazy: `datasets` is heavy
-
     built = build_datasets(benchmark_root, config.configs, str(cache_dir) if cache_dir else None,
                            **config.dataset_options())
     by_split: dict[str, list[dict[str, Any]]] = {}

@@ -18,6 +18,7 @@ from typing import Any
 
 from torch.utils.data import DataLoader
 
+from ..modelio.tokenizer import load_tokenizer
 from .collator import PolyglotCollator
 from .config import PolyglotTrainingConfig
 from .data import TokenizedDataset, load_rows, tokenize_rows, train_tokenizer_on_rows
@@ -61,8 +62,6 @@ class PolyglotTrainingPipeline:
     def _tokenizer(self) -> Any:
         if self.tokenizer is None:
             if self.config.tokenizer_path:
-                from ..modelio.tokenizer import load_tokenizer
-
                 self.tokenizer = load_tokenizer(self.config.tokenizer_path)
             else:
                 self.tokenizer = train_tokenizer_on_rows(self.data["train"], self.config.vocab_size)

@@ -16,10 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..dataset.export import check_datasets_cache
+from ..modelio.tokenizer import load_tokenizer
 from ..outputs import atomic_write_text
 from ..settings import RootArg, resolve_benchmark_root
+from . import data  # data.load_rows etc.: looked up at each call (tests replace them)
+from .callbacks import ExecutionEvalCallback
 from .checkpoints import check_output_dir, prepare_output_dir, record_run_outputs, resolve_resume
+from .collator import PolyglotCollator
 from .config import PolyglotTrainingConfig, Recipe
+from .sampler import CurriculumSampler
+from .trainer import PolyglotTrainer
 
 __all__ = ["TrainOutcome", "build_model", "get_tokenizer", "train"]
 
@@ -52,16 +59,13 @@ def get_tokenizer(config: PolyglotTrainingConfig, train_rows: list[dict[str, Any
     the others wait and load it)."""
     from accelerate import PartialState
 
-    from .data import train_tokenizer_on_rows
-    from ..modelio.tokenizer import load_tokenizer
-
     if config.tokenizer_path:
         return load_tokenizer(config.tokenizer_path)
     saved = output_dir / TOKENIZER_DIR
     state = PartialState()
     with state.main_process_first():
         if not (saved / "tokenizer.json").is_file():
-            tokenizer = train_tokenizer_on_rows(train_rows, config.vocab_size)
+            tokenizer = data.train_tokenizer_on_rows(train_rows, config.vocab_size)
             tokenizer.save_pretrained(saved)
             atomic_write_text(saved / TOKENIZER_SETTINGS, json.dumps(tokenizer_settings(config)))
             logger.info("trained a %d-token tokenizer on %d rows -> %s", len(tokenizer), len(train_rows), saved)
@@ -144,12 +148,6 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: RootArg = None
     from accelerate import PartialState
     from transformers import TrainingArguments, set_seed
 
-    from ..dataset.export import check_datasets_cache  # lazy, as in .data: `datasets` is heavy
-    from .callbacks import ExecutionEvalCallback
-    from .collator import PolyglotCollator
-    from .data import load_rows, select_eval_rows, tokenize_rows
-    from .sampler import CurriculumSampler
-    from .trainer import PolyglotTrainer
 
     start = time.perf_counter()
     root = resolve_benchmark_root(benchmark_root, name="benchmark_root")  # before any work; every rank reads it
@@ -181,7 +179,7 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: RootArg = None
     before = {p.name for p in output_dir.iterdir()}
 
     with state.main_process_first():  # the main process builds the Arrow cache, the others reload it
-        rows = load_rows(config, root, cache_dir)
+        rows = data.load_rows(config, root, cache_dir)
     train_rows = rows.get("train", [])
     if not train_rows:
         raise ValueError(f"no training rows for configs {config.configs} under {root.data_dir} (from "
@@ -189,9 +187,10 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: RootArg = None
     tokenizer = get_tokenizer(config, train_rows, output_dir)
     model = build_model(recipe.model, tokenizer)
     names = model.config.puzzle_identifier_names
-    train_data = tokenize_rows(train_rows, tokenizer, config.max_sequence_length, names, progress=state.is_main_process)
+    train_data = data.tokenize_rows(train_rows, tokenizer, config.max_sequence_length, names,
+                                    progress=state.is_main_process)
     held_out = [row for split in config.eval_splits for row in rows.get(split, [])]
-    eval_data = tokenize_rows(held_out, tokenizer, config.max_sequence_length, names) if held_out else None
+    eval_data = data.tokenize_rows(held_out, tokenizer, config.max_sequence_length, names) if held_out else None
     logger.info("model: %.2fM parameters; %d training examples, %d held-out", model.num_parameters() / 1e6,
                 len(train_data), len(eval_data or []))
 
@@ -205,7 +204,8 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: RootArg = None
                               eval_dataset=eval_data if eval_data and len(eval_data) else None,
                               data_collator=PolyglotCollator(tokenizer.pad_token_id), processing_class=tokenizer,
                               train_sampler=sampler)
-    eval_rows = select_eval_rows(held_out, config.eval_num_problems, config.seed) if config.eval_num_problems else []
+    eval_rows = (data.select_eval_rows(held_out, config.eval_num_problems, config.seed)
+                 if config.eval_num_problems else [])
     if eval_rows:  # eval_num_problems: 0 turns evaluation by execution off, without a warning at each evaluate
         ExecutionEvalCallback(eval_rows, tokenizer, num_samples=config.eval_num_samples,
                               temperature=config.eval_temperature, max_new_tokens=config.eval_max_new_tokens,
