@@ -52,6 +52,21 @@ def log_settings(environ: Mapping[str, str] = os.environ) -> tuple[int, str]:
     return (logging.INFO if rank == 0 else logging.WARNING), f"%(asctime)s {prefix}%(levelname)s %(name)s: %(message)s"
 
 
+def usage_error_text(err: BaseException, environ: Mapping[str, str] = os.environ) -> str:
+    """The one-line report of a mistake in the command. Under a launcher (several processes) every rank finds
+    the same mistake and says it, prefixed with its rank, and the main one adds that the launcher's traceback
+    after it (torchrun's ``ChildFailedError``, which ``accelerate launch`` prints on any nonzero exit) is only
+    that launcher reporting this exit."""
+    rank, world = int(environ.get("RANK", "0")), int(environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return f"train.py: error: {err}"
+    text = f"train.py [rank {rank}/{world}]: error: {err}"
+    if rank == 0:
+        text += ("\ntrain.py: the launcher's ChildFailedError traceback that follows only reports this exit "
+                 "(exit code 2); the error above is the cause")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     level, fmt = log_settings()
@@ -62,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(args, output_dir)
     except USAGE_ERRORS as err:
-        print(f"train.py: error: {err}", file=sys.stderr)
+        print(usage_error_text(err), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"\ntrain.py: interrupted; {rerun}", file=sys.stderr)
