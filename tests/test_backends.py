@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import logging
 import os
 import re
 import signal
@@ -485,3 +486,32 @@ def test_compare_prints_languages_side_by_side_and_writes_a_report(tmp_path, cap
     page = (tmp_path / "cmp" / "compare.html").read_text()
     assert page.count("data:image/png;base64,") == 1 and "qwen-coder [diff]" in page and "hrm-27m [diff]" in page
     assert main(["compare", str(a), str(b), "--labels", "only-one"]) == 2
+
+
+def test_the_invocation_log_counts_the_stub_runs_the_runs_per_node_table_counts(caplog, mini_cases, monkeypatch):
+    """Before: a model whose answers were all unusable logged "executed 0 runs" and then printed a runs-per-node
+    table with 6 runs (the stubs' runs, checking whether a stub already passes), which the log did not name."""
+    from polyglot_hrm.evaluation import protocol
+    from polyglot_hrm.modelio.backends import Answer, Backend
+
+    class Unusable(Backend):
+        name, edit_format = "unusable", "whole"
+
+        def generate(self, requests, on_answer=None, progress=False):
+            answers = [Answer("no files here") for _ in requests]
+            for i, a in enumerate(answers):
+                if on_answer is not None:
+                    on_answer(i, a)
+            return answers
+
+    def fake_stub_passing(cases, jobs, executor):
+        executor.runs_per_node["local (test)"] += len(cases)
+        return set()
+
+    monkeypatch.setattr(protocol, "stub_passing", fake_stub_passing)
+    cases = [c for c in mini_cases if c["language"] == "python"][:2]
+    with caplog.at_level(logging.INFO, logger="polyglot_hrm.evaluation.protocol"):
+        results = protocol.evaluate_backend(cases, Unusable(), progress=False)
+    assert results.settings["this_invocation"]["executed"] == 0
+    assert "executed 0 runs of answers and 2 of stubs" in caplog.text
+    assert sum(results.settings["runs_per_node"].values()) == 2

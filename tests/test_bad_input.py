@@ -724,3 +724,19 @@ def test_card_sources_tell_the_benchmark_a_track_the_mini_benchmark_and_other_tr
     assert card_sources(None) == [CardSource("mini_benchmark", "mini")]
     assert [size_category(n) for n in (0, 999, 1000, 54_321, 2_000_000, 20_000_000)] == \
         ["n<1K", "n<1K", "1K<n<10K", "10K<n<100K", "1M<n<10M", "n>10M"]
+
+
+@pytest.mark.parametrize("environ", [{}, {"RANK": "0", "WORLD_SIZE": "2"}, {"RANK": "1", "WORLD_SIZE": "2"}])
+def test_a_refused_training_run_under_a_launcher_says_which_rank_and_what_the_launcher_traceback_is(environ):
+    """Before: under `accelerate launch` (two processes) rerunning into an earlier run's --output-dir printed the
+    same `train.py: error:` line twice with no rank, then 30 lines of torchrun's ChildFailedError traceback, whose
+    last line ("To enable traceback see ...") pointed away from the cause."""
+    text = _train_script().usage_error_text(ValueError("--output-dir runs/tiny holds an earlier run"), environ)
+    world = int(environ.get("WORLD_SIZE", "1"))
+    first = text.splitlines()[0]
+    assert first.endswith("error: --output-dir runs/tiny holds an earlier run")
+    if world == 1:
+        assert text == "train.py: error: --output-dir runs/tiny holds an earlier run"
+    else:
+        assert first.startswith(f"train.py [rank {environ['RANK']}/2]: error:")
+        assert ("ChildFailedError" in text) == (environ["RANK"] == "0")

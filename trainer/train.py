@@ -52,6 +52,27 @@ def log_settings(environ: Mapping[str, str] = os.environ) -> tuple[int, str]:
     return (logging.INFO if rank == 0 else logging.WARNING), f"%(asctime)s {prefix}%(levelname)s %(name)s: %(message)s"
 
 
+def _me(environ: Mapping[str, str] = os.environ) -> str:
+    """``train.py``, with ``[rank R/W]`` in a run of several processes (each says what it saw)."""
+    rank, world = int(environ.get("RANK", "0")), int(environ.get("WORLD_SIZE", "1"))
+    return f"train.py [rank {rank}/{world}]" if world > 1 else "train.py"
+
+
+def usage_error_text(err: BaseException, environ: Mapping[str, str] = os.environ) -> str:
+    """The one-line report of a mistake in the command. Under a launcher (several processes) every rank finds
+    the same mistake and says it, prefixed with its rank, and the main one adds that the launcher's traceback
+    after it (torchrun's ``ChildFailedError``, which ``accelerate launch`` prints on any nonzero exit) is only
+    that launcher reporting this exit."""
+    rank, world = int(environ.get("RANK", "0")), int(environ.get("WORLD_SIZE", "1"))
+    text = f"{_me(environ)}: error: {err}"
+    if world <= 1:
+        return text
+    if rank == 0:
+        text += ("\ntrain.py: the launcher's ChildFailedError traceback that follows only reports this exit "
+                 "(exit code 2); the error above is the cause")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     level, fmt = log_settings()
@@ -62,10 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(args, output_dir)
     except USAGE_ERRORS as err:
-        print(f"train.py: error: {err}", file=sys.stderr)
+        print(usage_error_text(err), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\ntrain.py: interrupted; {rerun}", file=sys.stderr)
+        print(f"\n{_me()}: interrupted; {rerun}", file=sys.stderr)
         return 130
     except Exception as err:
         fault = write_fault(err)

@@ -185,7 +185,9 @@ def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, nu
     finally:
         book.close()
     records = []
+    runs_before = sum(executor.runs_per_node.values())
     stub_passes = stub_passing(cases, jobs, executor)
+    stub_runs = sum(executor.runs_per_node.values()) - runs_before  # those not recorded by an earlier invocation
     for case in cases:
         candidates = [_candidate_record(book, (case["id"], s, 1)) for s in range(num_samples)]
         record = case_record(case, candidates, stub_passes)
@@ -198,8 +200,11 @@ def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, nu
     results: EvaluationResults = results_from_records(records, ks, settings)
     results.summary["executions"] = len(keys - {None})
     results.settings["wall_s"] = round(time.perf_counter() - start, 2)
-    logger.info("%s: generated %d answers, executed %d runs, reused %d identical runs in this invocation",
-                identity.get("model") or identity["backend"], run.generated, run.executed, run.reused)
+    # The runs-per-node table counts every run the executor made: the answers' and the stubs' (whether a stub
+    # already passes), so the stubs' are named here too.
+    logger.info("%s: generated %d answers, executed %d runs of answers and %d of stubs (does a stub already "
+                "pass?), reused %d identical runs in this invocation", identity.get("model") or identity["backend"],
+                run.generated, run.executed, stub_runs, run.reused)
     results.settings["this_invocation"] = {"generated": run.generated, "executed": run.executed,
                                            "reused": run.reused}
     executor_settings(executor, results.settings)
