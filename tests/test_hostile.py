@@ -23,9 +23,9 @@ import pytest
 
 from fixtures.hostile import (ALLOWED, ATTACKS, ESCAPE, LANGUAGES, MEMORY_BOMB_DONE, SLACK_S, SOURCES,
                               can_mount_private_tmpfs, cgroup_available, deep_tree_finished, deep_tree_killed,
-                              fill_workspace, make_cases, mounts_under, remove_tree, report_flood, run_matrix,
-                              unmount)
+                              fill_workspace, make_cases, mounts_under, remove_tree, report_flood, run_matrix)
 from polyglot_hrm.execution.provision import setup_runners
+from polyglot_hrm.execution.workspace import unmount
 
 pytestmark = pytest.mark.slow
 
