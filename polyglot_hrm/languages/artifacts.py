@@ -18,10 +18,36 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-__all__ = ["ArtifactCache", "content_key"]
+__all__ = ["ArtifactCache", "PARTIAL", "content_key", "place_whole"]
 
 logger = logging.getLogger(__name__)
 MANIFEST = "MANIFEST.json"
+
+
+PARTIAL = ".partial"  # the suffix of a folder still being filled (never read by a run)
+
+
+def place_whole(target: Path, fill: Callable[[Path], None], complete: Callable[[Path], bool], prefix: str) -> bool:
+    """Make the folder ``target`` appear whole: ``fill`` writes it (stamp last) in a private ``<prefix>*.partial``
+    folder beside it, which is renamed into place. An interrupted fill leaves only a ``.partial`` folder; a
+    ``target`` that ``complete`` rejects (an older, unstamped one) is replaced; of two fillers racing the first
+    rename wins. Returns False when another filler's copy won the race."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=prefix, suffix=PARTIAL, dir=target.parent))
+    try:
+        os.chmod(staging, 0o755)  # runs read it under other uids
+        fill(staging)
+        if target.exists() and not complete(target):
+            shutil.rmtree(target)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not complete(target):
+                raise
+            return False
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return True
 
 
 def content_key(*parts: str | bytes | Iterable[str]) -> str:

@@ -44,10 +44,8 @@ launcher's XML reports (``--reports-dir``: one file per test engine, Jupiter's a
 from __future__ import annotations
 
 import logging
-import os
 import random
 import re
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -57,7 +55,7 @@ from typing import Sequence
 
 from pathlib import PurePosixPath
 
-from .artifacts import ArtifactCache, content_key
+from .artifacts import ArtifactCache, content_key, place_whole
 from .base import Language, Step, ToolCheck, split_parameters, tool_version
 from .registry import register
 from .reports import Canary, Report, ReportError, junit_outcomes, parse_xml, read_report_file
@@ -615,28 +613,19 @@ class Java(Language):
             target = self.coordinate_dir(ctx, coord)
             if (target / ".installed").is_file():
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             group, artifact, version = coord
             pom = (f"<project><modelVersion>4.0.0</modelVersion><groupId>local</groupId><artifactId>deps</artifactId>"
                    f"<version>1</version><dependencies><dependency><groupId>{group}</groupId>"
                    f"<artifactId>{artifact}</artifactId><version>{version}</version></dependency></dependencies></project>")
-            staging = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=target.parent))
-            try:
-                os.chmod(staging, 0o755)  # runs read it under other uids
+
+            def fetch(staging: Path, pom: str = pom, coord: tuple = coord) -> None:
                 with tempfile.TemporaryDirectory() as tmp:
                     (Path(tmp) / "pom.xml").write_text(pom)
                     subprocess.run(["mvn", "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={staging}",
                                     "-DincludeScope=runtime"], cwd=tmp, check=True)
                 (staging / ".installed").write_text(":".join(coord) + "\n")
-                if target.exists() and not (target / ".installed").is_file():
-                    shutil.rmtree(target)  # what an interrupted fetch of an older version left
-                try:
-                    os.rename(staging, target)
-                except OSError:
-                    if not (target / ".installed").is_file():  # else another fetch of it finished first
-                        raise
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+
+            place_whole(target, fetch, lambda folder: (folder / ".installed").is_file(), prefix=f".{version}.")
             done.append(f"fetched {':'.join(coord)} into {target}")
         self.runner_jar(ctx, self.jars(Path("/nonexistent"), ctx))  # the default build.gradle's jars
         return done

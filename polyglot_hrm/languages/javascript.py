@@ -40,7 +40,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Literal, Sequence
 
-from .artifacts import content_key
+from .artifacts import PARTIAL, content_key, place_whole
 from .base import REPORT_FD_PATH, Language, Step, ToolCheck, split_parameters, tool_version
 from .registry import register
 from .reports import Canary, Report, canary_id, canary_values, ReportError, TestOutcome, read_report_file
@@ -62,7 +62,6 @@ _NPM_LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json")
 #: The installed dependency sets, one folder per key (see :class:`DependencySet`), under the runner cache.
 _DEPS_DIR = ("javascript", "deps")
 _COMPLETE = ".polyglot-hrm-set.json"  # the stamp of a set installed whole (written before the folder is renamed in)
-_PARTIAL = ".partial"  # the suffix of a set's folder while npm installs it
 _STALE_PARTIAL_S = 24 * 3600  # an install's folder left this long was interrupted: removed
 _XTEST = re.compile(r"\bx(test|it|describe)\s*\(")
 _REPORT = "jest.json"
@@ -375,23 +374,16 @@ class JavaScript(Language):
         target = self.set_dir(ctx, dependencies)
         target.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_partials(target.parent)
-        staging = Path(tempfile.mkdtemp(prefix=f"{dependencies.key}.", suffix=_PARTIAL, dir=target.parent))
-        try:
-            os.chmod(staging, 0o755)  # runs read it under other uids
+
+        def npm_install(staging: Path) -> None:
             (staging / "package.json").write_text(json.dumps(dependencies.manifest, indent=2) + "\n")
             for name, text in dependencies.lockfiles:
                 (staging / name).write_text(text)
             subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=staging, check=True)
             (staging / _COMPLETE).write_text(json.dumps({"key": dependencies.key, **dependencies.manifest}, indent=2))
-            if target.exists() and not self.installed(ctx, dependencies):
-                shutil.rmtree(target)  # a folder without the stamp (written by hand, or by an older version)
-            try:
-                os.rename(staging, target)
-            except OSError:
-                if not self.installed(ctx, dependencies):  # else another installer finished the same set first
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+
+        place_whole(target, npm_install, lambda folder: self.installed(ctx, dependencies),
+                    prefix=f"{dependencies.key}.")
         return True
 
     def provision(self, ctx, problems: Sequence) -> list[str]:
@@ -531,7 +523,7 @@ def _declared(text: str, problem_id: str) -> dict[str, str]:
 
 def _remove_stale_partials(root: Path) -> None:
     """Remove the folders of installs interrupted more than a day ago (a running install's folder is younger)."""
-    for folder in root.glob(f"*{_PARTIAL}"):
+    for folder in root.glob(f"*{PARTIAL}"):
         try:
             if time.time() - folder.stat().st_mtime > _STALE_PARTIAL_S:
                 shutil.rmtree(folder, ignore_errors=True)
