@@ -140,9 +140,17 @@ def check_writable(folder: str | Path, what: str = "output folder") -> None:
             break
         missing.append(parent)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
-            pass
+        for attempt in range(5):
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+                    pass
+                break
+            except FileNotFoundError:
+                # Another process running this same check (a second rank of ``accelerate launch``) removed the
+                # folder it had created between our mkdir and our file: make it again.
+                if attempt == 4:
+                    raise
     except OSError as err:
         raise OutputError(f"{what} {folder}: not writable ({err.strerror or err}); choose another path") from err
     finally:

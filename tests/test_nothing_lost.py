@@ -474,3 +474,27 @@ def test_the_demo_folder_is_replaced_when_ours_and_refused_otherwise(tmp_path):
     with pytest.raises(NotOursError, match="data.csv"):
         claim_output_dir(other)
     assert (other / "data.csv").read_text() == "1,2\n"
+
+
+def test_two_processes_checking_one_new_folder_both_pass(tmp_path, monkeypatch):
+    """Before: two ranks of ``accelerate launch`` checked the same missing datasets cache; one removed the folder
+    it had created while the other was about to write its probe file there, and that rank stopped with
+    "not writable (No such file or directory)"."""
+    import tempfile
+
+    from polyglot_hrm import outputs
+    folder = tmp_path / "cache" / "datasets"
+    real = tempfile.NamedTemporaryFile
+    calls = []
+
+    def neighbour_removes_first(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # the other rank's cleanup lands between our mkdir and our probe file
+            folder.rmdir()
+            folder.parent.rmdir()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(outputs.tempfile, "NamedTemporaryFile", neighbour_removes_first)
+    outputs.check_writable(folder, "datasets cache")
+    assert len(calls) == 2
+    assert not (tmp_path / "cache").exists()  # what the check created is still removed
