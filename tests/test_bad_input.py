@@ -663,6 +663,20 @@ def test_multi_process_training_logs_say_the_rank_and_info_once(environ, level, 
     assert got_level == level and fmt.startswith(f"%(asctime)s {prefix}%(levelname)s")
 
 
+def test_evaluate_checks_the_execution_opt_in_before_generating(tmp_path, monkeypatch, capsys):
+    """Before: `evaluate --model ...` without the opt-in loaded the model and generated every answer, then
+    refused to run them."""
+    from polyglot_hrm.cli import main
+    from polyglot_hrm.evaluation import commands
+
+    for name in ("POLYGLOT_HRM_ALLOW_CODE_EXECUTION", "HF_ALLOW_CODE_EVAL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(commands, "make_backend", lambda args: pytest.fail("a backend was made before the check"))
+    assert main(["evaluate", "--backend", "reference", "--output", str(tmp_path / "r.json")]) == 2
+    assert "POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1" in capsys.readouterr().err
+    assert not (tmp_path / "r.jsonl").exists()
+
+
 # ------------------------------------------------------------------------------------ 11. the dataset card
 @pytest.fixture(scope="module")
 def mini_built(tmp_path_factory):

@@ -12,6 +12,7 @@ from typing import Any
 from ..dataset.names import CONFIG_NAMES
 from ..execution.executors import add_executor_arguments, executor_from_args, positive_int, runs_per_node_table
 from ..execution.provision import check_runner_cache
+from ..execution.sandbox import require_opt_in
 from ..execution.timeouts import AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, parse_timeout
 from ..modelio.backends import (GenerationOptions, HRMBackend, OpenAIBackend, ReferenceBackend, TransformersBackend,
                                infer_backend)
@@ -245,6 +246,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         atomic_write_text(args.write_solutions, json.dumps(data, indent=1))
         print(f"wrote {args.solutions_of} solutions of {len(data)} problems to {args.write_solutions}")
         return 0
+    # After the input is checked (a bad flag or file is named first), before a model is loaded and answers are
+    # generated: the runs come last but need the opt-in.
+    require_opt_in()
     backend = make_backend(args) if args.solutions is None else None
     journal = journal_path(args.output)
     journal.parent.mkdir(parents=True, exist_ok=True)
