@@ -513,5 +513,5 @@ def test_the_invocation_log_counts_the_stub_runs_the_runs_per_node_table_counts(
     with caplog.at_level(logging.INFO, logger="polyglot_hrm.evaluation.protocol"):
         results = protocol.evaluate_backend(cases, Unusable(), progress=False)
     assert results.settings["this_invocation"]["executed"] == 0
-    assert "executed 0 runs of answers and 2 of stubs" in caplog.text
+    assert "runs executed: 0 of answers, 2 of stubs" in caplog.text
     assert sum(results.settings["runs_per_node"].values()) == 2

@@ -202,8 +202,8 @@ def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, nu
     results.settings["wall_s"] = round(time.perf_counter() - start, 2)
     # The runs-per-node table counts every run the executor made: the answers' and the stubs' (whether a stub
     # already passes), so the stubs' are named here too.
-    logger.info("%s: generated %d answers, executed %d runs of answers and %d of stubs (does a stub already "
-                "pass?), reused %d identical runs in this invocation", identity.get("model") or identity["backend"],
+    logger.info("%s: answers generated: %d; runs executed: %d of answers, %d of stubs (does a stub already "
+                "pass?); identical runs reused: %d (this invocation)", identity.get("model") or identity["backend"],
                 run.generated, run.executed, stub_runs, run.reused)
     results.settings["this_invocation"] = {"generated": run.generated, "executed": run.executed,
                                            "reused": run.reused}

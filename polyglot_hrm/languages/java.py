@@ -621,7 +621,7 @@ class Java(Language):
             def fetch(staging: Path, pom: str = pom, coord: tuple = coord) -> None:
                 with tempfile.TemporaryDirectory() as tmp:
                     (Path(tmp) / "pom.xml").write_text(pom)
-                    subprocess.run(["mvn", "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={staging}",
+                    subprocess.run(["mvn", "-q", "-B", "-Dstyle.color=never", "dependency:copy-dependencies", f"-DoutputDirectory={staging}",
                                     "-DincludeScope=runtime"], cwd=tmp, check=True)
                 (staging / ".installed").write_text(":".join(coord) + "\n")
 
