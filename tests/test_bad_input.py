@@ -677,6 +677,27 @@ def test_evaluate_checks_the_execution_opt_in_before_generating(tmp_path, monkey
     assert not (tmp_path / "r.jsonl").exists()
 
 
+def test_a_failed_maven_fetch_is_one_warning_without_terminal_codes(tmp_path, monkeypatch, caplog):
+    """Before: `setup-runners` passed Maven's output straight to the terminal, escape codes included, and a failed
+    fetch said only that `mvn` returned non-zero."""
+    import subprocess
+
+    from polyglot_hrm.languages import get_language
+    from polyglot_hrm.languages.context import RunnerContext
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "mvn").write_text("#!/bin/sh\nprintf '\\033[1;31m[ERROR]\\033[m Could not resolve x:y:1\\n'\nexit 1\n")
+    (bin_dir / "mvn").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("POLYGLOT_HRM_CACHE", str(tmp_path / "cache"))
+    with caplog.at_level(logging.WARNING), pytest.raises(subprocess.CalledProcessError):
+        get_language("java").provision(RunnerContext(), [])
+    assert "[ERROR] Could not resolve x:y:1" in caplog.text
+    assert "\x1b" not in caplog.text
+    assert not any(p.name.endswith(".partial") or ".partial" in p.name for p in (tmp_path / "cache").rglob("*"))
+
+
 # ------------------------------------------------------------------------------------ 11. the dataset card
 @pytest.fixture(scope="module")
 def mini_built(tmp_path_factory):

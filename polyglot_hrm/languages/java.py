@@ -61,6 +61,8 @@ from .registry import register
 from .reports import Canary, Report, ReportError, junit_outcomes, parse_xml, read_report_file
 
 logger = logging.getLogger(__name__)
+
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _RUNNER_SOURCES = Path(__file__).resolve().parent.parent / "data" / "runners" / "java"
 _RUNNER_MAIN = "polyglothrm.runner.CompileAndTest"
 _POLICY = "candidate.policy"
@@ -621,8 +623,14 @@ class Java(Language):
             def fetch(staging: Path, pom: str = pom, coord: tuple = coord) -> None:
                 with tempfile.TemporaryDirectory() as tmp:
                     (Path(tmp) / "pom.xml").write_text(pom)
-                    subprocess.run(["mvn", "-q", "-B", "-Dstyle.color=never", "dependency:copy-dependencies", f"-DoutputDirectory={staging}",
-                                    "-DincludeScope=runtime"], cwd=tmp, check=True)
+                    command = ["mvn", "-q", "-B", "-Dstyle.color=never", "dependency:copy-dependencies",
+                               f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
+                    # Captured: Maven's own output carries terminal escape codes even in batch mode.
+                    proc = subprocess.run(command, cwd=tmp, capture_output=True, text=True)
+                if proc.returncode:
+                    said = _TERMINAL_CODES.sub("", proc.stdout + proc.stderr).strip()
+                    logger.warning("mvn could not fetch %s:\n%s", ":".join(coord), said[-3000:])
+                    raise subprocess.CalledProcessError(proc.returncode, command)
                 (staging / ".installed").write_text(":".join(coord) + "\n")
 
             place_whole(target, fetch, lambda folder: (folder / ".installed").is_file(), prefix=f".{version}.")
