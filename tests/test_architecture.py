@@ -1,8 +1,10 @@
 """The package's layers follow the data flow (issue 14), and its modules import each other one way (issue 24).
 
-languages -> benchmark -> execution -> synthesis -> scoring -> dataset -> modelio -> training | evaluation -> CLI
+languages -> benchmark -> edit_format -> execution -> synthesis -> scoring -> dataset -> modelio
+          -> training | evaluation -> CLI
 
-(The language registry is the bottom layer: the benchmark reader maps each track's layout with it.)
+(The language registry is the bottom layer: the benchmark reader maps each track's layout with it. The edit format
+is one module below everything that reads or writes edits: scoring, model I/O, evaluation and the synthesis.)
 
 Packages: no package imports a later one, no lazy ``__getattr__`` imports, and execution stays free of torch and
 transformers. Modules: no cycle between any two ``polyglot_hrm`` modules, counting imports inside functions; and
@@ -26,9 +28,11 @@ import pytest
 import polyglot_hrm
 
 PACKAGE = Path(polyglot_hrm.__file__).resolve().parent
-LAYERS = ["languages", "benchmark", "execution", "synthesis", "scoring", "dataset", "modelio", ("training", "evaluation")]
-# Leaf helpers any layer may use, and the top (the CLI and the demo, which use everything).
-LEAVES = {"tables", "outputs", "settings"}
+LAYERS = ["languages", "benchmark", "edit_format", "execution", "synthesis", "scoring", "dataset", "modelio",
+          ("training", "evaluation")]
+# Leaf helpers any layer may use (they import nothing of the package), and the top (the CLI and the demo, which use
+# everything).
+LEAVES = {"tables", "outputs", "settings", "seeded"}
 TOP = {"cli", "demo", "__init__", "__main__"}
 
 

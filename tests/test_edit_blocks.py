@@ -8,18 +8,16 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from polyglot_hrm.synthesis import (
+from polyglot_hrm.edit_format import (
     EditApplyError,
     EditBlock,
     EditFormatError,
-    EditSynthesisError,
     apply_blocks,
-    edit_stats,
     is_renderable,
     parse_blocks,
     render_blocks,
-    synthesize_blocks,
 )
+from polyglot_hrm.synthesis import EditSynthesisError, edit_stats, synthesize_blocks
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

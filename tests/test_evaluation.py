@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from polyglot_hrm.edit_format import render_blocks
 from polyglot_hrm.evaluation import (EvaluationResults, evaluate_solutions, load_cases, load_solutions,
                                      write_report)
 from polyglot_hrm.evaluation.cases import SolutionsError, reference_files
 from polyglot_hrm.evaluation.measures import summarize, transfer_matrix
 from polyglot_hrm.evaluation.system import evaluate_candidates
-from polyglot_hrm.synthesis import render_blocks, synthesize_blocks
+from polyglot_hrm.synthesis import synthesize_blocks
 
 from conftest import ALL_LANGUAGES
 

@@ -17,10 +17,10 @@ from polyglot_hrm.benchmark import load_benchmark
 from polyglot_hrm.dataset.build import build_rows
 from polyglot_hrm.dataset.config import PolyglotHRMConfig
 from polyglot_hrm.dataset.names import CONFIG_NAMES
+from polyglot_hrm.edit_format import EditBlock, render_blocks
 from polyglot_hrm.execution import run_problem
 from polyglot_hrm.languages import LANGUAGES, get_language, register
 from polyglot_hrm.modelio.prompt_format import render_files, render_prompt
-from polyglot_hrm.synthesis import EditBlock, render_blocks
 from polyglot_hrm.synthesis.functions import find_functions
 from polyglot_hrm.synthesis.mutation import enumerate_mutants
 

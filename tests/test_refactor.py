@@ -9,9 +9,9 @@ import pytest
 
 from conftest import ALL_LANGUAGES
 from fixtures.refactor_snippets import EXTRA_KINDS, PATHS, SNIPPETS
-from polyglot_hrm.synthesis import apply_blocks, parse_blocks
+from polyglot_hrm.edit_format import apply_blocks, parse_blocks
+from polyglot_hrm.languages.lexer import code_mask
 from polyglot_hrm.synthesis.examples import refactor_candidate, refactor_pool, diff_edit_row, solved_files
-from polyglot_hrm.synthesis.mutation import code_mask
 from polyglot_hrm.synthesis.refactor import REFACTORINGS, Refactoring, enumerate_refactorings, select_refactorings
 
 BASE_KINDS = {"rename_local", "extract_function", "inline_temp", "for_each"}

@@ -20,7 +20,7 @@ from polyglot_hrm.dataset.records import (RECORD_TYPES, CodeGenerationInput, Cod
 from polyglot_hrm.languages import LANGUAGES
 from polyglot_hrm.languages.concepts import CONCEPTS, CONSTRUCTS, DETECTED_WITHOUT_PATTERN
 from polyglot_hrm.synthesis.concepts import concepts, constructs, language_challenges, shared_concepts
-from polyglot_hrm.synthesis.edit_format import parse_blocks
+from polyglot_hrm.edit_format import parse_blocks
 from polyglot_hrm.synthesis.examples import EDIT_TYPES, solved_files
 
 REPO = Path(__file__).resolve().parent.parent

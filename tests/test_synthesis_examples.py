@@ -7,11 +7,12 @@ import os
 import pytest
 
 from conftest import ALL_LANGUAGES
-from polyglot_hrm.synthesis import apply_blocks, parse_blocks
+from polyglot_hrm.edit_format import apply_blocks, parse_blocks
+from polyglot_hrm.languages.lexer import code_mask
 from polyglot_hrm.synthesis.examples import (bug_fix_candidate, diff_candidates, diff_edit_row, generation_row, mutant_pool,
                                              solved_files, transfer_pairs, transfer_row)
 from polyglot_hrm.synthesis.functions import find_functions, remove_function
-from polyglot_hrm.synthesis.mutation import OPERATORS, code_mask, enumerate_mutants, select_mutants
+from polyglot_hrm.synthesis.mutation import OPERATORS, enumerate_mutants, select_mutants
 
 SNIPPETS = {
     "python": "def f(a, b):\n    # a < b in a comment\n    s = 'x < y'\n    total = 0\n    for i in range(3):\n"

@@ -1,15 +1,17 @@
-"""Read a benchmark tree into :class:`Problem` objects, and index them across languages."""
+"""Read a benchmark tree into :class:`Problem` objects (which exercises have no tests to run, how hard each is
+within its language), and index them across languages."""
 
 from __future__ import annotations
 
 from ..settings import mini_benchmark_root
-from .complexity import complexity_score
+from .complexity import complexity_score, difficulty_buckets
 from .crosslang import CrossLanguageIndex
 from .problem import ROLES, Problem, ProblemFile, ProblemMetadata, Role, load_problems_json, save_problems
-from .reader import BenchmarkError, ExtractReport, PolyglotBenchmarkExtractor, load_benchmark, read_exercise
+from .reader import (BenchmarkError, ExtractReport, PolyglotBenchmarkExtractor, load_benchmark, read_exercise,
+                     skips_tests)
 
 __all__ = [
     "BenchmarkError", "CrossLanguageIndex", "ExtractReport", "PolyglotBenchmarkExtractor", "Problem",
-    "ProblemFile", "ProblemMetadata", "ROLES", "Role", "complexity_score", "load_benchmark",
-    "load_problems_json", "mini_benchmark_root", "read_exercise", "save_problems",
+    "ProblemFile", "ProblemMetadata", "ROLES", "Role", "complexity_score", "difficulty_buckets", "load_benchmark",
+    "load_problems_json", "mini_benchmark_root", "read_exercise", "save_problems", "skips_tests",
 ]

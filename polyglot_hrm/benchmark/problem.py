@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal, get_args
 
+from ..languages.base import exercise_tree
 from ..outputs import atomic_write_text
 
 __all__ = ["Role", "ROLES", "ProblemFile", "ProblemMetadata", "Problem", "save_problems", "load_problems_json"]
@@ -90,15 +91,9 @@ class Problem:
         return [f.path for f in self.files_with_role(*roles)]
 
     def workspace_files(self, mode: Literal["stub", "reference"] = "stub") -> dict[str, str]:
-        """The files of a ready-to-test exercise directory: stub or reference in place."""
-        files = {f.path: f.content for f in self.files_with_role("solution", "test", "editor", "support")}
-        if mode == "reference":
-            for path in self.reference_removes:
-                files.pop(path, None)
-            files.update({f.path: f.content for f in self.files_with_role("reference")})
-        elif mode != "stub":
-            raise ValueError(f"mode must be 'stub' or 'reference', not {mode!r}")
-        return files
+        """The files of a ready-to-test exercise directory: stub or reference in place
+        (:func:`polyglot_hrm.languages.base.exercise_tree`, the layout every language's runs start from)."""
+        return exercise_tree(self.files, self.reference_removes, mode)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -39,7 +39,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["BenchmarkError", "ExtractReport", "PolyglotBenchmarkExtractor", "load_benchmark", "read_exercise"]
+__all__ = ["BenchmarkError", "ExtractReport", "PolyglotBenchmarkExtractor", "load_benchmark", "read_exercise",
+           "skips_tests"]
 
 logger = logging.getLogger(__name__)
 
@@ -348,3 +349,11 @@ def load_benchmark(benchmark_root: str | Path, languages: Iterable[str] | None =
                    strict: bool = False) -> list[Problem]:
     """All problems of a benchmark tree; see :class:`PolyglotBenchmarkExtractor`."""
     return PolyglotBenchmarkExtractor(benchmark_root, languages, strict).extract()
+
+
+def skips_tests(root: str | Path, problem: Problem) -> bool:
+    """Whether the exercise is marked ``.meta/.skip_tests`` under ``root``, in either layout (Go's ``counter`` asks
+    the student to write the tests: its reference has no tests to run, so nothing of it can be judged by
+    execution). The reader reads such exercises like any other; the dataset and the evaluation leave them out."""
+    marker = PRACTICE / problem.slug / ".meta" / ".skip_tests"
+    return (Path(root) / problem.language / marker).is_file() or (Path(root) / marker).is_file()

@@ -9,10 +9,11 @@ This is the builder's engine (:mod:`polyglot_hrm.dataset.builder` only wraps it 
   holds (in any language); kept when their complexity
   score lies in ``[min_complexity_score, max_complexity_score]``; at most ``max_problems_per_language``
   per language, a seeded sample.
-* **Difficulty** (the curriculum bucket): ``easy``/``medium``/``hard`` by the tertile of the problem's
-  complexity score *within its language* over every problem read (complexity is only comparable within
-  one language), so filtering does not move a problem between buckets.
-* **Splits** by slug (:func:`assign_splits`): one exercise, in every language and every configuration,
+* **Difficulty** (the curriculum bucket, :func:`~polyglot_hrm.benchmark.complexity.difficulty_buckets`):
+  ``easy``/``medium``/``hard`` by the tertile of the problem's complexity score *within its language* over every
+  problem read (complexity is only comparable within one language), so filtering does not move a problem between
+  buckets.
+* **Splits** by slug (:func:`~.splits.assign_splits`): one exercise, in every language and every configuration,
   sits in one split.
 * **Verification** of ``bug_fix`` mutants (:func:`verify_mutants`): the mutated solution runs as the
   reference does (it is the benchmark's own reference with one operator applied, so it needs no
@@ -37,30 +38,29 @@ import hashlib
 import json
 import logging
 import os
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
-from ..benchmark import Problem, ProblemFile
+from ..benchmark import Problem, ProblemFile, difficulty_buckets, skips_tests
 from ..execution import RunTask, make_executor, run_many
 from ..execution.expected import load_reference_seconds
+from ..execution.provision import runners_available
+from ..execution.results import trim_output
 from ..execution.runner import record_expected
-from ..languages import get_language
 from ..languages.context import RunnerContext
+from ..seeded import seeded_rank
 from ..synthesis.examples import (DiffCandidate, bug_fix_candidate, diff_candidates, diff_edit_row, generation_row,
-                                  mutant_pool, refactor_candidate, refactor_pool, seeded_rank, transfer_pairs,
-                                  transfer_row)
-from .config import SPLITS, PolyglotHRMConfig
-from .sources import DataDir, benchmark_slugs, data_roots, load_sources, slugs_digest
+                                  mutant_pool, refactor_candidate, refactor_pool, transfer_pairs, transfer_row)
+from .config import PolyglotHRMConfig
+from .sources import benchmark_slugs, load_sources
+from .splits import assign_splits
 
-__all__ = ["BuildReport", "RunJournal", "Verified", "assign_splits", "build", "build_rows",
-           "data_hash", "difficulty_buckets", "exclude_benchmark", "load_problems", "runners_available",
-           "select_problems", "tree_hash", "trim_output", "verify_mutants", "verify_runs"]
+__all__ = ["BuildReport", "RunJournal", "Verified", "build", "build_rows", "exclude_benchmark", "load_problems",
+           "select_problems", "verify_mutants", "verify_runs"]
 
 logger = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -76,78 +76,6 @@ class BuildReport:
     refactor_runs: Counter = field(default_factory=Counter)
     #: Verification runs answered by the journal of an earlier (killed) build instead of being run again.
     resumed: int = 0
-
-_SKIP_DIRS = {".git", "node_modules", "target", "build", "bin", "__pycache__", ".pytest_cache", ".gradle"}
-
-
-def data_hash(data_dir: DataDir, exclude_slugs_of: str | None = None) -> str:
-    """A digest of every root's files (:func:`tree_hash`, in order) and of the slugs left out: what the rows
-    are made of."""
-    digest = hashlib.sha256()
-    for root in data_roots(data_dir):
-        digest.update(tree_hash(root).encode())
-    if exclude_slugs_of:
-        digest.update(b"exclude:" + slugs_digest(benchmark_slugs(exclude_slugs_of)).encode())
-    return digest.hexdigest()
-
-
-_TREE_MEMO: dict[tuple[str, str], str] = {}
-
-
-def _walk(root: Path) -> list[Path]:
-    files = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        files.extend(Path(dirpath) / name for name in sorted(filenames))
-    return files
-
-
-def tree_hash(root: str | os.PathLike) -> str:
-    """SHA-256 over the relative path and bytes of every file under ``root`` (build outputs and ``.git``
-    skipped): any edit, addition, removal or rename changes it. About 0.3 s on the polyglot benchmark;
-    within one process a tree whose files' paths, sizes and modification times are unchanged is not
-    read again."""
-    root = Path(root)
-    files = _walk(root)
-    stamp = hashlib.sha256()
-    for path in files:
-        try:
-            st = path.stat()
-            stamp.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-        except OSError:
-            stamp.update(f"{path}\0?\0".encode())
-    key = (str(root.resolve()), stamp.hexdigest())
-    if key in _TREE_MEMO:
-        return _TREE_MEMO[key]
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        try:
-            digest.update(path.read_bytes())
-        except OSError:
-            digest.update(b"<unreadable>")
-        digest.update(b"\0")
-    _TREE_MEMO[key] = digest.hexdigest()
-    return _TREE_MEMO[key]
-
-
-def code_hash() -> str:
-    """A hash of the code that makes rows (so a new version of it does not reload stale rows): this package,
-    the synthesis, the reader and the language modules (their syntax drives mutations and function finding)."""
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted([*here.glob("*.py"), *(here.parent / "synthesis").glob("*.py"),
-                        *(here.parent / "languages").glob("*.py"),
-                        here.parent / "benchmark" / "reader.py", here.parent / "benchmark" / "complexity.py"]):
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def skips_tests(root: str | Path, problem: Problem) -> bool:
-    """Whether the exercise is marked ``.meta/.skip_tests`` (Go's ``counter`` asks the student to write
-    the tests: its reference has no tests to run, so no row of it could be judged by execution)."""
-    practice = Path("exercises") / "practice" / problem.slug / ".meta" / ".skip_tests"
-    return (Path(root) / problem.language / practice).is_file() or (Path(root) / practice).is_file()
 
 
 def load_problems(config: PolyglotHRMConfig) -> list[Problem]:
@@ -171,19 +99,6 @@ def exclude_benchmark(problems: Sequence[Problem], benchmark: str | os.PathLike 
     return kept
 
 
-def difficulty_buckets(problems: Sequence[Problem]) -> dict[str, str]:
-    """``problem id -> easy|medium|hard``: complexity tertile within the problem's language."""
-    by_lang: dict[str, list[Problem]] = defaultdict(list)
-    for p in problems:
-        by_lang[p.language].append(p)
-    out = {}
-    for ps in by_lang.values():
-        ps = sorted(ps, key=lambda p: (p.metadata.complexity, p.slug))
-        for rank, p in enumerate(ps):
-            out[p.id] = ("easy", "medium", "hard")[min(2, 3 * rank // len(ps))]
-    return out
-
-
 def select_problems(problems: Sequence[Problem], config: PolyglotHRMConfig) -> list[Problem]:
     kept = [p for p in problems if config.min_complexity_score <= p.metadata.complexity <= config.max_complexity_score]
     if config.max_problems_per_language is not None:
@@ -193,78 +108,6 @@ def select_problems(problems: Sequence[Problem], config: PolyglotHRMConfig) -> l
         chosen = {p.id for ps in by_lang.values() for p in ps[:config.max_problems_per_language]}
         kept = [p for p in kept if p.id in chosen]
     return kept
-
-
-def assign_splits(slugs: Iterable[str], seed: int, ratios: dict[str, float]) -> dict[str, str]:
-    """``slug -> split``, deterministic in ``(seed, slug)``.
-
-    Each slug draws ``u = sha256(seed, slug)`` in [0, 1) and goes to the split whose cumulative ratio
-    interval holds ``u``, so a slug's split does not depend on which other slugs exist. On a small tree
-    where that leaves a split with a positive ratio empty (the mini-benchmark has six slugs), slugs are
-    instead ranked by ``u`` and cut by ratio with at least one slug per such split (largest remainders).
-    """
-    slugs = sorted(set(slugs))
-    u = {s: seeded_rank(seed, "split", s) / 2.0 ** 64 for s in slugs}
-    names = [n for n in SPLITS if n in ratios]
-    bounds, total = [], 0.0
-    for name in names:
-        total += ratios[name]
-        bounds.append((total, name))
-    out = {}
-    for s in slugs:
-        out[s] = next((name for bound, name in bounds if u[s] < bound), names[0])
-    wanted = [n for n in names if ratios[n] > 0]
-    if len(slugs) >= len(wanted) and any(n not in out.values() for n in wanted):
-        ranked = sorted(slugs, key=lambda s: u[s])
-        exact = {n: ratios[n] * len(slugs) for n in wanted}
-        counts = {n: max(1, int(exact[n])) for n in wanted}
-        while sum(counts.values()) > len(slugs):
-            n = max((n for n in wanted if counts[n] > 1), key=lambda n: counts[n] - exact[n])
-            counts[n] -= 1
-        while sum(counts.values()) < len(slugs):
-            n = max(wanted, key=lambda n: exact[n] - counts[n])
-            counts[n] += 1
-        out, i = {}, 0
-        for n in wanted:
-            for s in ranked[i:i + counts[n]]:
-                out[s] = n
-            i += counts[n]
-    return out
-
-
-def runners_available(languages: Iterable[str]) -> set[str]:
-    """Languages whose toolchain and provisioned dependencies are in place (what ``doctor`` checks)."""
-    ctx = RunnerContext()
-    ok = set()
-    for name in languages:
-        language = get_language(name)
-        try:
-            ready = all(c.version for c in language.toolchain()) and language.missing_provision(ctx) is None
-        except Exception as err:  # a probe that cannot run means the runner is not available
-            logger.info("%s: runner probe failed (%s)", name, err)
-            ready = False
-        if ready:
-            ok.add(name)
-    return ok
-
-
-_TMP_PATH = re.compile(r"/\S*?polyglot-hrm-[\w]+/")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def trim_output(text: str, limit: int = 2000) -> str:
-    """Test output for a prompt: colour codes and temporary workspace paths removed, blank-line runs
-    squeezed; when longer than ``limit`` characters, its first 60% (the first failures) and last 40%
-    (the summary), cut at line breaks, around a ``[...]`` line."""
-    text = _TMP_PATH.sub("", _ANSI.sub("", text))
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    if len(text) <= limit:
-        return text
-    head = text[:int(limit * 0.6)]
-    head = head[:head.rfind("\n")] if "\n" in head else head
-    tail = text[-int(limit * 0.4):]
-    tail = tail[tail.find("\n") + 1:] if "\n" in tail else tail
-    return f"{head}\n[...]\n{tail}"
 
 
 def _as_reference(problem: Problem, files: dict[str, str]) -> Problem:

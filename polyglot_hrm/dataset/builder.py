@@ -17,9 +17,10 @@ builder, not of the config, so it changes no row and no cache key (a build verif
 **Caching.** The cache directory is ``<cache>/polyglot_hrm/<config id>/<version>/<hash>``: ``datasets``
 derives the config id from the options passed (``data_dir`` included: several roots are one string,
 joined with ``os.pathsep``); this builder sets ``hash`` to a digest of every root's files
-(:func:`~polyglot_hrm.dataset.build.tree_hash`), of the slugs ``exclude_slugs_of`` leaves out, and of the code
-that makes rows. So an unchanged tree reloads from the Arrow cache (``download_and_prepare`` only hashes
-the tree), and editing any benchmark file builds afresh into a new directory. Each build also records its
+(:func:`~polyglot_hrm.dataset.fingerprint.tree_hash`), of the slugs ``exclude_slugs_of`` leaves out, and of the code
+that makes rows (every file of the package: :func:`~polyglot_hrm.dataset.fingerprint.code_hash`). So an unchanged
+tree reloads from the Arrow cache (``download_and_prepare`` only hashes the tree), and editing any benchmark file
+builds afresh into a new directory. Each build also records its
 rows per split and a checksum of each Arrow file (:mod:`.cache`); a reload whose folder differs from that
 record (a truncated or edited file, an edited ``dataset_info.json``) logs what was wrong and rebuilds.
 """
@@ -33,12 +34,13 @@ from typing import Any
 
 import datasets
 
-from .build import BuildReport, build, code_hash, data_hash
-from .cache import cache_problems, write_record
 from ..settings import resolve_benchmark_root
-from .sources import join_roots
+from .build import BuildReport, build
+from .cache import cache_problems, write_record
 from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
 from .features import features_for
+from .fingerprint import code_hash, data_hash
+from .sources import join_roots
 
 __all__ = ["EmptyConfigError", "PolyglotHRM", "PolyglotHRMConfig"]
 

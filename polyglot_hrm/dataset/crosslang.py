@@ -21,7 +21,7 @@ transfer rows do (:mod:`polyglot_hrm.synthesis.concepts`; the tags are documente
 :mod:`polyglot_hrm.languages.concepts`). ``language_challenges`` in the report's top level counts, per
 directed language pair, on how many shared slugs the target needs each construct. ``difficulty_distribution``
 gives, per language, the problems per curriculum bucket (``easy``/``medium``/``hard``: complexity tertiles
-within the language, :func:`~polyglot_hrm.dataset.build.difficulty_buckets`) and the mean, lowest and highest
+within the language, :func:`~polyglot_hrm.benchmark.complexity.difficulty_buckets`) and the mean, lowest and highest
 complexity score.
 """
 
@@ -34,12 +34,12 @@ from pathlib import Path
 from statistics import mean
 from typing import Any, Sequence
 
-from ..benchmark import CrossLanguageIndex, Problem
+from ..benchmark import CrossLanguageIndex, Problem, difficulty_buckets
 from ..languages.concepts import CONSTRUCTS
+from ..languages.lexer import masked_code
 from ..outputs import atomic_write_text
-from ..synthesis.concepts import concepts, constructs, masked_code
+from ..synthesis.concepts import concepts, constructs
 from ..synthesis.examples import solved_files
-from .build import difficulty_buckets
 
 __all__ = ["crosslang_report", "difficulty_distribution", "jaccard", "similarity", "solution_tokens",
            "write_crosslang"]

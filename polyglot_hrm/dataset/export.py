@@ -26,10 +26,10 @@ import datasets
 
 from ..outputs import (OutputError, atomic_write_text, check_writable, claim_dir, honour_umask, install_tree,
                        read_manifest)
-from .build import data_hash
 from .builder import EmptyConfigError, PolyglotHRM
 from .card import REPO_PLACEHOLDER, card_sources, dataset_card, parquet_name, row_counts
 from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
+from .fingerprint import data_hash
 from .hub import HubError, hub_endpoint, unreachable
 from ..settings import resolve_benchmark_root
 from .sources import DataDir

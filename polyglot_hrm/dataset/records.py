@@ -41,8 +41,8 @@ import copy
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Mapping
 
+from ..edit_format import EditBlock, parse_blocks
 from ..languages import LANGUAGES
-from ..synthesis.edit_format import EditBlock, parse_blocks
 from ..synthesis.examples import EDIT_TYPES, row_files
 from .names import CodeGenerationTask, StrEnum, Task
 

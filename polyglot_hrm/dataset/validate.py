@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from ..edit_format import apply_blocks, parse_blocks
 from ..scoring import score
-from ..synthesis.edit_format import apply_blocks, parse_blocks
 from ..synthesis.examples import row_files
 
 __all__ = ["RowCheck", "check_rows", "input_candidate", "summarize", "target_candidate"]

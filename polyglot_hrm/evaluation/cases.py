@@ -32,12 +32,11 @@ from typing import Any
 
 import datasets
 
-from ..benchmark import Problem, load_benchmark, load_problems_json
-from ..dataset.build import difficulty_buckets, skips_tests
+from ..benchmark import Problem, difficulty_buckets, load_benchmark, load_problems_json, skips_tests
 from ..dataset.export import check_datasets_cache
+from ..edit_format import EditFormatError, parse_blocks
 from ..scoring import CandidateError, check_candidate, unwrap_candidate
 from ..settings import RootArg, resolve_benchmark_root
-from ..synthesis.edit_format import EditFormatError, parse_blocks
 from ..synthesis.examples import generation_row, row_files
 
 __all__ = ["Candidate", "SolutionsError", "cases_from_dataset", "cases_from_problems", "load_cases",

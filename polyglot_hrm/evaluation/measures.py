@@ -43,9 +43,9 @@ from dataclasses import asdict, dataclass
 from statistics import mean
 from typing import Any
 
+from ..edit_format import EditFormatError, parse_blocks
 from ..execution.passk import mean_pass_at_k
 from ..scoring import EditFailure, unwrap_candidate
-from ..synthesis.edit_format import EditFormatError, parse_blocks
 from ..synthesis.edit_synthesis import changed_chars, edit_stats
 from ..synthesis.examples import line_minimality, quality_score, row_files
 from .cases import reference_files

@@ -24,10 +24,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..dataset.build import trim_output
 from ..execution import AUTO, Timeout, describe_timeout, make_executor
 from ..execution.executors import Executor, ExecutorSpec
-from ..execution.results import RunResult
+from ..execution.results import RunResult, trim_output
 from ..modelio.backends import Answer, Backend, Request
 from ..modelio.sampling import request_seed
 from ..scoring import EditFailure, problem_from_reference, resolve_candidate, run_key, score

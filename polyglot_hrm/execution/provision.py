@@ -17,7 +17,7 @@ from .sandbox import sandbox_probe
 from .workspace import run_area
 
 __all__ = ["setup_runners", "ensure_provisioned", "doctor", "DoctorRow", "RunnerCacheError", "cache_problem",
-           "check_runner_cache", "identity_row"]
+           "check_runner_cache", "identity_row", "runners_available"]
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,22 @@ def doctor(ctx: RunnerContext | None = None) -> list[DoctorRow]:
                                                     "workspace fills the disk its neighbours use; run as root (or in "
                                                     "a container that may mount tmpfs) to bound it"))
     return rows
+
+
+def runners_available(languages: Iterable[str]) -> set[str]:
+    """Languages whose toolchain and provisioned dependencies are in place (what :func:`doctor` checks)."""
+    ctx = RunnerContext()
+    ok = set()
+    for name in languages:
+        language = get_language(name)
+        try:
+            ready = all(c.version for c in language.toolchain()) and language.missing_provision(ctx) is None
+        except Exception as err:  # a probe that cannot run means the runner is not available
+            logger.info("%s: runner probe failed (%s)", name, err)
+            ready = False
+        if ready:
+            ok.add(name)
+    return ok
 
 
 def _tmpfs_probe() -> bool:

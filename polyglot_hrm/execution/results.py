@@ -1,11 +1,12 @@
-"""What a test run returns."""
+"""What a test run returns, and its output as a prompt shows it (:func:`trim_output`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
-__all__ = ["Status", "STATUSES", "TestCounts", "RunResult"]
+__all__ = ["Status", "STATUSES", "TestCounts", "RunResult", "trim_output"]
 
 Status = Literal["passed", "failed", "compile_error", "timeout", "error"]
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -70,3 +71,22 @@ class RunResult:
         if not with_output:
             data.pop("output")
         return data
+
+
+_TMP_PATH = re.compile(r"/\S*?polyglot-hrm-[\w]+/")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def trim_output(text: str, limit: int = 2000) -> str:
+    """Test output for a prompt: colour codes and temporary workspace paths removed, blank-line runs
+    squeezed; when longer than ``limit`` characters, its first 60% (the first failures) and last 40%
+    (the summary), cut at line breaks, around a ``[...]`` line."""
+    text = _TMP_PATH.sub("", _ANSI.sub("", text))
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if len(text) <= limit:
+        return text
+    head = text[:int(limit * 0.6)]
+    head = head[:head.rfind("\n")] if "\n" in head else head
+    tail = text[-int(limit * 0.4):]
+    tail = tail[tail.find("\n") + 1:] if "\n" in tail else tail
+    return f"{head}\n[...]\n{tail}"

@@ -29,15 +29,16 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Sequence
 
 from .reports import Canary, Report
 
 if TYPE_CHECKING:
-    from ..benchmark.problem import Problem
+    from ..benchmark.problem import Problem, ProblemFile
     from .context import RunnerContext
 
-__all__ = ["CHANNEL_FD", "Language", "LayoutError", "REPORT_FD", "REPORT_FD_PATH", "Step", "ToolCheck", "closing_paren", "split_parameters", "tool_version"]
+__all__ = ["CHANNEL_FD", "Language", "LayoutError", "REPORT_FD", "REPORT_FD_PATH", "Step", "ToolCheck",
+           "WORKSPACE_ROLES", "exercise_tree", "tool_version"]
 
 
 class LayoutError(ValueError):
@@ -95,32 +96,23 @@ def tool_version(argv: Sequence[str], pattern: str = r"\d+\.\d+(\.\d+)?") -> str
     return match.group(0) if match else "unknown"
 
 
-_OPEN, _CLOSE = "([{<", ")]}>"
+#: The roles of an exercise's files that a workspace holds with the stub in place (references replace stubs).
+WORKSPACE_ROLES = ("solution", "test", "editor", "support")
 
 
-def closing_paren(text: str, open_at: int) -> int | None:
-    """Index of the ``)`` closing the ``(`` at ``open_at``, or None."""
-    depth = 0
-    for i in range(open_at, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0:
-            return i
-    return None
-
-
-def split_parameters(params: str) -> list[str]:
-    """``params`` split at the commas outside brackets (generic arguments included), each stripped; [] for none."""
-    parts, depth, start = [], 0, 0
-    for i, c in enumerate(params):
-        if c in _OPEN:
-            depth += 1
-        elif c in _CLOSE and not (c == ">" and i and params[i - 1] == "-"):  # `->` closes nothing
-            depth = max(0, depth - 1)
-        elif c == "," and depth == 0:
-            parts.append(params[start:i].strip())
-            start = i + 1
-    parts.append(params[start:].strip())
-    return [p for p in parts if p] if any(parts) else []
+def exercise_tree(files: Iterable[ProblemFile], reference_removes: Iterable[str], mode: str) -> dict[str, str]:
+    """The files of a ready-to-test exercise directory, ``path -> content``, from an exercise's files (anything
+    with ``path``, ``role`` and ``content``, as :class:`~polyglot_hrm.benchmark.problem.ProblemFile`):
+    ``mode="stub"`` the stub in place; ``"reference"`` the reference files over it, less ``reference_removes``."""
+    files = list(files)
+    tree = {f.path: f.content for f in files if f.role in WORKSPACE_ROLES}
+    if mode == "reference":
+        for path in reference_removes:
+            tree.pop(path, None)
+        tree.update({f.path: f.content for f in files if f.role == "reference"})
+    elif mode != "stub":
+        raise ValueError(f"mode must be 'stub' or 'reference', not {mode!r}")
+    return tree
 
 
 class Language:
@@ -265,7 +257,7 @@ class Language:
     def stub_tree(self, problem: "Problem", mode: str) -> dict[str, str]:
         """The benchmark's files of a run before any candidate file: the reference tree for
         ``mode="reference"``, else the stub tree (candidates are laid over it)."""
-        return problem.workspace_files("reference" if mode == "reference" else "stub")
+        return exercise_tree(problem.files, problem.reference_removes, "reference" if mode == "reference" else "stub")
 
     def is_ignored(self, path: str) -> bool:
         return any(fnmatch.fnmatch(path, pattern) for pattern in self.ignored_files)

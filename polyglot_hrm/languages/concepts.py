@@ -10,7 +10,7 @@
 
 Each language module gives, per tag, one regular expression (``Language.concept_patterns`` and
 ``Language.construct_patterns``) matched against the reference's code with comments and string
-literals blanked out (:func:`polyglot_hrm.synthesis.concepts.masked_code`). One tag is found
+literals blanked out (:func:`polyglot_hrm.languages.lexer.masked_code`). One tag is found
 without a pattern, the same way in every language: ``recursion`` (a function whose body calls it by
 name). The patterns are heuristics over the text, not a parser: they say what the
 code visibly uses, and a tag a language has no pattern for is never detected in it.

@@ -53,7 +53,8 @@ from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from .artifacts import ArtifactCache, content_key
-from .base import REPORT_FD_PATH, Language, Step, ToolCheck, split_parameters, tool_version
+from .base import REPORT_FD_PATH, Language, Step, ToolCheck, tool_version
+from .lexer import split_parameters
 from .canaries import canary_names
 from .registry import register
 from .reports import Canary, Report, canary_values, junit_outcomes, junit_text, parse_xml, read_report_file

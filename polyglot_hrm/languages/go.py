@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from .base import Language, Step, ToolCheck, closing_paren, split_parameters, tool_version
+from .base import Language, Step, ToolCheck, tool_version
+from .lexer import closing_bracket, split_parameters
 from .canaries import canary_names
 from .registry import register
 from .reports import Canary, Report, canary_values, TestOutcome
@@ -137,7 +138,7 @@ class Go(Language):
 
     def returns_value(self, header: str) -> bool:
         # Anything between the parameters' `)` and the body's `{` is a result type.
-        close = closing_paren(header, header.index("(", header.index("func") + 4))
+        close = closing_bracket(header, header.index("(", header.index("func") + 4))
         return close is not None and bool(header[close + 1:].strip().rstrip("{").strip())
 
     def memory_env(self, memory_mb: int) -> dict[str, str]:

@@ -56,7 +56,8 @@ from typing import Sequence
 from pathlib import PurePosixPath
 
 from .artifacts import ArtifactCache, content_key, place_whole
-from .base import Language, Step, ToolCheck, split_parameters, tool_version
+from .base import Language, Step, ToolCheck, tool_version
+from .lexer import split_parameters
 from .registry import register
 from .reports import Canary, Report, ReportError, junit_outcomes, parse_xml, read_report_file
 

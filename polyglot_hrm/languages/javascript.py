@@ -41,7 +41,8 @@ from pathlib import Path, PurePosixPath
 from typing import Literal, Sequence
 
 from .artifacts import PARTIAL, content_key, place_whole
-from .base import REPORT_FD_PATH, Language, Step, ToolCheck, split_parameters, tool_version
+from .base import REPORT_FD_PATH, Language, Step, ToolCheck, tool_version
+from .lexer import split_parameters
 from .registry import register
 from .reports import Canary, Report, canary_id, canary_values, ReportError, TestOutcome, read_report_file
 

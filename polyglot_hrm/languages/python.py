@@ -28,7 +28,8 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from . import python_proxy
-from .base import CHANNEL_FD, REPORT_FD_PATH, Language, Step, ToolCheck, split_parameters, tool_version
+from .base import CHANNEL_FD, REPORT_FD_PATH, Language, Step, ToolCheck, tool_version
+from .lexer import split_parameters
 from .registry import register
 from .reports import Canary, Report, canary_id, canary_values, junit_outcomes, parse_xml, read_report_file
 

@@ -49,7 +49,8 @@ from typing import Sequence
 from pathlib import PurePosixPath
 
 from .artifacts import ArtifactCache, content_key
-from .base import REPORT_FD_PATH, Language, LayoutError, Step, ToolCheck, split_parameters, tool_version
+from .base import REPORT_FD_PATH, Language, LayoutError, Step, ToolCheck, tool_version
+from .lexer import split_parameters
 from .canaries import canary_names
 from .registry import register
 from .reports import Canary, Report, canary_values, TestOutcome, read_report_file

@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..synthesis.edit_format import render_blocks
+from ..edit_format import render_blocks
 from ..synthesis.edit_synthesis import synthesize_blocks
 from ..synthesis.examples import row_files
 from .chat_format import chat_messages, parse_chat_answer, render_whole

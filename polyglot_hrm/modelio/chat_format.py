@@ -19,7 +19,7 @@ the case with ``input_files`` = those files, ``test_feedback`` = that output, an
   Read by :func:`parse_whole`: the path line may carry Markdown decoration, a name is matched to the
   files shown (exactly or by base name; otherwise it is a new file), and with one file shown a block
   without a name is that file (as Aider's whole-file coder does).
-* ``diff``: Aider's SEARCH/REPLACE blocks, read and applied by :mod:`polyglot_hrm.synthesis.edit_format`
+* ``diff``: Aider's SEARCH/REPLACE blocks, read and applied by :mod:`polyglot_hrm.edit_format`
   to the files shown.
 
 The HRM backend does not use this module: it answers in the format it was trained on
@@ -32,8 +32,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..edit_format import EXAMPLE_BLOCK, file_name_of, shown_path
 from ..languages import LANGUAGES
-from ..synthesis.edit_format import EXAMPLE_BLOCK, file_name_of, shown_path
 from .names import EDIT_FORMATS, EditFormat
 from .prompt_format import SOURCE_ROLES, VISIBLE_ROLES, render_files
 

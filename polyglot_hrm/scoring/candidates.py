@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from ..benchmark.problem import Problem, ProblemFile, ProblemMetadata
 from ..benchmark.reader import load_benchmark
-from ..synthesis.edit_format import EditApplyError, EditFormatError, apply_blocks, parse_blocks
+from ..edit_format import EditApplyError, EditFormatError, apply_blocks, parse_blocks
 from ..synthesis.examples import row_files
 
 __all__ = ["CandidateError", "EditFailure", "check_candidate", "input_files", "problem_from_reference",

@@ -3,9 +3,9 @@
 The vocabularies and what each tag means are in :mod:`polyglot_hrm.languages.concepts`; each language
 module gives one regular expression per tag (``Language.concept_patterns``, ``construct_patterns``).
 Patterns are matched, with ``re.MULTILINE``, against the solution's code with comments, string and
-character literals blanked out (:func:`masked_code`), so ``"for"`` inside a string or a comment is no
-loop. ``recursion`` is found in every language the same way: a function (``find_functions``) whose
-body names itself followed by ``(``.
+character literals blanked out (:func:`polyglot_hrm.languages.lexer.masked_code`), so ``"for"`` inside a
+string or a comment is no loop. ``recursion`` is found in every language the same way: a function
+(``find_functions``) whose body names itself followed by ``(``.
 
 A transfer example (source solution -> target solution) carries
 
@@ -25,17 +25,10 @@ from typing import Mapping
 
 from ..languages import get_language
 from ..languages.concepts import CONCEPTS, CONSTRUCTS
+from ..languages.lexer import masked_code
 from .functions import find_functions
-from .mutation import code_mask
 
-__all__ = ["concepts", "constructs", "language_challenges", "masked_code", "shared_concepts"]
-
-
-def masked_code(text: str, language: str) -> str:
-    """``text`` with every character inside a comment, string or character literal replaced by a space
-    (line breaks kept, so line anchors still work)."""
-    mask = code_mask(text, language)
-    return "".join(c if keep or c == "\n" else " " for c, keep in zip(text, mask))
+__all__ = ["concepts", "constructs", "language_challenges", "shared_concepts"]
 
 
 @lru_cache(maxsize=None)

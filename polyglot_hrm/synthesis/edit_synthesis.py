@@ -1,6 +1,6 @@
 """Edit blocks made from a before/after pair (the training targets), and how good an edit is.
 
-The format itself and its application are :mod:`.edit_format`. :func:`synthesize_blocks` writes the
+The format itself and its application are :mod:`polyglot_hrm.edit_format`. :func:`synthesize_blocks` writes the
 smallest blocks with unique anchors that Aider would apply as intended; :func:`edit_stats` measures any
 edit (size, minimality, unique anchors, whether it applies and is well formed); :func:`changed_chars` is
 the project's one character-diff measure.
@@ -14,12 +14,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Literal
 
-from .edit_format import (FENCE, EditApplyError, EditBlock, EditSynthesisError, apply_blocks, exact_matches, is_blank,
-                          is_renderable, parse_blocks, prepped_lines, render_blocks, split_lines, with_final_break)
+from ..edit_format import (FENCE, EditApplyError, EditBlock, apply_blocks, exact_matches, is_blank, is_renderable,
+                           parse_blocks, prepped_lines, render_blocks, split_lines, with_final_break)
 
-__all__ = ["changed_chars", "edit_stats", "synthesize_blocks"]
+__all__ = ["EditSynthesisError", "changed_chars", "edit_stats", "synthesize_blocks"]
 
 logger = logging.getLogger(__name__)
+
+
+class EditSynthesisError(ValueError):
+    """A (before, after) change that SEARCH/REPLACE blocks cannot express (a deleted file)."""
+
 
 # ---------------------------------------------------------------------------------------------
 # synthesize

@@ -28,15 +28,15 @@ about 0.02 however tight the block, so it does not separate good blocks from bad
 from __future__ import annotations
 
 import difflib
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from ..benchmark.crosslang import CrossLanguageIndex
 from ..benchmark.problem import Problem
+from ..edit_format import EditBlock, render_blocks
 from ..languages import get_language
+from ..seeded import seeded_rank
 from .concepts import language_challenges, shared_concepts
-from .edit_format import EditBlock, render_blocks
 from .edit_synthesis import edit_stats, synthesize_blocks
 from .functions import find_functions, remove_function
 from .mutation import Mutant, enumerate_mutants, select_mutants
@@ -44,15 +44,9 @@ from .refactor import Refactoring, enumerate_refactorings, select_refactorings
 
 __all__ = ["DiffCandidate", "EDIT_TYPES", "diff_candidates", "diff_edit_row", "file_records", "generation_row",
            "line_minimality", "mutant_pool", "quality_score", "refactor_candidate", "refactor_pool", "row_files",
-           "seeded_rank", "solved_files", "transfer_pairs", "transfer_row"]
+           "solved_files", "transfer_pairs", "transfer_row"]
 
 EDIT_TYPES = ("implement", "bug_fix", "feature", "refactor")
-
-
-def seeded_rank(seed: int, *parts: str) -> int:
-    """A deterministic 64-bit number from ``seed`` and ``parts`` (for seeded orders that do not depend
-    on Python's hash randomisation)."""
-    return int.from_bytes(hashlib.sha256("\0".join([str(seed), *parts]).encode()).digest()[:8], "big")
 
 
 def file_records(problem: Problem) -> list[dict[str, str]]:

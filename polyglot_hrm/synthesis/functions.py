@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..languages import Language, get_language
-from .mutation import code_mask
+from ..languages.lexer import closing_bracket, code_mask
 
 __all__ = ["Function", "find_functions", "remove_function"]
 
@@ -96,17 +96,7 @@ def _brace_functions(text: str, lines: list[str], lang: Language) -> list[Functi
         if open_at is None:
             i += 1
             continue
-        depth, close_at = 0, None
-        for k in range(open_at, len(text)):
-            if not mask[k]:
-                continue
-            if text[k] == "{":
-                depth += 1
-            elif text[k] == "}":
-                depth -= 1
-                if depth == 0:
-                    close_at = k
-                    break
+        close_at = closing_bracket(text, open_at, mask)
         if close_at is None:
             i += 1
             continue

@@ -23,18 +23,15 @@ when it can (see :func:`polyglot_hrm.dataset.build.verify_mutants`).
 
 from __future__ import annotations
 
-import hashlib
-import random
 import re
 from dataclasses import dataclass
-from collections.abc import Callable, Sequence
-from typing import Iterable, TypeVar
+from typing import Iterable
 
 from ..languages import Language, get_language
+from ..languages.lexer import closing_bracket, code_mask
+from ..seeded import select_balanced
 
-T = TypeVar("T")
-
-__all__ = ["OPERATORS", "Mutant", "code_mask", "enumerate_mutants", "select_mutants"]
+__all__ = ["OPERATORS", "Mutant", "enumerate_mutants", "select_mutants"]
 
 OPERATORS = ("comparison", "arithmetic", "off_by_one", "negate_condition", "swap_arguments",
              "delete_statement", "literal")
@@ -50,59 +47,6 @@ class Mutant:
     description: str
     original: str  # the whole file before
     mutated: str  # the whole file after
-
-
-# ---------------------------------------------------------------------------------------------
-# masking strings and comments
-
-
-def code_mask(text: str, language: str | Language) -> list[bool]:
-    """``mask[i]`` is True when ``text[i]`` is code, False inside a string, character literal or comment."""
-    lang = get_language(language) if isinstance(language, str) else language
-    n = len(text)
-    mask = [True] * n
-    block = lang.block_comment
-    i = 0
-
-    def blank(a: int, b: int) -> None:
-        for k in range(a, min(b, n)):
-            mask[k] = False
-
-    while i < n:
-        c = text[i]
-        if text.startswith(lang.line_comment, i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            blank(i, j)
-            i = j
-        elif block is not None and text.startswith(block[0], i):
-            j = text.find(block[1], i + len(block[0]))
-            j = n if j < 0 else j + len(block[1])
-            blank(i, j)
-            i = j
-        elif text.startswith(lang.multiline_strings, i):
-            quote = next(q for q in lang.multiline_strings if text.startswith(q, i))
-            j = text.find(quote, i + len(quote))
-            j = n if j < 0 else j + len(quote)
-            blank(i, j)
-            i = j
-        elif lang.raw_strings and re.match(r'r#*"', text[i:i + 4]) and (i == 0 or not text[i - 1].isalnum()):
-            hashes = text[i + 1:].index('"')
-            end = '"' + "#" * hashes
-            j = text.find(end, i + 2 + hashes)
-            j = n if j < 0 else j + len(end)
-            blank(i, j)
-            i = j
-        elif c == '"' or (c == "'" and (lang.char_literal is None or lang.char_literal.match(text[i:i + 12]))):
-            j = i + 1
-            while j < n and text[j] != c and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
-            j = min(n, j + 1)
-            blank(i, j)
-            i = j
-        else:
-            i += 1
-    return mask
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,21 +119,6 @@ def _off_by_one(text, mask, lang):
                     yield s, e, new, f"range `{m.group()}` became `{new}`"
 
 
-def _matching_paren(text: str, mask: list[bool], open_at: int) -> int | None:
-    """The ``)`` closing the ``(`` at ``open_at`` (conditions longer than four lines are left alone)."""
-    depth = 0
-    for k in range(open_at, min(len(text), open_at + 2000)):
-        if not mask[k]:
-            continue
-        if text[k] == "(":
-            depth += 1
-        elif text[k] == ")":
-            depth -= 1
-            if depth == 0:
-                return k if text.count("\n", open_at, k) <= 3 else None
-    return None
-
-
 def _negate(text, mask, lang):
     for a, b, line in _line_spans(text):
         m = _HEADER_RE.match(line)
@@ -221,8 +150,8 @@ def _negate(text, mask, lang):
             paren = text.find("(", keyword_end, b)
             if paren < 0 or not mask[paren]:
                 continue
-            close = _matching_paren(text, mask, paren)
-            if close is None:
+            close = closing_bracket(text, paren, mask, within=2000)
+            if close is None or text.count("\n", paren, close) > 3:  # conditions longer than four lines: left alone
                 continue
             cond = text[paren + 1:close]
             yield paren + 1, close, f"!({cond})", f"condition `{' '.join(cond.split())}` negated"
@@ -333,31 +262,6 @@ def enumerate_mutants(files: dict[str, str], language: str | Language,
                 seen.add((path, mutated))
                 out.append(Mutant(path, operator, text.count("\n", 0, start) + 1, description, text, mutated))
     return out
-
-
-def _seeded(seed: int, *parts: str) -> random.Random:
-    digest = hashlib.sha256("\0".join([str(seed), *parts]).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
-
-
-def select_balanced(items: list[T], kind_of: Callable[[T], str], kinds: Sequence[str], n: int, seed: int,
-                    key: str, order_label: str, kind_label: Callable[[str], tuple[str, ...]]) -> list[T]:
-    """Up to ``n`` items, balanced across kinds (round robin), the kinds' order and each kind's order seeded by
-    ``(seed, key, order_label)`` and ``(seed, key, *kind_label(kind))``. The same inputs give the same list; a
-    larger ``n`` extends a smaller one's list."""
-    by_kind: dict[str, list[T]] = {}
-    for item in items:
-        by_kind.setdefault(kind_of(item), []).append(item)
-    order = [k for k in kinds if k in by_kind]
-    _seeded(seed, key, order_label).shuffle(order)
-    for kind in order:
-        _seeded(seed, key, *kind_label(kind)).shuffle(by_kind[kind])
-    picked: list[T] = []
-    while len(picked) < n and any(by_kind[k] for k in order):
-        for kind in order:
-            if by_kind[kind] and len(picked) < n:
-                picked.append(by_kind[kind].pop(0))
-    return picked
 
 
 def select_mutants(mutants: list[Mutant], n: int, seed: int, key: str = "") -> list[Mutant]:

@@ -42,9 +42,9 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from ..languages import Language, get_language
-from ..languages.base import closing_paren
+from ..languages.lexer import closing_bracket, code_mask
+from ..seeded import select_balanced
 from .functions import Function, find_functions
-from .mutation import code_mask, select_balanced
 
 __all__ = ["REFACTORINGS", "Refactoring", "enumerate_refactorings", "select_refactorings"]
 
@@ -192,20 +192,6 @@ def _outermost(functions: list[tuple[Function, int]]) -> list[tuple[Function, in
     return out
 
 
-def _matching_brace(src: _Source, open_at: int) -> int | None:
-    depth = 0
-    for k in range(open_at, len(src.text)):
-        if not src.mask[k]:
-            continue
-        if src.text[k] == "{":
-            depth += 1
-        elif src.text[k] == "}":
-            depth -= 1
-            if depth == 0:
-                return k
-    return None
-
-
 def _block_end(src: _Source, header: int) -> int | None:
     """The first line after the block that line ``header`` opens (for braces: the line after its ``}``)."""
     if src.lang.indented_blocks:
@@ -219,7 +205,7 @@ def _block_end(src: _Source, header: int) -> int | None:
                 end = k + 1
         return end if end > header + 1 else None
     stripped = src.lines[header].rstrip()
-    close = _matching_brace(src, src.offset(header) + len(stripped) - 1)
+    close = closing_bracket(src.text, src.offset(header) + len(stripped) - 1, src.mask)
     return None if close is None else src.line_of(close) + 1
 
 
@@ -269,7 +255,7 @@ def _extract_function(src: _Source) -> Iterator[Refactoring]:
         m = re.search(rf"\b{re.escape(fn.name)}\s*(?:<[^(]*>)?\s*(?:=\s*(?:async\s+)?)?\(", header)
         if not m:
             continue
-        close = closing_paren(header, m.end() - 1)
+        close = closing_bracket(header, m.end() - 1)
         if close is None:
             continue
         args = lang.parameter_names(header[m.end():close])
@@ -548,6 +534,6 @@ def enumerate_refactorings(files: dict[str, str], language: str | Language,
 
 
 def select_refactorings(refactorings: list[Refactoring], n: int, seed: int, key: str = "") -> list[Refactoring]:
-    """Up to ``n`` refactorings, balanced across kinds (:func:`~.mutation.select_balanced`)."""
+    """Up to ``n`` refactorings, balanced across kinds (:func:`polyglot_hrm.seeded.select_balanced`)."""
     return select_balanced(refactorings, lambda r: r.kind, REFACTORINGS, n, seed, key, "refactorings",
                            lambda kind: ("refactoring", kind))

@@ -1,6 +1,9 @@
 """Aider's SEARCH/REPLACE edit blocks: the format (render, parse) and its application.
 
-How blocks are made from a before/after pair and measured is :mod:`.edit_synthesis`.
+Everything that reads or writes edits uses this module: scoring (a candidate's edit applied), model I/O (the
+chat format's blocks), evaluation (well-formed edit rates) and the training-data synthesis. It sits below all
+of them and imports only the language registry (each file's fence tag). How blocks are made from a
+before/after pair and measured is :mod:`polyglot_hrm.synthesis.edit_synthesis`.
 
 The format is the one Aider's ``diff`` edit format writes::
 
@@ -41,7 +44,8 @@ Semantics shared by every function here (they follow Aider's ``editblock_coder.p
 
 Where this module deliberately differs from Aider (each documented at its function): a SEARCH that
 is whitespace-only but not empty is searched for literally (Aider appends its REPLACE instead, so
-:func:`synthesize_blocks` avoids such SEARCH texts whenever the file has a non-blank line); a
+:func:`~polyglot_hrm.synthesis.edit_synthesis.synthesize_blocks` avoids such SEARCH texts whenever the file has a
+non-blank line); a
 ``<<<<<<< SEARCH`` inside an open block, a ``>>>>>>> REPLACE`` inside a SEARCH section and a
 ``>>>>>>> REPLACE`` outside any block are errors (Aider folds the first two into the text and
 silently drops the lines before the third); SEARCH and
@@ -59,9 +63,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
 
-from ..languages import LANGUAGES
+from .languages import LANGUAGES
 
-__all__ = ["EXAMPLE_BLOCK", "EditApplyError", "EditBlock", "EditFormatError", "EditSynthesisError", "apply_blocks",
+__all__ = ["EXAMPLE_BLOCK", "EditApplyError", "EditBlock", "EditFormatError", "apply_blocks",
            "FENCE", "exact_matches", "file_name_of", "is_blank", "is_renderable", "match_path", "parse_blocks",
            "prepped_lines", "render_blocks", "shown_path", "split_lines", "with_final_break"]
 
@@ -127,10 +131,6 @@ class EditApplyError(ValueError):
         self.block_index = block_index
         self.reason = reason
         super().__init__(message)
-
-
-class EditSynthesisError(ValueError):
-    """A (before, after) change that SEARCH/REPLACE blocks cannot express (a deleted file)."""
 
 
 @dataclass(frozen=True)
