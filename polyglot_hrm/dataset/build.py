@@ -77,7 +77,7 @@ class BuildReport:
     #: Verification runs answered by the journal of an earlier (killed) build instead of being run again.
     resumed: int = 0
 
-_SKIP_DIRS = {".git", "node_modules", "target", "build", "bin", "__pycache__", ".pytest_cache", ".gradle"}
+from ..languages.registry import ARTIFACT_FOLDERS as _SKIP_DIRS
 
 
 def data_hash(data_dir: DataDir, exclude_slugs_of: str | None = None) -> str:

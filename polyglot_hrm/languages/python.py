@@ -108,6 +108,8 @@ class Python(Language):
     track_names = ("python",)
     test_globs = ("*_test.py", "test_*.py")
     section_start = re.compile(r"_+ .* _+$|={3,}|-{3,} ")
+    # Runs start ctx.python, the interpreter this package runs on: the sandbox shows it to every run.
+    artifact_folders = ("__pycache__", ".pytest_cache")
 
     fence_tag = "python"
     source_suffixes = (".py",)
