@@ -27,6 +27,7 @@ from .execution.provision import check_runner_cache, doctor, setup_runners
 from .execution.sandbox import ExecutionNotAllowed
 from .execution.timeouts import parse_seconds
 from .execution.workspace import MAX_CANDIDATE_BYTES, MAX_CANDIDATE_FILES
+from .languages import LANGUAGES
 from .languages.context import RunnerContext
 from .modelio.names import BackendError
 from .outputs import OutputError, atomic_write_text, write_fault
@@ -42,7 +43,7 @@ def _languages(value: str | None) -> list[str] | None:
 
 def _add_root_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR", help=BENCHMARK_ROOT_HELP)
-    p.add_argument("--languages", default=None, help="comma-separated subset, e.g. python,rust (default: all)")
+    p.add_argument("--languages", default=None, help=f"comma-separated subset of {','.join(LANGUAGES)} (default: all)")
     p.add_argument("--strict", action="store_true", help="fail on an unreadable exercise instead of skipping it")
 
 
@@ -179,7 +180,7 @@ def _find_problem(args: argparse.Namespace) -> Problem:
     match = [p for p in problems if p.id == args.problem]
     if not match:
         raise ValueError(f"no problem {args.problem!r} under {extractor.root}; "
-                         f"ids look like python/bowling (see `polyglot-hrm stats`)")
+                         f"ids look like LANGUAGE/SLUG (see `polyglot-hrm stats`)")
     return match[0]
 
 
@@ -277,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run one problem's tests against a candidate (or the stub) and print the result")
     _add_root_args(p)
-    p.add_argument("--problem", required=True, help="problem id, LANGUAGE/SLUG, e.g. python/bowling")
+    p.add_argument("--problem", required=True, help=f"problem id, LANGUAGE/SLUG (LANGUAGE one of {', '.join(LANGUAGES)})")
     p.add_argument("--candidate", type=Path, default=None,
                    help="directory whose files replace or add files at the same relative paths (default: the stub as is)")
     p.add_argument("--reference", action="store_true", help="run with the reference solution in place")

@@ -82,10 +82,11 @@ _SHELL_STARTS = tuple(
     FENCE + tag
     for tag in ("bash", "sh", "shell", "cmd", "batch", "powershell", "ps1", "zsh", "fish", "ksh", "csh", "tcsh")
 )
-# Fence tags of files in no registered language (a language's own come from its Language.fence_tag).
+# Fence tags of files in no registered language (a language's own come from its Language.fence_tag, those of
+# its build files from its Language.support_fence_tags).
 _OTHER_TAGS = {
     ".ts": "typescript", ".c": "c", ".json": "json", ".toml": "toml", ".md": "markdown", ".yaml": "yaml",
-    ".yml": "yaml", ".gradle": "groovy", ".xml": "xml",
+    ".yml": "yaml", ".xml": "xml",
 }
 
 
@@ -95,6 +96,9 @@ def _fence_tag(path: str) -> str:
     for language in LANGUAGES.values():
         if suffix in language.source_suffixes:
             return language.fence_tag
+    for language in LANGUAGES.values():
+        if suffix in language.support_fence_tags:
+            return language.support_fence_tags[suffix]
     return _OTHER_TAGS.get(suffix, "")
 
 

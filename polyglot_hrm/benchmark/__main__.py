@@ -9,6 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
+from ..languages import LANGUAGES
 from ..settings import BENCHMARK_ROOT_HELP, command_benchmark_root
 from ..tables import plain_text
 from . import BenchmarkError, PolyglotBenchmarkExtractor, save_problems
@@ -18,7 +19,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m polyglot_hrm.benc
     parser = argparse.ArgumentParser(prog=prog, description=plain_text(__doc__.splitlines()[0]))
     parser.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR", help=BENCHMARK_ROOT_HELP)
     parser.add_argument("--output", "-o", type=Path, required=True, metavar="FILE", help="JSON file to write")
-    parser.add_argument("--languages", default=None, help="comma-separated subset, e.g. python,rust (default: all)")
+    parser.add_argument("--languages", default=None, help=f"comma-separated subset of {','.join(LANGUAGES)} (default: all)")
     parser.add_argument("--strict", action="store_true", help="fail on an unreadable exercise instead of skipping it")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

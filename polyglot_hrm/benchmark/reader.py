@@ -31,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Sequence
 
 from ..languages import LANGUAGES, Language, LayoutError, get_language, language_for_track
+from ..languages.registry import ARTIFACT_FOLDERS
 from .complexity import complexity_score
 from .problem import Problem, ProblemFile, ProblemMetadata
 
@@ -49,8 +50,6 @@ PRACTICE = Path("exercises") / "practice"
 #: benchmark and the six Exercism tracks. A bigger one (a data dump, a build output) would be copied into every
 #: dataset row of the exercise.
 MAX_FILE_BYTES = 2 * 1024 * 1024
-# Build outputs a user may have left behind after running an exercise's tests by hand.
-_ARTIFACT_DIRS = {"node_modules", "target", "build", "bin", "__pycache__", ".pytest_cache"}
 
 
 class BenchmarkError(ValueError):
@@ -227,7 +226,8 @@ def _support_paths(exercise: Path, language: Language, taken: set[str],
     that leads out of the exercise is left out, warned about and appended to ``links_skipped``."""
     found = []
     for dirpath, dirnames, filenames in os.walk(exercise):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _ARTIFACT_DIRS)
+        # Hidden folders, and build outputs a user may have left behind after running an exercise's tests by hand.
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in ARTIFACT_FOLDERS)
         for name in sorted(filenames):
             rel = (Path(dirpath) / name).relative_to(exercise).as_posix()
             if rel in taken or language.is_ignored(rel):

@@ -9,11 +9,10 @@ import hashlib
 import os
 from pathlib import Path
 
+from ..languages.registry import ARTIFACT_FOLDERS as _SKIP_DIRS  # one list: each language declares its own
 from .sources import DataDir, benchmark_slugs, data_roots, slugs_digest
 
 __all__ = ["code_hash", "data_hash", "tree_hash"]
-
-_SKIP_DIRS = {".git", "node_modules", "target", "build", "bin", "__pycache__", ".pytest_cache", ".gradle"}
 
 
 def data_hash(data_dir: DataDir, exclude_slugs_of: str | None = None) -> str:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 
 from ..benchmark import BenchmarkError, Problem, load_problems_json
 from ..execution.sandbox import ExecutionNotAllowed
+from ..languages import LANGUAGES
 
 __all__ = ["run_seed_cli", "seed_parser", "write_json"]
 
@@ -25,7 +26,7 @@ def seed_parser(prog: str, description: str, max_examples_help: str) -> argparse
                    help="problems file from `polyglot-hrm extract` (or python -m polyglot_hrm.dataset.polyglot_benchmark_extractor)")
     p.add_argument("--output", "-o", type=Path, required=True, metavar="FILE", help="JSON file to write")
     p.add_argument("--max-examples", type=int, default=None, metavar="N", help=max_examples_help)
-    p.add_argument("--languages", default=None, help="comma-separated subset, e.g. python,rust (default: all)")
+    p.add_argument("--languages", default=None, help=f"comma-separated subset of {','.join(LANGUAGES)} (default: all)")
     p.add_argument("--seed", type=int, default=42, help="seed of every choice (default: 42)")
     p.add_argument("--verify", choices=list(_VERIFY), default="auto",
                    help="run references (and bug_fix mutants) to verify and record expected tests: auto (where "

@@ -208,7 +208,7 @@ def match_solutions(cases: Sequence[Mapping[str, Any]], solutions: Mapping[str, 
         logger.warning("%d solutions-file keys match no selected problem, e.g. %s", len(unknown), unknown[:3])
     if not kept:
         raise SolutionsError("no selected problem has candidates in the solutions file: keys are problem ids "
-                             "(python/bowling) or dataset row ids")
+                             "(LANGUAGE/SLUG) or dataset row ids")
     return kept, candidates
 
 

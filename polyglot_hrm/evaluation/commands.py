@@ -14,6 +14,7 @@ from ..execution.executors import add_executor_arguments, executor_from_args, po
 from ..execution.provision import check_runner_cache
 from ..execution.sandbox import require_opt_in
 from ..execution.timeouts import AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, parse_timeout
+from ..languages import LANGUAGES
 from ..modelio.backends import (GenerationOptions, HRMBackend, OpenAIBackend, ReferenceBackend, TransformersBackend,
                                infer_backend)
 from ..modelio.names import BACKENDS, EDIT_FORMATS
@@ -57,7 +58,7 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--config", choices=CONFIG_NAMES, default="generation", help="dataset config (default: generation)")
     src.add_argument("--split", default="test", help="dataset split (default: test)")
     src.add_argument("--languages", default=None, metavar="LANGS",
-                     help="comma-separated subset, e.g. python,rust (default: all)")
+                     help=f"comma-separated subset of {','.join(LANGUAGES)} (default: all)")
     src.add_argument("--limit", type=positive_int, default=None, metavar="N",
                      help="at most this many cases per language (default: all)")
 

@@ -18,7 +18,6 @@ so batching and resuming do not change an answer.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from ..execution import AUTO, Timeout, describe_timeout, make_executor
 from ..execution.executors import Executor, ExecutorSpec
 from ..execution.results import RunResult, trim_output
+from ..languages.registry import mask_durations
 from ..modelio.backends import Answer, Backend, Request
 from ..modelio.sampling import request_seed
 from ..scoring import EditFailure, problem_from_reference, resolve_candidate, run_key, score
@@ -42,14 +42,12 @@ FEEDBACK_CHARS = 2000  # test output shown on the retry, as the diff_edit rows' 
 ANSWER_CHARS = 4000  # generated text kept per candidate in results.json (the journal keeps all of it)
 # Settings that do not change an answer or a result: a resumed run may differ in them.
 NOT_IDENTITY = ("batch_size",)
-# A duration in a test tool's output: pytest "in 0.05s", go "(0.00s)", cargo "finished in 0.00s", jest "0.5 s".
-_DURATION = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(\s?)(ms|s)\b")
 
 
 def steady_output(text: str) -> str:
     """Test output with its durations masked (``0.05s`` -> ``?s``): a second prompt then depends on what
     failed, not on how busy the machine was, so a resumed run asks what an uninterrupted one asks."""
-    return _DURATION.sub(lambda m: f"?{m.group(1)}{m.group(2)}", text)
+    return mask_durations(text)
 
 
 def retry_row(case: Mapping[str, Any], answer: str, candidate: Any, measures: Mapping[str, Any]) -> dict[str, Any]:

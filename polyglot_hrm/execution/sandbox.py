@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
+from ..languages.registry import toolchain_paths
 from .process import safe_run
 
 __all__ = ["LEFTOVER_PREFIX", "OPT_IN_ENV", "ExecutionNotAllowed", "Identity", "Limits", "Cgroup", "Sandbox",
@@ -388,15 +389,11 @@ class Sandbox:
                                "or PID confinement), only resource-limited. Install it: apt-get install bubblewrap")
 
     def visible_paths(self, ctx) -> list[Path]:
-        """Toolchains and caches a run must see, wherever they live."""
-        home = Path.home()
-        # Only ~/.cargo/bin (rustup's proxies), not ~/.cargo: that may hold registry credentials.
+        """Toolchains and caches a run must see, wherever they live: the Python this package runs on (a runner may
+        start ``ctx.python``), the runner cache, and every language's toolchain
+        (:func:`polyglot_hrm.languages.registry.toolchain_paths`)."""
         paths = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent, ctx.cache_dir,
-                 home / ".rustup", home / ".cargo" / "bin"]
-        for tool in ("go", "cargo", "node", "java", "javac", "cmake"):
-            found = shutil.which(tool)
-            if found:
-                paths.append(Path(found).resolve().parent.parent)
+                 *toolchain_paths()]
         return [p for p in paths if p.exists()]
 
     def ulimit_command(self, address_space_mb: int | None) -> str:

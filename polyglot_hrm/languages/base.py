@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Sequence
 
-from .reports import Canary, Report
+from .reports import DURATIONS, Canary, Report
 
 if TYPE_CHECKING:
     from ..benchmark.problem import Problem, ProblemFile
@@ -141,12 +141,34 @@ class Language:
     #: those languages are bounded by runtime flags (:meth:`memory_env`) instead.
     address_space_limit: ClassVar[bool] = True
 
+    # ------------------------------------------------------------------ the host (sandbox, environment, tree walks)
+    # The registry (:mod:`.registry`) unions these over every language: every run sees every language's toolchain.
+
+    #: Programs its runs start, looked up on ``PATH``: the sandbox shows a run the installation each one resolves
+    #: to (the folder above the resolved program's own folder, ``/usr/local/go`` for ``/usr/local/go/bin/go``).
+    programs: ClassVar[tuple[str, ...]] = ()
+    #: Folders under the user's home that hold its toolchain (relative to the home), shown to a run read-only.
+    home_toolchain: ClassVar[tuple[str, ...]] = ()
+    #: Host environment variables its tools need to find the toolchain, passed on to every run when set.
+    host_env: ClassVar[tuple[str, ...]] = ()
+    #: Folders its tools leave in an exercise (build output, caches): never part of an exercise, never hashed.
+    artifact_folders: ClassVar[tuple[str, ...]] = ()
+    #: How its test tool writes a duration (``0.05s``), masked in test output shown to a model so that a prompt does
+    #: not depend on how busy the machine was; the group ``number`` is what is masked.
+    durations: ClassVar[re.Pattern] = DURATIONS
+
+    def host_env_defaults(self) -> dict[str, str]:
+        """Values of :attr:`host_env` variables for a host that sets none (read now: the home may differ later)."""
+        return {}
+
     # ------------------------------------------------------------------ syntax (synthesis and prompts)
 
     #: Info string of a fenced code block of this language (```python); "" for none.
     fence_tag: ClassVar[str] = ""
     #: Lower-case suffixes of this language's source files: edit blocks fence them with :attr:`fence_tag`.
     source_suffixes: ClassVar[tuple[str, ...]] = ()
+    #: Fence tags of its other files, by lower-case suffix (build files written in another language).
+    support_fence_tags: ClassVar[dict[str, str]] = {}
     #: Start of a comment that runs to the end of the line.
     line_comment: ClassVar[str] = "//"
     #: Start and end of a block comment, or None when the language has none.

@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .registry import host_env_defaults, host_env_names
+
 __all__ = ["CACHE_ENV", "RunnerContext", "default_cache_dir"]
 
 CACHE_ENV = "POLYGLOT_HRM_CACHE"
@@ -35,14 +37,14 @@ class RunnerContext:
         return self.cache_dir.joinpath(*parts)
 
     def base_env(self) -> dict[str, str]:
-        """A small, predictable environment: no colours, no telemetry, the user's PATH."""
-        keep = ("PATH", "HOME", "LANG", "LC_ALL", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "JAVA_HOME")
+        """A small, predictable environment: no colours, no telemetry, the user's PATH, and the variables through
+        which the languages' tools find their toolchains (:func:`~.registry.host_env_names`)."""
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", *host_env_names())
         env = {k: os.environ[k] for k in keep if k in os.environ}
         env.setdefault("LANG", "C.UTF-8")
         # A run's /tmp is its own fresh tmpfs: the host's TMPDIR (a folder the run cannot see) would break
         # every tool that writes temporary files.
         env.update({"CI": "true", "NO_COLOR": "1", "TERM": "dumb", "TMPDIR": "/tmp"})
-        if "RUSTUP_HOME" not in env and (Path.home() / ".rustup").is_dir():
-            # The runs get their own CARGO_HOME; rustup must still find its toolchains.
-            env["RUSTUP_HOME"] = str(Path.home() / ".rustup")
+        for name, value in host_env_defaults().items():
+            env.setdefault(name, value)
         return env

@@ -345,6 +345,8 @@ class Cpp(Language):
     test_globs = ("*_test.cpp",)
     section_start = re.compile(r"--- ")
     run_cost = 3
+    programs = ("cmake",)
+    artifact_folders = ("build",)
 
     fence_tag = "cpp"
     source_suffixes = (".cpp", ".cc", ".cxx", ".h", ".hpp", ".hh")

@@ -73,6 +73,7 @@ class Go(Language):
     section_start = _SECTION
     subtest_separator = "/"
     address_space_limit = False
+    programs = ("go",)
 
     fence_tag = "go"
     source_suffixes = (".go",)

@@ -310,10 +310,15 @@ class Java(Language):
     section_start = re.compile(r"  JUnit |[╷├│└]|Failures \(|Test run finished|\[\s")
     run_cost = 2
     address_space_limit = False
+    programs = ("java", "javac")
+    host_env = ("JAVA_HOME",)
+    # Gradle's and IDEs' build output, Gradle's project cache.
+    artifact_folders = ("build", "bin", ".gradle")
     _broken: set[str] = set()
 
     fence_tag = "java"
     source_suffixes = (".java",)
+    support_fence_tags = {".gradle": "groovy"}
     type_first_declarations = True
     methods_only = True
     unmutated_line_prefixes = (*Language.unmutated_line_prefixes, "import")

@@ -134,6 +134,8 @@ class JavaScript(Language):
     test_globs = ("*.spec.js", "*.test.js")
     section_start = re.compile(r"\s*● |(Test Suites|Tests|Snapshots|Time):")
     address_space_limit = False
+    programs = ("node",)
+    artifact_folders = ("node_modules",)
 
     fence_tag = "javascript"
     source_suffixes = (".js", ".mjs", ".cjs")

@@ -109,6 +109,8 @@ class Python(Language):
     track_names = ("python",)
     test_globs = ("*_test.py", "test_*.py")
     section_start = re.compile(r"_+ .* _+$|={3,}|-{3,} ")
+    # No programs: its runs start ctx.python, the interpreter this package runs on, which the sandbox shows every run.
+    artifact_folders = ("__pycache__", ".pytest_cache")
 
     fence_tag = "python"
     source_suffixes = (".py",)

@@ -15,6 +15,7 @@ reporter or an early exit shows up as a canary with the wrong outcome or none at
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 import xml.etree.ElementTree as ET
@@ -25,13 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Literal
 
-__all__ = ["Canary", "canary_id", "canary_values", "Outcome", "Report", "ReportError", "TestOutcome", "canary_token", "leaf_names",
+__all__ = ["DURATIONS", "Canary", "canary_id", "canary_values", "Outcome", "Report", "ReportError", "TestOutcome", "canary_token", "leaf_names",
            "parse_xml", "read_report_file", "report_limit", "junit_outcomes", "junit_text", "MAX_REPORT_BYTES"]
 
 Outcome = Literal["passed", "failed", "skipped"]
 
 #: A report bigger than this is not a test report (the real benchmark's largest is under 200 KB).
 MAX_REPORT_BYTES = 16 * 1024 * 1024
+#: A duration as the test tools print them: pytest ``in 0.05s``, ``go test`` ``(0.00s)``, cargo ``finished in 0.00s``,
+#: Jest ``0.5 s`` and ``12 ms``; the group ``number`` is what :attr:`.base.Language.durations` masks.
+DURATIONS = re.compile(r"(?<![\w.])(?P<number>\d+(?:\.\d+)?)(\s?)(ms|s)\b")
 #: Prefix of every canary test's name: a real test never carries it with the run's random token.
 CANARY_PREFIX = "pgcanary_"
 

@@ -176,6 +176,12 @@ class Rust(Language):
     test_globs = ("tests/*.rs",)
     section_start = re.compile(r"---- .* ----$|failures:$|test result: |running \d{1,9} tests?$")
     run_cost = 3
+    programs = ("cargo",)
+    # rustup's toolchains, and only ~/.cargo/bin of ~/.cargo (rustup's proxies): the rest may hold registry
+    # credentials. The runs get a CARGO_HOME of their own (:meth:`env`).
+    home_toolchain = (".rustup", ".cargo/bin")
+    host_env = ("RUSTUP_HOME", "RUSTUP_TOOLCHAIN")
+    artifact_folders = ("target",)
 
     fence_tag = "rust"
     source_suffixes = (".rs",)
@@ -437,6 +443,11 @@ class Rust(Language):
                 return (f"the crates {problem.id}'s Cargo.toml needs are not fetched; run `polyglot-hrm setup-runners "
                         f"--benchmark-root DIR --languages rust` (needs network once)")
         return None
+
+    def host_env_defaults(self) -> dict[str, str]:
+        # The runs get their own CARGO_HOME; rustup must still find its toolchains.
+        rustup = Path.home() / ".rustup"
+        return {"RUSTUP_HOME": str(rustup)} if rustup.is_dir() else {}
 
     def toolchain(self) -> list[ToolCheck]:
         return [ToolCheck("cargo", tool_version(["cargo", "--version"]), "install Rust with rustup"),

@@ -98,7 +98,7 @@ def _kind(value: Any) -> str:
 def _check_files(files: Mapping, where: str) -> None:
     for path, content in files.items():
         if not isinstance(path, str):
-            raise CandidateError(f"{where}: file path {path!r} is {_kind(path)}; paths are text, e.g. \"bowling.py\"")
+            raise CandidateError(f"{where}: file path {path!r} is {_kind(path)}; paths are text, relative to the exercise folder")
         if not isinstance(content, str):
             raise CandidateError(f"{where}[{path!r}] is {_kind(content)}, not text: file content is the whole file "
                                  f"as a string")

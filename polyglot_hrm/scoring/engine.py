@@ -62,7 +62,7 @@ def check_predictions(predictions: Any, references: Sequence[Any] | None = None)
     """``predictions`` must be one *list* of candidates per problem, each candidate a {path: content} mapping
     or edit text: a flat list of candidates would otherwise be read as one problem's edit text per character
     or mapping. Raised before anything runs; problems without candidates are warned about."""
-    example = 'predictions=[[{"bob.py": "..."}]] (one list per problem, even for one candidate)'
+    example = 'predictions=[[{"<path>": "<content>"}]] (one list per problem, even for one candidate)'
     if isinstance(predictions, (str, bytes, Mapping)) or not isinstance(predictions, Sequence):
         raise ValueError(f"predictions is a {type(predictions).__name__}: expected a list of candidate lists, {example}")
     for i, cands in enumerate(predictions):
