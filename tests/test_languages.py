@@ -60,7 +60,7 @@ def test_the_models_table_equals_the_registry_and_the_configurations():
 #   chat prompts of how an answer looks (Aider's prompts show a Python file): every prompt repeats it, and
 #   changing it would change what every model is asked.
 TEXTS = {"dataset/card.py": "*", "dataset/builder.py": {"_DESCRIPTION"}, "modelio/chat_format.py": {"WHOLE_RULES"},
-         "synthesis/edit_format.py": {"EXAMPLE_BLOCK"}}
+         "edit_format.py": {"EXAMPLE_BLOCK"}}
 # What it looks for: the facts each registered Language declares (see language_terms): its names (name, title,
 # track names, fence tag), the tools it starts or checks (programs, the toolchain checks' names), its toolchain
 # folders, host environment variables and artifact folders, and its source suffixes.
