@@ -69,7 +69,8 @@ def test_starting_over_replaces_the_journal(tmp_path):
 @pytest.mark.parametrize("first, why", [
     ('{"kind": "run", "settings": {"seed": 0}}', "an older format"),  # an evaluation journal before format 2
     ('{"key": "ab12", "problem_id": "python/x", "status": "passed", "output": ""}', "an older format"),  # a build's
-    (json.dumps({"kind": "journal", "format": 1, "purpose": "evaluation", "settings": {}}), "format 1, written by an older"),
+    (json.dumps({"kind": "journal", "format": 1, "purpose": "evaluation", "settings": {}}),
+     "format 1, written by an older"),
     (json.dumps({"kind": "journal", "format": FORMAT_VERSION + 1, "purpose": "evaluation", "settings": {}}),
      f"format {FORMAT_VERSION + 1}, written by a newer"),
     (json.dumps({"kind": "journal", "format": FORMAT_VERSION, "purpose": "verification", "settings": {}}),
@@ -95,7 +96,8 @@ def test_an_older_verification_journal_is_refused_with_the_command_that_starts_o
     monkeypatch.setattr(build, "journal_path", lambda: path)
     with pytest.raises(JournalError) as refused:
         verify_runs([], 10.0)  # a build opens the runner cache's journal
-    assert str(refused.value).startswith(f"{path}: a journal in an older format") and f"`rm {path}`" in str(refused.value)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: a journal in an older format") and f"`rm {path}`" in message
     path.unlink()  # what the message says
     assert RunJournal(path).done == {} and json.loads(_lines(path)[0])["purpose"] == "verification"
 
