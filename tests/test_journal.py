@@ -205,3 +205,11 @@ def test_evaluate_refuses_an_older_journal_before_running_anything(tmp_path, cap
     err = capsys.readouterr().err
     assert f"{journal}: a journal in an older format" in err and "--no-resume" in err
     assert not out.exists()
+
+
+def test_cases_given_twice_are_refused_since_results_are_kept_by_case_id():
+    from polyglot_hrm.evaluation.system import evaluate_candidates
+
+    case = {"id": "generation/python/a", "language": "python", "slug": "a"}
+    with pytest.raises(ValueError, match="id 'generation/python/a' is given twice"):
+        evaluate_candidates([case, dict(case)], [[{"a.py": ""}], [{"a.py": ""}]], progress=False)

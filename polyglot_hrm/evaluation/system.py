@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,9 @@ def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence
     finishes, and a rerun resumes it (:mod:`.journal`)."""
     if len(cases) != len(candidates):
         raise ValueError(f"got {len(candidates)} candidate lists for {len(cases)} cases; pass one list per case")
+    twice = [case_id for case_id, n in Counter(str(case["id"]) for case in cases).items() if n > 1]
+    if twice:  # the journal keeps results by case id: a second case of one id would read the first's
+        raise ValueError(f"cases: id {twice[0]!r} is given twice; give each case once")
     # The solutions-file forms ({"files": ...}, {"edit": ...}) are accepted here as well.
     candidates = [[normalize_candidate(c, f"{case['id']}[{j}]") for j, c in enumerate(cs)]
                   for case, cs in zip(cases, candidates)]
