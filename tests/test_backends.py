@@ -22,7 +22,6 @@ import pytest
 
 from polyglot_hrm.evaluation import load_cases
 from polyglot_hrm.evaluation.cases import reference_files
-from polyglot_hrm.evaluation.journal import Journal, JournalError
 from polyglot_hrm.execution.timeouts import AUTO, DEFAULT_TIMEOUT, run_timeout
 from polyglot_hrm.modelio.backends import ReferenceBackend, Request, infer_backend
 from polyglot_hrm.modelio.chat_format import chat_messages, parse_whole
@@ -152,24 +151,7 @@ def test_unreachable_server_stops_with_the_fix_and_no_key(tmp_path, capsys, monk
         "POLYGLOT_TEST_KEY"
 
 
-# --------------------------------------------------------------------------------------------- journal, timeouts
-
-
-def test_journal_resumes_refuses_other_settings_and_drops_a_cut_line(tmp_path):
-    path = tmp_path / "results.jsonl"
-    book = Journal(path, {"backend": "x", "seed": 0})
-    book.add_answer(("python/a", 0, 1), {"text": "A"})
-    book.close()
-    with path.open("a") as f:
-        f.write('{"kind": "answer", "case": "python/b", "sa')  # a kill in the middle of a line
-    again = Journal(path, {"backend": "x", "seed": 0})
-    assert again.answers == {("python/a", 0, 1): {"text": "A"}}
-    again.add_answer(("python/b", 0, 1), {"text": "B"})
-    again.close()
-    assert [json.loads(line)["kind"] for line in path.read_text().splitlines()] == ["run", "answer", "answer"]
-    with pytest.raises(JournalError, match=r"seed: 0 there, 1 now.*--no-resume"):
-        Journal(path, {"backend": "x", "seed": 1})
-    assert Journal(path, {"backend": "x", "seed": 1}, resume=False).answers == {}
+# --------------------------------------------------------------------------------------------- timeouts
 
 
 def test_timeout_rule():

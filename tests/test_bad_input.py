@@ -281,7 +281,7 @@ def test_an_output_named_like_its_own_journal_is_refused_before_any_work(name, t
     existing journal resumable."""
     from polyglot_hrm.cli import main
     from polyglot_hrm.evaluation import commands  # where cmd_evaluate looks load_cases up
-    from polyglot_hrm.evaluation.journal import JournalError, journal_path
+    from polyglot_hrm.execution.journal import JournalError, journal_path
 
     monkeypatch.setattr(commands, "load_cases", lambda *a, **k: pytest.fail("cases loaded before the check"))
     output = tmp_path / name

@@ -27,15 +27,14 @@ This is the builder's engine (:mod:`polyglot_hrm.dataset.builder` only wraps it 
   when the run ``passed`` (every expected test, as the reference) and its text differs from the reference.
   They are only trusted when verified: a language whose code the build does not run has none.
 * **Resuming.** Every verification run is appended, as it ends, to a journal in the runner cache
-  (``<cache>/verified/runs.jsonl``), keyed by the problem's tests, the files run and the timeout; a build
-  killed halfway and started again runs only what the journal lacks, and makes the same rows. The expected
+  (``<cache>/verified/runs.jsonl``, in the one journal format of :mod:`polyglot_hrm.execution.journal`), keyed
+  by its run key (the problem, the files run, the timeout, the format version); a build killed halfway and
+  started again runs only what the journal lacks, and makes the same rows. The expected
   tests of the references are recorded in the runner cache too (:mod:`polyglot_hrm.execution.expected`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 from collections import Counter, defaultdict
@@ -46,6 +45,7 @@ from typing import Any, Sequence
 from ..benchmark import Problem, ProblemFile, difficulty_buckets, skips_tests
 from ..execution import RunTask, make_executor, run_many
 from ..execution.expected import load_reference_seconds
+from ..execution.journal import JournalFile, journal_path, run_key
 from ..execution.provision import runners_available
 from ..execution.results import trim_output
 from ..execution.runner import record_expected
@@ -123,64 +123,28 @@ class Verified:
     output: str = ""
 
 
-#: Bumped when what a verification run means changes (its judge, its workspace): older journal lines then miss.
-VERIFY_VERSION = "1"
-
-
-def journal_path() -> Path:
-    """Where verification runs are journaled: the runner cache's ``verified/runs.jsonl``."""
-    return RunnerContext().path("verified", "runs.jsonl")
-
-
-def run_key(problem: Problem, files: dict[str, str], timeout: float) -> str:
-    """The identity of a run: the problem's language, slug, expected tests and every file but its reference,
-    the files run in the reference's place, and the timeout. Equal keys give equal results (timeouts aside)."""
-    digest = hashlib.sha256()
-    parts: list[str] = [VERIFY_VERSION, problem.language, problem.slug, repr(float(timeout)),
-                        *problem.expected_tests, "\0files", *problem.reference_removes]
-    for f in sorted(problem.files, key=lambda f: (f.path, f.role)):
-        if f.role != "reference":
-            parts += [f.path, f.role, f.content]
-    parts.append("\0run")
-    for path, content in sorted(files.items()):
-        parts += [path, content]
-    for part in parts:
-        digest.update(part.encode() + b"\0")
-    return digest.hexdigest()
-
-
 class RunJournal:
-    """Verification runs, one JSON line each, appended as they end; read back by key. A line cut short by a
-    kill is skipped. ``error`` results (the runner itself failed) are never kept: they are run again."""
+    """Verification runs by key (:attr:`done`), on the one journal format (:mod:`polyglot_hrm.execution.journal`:
+    a line cut by a kill is fenced and skipped, another format is refused): each run appended as it ends.
+    ``error`` results (the runner itself failed) are never kept: they are run again."""
 
     def __init__(self, path: Path):
-        self.path = path
+        fix = f"Delete it to start verification over (`rm {path}`: its runs are made again), then rerun."
+        self.file = JournalFile(path, "verification", start_over=fix)
+        self.path = self.file.path
         self.done: dict[str, Verified] = {}
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            lines = []
-        for line in lines:
+        for number, entry in self.file.records:
             try:
-                entry = json.loads(line)
                 self.done[entry["key"]] = Verified(entry["status"], entry.get("output", ""))
-            except (ValueError, KeyError, TypeError):
-                continue
+            except (KeyError, TypeError) as err:
+                raise self.file.damaged(number, f"{type(err).__name__}: {err}") from None
 
     def append(self, key: str, result: Verified, problem_id: str = "") -> None:
         if result.status == "error":
             return
         self.done[key] = result
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a+b") as fh:
-            # A kill in the middle of a write leaves a line without its end: start a new one after it.
-            cut = False
-            if fh.seek(0, os.SEEK_END) > 0:
-                fh.seek(-1, os.SEEK_END)
-                cut = fh.read(1) != b"\n"
-            entry = {"key": key, "problem_id": problem_id, "status": result.status, "output": result.output}
-            line = json.dumps(entry) + "\n"  # the problem id is for people reading the journal
-            fh.write((b"\n" if cut else b"") + line.encode("utf-8"))
+        # The problem id is for people reading the journal.
+        self.file.append({"key": key, "problem_id": problem_id, "status": result.status, "output": result.output})
 
 
 def verify_runs(items: Sequence[tuple[Problem, dict[str, str]]], timeout: float, jobs: int | None = None,

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..dataset.names import CONFIG_NAMES
 from ..execution.executors import add_executor_arguments, executor_from_args, positive_int, runs_per_node_table
+from ..execution.journal import journal_path
 from ..execution.provision import check_runner_cache
 from ..execution.sandbox import require_opt_in
 from ..execution.timeouts import AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, parse_timeout
@@ -24,7 +25,6 @@ from ..settings import BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, command_benchmar
 from .cases import load_cases, load_solutions, solutions_from_problems
 from .compare import (COMPARE_METRICS, check_metric, comparison_tables, default_metric, load_runs,
                       write_comparison)
-from .journal import journal_path
 from .protocol import evaluate_backend
 from .report import check_report_targets, summary_table, write_report
 from .system import evaluate_solutions

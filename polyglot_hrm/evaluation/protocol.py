@@ -25,11 +25,12 @@ from typing import Any
 
 from ..execution import AUTO, Timeout, describe_timeout, make_executor
 from ..execution.executors import Executor, ExecutorSpec
+from ..execution.journal import run_key
 from ..execution.results import RunResult, trim_output
 from ..languages.registry import mask_durations
 from ..modelio.backends import Answer, Backend, Request
 from ..modelio.sampling import request_seed
-from ..scoring import EditFailure, problem_from_reference, resolve_candidate, run_key, score
+from ..scoring import EditFailure, problem_from_reference, resolve_candidate, score
 from .journal import Journal, Key
 from .measures import measure_candidate
 from .results import EvaluationResults, case_record, executor_settings, results_from_records, stub_passing
@@ -106,9 +107,10 @@ class _Protocol:
                 continue
             resolved = resolve_candidate(row, problem, candidate)
             if not isinstance(resolved, EditFailure):
-                known = self.journal.runs.get(run_key(problem, resolved))
+                same = run_key(problem, resolved, self.timeout)
+                known = self.journal.runs.get(same)
                 if known is not None:  # an identical candidate already ran (an earlier sample, attempt or run)
-                    self._keep(key, row, candidate, resolved, RunResult(**known), run_key(problem, resolved), False)
+                    self._keep(key, row, candidate, resolved, RunResult(**known), same, False)
                     self.reused += 1
                     continue
             pending.append((key, row, candidate))
@@ -119,7 +121,7 @@ class _Protocol:
 
         def scored(i: int, _j: int, s: Any) -> None:
             key, row, candidate = pending[i]
-            key_ = None if isinstance(s.resolved, EditFailure) else run_key(problems[i], s.resolved)
+            key_ = None if isinstance(s.resolved, EditFailure) else run_key(problems[i], s.resolved, self.timeout)
             first = key_ is not None and key_ not in seen
             if key_ is not None:
                 seen.add(key_)
@@ -165,22 +167,19 @@ def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, nu
     book = Journal(journal, identity, resume)
     executor = make_executor(executor, jobs)
     run = _Protocol(backend, book, jobs, timeout, progress, seed, executor)
-    try:
-        firsts = [((case["id"], s, 1), case) for case in cases for s in range(num_samples)]
-        run.generate(firsts)
-        run.execute(firsts, "executing attempt 1")
-        retries: list[tuple[Key, Mapping[str, Any]]] = []
-        if attempts == 2:
-            for case in cases:
-                key = (case["id"], 0, 1)
-                measures = book.results[key]["measures"]
-                if measures["status"] != "passed":
-                    row = retry_row(case, book.answers[key]["text"], run.candidate(key, case), measures)
-                    retries.append(((case["id"], 0, 2), row))
-            run.generate(retries)
-            run.execute(retries, "executing attempt 2")
-    finally:
-        book.close()
+    firsts = [((case["id"], s, 1), case) for case in cases for s in range(num_samples)]
+    run.generate(firsts)
+    run.execute(firsts, "executing attempt 1")
+    retries: list[tuple[Key, Mapping[str, Any]]] = []
+    if attempts == 2:
+        for case in cases:
+            key = (case["id"], 0, 1)
+            measures = book.results[key]["measures"]
+            if measures["status"] != "passed":
+                row = retry_row(case, book.answers[key]["text"], run.candidate(key, case), measures)
+                retries.append(((case["id"], 0, 2), row))
+        run.generate(retries)
+        run.execute(retries, "executing attempt 2")
     records = []
     runs_before = sum(executor.runs_per_node.values())
     stub_passes = stub_passing(cases, jobs, executor)

@@ -22,14 +22,16 @@ import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..execution import DEFAULT_TIMEOUT, Timeout, describe_timeout, make_executor
 from ..execution.executors import Executor, ExecutorSpec
+from ..execution.journal import run_key
 from ..modelio.backends import GenerationOptions, HRMBackend
-from ..scoring import EditFailure, problem_from_reference, run_key, score
+from ..scoring import EditFailure, problem_from_reference, score
 from .cases import Candidate, load_cases, load_solutions, match_solutions, normalize_candidate
 from .journal import Journal
 from .measures import measure_candidate
@@ -43,19 +45,11 @@ __all__ = ["EvaluationResults", "PolyglotEvaluationSystem", "case_record", "eval
 logger = logging.getLogger(__name__)
 
 def _run(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]], jobs: int | None,
-         timeout: Timeout, progress: bool, desc: str, executor: Executor) -> list[list[dict[str, Any]]]:
-    """Score every candidate on the one scoring path (:func:`polyglot_hrm.scoring.score`) and add the
-    evaluation's measures: per case a list of measure dicts."""
-    scored = score(cases, candidates, jobs=jobs, timeout=timeout, progress=progress, desc=desc, executor=executor)
-    return [[measure_candidate(case, c, s.resolved, s.result).to_dict() for c, s in zip(cs, ss)]
-            for case, cs, ss in zip(cases, candidates, scored)]
-
-
-def _run_journaled(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]], jobs: int | None,
-                   timeout: Timeout, progress: bool, desc: str, journal: Journal,
-                   executor: Executor) -> list[list[dict[str, Any]]]:
-    """As :func:`_run`, keeping each result in the journal the moment it is known: a rerun after Ctrl-C or a
-    kill runs only the candidates the journal does not hold."""
+         timeout: Timeout, progress: bool, desc: str, journal: Journal,
+         executor: Executor) -> list[list[dict[str, Any]]]:
+    """Score every candidate the journal does not hold yet on the one scoring path
+    (:func:`polyglot_hrm.scoring.score`), keeping each result in the journal the moment it is known (a rerun
+    after Ctrl-C or a kill runs only the rest); per case a list of measure dicts, read from the journal."""
     pending = [(i, j) for i, (case, cs) in enumerate(zip(cases, candidates)) for j in range(len(cs))
                if (str(case["id"]), j, 0) not in journal.results]
     if len(pending) < sum(len(cs) for cs in candidates):
@@ -67,7 +61,7 @@ def _run_journaled(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequ
 
         def scored(k: int, _j: int, s: Any) -> None:
             i, j = pending[k]
-            key = None if isinstance(s.resolved, EditFailure) else run_key(problems[k], s.resolved)
+            key = None if isinstance(s.resolved, EditFailure) else run_key(problems[k], s.resolved, timeout)
             measures = measure_candidate(cases[i], candidates[i][j], s.resolved, s.result).to_dict()
             journal.add_result((str(cases[i]["id"]), j, 0), measures, s.result.to_dict() if key else None, key,
                                key is not None)
@@ -96,20 +90,16 @@ def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence
     finishes, and a rerun resumes it (:mod:`.journal`)."""
     if len(cases) != len(candidates):
         raise ValueError(f"got {len(candidates)} candidate lists for {len(cases)} cases; pass one list per case")
+    twice = [case_id for case_id, n in Counter(str(case["id"]) for case in cases).items() if n > 1]
+    if twice:  # the journal keeps results by case id: a second case of one id would read the first's
+        raise ValueError(f"cases: id {twice[0]!r} is given twice; give each case once")
     # The solutions-file forms ({"files": ...}, {"edit": ...}) are accepted here as well.
     candidates = [[normalize_candidate(c, f"{case['id']}[{j}]") for j, c in enumerate(cs)]
                   for case, cs in zip(cases, candidates)]
     start = time.perf_counter()
     executor = make_executor(executor, jobs)
-    if journal is None:
-        measured = _run(cases, candidates, jobs, timeout, progress, "executing candidates", executor)
-    else:
-        book = Journal(journal, solutions_identity(candidates, cases, timeout), resume)
-        try:
-            measured = _run_journaled(cases, candidates, jobs, timeout, progress, "executing candidates", book,
-                                      executor)
-        finally:
-            book.close()
+    book = Journal(journal, solutions_identity(candidates, cases, timeout), resume)  # None: in memory
+    measured = _run(cases, candidates, jobs, timeout, progress, "executing candidates", book, executor)
     stub_passes = stub_passing(cases, jobs, executor)
     records = [case_record(case, m, stub_passes) for case, m in zip(cases, measured)]
     settings = {"ks": list(ks), "timeout": describe_timeout(timeout), **(settings or {})}

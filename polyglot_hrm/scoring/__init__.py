@@ -7,8 +7,8 @@ resolved files.
 
 from .candidates import (CandidateError, EditFailure, check_candidate, input_files, problem_from_reference,
                          resolve_candidate, unwrap_candidate)
-from .engine import Scored, check_ks, check_predictions, run_key, score, score_candidates, summarize_pass_at_k
+from .engine import Scored, check_ks, check_predictions, score, score_candidates, summarize_pass_at_k
 
 __all__ = ["CandidateError", "EditFailure", "Scored", "check_candidate", "check_ks", "check_predictions", "input_files",
-           "problem_from_reference", "resolve_candidate", "run_key", "score", "score_candidates", "summarize_pass_at_k",
+           "problem_from_reference", "resolve_candidate", "score", "score_candidates", "summarize_pass_at_k",
            "unwrap_candidate"]

@@ -11,8 +11,6 @@ problem that resolve to the same files run once. Exercises whose untouched stub 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import numbers
 from collections import Counter
@@ -23,12 +21,13 @@ from typing import Any
 from ..benchmark.problem import Problem
 from ..execution import DEFAULT_TIMEOUT, RunResult, RunTask, Timeout, make_executor, record_stub_passes, run_many
 from ..execution.executors import ExecutorSpec
+from ..execution.journal import run_key
 from ..execution.passk import mean_pass_at_k
 from ..execution.results import STATUSES
 from ..execution.timeouts import check_timeout
 from .candidates import EditFailure, check_candidate, problem_from_reference, resolve_candidate
 
-__all__ = ["Scored", "check_ks", "check_predictions", "run_key", "score", "score_candidates", "summarize_pass_at_k"]
+__all__ = ["Scored", "check_ks", "check_predictions", "score", "score_candidates", "summarize_pass_at_k"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,13 +91,6 @@ def _reference_id(reference: Any) -> str:
     return "reference"
 
 
-def run_key(problem: Problem, files: Mapping[str, str]) -> str:
-    """What makes two runs the same: the problem's files and the resolved candidate files."""
-    digest = hashlib.sha256(json.dumps([problem.id, sorted((f.path, f.role, f.content) for f in problem.files),
-                                        sorted(files.items())]).encode())
-    return digest.hexdigest()
-
-
 def score(references: Sequence[Any], candidates: Sequence[Sequence[Any]], jobs: int | None = None,
           timeout: Timeout = DEFAULT_TIMEOUT, progress: bool = True, desc: str = "executing candidates",
           problems: Sequence[Problem] | None = None,
@@ -123,7 +115,7 @@ def score(references: Sequence[Any], candidates: Sequence[Sequence[Any]], jobs: 
                 if on_scored is not None:
                     on_scored(i, j, Scored(files, _not_run(p, files)))
                 continue
-            key = run_key(p, files)
+            key = run_key(p, files, timeout)
             tasks.setdefault(key, RunTask(p, files))
             waiting.setdefault(key, []).append((i, j))
     keys = list(tasks)
@@ -138,7 +130,7 @@ def score(references: Sequence[Any], candidates: Sequence[Sequence[Any]], jobs: 
     if keys and len(keys) < sum(not isinstance(f, EditFailure) for rs in resolved for f in rs):
         logger.info("identical candidates ran once: %d runs for %d candidates", len(keys),
                     sum(not isinstance(f, EditFailure) for rs in resolved for f in rs))
-    return [[Scored(files, _not_run(p, files) if isinstance(files, EditFailure) else ran[run_key(p, files)])
+    return [[Scored(files, _not_run(p, files) if isinstance(files, EditFailure) else ran[run_key(p, files, timeout)])
              for files in rs] for p, rs in zip(problems, resolved)]
 
 
