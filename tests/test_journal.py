@@ -193,7 +193,7 @@ def test_journal_path(tmp_path, monkeypatch):
         journal_path(tmp_path / "results.jsonl")
 
 
-def test_evaluate_refuses_an_older_journal_before_running_anything(tmp_path, capsys):
+def test_evaluate_refuses_an_older_journal_before_running_anything(tmp_path, capsys, allow_execution):
     from polyglot_hrm.cli import main
     from polyglot_hrm.outputs import record_files
 
