@@ -43,10 +43,11 @@ from typing import Literal, Mapping, Sequence, Union
 __all__ = ["API_CONCURRENCY", "API_KEY_ENV", "API_MAX_RETRIES", "API_REQUEST_TIMEOUT", "AUTO", "AUTO_FACTOR",
            "AUTO_FLOOR_S", "BENCHMARK_ROOT_ENV", "BENCHMARK_ROOT_FLAG", "BENCHMARK_ROOT_HELP", "BenchmarkRoot",
            "CACHE_ENV", "DATASETS_CACHE_ENVS", "DEFAULT_TIMEOUT", "EVALUATION_TIMEOUT", "GenerationOptions",
-           "HF_ENDPOINT_ENV", "OPT_IN_ALIASES", "OPT_IN_ENV", "RAY_ADDRESS_ENV", "RootArg", "TRAINING_EVAL_GENERATION",
-           "TRAINING_EVAL_TIMEOUT", "Timeout", "VERIFY_TIMEOUT", "api_key", "code_execution_allowed",
-           "command_benchmark_root", "datasets_cache_origin", "hub_endpoint", "mini_benchmark_root", "ray_address",
-           "resolve_benchmark_root", "runner_cache_dir", "runner_cache_origin", "world_size"]
+           "HF_DEFAULT_ENDPOINT", "HF_ENDPOINT_ENV", "OPT_IN_ALIASES", "OPT_IN_ENV", "RAY_ADDRESS_ENV", "RootArg",
+           "TRAINING_EVAL_GENERATION", "TRAINING_EVAL_TIMEOUT", "Timeout", "UID_BASE_ENV", "VERIFY_TIMEOUT",
+           "WORLD_SIZE_ENV", "api_key", "code_execution_allowed", "command_benchmark_root", "datasets_cache_origin",
+           "hub_endpoint", "mini_benchmark_root", "ray_address", "resolve_benchmark_root", "runner_cache_dir",
+           "runner_cache_origin", "sandbox_uid_base", "world_size"]
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,8 @@ RAY_ADDRESS_ENV = "RAY_ADDRESS"
 API_KEY_ENV = "OPENAI_API_KEY"
 #: Processes in a distributed run (set by torchrun / ``accelerate launch``).
 WORLD_SIZE_ENV = "WORLD_SIZE"
+#: The first of the host uids the sandbox gives runs (a free range on this machine; the sandbox checks it).
+UID_BASE_ENV = "POLYGLOT_HRM_SANDBOX_UID_BASE"
 
 
 def runner_cache_dir(environ: Environ | None = None) -> Path:
@@ -186,6 +189,11 @@ def ray_address(given: str | None = None, environ: Environ | None = None) -> str
 def api_key(variable: str = API_KEY_ENV, environ: Environ | None = None) -> str | None:
     """The API key in ``$variable``; None when unset or empty (fine for a local server)."""
     return _env(environ).get(variable) or None
+
+
+def sandbox_uid_base(environ: Environ | None = None) -> str | None:
+    """``$POLYGLOT_HRM_SANDBOX_UID_BASE`` as set (None: unset, the sandbox's default range); the sandbox checks it."""
+    return _env(environ).get(UID_BASE_ENV)
 
 
 def world_size(environ: Environ | None = None) -> int:

@@ -375,7 +375,9 @@ def test_what_the_environment_chooses(tmp_path):
     assert settings.ray_address("head:6379", {"RAY_ADDRESS": "x"}) == "head:6379"
     assert settings.api_key("MY_KEY", {"MY_KEY": ""}) is None and settings.world_size({}) == 1
     # The modules that still declare their own copy (see READS_ENVIRONMENT) agree with settings.
-    assert (context.CACHE_ENV, sandbox.OPT_IN_ENV) == (settings.CACHE_ENV, settings.OPT_IN_ENV)
+    assert (context.CACHE_ENV, sandbox.OPT_IN_ENV, sandbox.UID_BASE_ENV) == \
+        (settings.CACHE_ENV, settings.OPT_IN_ENV, settings.UID_BASE_ENV)
+    assert tuple(sandbox._OPT_IN_ALIASES) == settings.OPT_IN_ALIASES
     assert context.default_cache_dir() == settings.runner_cache_dir()
 
 

@@ -19,8 +19,8 @@ from .executor_base import Executor
 from .executors import EXECUTORS, make_executor
 from .timeouts import check_seconds, check_timeout
 
-__all__ = ["RENAMED", "add_executor_arguments", "as_flags", "executor_from_args", "flags_of", "parse_seconds", "parse_timeout",
-           "positive_int"]
+__all__ = ["RENAMED", "add_executor_arguments", "as_flags", "executor_from_args", "flags_of", "parse_seconds",
+           "parse_timeout", "positive_int"]
 
 
 def positive_int(value: str) -> int:
