@@ -247,7 +247,8 @@ def test_a_rerun_into_an_earlier_runs_folder_is_refused_and_deletes_nothing(run_
 
     before = _snapshot(run_dir)
     _no_data(monkeypatch)
-    with pytest.raises(RunExistsError, match="checkpoint-2.*`resume_from_checkpoint=auto`.*`overwrite_output_dir=True`"):
+    with pytest.raises(RunExistsError,
+                       match="checkpoint-2.*`resume_from_checkpoint=auto`.*`overwrite_output_dir=True`"):
         train(_recipe("training_args.max_steps=2"), run_dir)
     assert train_script.main(["--recipe", str(TINY), "--output-dir", str(run_dir), *TINY_OVERRIDES]) == 2
     err = capsys.readouterr().err  # train.py says the library's parameters as its flags

@@ -153,7 +153,8 @@ def _candidate_record(journal: Journal, key: Key) -> dict[str, Any]:
 
 
 def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, num_samples: int = 1,
-                     attempts: int = 1, ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = EVALUATION_TIMEOUT,
+                     attempts: int = 1, ks: Sequence[int] = (1,), jobs: int | None = None,
+                     timeout: Timeout = EVALUATION_TIMEOUT,
                      seed: int = 0, journal: str | Path | None = None, resume: bool = True,
                      progress: bool = True, executor: ExecutorSpec = None) -> EvaluationResults:
     """Run the protocol (module docstring) for ``cases`` with ``backend``; ``journal``: the JSONL file to keep
