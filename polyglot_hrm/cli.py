@@ -21,17 +21,17 @@ from .demo import DemoOptions, run_demo
 from .evaluation.commands import add_compare_command, add_evaluate_command
 from .benchmark import BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem, save_problems
 from .execution import RunTask, run_many, run_problem
-from .execution.executors import (ExecutorError, add_executor_arguments, executor_from_args, positive_int,
-                                  runs_per_node_table)
+from .execution.commands import (add_executor_arguments, as_flags, executor_from_args, flags_of, parse_seconds,
+                                 positive_int)
+from .execution.executors import ExecutorError, runs_per_node_table
 from .execution.provision import check_runner_cache, doctor, setup_runners
 from .execution.sandbox import ExecutionNotAllowed
-from .execution.timeouts import parse_seconds
 from .execution.workspace import MAX_CANDIDATE_BYTES, MAX_CANDIDATE_FILES
 from .languages import LANGUAGES
 from .languages.context import RunnerContext
 from .modelio.names import BackendError
 from .outputs import OutputError, atomic_write_text, write_fault
-from .settings import BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, command_benchmark_root
+from .settings import BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, DEFAULT_TIMEOUT, OPT_IN_ENV, command_benchmark_root
 from .tables import format_table, plain_text
 
 logger = logging.getLogger("polyglot_hrm")
@@ -282,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidate", type=Path, default=None,
                    help="directory whose files replace or add files at the same relative paths (default: the stub as is)")
     p.add_argument("--reference", action="store_true", help="run with the reference solution in place")
-    p.add_argument("--timeout", type=parse_seconds, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
+    p.add_argument("--timeout", type=parse_seconds, default=DEFAULT_TIMEOUT,
+                   help=f"wall-clock limit per run, seconds (default: {DEFAULT_TIMEOUT:g})")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="run every reference and stub: runner fidelity per language")
@@ -292,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "twice the cluster's CPUs)")
     add_executor_arguments(p)
     p.add_argument("--mode", choices=["both", "reference", "stub"], default="both", help="what to run (default: both)")
-    p.add_argument("--timeout", type=parse_seconds, default=180.0, help="wall-clock limit per run, seconds (default: 180)")
+    p.add_argument("--timeout", type=parse_seconds, default=DEFAULT_TIMEOUT,
+                   help=f"wall-clock limit per run, seconds (default: {DEFAULT_TIMEOUT:g})")
     p.add_argument("--output", "-o", type=Path, default=None, help="write the results as JSON here")
     p.set_defaults(func=cmd_validate)
 
@@ -306,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help=f"the whole loop on a benchmark root (default: ${BENCHMARK_ROOT_ENV}, else the "
                                      "built-in mini-benchmark; `make demo` names the mini-benchmark): build "
                                      "the datasets, train the tiny recipe, score by execution, report (needs "
-                                     "POLYGLOT_HRM_ALLOW_CODE_EXECUTION=1); the seed's integration check")
+                                     f"{OPT_IN_ENV}=1); the seed's integration check")
     p.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR", help=BENCHMARK_ROOT_HELP)
     p.add_argument("--output-dir", type=Path, default=Path("demo_output"), help="where outputs go (default: demo_output)")
     p.add_argument("--held-out-rows", type=int, default=None, metavar="N",
@@ -346,20 +348,22 @@ RERUN = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose + 1, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     rerun = RERUN.get(args.command, "rerun the same command")
+    flags = flags_of(parser, args.command)  # library errors name parameters: say them as this command's flags
     try:
         return args.func(args)
     except USAGE_ERRORS as err:
-        print(f"polyglot-hrm {args.command}: error: {err}", file=sys.stderr)
+        print(f"polyglot-hrm {args.command}: error: {as_flags(str(err), flags)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"\npolyglot-hrm {args.command}: interrupted; {rerun}", file=sys.stderr)
         return 130
     except HubError as err:
-        print(f"polyglot-hrm {args.command}: error: {err}", file=sys.stderr)
+        print(f"polyglot-hrm {args.command}: error: {as_flags(str(err), flags)}", file=sys.stderr)
         return 1
     except Exception as err:
         fault = write_fault(err)

@@ -83,12 +83,12 @@ ENTRIES = ("model", "held_out", "seen", "demo.json")  # what the demo writes in 
 def claim_output_dir(out: Path) -> None:
     """The demo's folder is replaced on a rerun (so `make demo` runs again) when it is the demo's own (its
     manifest): only the entries that manifest lists are removed. A non-empty folder of other files is refused."""
-    manifest = claim_dir(out, KIND, "--output-dir")
+    manifest = claim_dir(out, KIND, "`output_dir`")
     if manifest is not None:
         removed = remove_listed(out, manifest)
         if removed:
             logger.info("replacing the earlier demo's %s in %s", ", ".join(removed), out)
-    check_writable(out, "--output-dir")
+    check_writable(out, "`output_dir`")
     record_files(out, KIND, ENTRIES)
 
 

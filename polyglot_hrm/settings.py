@@ -1,12 +1,23 @@
-"""Settings every layer shares, declared once: the benchmark root's environment variable, its default, and the
-rule that picks the root. Nothing here imports the rest of polyglot_hrm (every layer may import this module;
-it imports none of them back).
+"""Settings every layer shares, declared once: the defaults users see (timeouts, generation options), every
+environment variable the package reads (and what each chooses: caches, the opt-in to run code, the Hub, Ray),
+and the rule that picks the benchmark root. Nothing here imports the rest of polyglot_hrm (every layer may import
+this module; it imports none of them back), and no other module of the package reads ``os.environ`` except for a
+language's own toolchain variables (in ``languages/``).
+
+**Timeouts** (seconds one run, build and tests, may take): :data:`DEFAULT_TIMEOUT` (180) for ``run``,
+``validate``, scoring and the ``polyglot_exec`` metric; ``"auto"`` (:data:`EVALUATION_TIMEOUT`, calibrated per
+problem from its reference's own seconds; the rule is :mod:`polyglot_hrm.execution.timeouts`) for ``evaluate`` and
+the evaluation library; shorter budgets where a run waits on them: :data:`TRAINING_EVAL_TIMEOUT` (60, the
+in-training evaluation) and :data:`VERIFY_TIMEOUT` (20, the dataset's verification runs).
+
+**Generation** (:class:`GenerationOptions`): the options every model backend, the evaluation library, the
+training-time evaluation and their command lines take, with their defaults and checks.
 
 **Which benchmark tree is read.** Every command that reads a benchmark (``extract``, ``stats``, ``run``,
 ``validate``, ``setup-runners``, ``evaluate``, ``build``, ``export``, ``demo``, ``trainer/train.py``,
 ``python -m polyglot_hrm.benchmark``) and every library entry point that takes a root (the dataset builder's
-``data_dir``, :func:`~polyglot_hrm.dataset.export.build_datasets`, ``export``, ``load_cases``, ``train``) picks
-it with :func:`resolve_benchmark_root`, in this order:
+``data_dir``, :func:`~polyglot_hrm.dataset.export.build_datasets`, ``export``, ``load_cases``, ``train``, a
+``polyglot_exec`` reference's ``benchmark_root``) picks it with :func:`resolve_benchmark_root`, in this order:
 
 1. the root given: ``--benchmark-root DIR`` on the command line, ``benchmark_root=`` / ``data_dir=`` in Python;
 2. ``$POLYGLOT_BENCHMARK_ROOT``, when set and not empty;
@@ -27,12 +38,170 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Mapping, Sequence
+from typing import Literal, Mapping, Sequence, Union
 
-__all__ = ["BENCHMARK_ROOT_ENV", "BENCHMARK_ROOT_FLAG", "BENCHMARK_ROOT_HELP", "BenchmarkRoot", "RootArg",
-           "command_benchmark_root", "mini_benchmark_root", "resolve_benchmark_root"]
+__all__ = ["API_CONCURRENCY", "API_KEY_ENV", "API_MAX_RETRIES", "API_REQUEST_TIMEOUT", "AUTO", "AUTO_FACTOR",
+           "AUTO_FLOOR_S", "BENCHMARK_ROOT_ENV", "BENCHMARK_ROOT_FLAG", "BENCHMARK_ROOT_HELP", "BenchmarkRoot",
+           "CACHE_ENV", "DATASETS_CACHE_ENVS", "DEFAULT_TIMEOUT", "EVALUATION_TIMEOUT", "GenerationOptions",
+           "HF_DEFAULT_ENDPOINT", "HF_ENDPOINT_ENV", "OPT_IN_ALIASES", "OPT_IN_ENV", "RAY_ADDRESS_ENV", "RootArg",
+           "TRAINING_EVAL_GENERATION", "TRAINING_EVAL_TIMEOUT", "Timeout", "UID_BASE_ENV", "VERIFY_TIMEOUT",
+           "WORLD_SIZE_ENV", "api_key", "code_execution_allowed", "command_benchmark_root", "datasets_cache_origin",
+           "hub_endpoint", "mini_benchmark_root", "ray_address", "resolve_benchmark_root", "runner_cache_dir",
+           "runner_cache_origin", "sandbox_uid_base", "world_size"]
 
 logger = logging.getLogger(__name__)
+
+Environ = Mapping[str, str]
+
+
+def _env(environ: Environ | None) -> Environ:
+    return os.environ if environ is None else environ
+
+
+# ---------------------------------------------------------------------------------------------------- timeouts
+#: Seconds one run (build + tests) may take where nothing else is known: ``run``, ``validate`` (which records the
+#: references' own seconds that ``"auto"`` needs, so cannot use it), scoring and the ``polyglot_exec`` metric, and
+#: ``"auto"`` for a problem whose reference was never timed. Aider's benchmark harness gives a run the same.
+DEFAULT_TIMEOUT = 180.0
+#: A timeout calibrated per problem (:mod:`polyglot_hrm.execution.timeouts` applies it): ``max(AUTO_FLOOR_S,
+#: AUTO_FACTOR x the reference's own seconds)``. Ten times what the reference needs is room for a slower honest
+#: answer; the floor keeps a one-second exercise from timing out on a loaded machine.
+AUTO = "auto"
+AUTO_FLOOR_S = 30.0
+AUTO_FACTOR = 10.0
+#: Seconds, or ``"auto"``.
+Timeout = Union[float, Literal["auto"]]
+#: ``evaluate`` and the evaluation library (``evaluate_backend``, ``evaluate_model``, ``evaluate_solutions``, the
+#: seed's ``PolyglotEvaluationSystem``): calibrated, so an infinite loop in a one-second exercise costs 30 s, not
+#: 180, over hundreds of candidates; where no reference was timed it is :data:`DEFAULT_TIMEOUT` anyway.
+EVALUATION_TIMEOUT: Timeout = AUTO
+#: The evaluation during training (``ExecutionEvalCallback``, ``polyglot.eval_timeout``): shorter than
+#: :data:`DEFAULT_TIMEOUT` because training waits for these runs at every evaluation, and a tiny model's looping
+#: answers would otherwise stall it three minutes each; a fixed number (not ``"auto"``) so evaluations are
+#: comparable across a run. Recipes set their own (tiny 60, hrm-27m 120).
+TRAINING_EVAL_TIMEOUT = 60.0
+#: The dataset build's verification runs (``verify_timeout``): shorter still, because most runs are of mutants,
+#: which often loop forever, and a mutant whose run times out is dropped anyway; references pass in seconds.
+VERIFY_TIMEOUT = 20.0
+
+
+# -------------------------------------------------------------------------------------------------- generation
+@dataclass(frozen=True)
+class GenerationOptions:
+    """How answers are generated: every model backend, the evaluation library, the training-time evaluation
+    (``polyglot.eval_*``) and ``evaluate``'s flags take these, with these defaults.
+
+    ``max_new_tokens``: tokens per answer (512 holds a whole solution file of most exercises);
+    ``temperature``: 0 is greedy (deterministic, the pass@1 convention); ``top_p``: nucleus mass (1.0: off);
+    ``batch_size``: prompts per ``generate`` call of a local model. A value that cannot generate is a
+    ``ValueError`` naming the field."""
+
+    max_new_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 1.0
+    batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        for name in ("max_new_tokens", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r}: must be an integer >= 1")
+        if isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float)) or self.temperature < 0:
+            raise ValueError(f"temperature={self.temperature!r}: must be >= 0 (0 = greedy)")
+        if isinstance(self.top_p, bool) or not isinstance(self.top_p, (int, float)) or not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p={self.top_p!r}: must be in (0, 1]")
+
+
+#: The training-time evaluation's generation (``ExecutionEvalCallback``, ``polyglot.eval_*``): the defaults above
+#: but half the batch, because it generates while the training process holds the model, its gradients and the
+#: optimizer's moments.
+TRAINING_EVAL_GENERATION = GenerationOptions(batch_size=4)
+
+#: An OpenAI-compatible server (the ``openai`` backend): requests in flight, retries of a failed request, and
+#: seconds one request may take (a long answer from a slow local server takes minutes).
+API_CONCURRENCY = 4
+API_MAX_RETRIES = 5
+API_REQUEST_TIMEOUT = 600.0
+
+
+# -------------------------------------------------------------------------------------- environment variables
+#: The folder of provisioned runner dependencies (jars, node_modules, crates, the expected tests and reference
+#: seconds recorded by ``validate``); unset: ``$XDG_CACHE_HOME/polyglot-hrm/runners`` (``~/.cache/...``).
+CACHE_ENV = "POLYGLOT_HRM_CACHE"
+#: Running untrusted code is opt-in: one of these set to ``1`` (the second is Hugging Face ``code_eval``'s).
+OPT_IN_ENV = "POLYGLOT_HRM_ALLOW_CODE_EXECUTION"
+OPT_IN_ALIASES = (OPT_IN_ENV, "HF_ALLOW_CODE_EVAL")
+#: The Hub's address (``datasets`` and ``huggingface_hub`` read it too), for messages about reaching it.
+HF_ENDPOINT_ENV = "HF_ENDPOINT"
+HF_DEFAULT_ENDPOINT = "https://huggingface.co"
+#: What chooses the ``datasets`` cache when no ``cache_dir`` is given, first match wins (``datasets`` reads them).
+DATASETS_CACHE_ENVS = ("HF_DATASETS_CACHE", "HF_HOME", "XDG_CACHE_HOME")
+#: The Ray cluster to join with ``--executor ray`` and no address (Ray's own variable).
+RAY_ADDRESS_ENV = "RAY_ADDRESS"
+#: The variable holding an OpenAI-compatible server's key, by default (the key is read, never written anywhere).
+API_KEY_ENV = "OPENAI_API_KEY"
+#: Processes in a distributed run (set by torchrun / ``accelerate launch``).
+WORLD_SIZE_ENV = "WORLD_SIZE"
+#: The first of the host uids the sandbox gives runs (a free range on this machine; the sandbox checks it).
+UID_BASE_ENV = "POLYGLOT_HRM_SANDBOX_UID_BASE"
+
+
+def runner_cache_dir(environ: Environ | None = None) -> Path:
+    """The runner cache: ``$POLYGLOT_HRM_CACHE``, else ``$XDG_CACHE_HOME/polyglot-hrm/runners``
+    (``~/.cache/polyglot-hrm/runners``), resolved (the sandbox shows a run the real path only)."""
+    environ = _env(environ)
+    if environ.get(CACHE_ENV):
+        return Path(environ[CACHE_ENV]).expanduser().resolve()
+    base = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return (base / "polyglot-hrm" / "runners").resolve()
+
+
+def runner_cache_origin(environ: Environ | None = None) -> str:
+    """What chose the runner cache, for messages: ``$POLYGLOT_HRM_CACHE=...`` or ``the runner cache``."""
+    environ = _env(environ)
+    return f"${CACHE_ENV}={environ[CACHE_ENV]}" if environ.get(CACHE_ENV) else "the runner cache"
+
+
+def code_execution_allowed(environ: Environ | None = None) -> bool:
+    """Whether running untrusted code was opted in to (:data:`OPT_IN_ALIASES`, set to ``1``)."""
+    environ = _env(environ)
+    return any(environ.get(name) == "1" for name in OPT_IN_ALIASES)
+
+
+def hub_endpoint(environ: Environ | None = None) -> str:
+    """The Hub's address: ``$HF_ENDPOINT``, else huggingface.co."""
+    return _env(environ).get(HF_ENDPOINT_ENV) or HF_DEFAULT_ENDPOINT
+
+
+def datasets_cache_origin(environ: Environ | None = None) -> str:
+    """What chose the ``datasets`` cache (no ``cache_dir`` given): the first of :data:`DATASETS_CACHE_ENVS` set,
+    as ``$NAME=value``, else ``the default``."""
+    environ = _env(environ)
+    return next((f"${v}={environ[v]}" for v in DATASETS_CACHE_ENVS if environ.get(v)), "the default")
+
+
+def ray_address(given: str | None = None, environ: Environ | None = None) -> str | None:
+    """The Ray cluster to join: ``given``, else ``$RAY_ADDRESS``, else None (Ray then joins the cluster ``ray
+    start`` last started here, or starts a local one)."""
+    return given or _env(environ).get(RAY_ADDRESS_ENV) or None
+
+
+def api_key(variable: str = API_KEY_ENV, environ: Environ | None = None) -> str | None:
+    """The API key in ``$variable``; None when unset or empty (fine for a local server)."""
+    return _env(environ).get(variable) or None
+
+
+def sandbox_uid_base(environ: Environ | None = None) -> str | None:
+    """``$POLYGLOT_HRM_SANDBOX_UID_BASE`` as set (None: unset, the sandbox's default range); the sandbox checks it."""
+    return _env(environ).get(UID_BASE_ENV)
+
+
+def world_size(environ: Environ | None = None) -> int:
+    """Processes in this run (``$WORLD_SIZE``, set by the launcher; 1 without one)."""
+    return int(_env(environ).get(WORLD_SIZE_ENV, "1"))
+
+
+# ----------------------------------------------------------------------------------------------- benchmark root
 
 #: The environment variable naming the benchmark tree when no root is given.
 BENCHMARK_ROOT_ENV = "POLYGLOT_BENCHMARK_ROOT"
@@ -87,6 +256,10 @@ class BenchmarkRoot:
                     f"is set)")
         return f"{what}: {roots} (from {self.source})"
 
+    def announce(self) -> None:
+        """Say which root is read, and why, on one INFO line (:meth:`describe`)."""
+        logger.info("%s", self.describe())
+
 
 #: What a root may be given as: one folder, several (a list, or joined with ``os.pathsep``), a root already
 #: resolved, or None (the environment variable, else the mini-benchmark).
@@ -99,7 +272,7 @@ def _split(value: object) -> list[str]:
 
 
 def resolve_benchmark_root(given: RootArg = None, *, name: str = "benchmark_root",
-                           environ: Mapping[str, str] | None = None, announce: bool | None = None) -> BenchmarkRoot:
+                           environ: Environ | None = None, announce: bool | None = None) -> BenchmarkRoot:
     """The benchmark root, by the one rule (module docstring): ``given``, else ``$POLYGLOT_BENCHMARK_ROOT``,
     else the built-in mini-benchmark.
 
@@ -111,7 +284,7 @@ def resolve_benchmark_root(given: RootArg = None, *, name: str = "benchmark_root
     source and the fix."""
     if isinstance(given, BenchmarkRoot):
         return given
-    environ = os.environ if environ is None else environ
+    environ = _env(environ)
     parts = _split(given) if given is not None else []
     if parts:
         root = BenchmarkRoot(tuple(Path(p).expanduser().resolve() for p in parts), "given", name)
@@ -133,7 +306,7 @@ def resolve_benchmark_root(given: RootArg = None, *, name: str = "benchmark_root
     if announce is None:
         announce = root.origin != "given"  # the library says which tree it picked itself, not one it was given
     if announce:
-        logger.info("%s", root.describe())
+        root.announce()
     return root
 
 

@@ -190,7 +190,8 @@ def test_calibrated_timeout_stops_an_infinite_loop_early(mini_problems, monkeypa
 
 @pytest.mark.slow
 def test_seeded_sampling_does_not_depend_on_the_batch(tiny_chat, mini_cases):
-    from polyglot_hrm.modelio.backends import GenerationOptions, TransformersBackend
+    from polyglot_hrm.modelio.backends import TransformersBackend
+    from polyglot_hrm.settings import GenerationOptions
     from polyglot_hrm.modelio.sampling import request_seed
 
     cases = [c for c in mini_cases if c["language"] in ("python", "go")][:3]

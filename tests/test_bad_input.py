@@ -622,7 +622,7 @@ def test_a_blank_pass_at_k_says_why():
     record = _one_record_results().cases[0]
     table = summary_table(results_from_records([record], [1, 5], {"mode": "solutions"}))
     assert "pass@5: '-' because a case has fewer candidates than k (as few as 1)" in table
-    assert "give --num-samples 5 or more" in table
+    assert "draw 5 or more samples per case (`num_samples`;" in table
     assert "because" not in summary_table(_one_record_results())
 
 
@@ -766,7 +766,7 @@ def test_a_refused_training_run_under_a_launcher_says_which_rank_and_what_the_la
     """Before: under `accelerate launch` (two processes) rerunning into an earlier run's --output-dir printed the
     same `train.py: error:` line twice with no rank, then 30 lines of torchrun's ChildFailedError traceback, whose
     last line ("To enable traceback see ...") pointed away from the cause."""
-    text = _train_script().usage_error_text(ValueError("--output-dir runs/tiny holds an earlier run"), environ)
+    text = _train_script().usage_error_text(ValueError("output_dir=runs/tiny holds an earlier run"), environ)
     world = int(environ.get("WORLD_SIZE", "1"))
     first = text.splitlines()[0]
     assert first.endswith("error: --output-dir runs/tiny holds an earlier run")

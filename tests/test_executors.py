@@ -53,7 +53,7 @@ def test_executor_choices_and_their_errors():
     from polyglot_hrm.training.config import PolyglotTrainingConfig
 
     assert isinstance(make_executor(None, jobs=3), LocalExecutor) and make_executor(None, jobs=3).jobs == 3
-    with pytest.raises(ValueError, match="--ray-address"):
+    with pytest.raises(ValueError, match="`ray_address` is for `executor='ray'`"):
         make_executor("local", ray_address="10.0.0.1:6379")
     with pytest.raises(ValueError, match="choose one of local, ray"):
         make_executor("slurm")

@@ -20,6 +20,7 @@ from polyglot_hrm.training.collator import IGNORE_INDEX, PolyglotCollator
 from polyglot_hrm.training.config import PolyglotTrainingConfig, apply_overrides, load_recipe
 from polyglot_hrm.training.data import select_eval_rows
 from polyglot_hrm.training.sampler import CurriculumSampler, competence, row_probabilities
+from polyglot_hrm.settings import GenerationOptions
 
 torch.set_num_threads(1)
 
@@ -183,7 +184,7 @@ def test_overrides_are_parsed_as_yaml_and_checked(tmp_path):
     bad.write_text(yaml.safe_dump({"polyglot": {"batch_sise": 3}}))
     with pytest.raises(ValueError, match="batch_sise"):
         load_recipe(bad).training_config()
-    with pytest.raises(FileNotFoundError, match="--recipe"):
+    with pytest.raises(FileNotFoundError, match="recipe="):
         load_recipe(tmp_path / "missing.yaml")
 
 
@@ -326,7 +327,8 @@ def test_memorised_rows_pass_their_tests_by_execution(rows, allow_execution):
             if wrong == 0:
                 break
     assert wrong == 0, f"not memorised after {step + 1} steps: {wrong} answer tokens wrong (loss {before:.2f} -> {loss.item():.3f})"
-    result = evaluate_by_execution(model, tokenizer, chosen, max_new_tokens=160, batch_size=5, progress=False)
+    result = evaluate_by_execution(model, tokenizer, chosen, generation=GenerationOptions(160, batch_size=5),
+                                   progress=False)
     statuses = [c["status"] for r in result["results"] for c in r["candidates"]]
     assert result["pass@1"] == 1.0, (statuses, result["answers"])
     assert set(result["per_language"]) == {"python", "javascript", "go"}

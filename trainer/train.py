@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Mapping
 
+from polyglot_hrm.execution.commands import as_flags, flags_of
 from polyglot_hrm.outputs import OutputError, write_fault
 from polyglot_hrm.settings import BENCHMARK_ROOT_HELP, command_benchmark_root
 from polyglot_hrm.training.checkpoints import CheckpointError, RunExistsError
@@ -26,7 +27,7 @@ from polyglot_hrm.training.run import TokenizerMismatchError, train
 USAGE_ERRORS = (RecipeError, RunExistsError, CheckpointError, TokenizerMismatchError, OutputError, FileNotFoundError)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--recipe", type=Path, required=True, help="recipe YAML (trainer/recipes/tiny.yaml, hrm-27m.yaml)")
     p.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR", help=BENCHMARK_ROOT_HELP)
@@ -41,7 +42,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--push-to-hub", action="store_true",
                    help="push model + tokenizer at the end (set training_args.hub_model_id=user/name)")
     p.add_argument("overrides", nargs="*", help="section.field=value, e.g. training_args.max_steps=20")
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def log_settings(environ: Mapping[str, str] = os.environ) -> tuple[int, str]:
@@ -64,7 +69,7 @@ def usage_error_text(err: BaseException, environ: Mapping[str, str] = os.environ
     after it (torchrun's ``ChildFailedError``, which ``accelerate launch`` prints on any nonzero exit) is only
     that launcher reporting this exit."""
     rank, world = int(environ.get("RANK", "0")), int(environ.get("WORLD_SIZE", "1"))
-    text = f"{_me(environ)}: error: {err}"
+    text = f"{_me(environ)}: error: {as_flags(str(err), flags_of(build_parser()))}"  # the library names parameters
     if world <= 1:
         return text
     if rank == 0:

@@ -9,6 +9,7 @@ import polyglot_hrm.scoring as scoring
 from polyglot_hrm.execution.executors import check_jobs, make_executor
 from polyglot_hrm.execution.sandbox import OPT_IN_MESSAGE, require_opt_in
 from polyglot_hrm.execution.timeouts import check_timeout
+from polyglot_hrm.settings import DEFAULT_TIMEOUT
 
 _CITATION = """\
 @misc{chen2021codex,
@@ -36,7 +37,8 @@ Args:
         of a form the schema does not have (file content 42 or NaN, an unknown key) is a ValueError naming
         the problem, the candidate and the field, raised before anything runs.
     references: one per problem: a polyglot-hrm dataset row (with `files`, `language`, `slug`), or
-        {"problem_id": "python/bowling", "benchmark_root": "/path/to/polyglot-benchmark"}.
+        {"problem_id": "python/bowling", "benchmark_root": "/path/to/polyglot-benchmark"} (without
+        benchmark_root: $POLYGLOT_BENCHMARK_ROOT, else the built-in mini-benchmark, as every command; logged).
     k: list of k for pass@k (default [1]), or one int; each an integer >= 1, checked before anything
         runs. A k larger than some problem's number of candidates is
         left out of the output.
@@ -113,7 +115,7 @@ class PolyglotExec(evaluate.Metric):
             references = [_encode(r) for r in references]
         return super().compute(predictions=predictions, references=references, **kwargs)
 
-    def _compute(self, predictions, references, k=(1,), num_workers=None, timeout=180.0, executor="local",
+    def _compute(self, predictions, references, k=(1,), num_workers=None, timeout=DEFAULT_TIMEOUT, executor="local",
                  ray_address=None):
         k = scoring.check_ks(k)
         require_opt_in()

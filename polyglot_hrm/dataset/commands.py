@@ -9,7 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from ..benchmark import load_problems_json
-from ..execution.executors import add_executor_arguments, executor_from_args
+from ..execution.commands import add_executor_arguments, executor_from_args
 from ..settings import BENCHMARK_ROOT_ENV, command_benchmark_root
 from ..synthesis.examples import EDIT_TYPES
 from ..tables import format_table

@@ -10,6 +10,7 @@ import datasets
 
 from ..execution.timeouts import check_seconds
 from ..languages import LANGUAGES
+from ..settings import VERIFY_TIMEOUT
 
 __all__ = ["CONFIG_NAMES", "DatasetOptions", "PolyglotHRMConfig", "SPLITS"]
 
@@ -47,7 +48,7 @@ class DatasetOptions:
             switch lets the build run each chosen problem's reference once to record its ``expected_tests``
             (the tests a passing run reports, which the metric checks); False: rows carry none.
         verify_timeout: seconds per verification run (mutants often loop forever: keep it short; a run that
-            times out is dropped).
+            times out is dropped; default :data:`polyglot_hrm.settings.VERIFY_TIMEOUT`).
         train_ratio, validation_ratio, test_ratio: shares of *slugs* per split (they must sum to 1).
         exclude_slugs_of: the root of a benchmark (a polyglot-benchmark clone) whose every exercise slug is left
             out of every split, in every language (:func:`polyglot_hrm.dataset.sources.benchmark_slugs`): data for
@@ -71,7 +72,7 @@ class DatasetOptions:
     verify_by_execution: Optional[bool] = _option(
         None, "run bug_fix mutants' tests and keep the failing ones, record expected tests (default: where runners "
               "are available)")
-    verify_timeout: float = _option(20.0, "seconds per verification run (default: 20)")
+    verify_timeout: float = _option(VERIFY_TIMEOUT, f"seconds per verification run (default: {VERIFY_TIMEOUT:g})")
     train_ratio: float = _option(0.8, "share of slugs in train (default: 0.8)")
     validation_ratio: float = _option(0.1, "share of slugs in validation (default: 0.1)")
     test_ratio: float = _option(0.1, "share of slugs in test (default: 0.1)")

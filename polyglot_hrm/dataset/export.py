@@ -14,7 +14,6 @@ exact ``Features``, and the card repeats them).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -30,8 +29,8 @@ from .builder import EmptyConfigError, PolyglotHRM
 from .card import REPO_PLACEHOLDER, card_sources, dataset_card, parquet_name, row_counts
 from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
 from .fingerprint import data_hash
-from .hub import HubError, hub_endpoint, unreachable
-from ..settings import resolve_benchmark_root
+from .hub import HubError, unreachable
+from ..settings import datasets_cache_origin, hub_endpoint, resolve_benchmark_root
 from .sources import DataDir
 
 __all__ = ["ExportReport", "build_datasets", "card_for_repo", "check_datasets_cache", "dataset_card",
@@ -52,11 +51,9 @@ def datasets_cache(cache_dir: str | Path | None = None) -> tuple[Path, str]:
     """The folder the builder caches Arrow files in, and what chose it (``cache_dir``, or an environment
     variable, or the default)."""
     if cache_dir:
-        return Path(cache_dir), "--cache-dir (cache_dir)"
+        return Path(cache_dir), "`cache_dir`"
     path = Path(datasets.config.HF_DATASETS_CACHE)
-    chosen = next((f"${v}={os.environ[v]}" for v in ("HF_DATASETS_CACHE", "HF_HOME", "XDG_CACHE_HOME")
-                   if os.environ.get(v)), "the default")
-    return path, chosen
+    return path, datasets_cache_origin()
 
 
 def check_datasets_cache(cache_dir: str | Path | None = None) -> None:
@@ -68,7 +65,7 @@ def check_datasets_cache(cache_dir: str | Path | None = None) -> None:
     except OutputError as err:
         reason = getattr(err.__cause__, "strerror", None) or str(err).split(": ", 1)[-1]
         raise OutputError(f"datasets cache {path} (chosen by {chosen}): not writable ({reason}); set "
-                          f"HF_DATASETS_CACHE (or HF_HOME) to a writable folder, or pass --cache-dir DIR") from None
+                          f"HF_DATASETS_CACHE (or HF_HOME) to a writable folder, or pass `cache_dir=DIR`") from None
 
 
 def build_datasets(data_dir: DataDir, configs: Sequence[str] = CONFIG_NAMES, cache_dir: str | None = None,
@@ -121,7 +118,7 @@ def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_N
     export leaves the previous one whole."""
     start = time.perf_counter()
     out = Path(out)
-    claim_dir(out, "export", "--out")
+    claim_dir(out, "export", "`out`")
     out.parent.mkdir(parents=True, exist_ok=True)
     root = resolve_benchmark_root(data_dir, name="data_dir")  # once: the rows, the card and the hash name one tree
     built = build_datasets(root, configs, cache_dir, executor=executor, **options)
@@ -160,11 +157,11 @@ def validate_repo_id(repo_id: str) -> str:
 
     example = "for example my-org/polyglot-hrm"
     if repo_id.count("/") != 1:
-        raise ValueError(f"--repo-id {repo_id!r}: expected ORG/NAME ({example})")
+        raise ValueError(f"repo_id={repo_id!r}: expected ORG/NAME ({example})")
     try:
         hub_validate(repo_id)
     except HFValidationError as err:
-        raise ValueError(f"--repo-id {repo_id!r}: the Hub would reject it: {err} ({example})") from None
+        raise ValueError(f"repo_id={repo_id!r}: the Hub would reject it: {err} ({example})") from None
     return repo_id
 
 

@@ -5,10 +5,9 @@ Light on purpose (no ``datasets`` or ``huggingface_hub`` import): the CLI import
 
 from __future__ import annotations
 
-import os
 import socket
 
-__all__ = ["HubError", "hub_endpoint", "unreachable"]
+__all__ = ["HubError", "unreachable"]
 
 #: Exception classes (by name, anywhere in an error's class hierarchy) that mean the Hub was never reached:
 #: httpx's and requests' transport errors, huggingface_hub's offline mode.
@@ -17,10 +16,6 @@ _NETWORK_CLASSES = {"TransportError", "ConnectionError", "ConnectTimeout", "Offl
 
 class HubError(RuntimeError):
     """The Hub could not be reached (a fault, not bad input): says what was kept and what to rerun."""
-
-
-def hub_endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
 
 
 def unreachable(err: BaseException) -> BaseException | None:

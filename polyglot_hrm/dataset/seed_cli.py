@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..benchmark import BenchmarkError, Problem, load_problems_json
+from ..execution.commands import as_flags, flags_of
 from ..execution.sandbox import ExecutionNotAllowed
 from ..languages import LANGUAGES
 
@@ -63,6 +64,6 @@ def run_seed_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
             problems = [p for p in problems if p.language in wanted]
         job(args, problems)
     except (BenchmarkError, FileNotFoundError, ValueError, ExecutionNotAllowed) as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        print(f"{parser.prog}: error: {as_flags(str(err), flags_of(parser))}", file=sys.stderr)
         return 2
     return 0

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from ..edit_format import apply_blocks, parse_blocks
 from ..scoring import score
+from ..settings import DEFAULT_TIMEOUT
 from ..synthesis.examples import row_files
 
 __all__ = ["RowCheck", "check_rows", "input_candidate", "summarize", "target_candidate"]
@@ -41,8 +42,8 @@ class RowCheck:
     output: str = ""
 
 
-def check_rows(rows: Iterable[Mapping[str, Any]], jobs: int | None = None, timeout: float = 180.0,
-               progress: bool = True) -> list[RowCheck]:
+def check_rows(rows: Iterable[Mapping[str, Any]], jobs: int | None = None,
+               timeout: float = DEFAULT_TIMEOUT, progress: bool = True) -> list[RowCheck]:
     """Run each row's target (and verified mutant) on the one scoring path; identical runs execute once."""
     rows = list(rows)
     kinds, candidates = [], []

@@ -9,6 +9,7 @@ import sys
 from typing import Sequence
 
 from ..benchmark import BenchmarkError
+from ..execution.commands import as_flags, flags_of
 from ..execution.sandbox import ExecutionNotAllowed
 from ..modelio.names import BackendError
 from ..tables import plain_text
@@ -23,7 +24,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m polyglot_hrm.
     try:
         return cmd_evaluate(args)
     except (BenchmarkError, FileNotFoundError, ValueError, ExecutionNotAllowed, BackendError) as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        print(f"{parser.prog}: error: {as_flags(str(err), flags_of(parser))}", file=sys.stderr)
         return 2
 
 

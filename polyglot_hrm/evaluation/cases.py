@@ -70,7 +70,7 @@ def cases_from_dataset(source: str | Path, config: str, split: str) -> list[dict
     try:
         data = datasets.load_dataset(str(source), config, split=split)
     except ValueError as err:
-        raise ValueError(f"--dataset {source} --config {config} --split {split}: {err}") from err
+        raise ValueError(f"dataset={source} config={config} split={split}: {err}") from err
     return [dict(row) for row in data]
 
 

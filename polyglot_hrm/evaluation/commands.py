@@ -10,18 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from ..dataset.names import CONFIG_NAMES
-from ..execution.executors import add_executor_arguments, executor_from_args, positive_int, runs_per_node_table
+from ..execution.commands import add_executor_arguments, executor_from_args, parse_timeout, positive_int
+from ..execution.executors import runs_per_node_table
 from ..execution.journal import journal_path
 from ..execution.provision import check_runner_cache
 from ..execution.sandbox import require_opt_in
-from ..execution.timeouts import AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, parse_timeout
 from ..languages import LANGUAGES
-from ..modelio.backends import (GenerationOptions, HRMBackend, OpenAIBackend, ReferenceBackend, TransformersBackend,
-                               infer_backend)
+from ..modelio.backends import HRMBackend, OpenAIBackend, ReferenceBackend, TransformersBackend, infer_backend
 from ..modelio.names import BACKENDS, EDIT_FORMATS
 from ..modelio.tokenizer import load_tokenizer
 from ..outputs import atomic_write_text, check_writable, claim_files, record_files
-from ..settings import BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, command_benchmark_root
+from ..settings import (API_CONCURRENCY, API_KEY_ENV, API_MAX_RETRIES, API_REQUEST_TIMEOUT, AUTO_FACTOR, AUTO_FLOOR_S,
+                        BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, DEFAULT_TIMEOUT, EVALUATION_TIMEOUT, GenerationOptions,
+                        command_benchmark_root)
 from .cases import load_cases, load_solutions, solutions_from_problems
 from .compare import (COMPARE_METRICS, check_metric, comparison_tables, default_metric, load_runs,
                       write_comparison)
@@ -83,9 +84,13 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
                      help="how chat backends answer: whole (each changed file in full) or diff (SEARCH/REPLACE "
                           "blocks) (default: whole; the hrm backend answers in its trained format)")
     gen.add_argument("--num-samples", type=positive_int, default=1, help="samples per case (default: 1)")
-    gen.add_argument("--temperature", type=float, default=0.0, help="sampling temperature; 0 = greedy (default: 0)")
-    gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default: 1.0 = off)")
-    gen.add_argument("--max-new-tokens", type=int, default=512, help="tokens per answer (default: 512)")
+    defaults = GenerationOptions()
+    gen.add_argument("--temperature", type=float, default=defaults.temperature,
+                     help=f"sampling temperature; 0 = greedy (default: {defaults.temperature:g})")
+    gen.add_argument("--top-p", type=float, default=defaults.top_p,
+                     help=f"nucleus sampling mass (default: {defaults.top_p:g}; 1 = off)")
+    gen.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens,
+                     help=f"tokens per answer (default: {defaults.max_new_tokens})")
     gen.add_argument("--attempts", type=int, choices=[1, 2], default=1,
                      help="2: retry a failed first sample with its trimmed test output (Aider's protocol; default: 1)")
     gen.add_argument("--seed", type=int, default=0,
@@ -94,7 +99,8 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
                      help="start over: replace the journal (the --output name with .jsonl) instead of resuming it")
 
     local = p.add_argument_group("local models (hrm, transformers)")
-    local.add_argument("--batch-size", type=positive_int, default=8, help="prompts per generate call (default: 8)")
+    local.add_argument("--batch-size", type=positive_int, default=defaults.batch_size,
+                       help=f"prompts per generate call (default: {defaults.batch_size})")
     local.add_argument("--device", default="auto",
                        help="torch device for the transformers backend: auto (cuda when there is one), cpu, cuda:0, "
                             "mps (default: auto)")
@@ -107,15 +113,16 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     api.add_argument("--base-url", default=None, metavar="URL",
                      help="the server's API root, e.g. http://127.0.0.1:8000/v1 (vLLM, TGI, llama.cpp, "
                           "`transformers serve`); default: OpenAI's")
-    api.add_argument("--api-key-env", default="OPENAI_API_KEY", metavar="VAR",
+    api.add_argument("--api-key-env", default=API_KEY_ENV, metavar="VAR",
                      help="environment variable holding the API key; the key itself is never written anywhere "
-                          "(default: OPENAI_API_KEY; unset: no key, fine for local servers)")
-    api.add_argument("--concurrency", type=positive_int, default=4, help="requests in flight (default: 4)")
-    api.add_argument("--max-retries", type=int, default=5,
+                          f"(default: {API_KEY_ENV}; unset: no key, fine for local servers)")
+    api.add_argument("--concurrency", type=positive_int, default=API_CONCURRENCY,
+                     help=f"requests in flight (default: {API_CONCURRENCY})")
+    api.add_argument("--max-retries", type=int, default=API_MAX_RETRIES,
                      help="retries of a request on connection errors, 408/409/429 and 5xx, with exponential backoff "
-                          "(default: 5)")
-    api.add_argument("--request-timeout", type=float, default=600.0,
-                     help="seconds one request may take (default: 600)")
+                          f"(default: {API_MAX_RETRIES})")
+    api.add_argument("--request-timeout", type=float, default=API_REQUEST_TIMEOUT,
+                     help=f"seconds one request may take (default: {API_REQUEST_TIMEOUT:g})")
 
     run = p.add_argument_group("scoring and output")
     run.add_argument("--k", type=_ks, default=[1], metavar="K[,K...]",
@@ -124,10 +131,10 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
                      help="parallel test runs (default: one per core); with --executor ray, runs in flight "
                           "(default: twice the cluster's CPUs)")
     add_executor_arguments(run)
-    run.add_argument("--timeout", type=parse_timeout, default=AUTO, metavar="auto|SECONDS",
+    run.add_argument("--timeout", type=parse_timeout, default=EVALUATION_TIMEOUT, metavar="auto|SECONDS",
                      help=f"wall-clock limit per test run: seconds, or auto = max({AUTO_FLOOR_S:g}, {AUTO_FACTOR:g} x "
                           f"the reference's own seconds as `validate` recorded them), {DEFAULT_TIMEOUT:g} s where "
-                          "not recorded (default: auto)")
+                          f"not recorded (default: {EVALUATION_TIMEOUT})")
     run.add_argument("--output", "-o", type=Path, default=Path("eval_output/results.json"), metavar="FILE",
                      help="results JSON (default: eval_output/results.json)")
     run.add_argument("--report-dir", type=Path, default=None, metavar="DIR",
@@ -204,10 +211,7 @@ def check_outputs(args: argparse.Namespace) -> None:
         check_writable(args.write_solutions.parent, "--write-solutions folder")
         claim_files(args.write_solutions.parent, [args.write_solutions.name], "--write-solutions")
         return
-    try:
-        journal = journal_path(args.output)
-    except ValueError as err:
-        raise ValueError(str(err).replace("output=", "--output ", 1)) from None
+    journal = journal_path(args.output)  # its error names `output`: the CLI prints it as --output
     check_report_targets(None if args.no_report else (args.report_dir or args.output.parent), args.output)
     claim_files(args.output.parent, [journal.name], "journal")
 

@@ -52,7 +52,7 @@ def load_runs(paths: Sequence[str | Path], labels: Sequence[str] | None = None
               ) -> list[tuple[str, EvaluationResults]]:
     """``(label, results)`` per file; labels made unique (``name (2)``)."""
     if labels is not None and len(labels) != len(paths):
-        raise ValueError(f"--labels gives {len(labels)} labels for {len(paths)} results files: give one per file")
+        raise ValueError(f"`labels` gives {len(labels)} labels for {len(paths)} results files: give one per file")
     runs: list[tuple[str, EvaluationResults]] = []
     for i, path in enumerate(paths):
         try:
@@ -129,13 +129,13 @@ def _markdown(runs: Sequence[tuple[str, EvaluationResults]], metric: str, chart:
     return "\n".join(lines) + "\n"
 
 
-def write_comparison(runs: Sequence[tuple[str, EvaluationResults]], out_dir: str | Path, metric: str
+def write_comparison(runs: Sequence[tuple[str, EvaluationResults]], output_dir: str | Path, metric: str
                      ) -> dict[str, Path]:
-    """``compare.png``, ``compare.md`` and ``compare.html`` in ``out_dir``; returns the paths by name."""
-    out = Path(out_dir)
+    """``compare.png``, ``compare.md`` and ``compare.html`` in ``output_dir``; returns the paths by name."""
+    out = Path(output_dir)
     paths = {"chart": out / "compare.png", "markdown": out / "compare.md", "html": out / "compare.html"}
-    check_writable(out, "--output-dir")
-    claim_files(out, [p.name for p in paths.values()], "--output-dir file")
+    check_writable(out, "`output_dir`")
+    claim_files(out, [p.name for p in paths.values()], "`output_dir` file")
     record_files(out, "comparison", [p.name for p in paths.values()])  # listed first: a rerun after a fault replaces them
     with atomic_path(paths["chart"]) as tmp:
         _chart(runs, metric, tmp)
@@ -148,6 +148,6 @@ def write_comparison(runs: Sequence[tuple[str, EvaluationResults]], out_dir: str
 def check_metric(metric: str, runs: Sequence[tuple[str, EvaluationResults]]) -> str:
     missing = [label for label, r in runs if metric not in r.summary]
     if missing:
-        raise ValueError(f"--metric {metric}: not in the results of {', '.join(missing)} (pass_rate_2 needs "
-                         "`evaluate --attempts 2`); choose another --metric")
+        raise ValueError(f"metric={metric}: not in the results of {', '.join(missing)} (pass_rate_2 needs "
+                         "two attempts, `polyglot-hrm evaluate --attempts 2`); choose another `metric`")
     return metric

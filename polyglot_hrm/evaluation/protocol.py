@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..execution import AUTO, Timeout, describe_timeout, make_executor
+from ..execution import Timeout, describe_timeout, make_executor
 from ..execution.executors import Executor, ExecutorSpec
 from ..execution.journal import run_key
 from ..execution.results import RunResult, trim_output
@@ -31,6 +31,7 @@ from ..languages.registry import mask_durations
 from ..modelio.backends import Answer, Backend, Request
 from ..modelio.sampling import request_seed
 from ..scoring import EditFailure, problem_from_reference, resolve_candidate, score
+from ..settings import EVALUATION_TIMEOUT
 from .journal import Journal, Key
 from .measures import measure_candidate
 from .results import EvaluationResults, case_record, executor_settings, results_from_records, stub_passing
@@ -151,16 +152,17 @@ def _candidate_record(journal: Journal, key: Key) -> dict[str, Any]:
 
 
 def evaluate_backend(cases: Sequence[Mapping[str, Any]], backend: Backend, *, num_samples: int = 1,
-                     attempts: int = 1, ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = AUTO,
+                     attempts: int = 1, ks: Sequence[int] = (1,), jobs: int | None = None,
+                     timeout: Timeout = EVALUATION_TIMEOUT,
                      seed: int = 0, journal: str | Path | None = None, resume: bool = True,
                      progress: bool = True, executor: ExecutorSpec = None) -> EvaluationResults:
     """Run the protocol (module docstring) for ``cases`` with ``backend``; ``journal``: the JSONL file to keep
     and resume from (None: in memory only); ``executor``: where the test runs execute (``"local"``, the
     default, ``"ray"`` or an executor). Results reach the journal as each run finishes, on any executor."""
     if attempts not in (1, 2):
-        raise ValueError(f"--attempts {attempts}: Aider's protocol has 1 or 2 attempts")
+        raise ValueError(f"attempts={attempts}: Aider's protocol has 1 or 2 attempts")
     if num_samples < 1:
-        raise ValueError(f"--num-samples {num_samples}: must be >= 1")
+        raise ValueError(f"num_samples={num_samples}: must be >= 1")
     start = time.perf_counter()
     identity = {k: v for k, v in backend.settings().items() if k not in NOT_IDENTITY}
     identity.update({"seed": seed, "timeout": describe_timeout(timeout)})

@@ -79,8 +79,8 @@ def pass_at_k_note(results: EvaluationResults) -> str | None:
     if not blank or not counts:
         return None
     return (f"pass@{', pass@'.join(map(str, blank))}: '-' because a case has fewer candidates than k (as few as "
-            f"{min(counts)}); pass@k draws k candidates per case: give --num-samples {blank[-1]} or more (a solutions "
-            f"file: at least {blank[-1]} candidates per problem)")
+            f"{min(counts)}); pass@k draws k candidates per case: draw {blank[-1]} or more samples per case "
+            f"(`num_samples`; a solutions file: at least {blank[-1]} candidates per problem)")
 
 
 def _plt():
@@ -238,10 +238,10 @@ def check_report_targets(out_dir: str | Path | None, json_path: str | Path | Non
     if json_path is not None:
         json_path = Path(json_path)
         if json_path.is_dir():
-            raise OutputError(f"--output {json_path}: is a folder; give a file path such as "
+            raise OutputError(f"json_path={json_path}: is a folder; give a file path such as "
                                f"{json_path / 'results.json'}")
-        check_writable(json_path.parent, "--output folder")
-        claim_files(json_path.parent, [json_path.name], "--output")
+        check_writable(json_path.parent, "`json_path` folder")
+        claim_files(json_path.parent, [json_path.name], "`json_path`")
     if out_dir is not None:
         check_writable(out_dir, "report folder")
         claim_files(out_dir, REPORT_FILES, "report file")

@@ -27,11 +27,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..execution import DEFAULT_TIMEOUT, Timeout, describe_timeout, make_executor
+from ..execution import Timeout, describe_timeout, make_executor
 from ..execution.executors import Executor, ExecutorSpec
 from ..execution.journal import run_key
-from ..modelio.backends import GenerationOptions, HRMBackend
+from ..modelio.backends import HRMBackend
 from ..scoring import EditFailure, problem_from_reference, score
+from ..settings import EVALUATION_TIMEOUT, GenerationOptions
 from .cases import Candidate, load_cases, load_solutions, match_solutions, normalize_candidate
 from .journal import Journal
 from .measures import measure_candidate
@@ -81,7 +82,7 @@ def solutions_identity(candidates: Sequence[Sequence[Candidate]], cases: Sequenc
 
 
 def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence[Sequence[Candidate]],
-                        ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
+                        ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = EVALUATION_TIMEOUT,
                         progress: bool = True, settings: dict[str, Any] | None = None,
                         journal: str | Path | None = None, resume: bool = True,
                         executor: ExecutorSpec = None) -> EvaluationResults:
@@ -110,7 +111,7 @@ def evaluate_candidates(cases: Sequence[Mapping[str, Any]], candidates: Sequence
 
 
 def evaluate_solutions(cases: Sequence[Mapping[str, Any]], solutions: str | Path | Mapping[str, Any],
-                       ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
+                       ks: Sequence[int] = (1,), jobs: int | None = None, timeout: Timeout = EVALUATION_TIMEOUT,
                        progress: bool = True, journal: str | Path | None = None, resume: bool = True,
                        executor: ExecutorSpec = None) -> EvaluationResults:
     """Score a solutions file (path or loaded mapping; schema in :mod:`.cases`) on the cases it covers;
@@ -123,13 +124,15 @@ def evaluate_solutions(cases: Sequence[Mapping[str, Any]], solutions: str | Path
 
 
 def evaluate_model(cases: Sequence[Mapping[str, Any]], model: Any, tokenizer: Any, *, num_samples: int = 1,
-                   temperature: float = 0.0, max_new_tokens: int = 512, attempts: int = 1, ks: Sequence[int] = (1,),
-                   jobs: int | None = None, timeout: Timeout = DEFAULT_TIMEOUT, batch_size: int = 8,
+                   temperature: float = GenerationOptions.temperature,
+                   max_new_tokens: int = GenerationOptions.max_new_tokens, attempts: int = 1, ks: Sequence[int] = (1,),
+                   jobs: int | None = None, timeout: Timeout = EVALUATION_TIMEOUT,
+                   batch_size: int = GenerationOptions.batch_size,
                    seed: int = 0, progress: bool = True, journal: str | Path | None = None,
                    executor: ExecutorSpec = None) -> EvaluationResults:
     """An HRM model and tokenizer in memory, through the protocol (:func:`.protocol.evaluate_backend` with
     the ``hrm`` backend)."""
-    backend = HRMBackend(model, tokenizer, GenerationOptions(max_new_tokens, temperature, 1.0, batch_size))
+    backend = HRMBackend(model, tokenizer, GenerationOptions(max_new_tokens, temperature, batch_size=batch_size))
     return evaluate_backend(cases, backend, num_samples=num_samples, attempts=attempts, ks=ks, jobs=jobs,
                             timeout=timeout, seed=seed, journal=journal, progress=progress, executor=executor)
 
@@ -143,7 +146,7 @@ class PolyglotEvaluationSystem:
     """
 
     def __init__(self, cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,), jobs: int | None = None,
-                 timeout: Timeout = DEFAULT_TIMEOUT, progress: bool = True):
+                 timeout: Timeout = EVALUATION_TIMEOUT, progress: bool = True):
         self.cases = list(cases)
         self.ks, self.jobs, self.timeout, self.progress = tuple(ks), jobs, timeout, progress
 

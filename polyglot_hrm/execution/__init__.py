@@ -5,13 +5,12 @@ Execution receives resolved files only (a candidate's edit is applied before it 
 :mod:`polyglot_hrm.scoring`) and never imports torch or transformers.
 """
 
-from ..languages.context import CACHE_ENV, RunnerContext, default_cache_dir
-from .executors import EXECUTORS, Executor, ExecutorError, LocalExecutor, add_executor_arguments, make_executor
+from ..languages.context import RunnerContext
+from .executors import EXECUTORS, Executor, ExecutorError, LocalExecutor, make_executor
 from .results import STATUSES, RunResult, Status, TestCounts
 from .runner import RunTask, record_expected, record_stub_passes, run_many, run_problem
-from .timeouts import AUTO, DEFAULT_TIMEOUT, Timeout, describe_timeout, parse_timeout, run_timeout
+from .timeouts import AUTO, DEFAULT_TIMEOUT, Timeout, describe_timeout, run_timeout
 
-__all__ = ["AUTO", "CACHE_ENV", "DEFAULT_TIMEOUT", "EXECUTORS", "Executor", "ExecutorError", "LocalExecutor",
-           "RunResult", "RunTask", "RunnerContext", "STATUSES", "Status", "TestCounts", "Timeout",
-           "add_executor_arguments", "default_cache_dir", "describe_timeout", "make_executor", "parse_timeout",
-           "record_expected", "record_stub_passes", "run_many", "run_problem", "run_timeout"]
+__all__ = ["AUTO", "DEFAULT_TIMEOUT", "EXECUTORS", "Executor", "ExecutorError", "LocalExecutor", "RunResult",
+           "RunTask", "RunnerContext", "STATUSES", "Status", "TestCounts", "Timeout", "describe_timeout",
+           "make_executor", "record_expected", "record_stub_passes", "run_many", "run_problem", "run_timeout"]

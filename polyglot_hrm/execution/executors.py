@@ -5,7 +5,7 @@ Every batch of runs (:func:`polyglot_hrm.execution.runner.run_many`) goes throug
 
 * ``local`` (:class:`LocalExecutor`, the default): a thread pool on this machine, one worker per core. It never
   imports Ray.
-* ``ray`` (:class:`polyglot_hrm.execution.ray_executor.RayExecutor`): tasks on a Ray cluster. ``--ray-address``
+* ``ray`` (:class:`polyglot_hrm.execution.ray_executor.RayExecutor`): tasks on a Ray cluster. ``ray_address``
   (or ``RAY_ADDRESS``) joins that cluster; with neither, Ray joins the cluster that ``ray start`` last started on
   this machine, else starts a local one that lasts as long as this process. Needs the extra:
   ``pip install 'polyglot-hrm[ray]'``. :func:`make_executor` imports it only when asked for: importing it loads
@@ -14,7 +14,6 @@ Every batch of runs (:func:`polyglot_hrm.execution.runner.run_many`) goes throug
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import socket
@@ -30,8 +29,8 @@ from .nodes import sweep_leftovers
 from .provision import ensure_provisioned
 from .sandbox import Sandbox
 
-__all__ = ["EXECUTORS", "Executor", "ExecutorError", "ExecutorSpec", "LocalExecutor", "add_executor_arguments",
-           "check_jobs", "executor_from_args", "make_executor", "positive_int", "runs_per_node_table"]
+__all__ = ["EXECUTORS", "Executor", "ExecutorError", "ExecutorSpec", "LocalExecutor", "check_jobs", "make_executor",
+           "runs_per_node_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,18 +47,6 @@ def check_jobs(jobs: Any, name: str = "jobs") -> int | None:
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"{name}={jobs!r}: the number of parallel runs, an integer >= 1 (or None: one per core)")
     return jobs
-
-
-def positive_int(value: str) -> int:
-    """An ``argparse`` type for counts (``--jobs``, ``--num-samples``): an integer >= 1, or a usage error (exit 2)
-    naming the value, before anything is loaded."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r}: an integer >= 1, e.g. 4") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r}: must be an integer >= 1 (leave the flag out for the default)")
-    return number
 
 
 class LocalExecutor(Executor):
@@ -104,32 +91,16 @@ def make_executor(spec: ExecutorSpec = None, jobs: int | None = None, ray_addres
     name = spec or "local"
     if name == "local":
         if ray_address:
-            raise ValueError("`--ray-address` is for `--executor ray`; drop it or add `--executor ray`.")
+            raise ValueError("`ray_address` is for `executor='ray'`; drop it or add `executor='ray'`.")
         return LocalExecutor(jobs)
     if name == "ray":
         try:
             from .ray_executor import RayExecutor
         except ImportError as err:
-            raise ExecutorError(f"--executor ray needs Ray ({err}); install it: "
+            raise ExecutorError(f"executor='ray' needs Ray ({err}); install it: "
                                 "pip install 'polyglot-hrm[ray]'") from err
         return RayExecutor(address=ray_address, max_in_flight=jobs)
     raise ValueError(f"executor={name!r}: choose one of {', '.join(EXECUTORS)}")
-
-
-def add_executor_arguments(p: argparse.ArgumentParser) -> None:
-    """``--executor`` and ``--ray-address`` (for every command that runs tests)."""
-    p.add_argument("--executor", choices=EXECUTORS, default="local",
-                   help="where test runs execute: local (a pool on this machine) or ray (a Ray cluster; needs "
-                        "pip install 'polyglot-hrm[ray]') (default: local)")
-    p.add_argument("--ray-address", default=None, metavar="ADDR",
-                   help="with --executor ray: the cluster to join, e.g. 10.0.0.1:6379 (default: $RAY_ADDRESS, "
-                        "else a local Ray started for this command)")
-
-
-def executor_from_args(args: argparse.Namespace) -> Executor:
-    """The executor the flags ask for; ``--jobs`` (where the command has it) sizes it."""
-    return make_executor(getattr(args, "executor", None), getattr(args, "jobs", None),
-                         getattr(args, "ray_address", None))
 
 
 def runs_per_node_table(executor: Executor) -> str:

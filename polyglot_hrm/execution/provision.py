@@ -11,7 +11,8 @@ from typing import Iterable, Sequence
 
 from ..benchmark.problem import Problem
 from ..languages import LANGUAGES, get_language
-from ..languages.context import CACHE_ENV, RunnerContext
+from ..languages.context import RunnerContext
+from ..settings import CACHE_ENV, runner_cache_origin
 from .noexec import NoexecUnavailable, launcher, launcher_problem
 from .sandbox import sandbox_probe
 from .workspace import run_area
@@ -29,7 +30,7 @@ class RunnerCacheError(ValueError):
 def cache_problem(ctx: RunnerContext | None = None) -> str | None:
     """Why the runner cache cannot be used, naming the setting that chose it; None when it can."""
     cache = (ctx or RunnerContext()).cache_dir
-    chosen = f"${CACHE_ENV}={os.environ[CACHE_ENV]}" if os.environ.get(CACHE_ENV) else "the runner cache"
+    chosen = runner_cache_origin()
     for path in [cache, *cache.parents]:
         if not path.exists():
             continue

@@ -24,7 +24,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +35,7 @@ import polyglot_hrm
 
 from ..benchmark.problem import Problem
 from ..languages.context import RunnerContext
+from ..settings import ray_address
 from .executor_base import Executor, ExecutorError, OnOutcome
 from .job import Job, JobOutcome, run_job
 from .nodes import NodeReport, check_node, sweep_leftovers
@@ -99,7 +99,7 @@ class RayExecutor(Executor):
         """Join the cluster (or start a local one) once; ``startup_s`` says how long it took."""
         if ray.is_initialized():
             return
-        address = self.address or os.environ.get("RAY_ADDRESS") or None
+        address = ray_address(self.address)
         kwargs = dict(self.init_kwargs)
         if self.ship_code:
             # Ray uploads a local package only at the job level (ray.init), not per task.

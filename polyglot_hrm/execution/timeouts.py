@@ -1,4 +1,5 @@
-"""How long one run may take: a fixed number of seconds, or ``"auto"``, calibrated per problem.
+"""How long one run may take: a fixed number of seconds, or ``"auto"``, calibrated per problem. The numbers, and
+which default each entry point has, are declared in :mod:`polyglot_hrm.settings`; this module applies them.
 
 The ``"auto"`` rule::
 
@@ -15,21 +16,14 @@ infinite loop in a one-second Python exercise costs 30 s, not 180.
 
 from __future__ import annotations
 
-import argparse
 import math
 import numbers
-from typing import Any, Literal, Union
+from typing import Any
+
+from ..settings import AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, Timeout
 
 __all__ = ["AUTO", "AUTO_FACTOR", "AUTO_FLOOR_S", "DEFAULT_TIMEOUT", "Timeout", "check_seconds", "check_timeout",
-           "describe_timeout", "parse_seconds", "parse_timeout", "run_timeout"]
-
-DEFAULT_TIMEOUT = 180.0  # seconds, per run (build + tests): Aider's harness uses the same
-AUTO = "auto"
-AUTO_FLOOR_S = 30.0
-AUTO_FACTOR = 10.0
-
-#: Seconds, or ``"auto"`` (the module docstring's rule).
-Timeout = Union[float, Literal["auto"]]
+           "describe_timeout", "run_timeout"]
 
 
 def check_seconds(value: Any, name: str = "timeout") -> float:
@@ -69,33 +63,3 @@ def describe_timeout(timeout: Timeout) -> str:
         return (f"auto: max({AUTO_FLOOR_S:g}, {AUTO_FACTOR:g} x reference seconds), "
                 f"{DEFAULT_TIMEOUT:g} s where the reference was not timed")
     return f"{float(timeout):g} s"
-
-
-def parse_seconds(value: str) -> float:
-    """``--timeout SECONDS`` (``run``, ``validate``): a finite number of seconds > 0 (:func:`check_seconds`)."""
-    try:
-        return check_seconds(_number(value), "--timeout")
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(_flag_message(value, err)) from None
-
-
-def parse_timeout(value: str) -> Timeout:
-    """``--timeout`` values of ``evaluate``: ``auto`` or seconds (:func:`check_timeout`)."""
-    if value.strip().lower() == AUTO:
-        return AUTO
-    try:
-        return check_timeout(_number(value), "--timeout")
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(_flag_message(value, err)) from None
-
-
-def _number(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"--timeout={value!r}: a number of seconds, e.g. 180") from None
-
-
-def _flag_message(value: str, err: ValueError) -> str:
-    """``--timeout 'nan': must be ...``: the check's words after its ``name=value:`` prefix."""
-    return f"--timeout {value!r}: {str(err).split(': ', 1)[-1]}"

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -47,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from ..edit_format import render_blocks
+from ..settings import API_CONCURRENCY, API_KEY_ENV, API_MAX_RETRIES, API_REQUEST_TIMEOUT, GenerationOptions, api_key
 from ..synthesis.edit_synthesis import synthesize_blocks
 from ..synthesis.examples import row_files
 from .chat_format import chat_messages, parse_chat_answer, render_whole
@@ -54,7 +54,7 @@ from .names import BACKENDS, EDIT_FORMATS, BackendError, BackendName, EditFormat
 from .prompt_format import parse_answer, render_prompt
 from .tokenizer import encode_pair
 
-__all__ = ["Answer", "Backend", "BACKENDS", "BackendError", "GenerationOptions", "HRMBackend", "OpenAIBackend",
+__all__ = ["Answer", "Backend", "BACKENDS", "BackendError", "HRMBackend", "OpenAIBackend",
            "ReferenceBackend", "Request", "TransformersBackend", "infer_backend", "is_hrm_checkpoint"]
 
 logger = logging.getLogger(__name__)
@@ -91,26 +91,6 @@ class Answer:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class GenerationOptions:
-    """How answers are generated (every backend but ``reference``)."""
-
-    max_new_tokens: int = 512
-    temperature: float = 0.0
-    top_p: float = 1.0
-    batch_size: int = 8
-
-    def __post_init__(self) -> None:
-        if self.max_new_tokens < 1:
-            raise ValueError(f"--max-new-tokens {self.max_new_tokens}: must be >= 1")
-        if self.temperature < 0:
-            raise ValueError(f"--temperature {self.temperature}: must be >= 0 (0 = greedy)")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"--top-p {self.top_p}: must be in (0, 1]")
-        if self.batch_size < 1:
-            raise ValueError(f"--batch-size {self.batch_size}: must be >= 1")
-
-
 class Backend:
     """The interface (module docstring). Subclasses set ``name`` and implement ``_answer_batch`` or ``generate``."""
 
@@ -132,7 +112,7 @@ class Backend:
 
 def _check_edit_format(edit_format: str) -> EditFormat:
     if edit_format not in EDIT_FORMATS:
-        raise ValueError(f"--edit-format {edit_format!r}: choose one of {', '.join(EDIT_FORMATS)}")
+        raise ValueError(f"edit_format={edit_format!r}: choose one of {', '.join(EDIT_FORMATS)}")
     return edit_format  # type: ignore[return-value]
 
 
@@ -214,7 +194,7 @@ def _torch_dtype(dtype: str) -> Any:
         return "auto"
     value = getattr(torch, dtype, None)
     if not isinstance(value, torch.dtype):
-        raise ValueError(f"--dtype {dtype!r}: auto, float32, bfloat16 or float16")
+        raise ValueError(f"dtype={dtype!r}: auto, float32, bfloat16 or float16")
     return value
 
 
@@ -241,7 +221,7 @@ class TransformersBackend(_LocalBackend):
         self.device, self.dtype = _device(device), dtype
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_name, trust_remote_code=trust_remote_code)
         if not getattr(self.tokenizer, "chat_template", None):
-            raise ValueError(f"--model {model}: its tokenizer has no chat template, and the transformers backend "
+            raise ValueError(f"model={model}: its tokenizer has no chat template, and the transformers backend "
                              "prompts with one. Use a chat/instruct checkpoint, or add a template "
                              "(tokenizer.chat_template = ...; tokenizer.save_pretrained(DIR)).")
         self.tokenizer.padding_side = "left"
@@ -293,7 +273,7 @@ class TransformersBackend(_LocalBackend):
         run = []
         for i, ids in enumerate(prompts):
             if limit is not None and len(ids) + self.options.max_new_tokens > limit:
-                answers[i] = Answer("", len(ids), 0, error=f"the prompt's {len(ids)} tokens plus --max-new-tokens "
+                answers[i] = Answer("", len(ids), 0, error=f"the prompt's {len(ids)} tokens plus max_new_tokens="
                                     f"{self.options.max_new_tokens} exceed the model's {limit} positions")
             else:
                 run.append(i)
@@ -329,21 +309,22 @@ class OpenAIBackend(Backend):
     name = "openai"
 
     def __init__(self, model: str, base_url: str | None, edit_format: str = "whole",
-                 options: GenerationOptions = GenerationOptions(), api_key_env: str = "OPENAI_API_KEY",
-                 concurrency: int = 4, max_retries: int = 5, request_timeout: float = 600.0):
+                 options: GenerationOptions = GenerationOptions(), api_key_env: str = API_KEY_ENV,
+                 concurrency: int = API_CONCURRENCY, max_retries: int = API_MAX_RETRIES,
+                 request_timeout: float = API_REQUEST_TIMEOUT):
         import openai
 
         if concurrency < 1:
-            raise ValueError(f"--concurrency {concurrency}: must be >= 1")
+            raise ValueError(f"concurrency={concurrency}: must be >= 1")
         if max_retries < 0:
-            raise ValueError(f"--max-retries {max_retries}: must be >= 0")
+            raise ValueError(f"max_retries={max_retries}: must be >= 0")
         if request_timeout <= 0:
-            raise ValueError(f"--request-timeout {request_timeout}: must be > 0 seconds")
+            raise ValueError(f"request_timeout={request_timeout}: must be > 0 seconds")
         self.model_name, self.base_url, self.options = model, base_url, options
         self.edit_format = _check_edit_format(edit_format)
         self.api_key_env, self.concurrency = api_key_env, concurrency
         self.max_retries, self.request_timeout = max_retries, request_timeout
-        key = os.environ.get(api_key_env)
+        key = api_key(api_key_env)
         if not key:
             logger.info("$%s is not set: sending no API key (fine for a local server)", api_key_env)
         self._secret = key or ""
@@ -413,8 +394,8 @@ class OpenAIBackend(Backend):
             done = sum(a is not None for a in answers)
             raise BackendError(f"{len(requests) - done} of {len(requests)} requests to {self.base_url or 'the API'} "
                                f"failed after up to {self.max_retries} retries ({failures[0]}). The {done} answers "
-                               "that came back are kept: fix the cause (--base-url, --model, the key in "
-                               f"${self.api_key_env}, or raise --max-retries / --request-timeout) and rerun the same "
+                               "that came back are kept: fix the cause (`base_url`, `model`, the key in "
+                               f"${self.api_key_env}, or raise `max_retries` / `request_timeout`) and rerun the same "
                                "command to resume.")
         return [a for a in answers if a is not None]
 

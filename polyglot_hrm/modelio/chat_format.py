@@ -79,7 +79,7 @@ _BACKTICKS = re.compile(r"`+")
 
 def _check_format(edit_format: str) -> None:
     if edit_format not in EDIT_FORMATS:
-        raise ValueError(f"edit format {edit_format!r}: choose one of {EDIT_FORMATS} (--edit-format)")
+        raise ValueError(f"edit_format={edit_format!r}: choose one of {EDIT_FORMATS}")
 
 
 def system_message(edit_format: EditFormat) -> str:

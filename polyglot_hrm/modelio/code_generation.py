@@ -23,7 +23,8 @@ from typing import Any, Union
 from hrm_modeling.configuration_hrm import default_puzzle_identifier_names, puzzle_identifier_name
 
 from ..dataset.records import CodeGenerationInput
-from .generation import DEFAULT_MAX_NEW_TOKENS, candidates_for, generate_answers
+from ..settings import GenerationOptions
+from .generation import candidates_for, generate_answers
 from .prompt_format import render_example, render_prompt
 from .tokenizer import encode_pair
 
@@ -84,11 +85,13 @@ class CodeOutputGenerator:
 
     Args:
         model, tokenizer: the trained model and its tokenizer.
-        max_new_tokens, temperature, top_p, batch_size, seed: generation settings (``temperature=0``: greedy).
+        max_new_tokens, temperature, top_p, batch_size, seed: generation settings (``temperature=0``: greedy;
+            defaults: :class:`polyglot_hrm.settings.GenerationOptions`).
     """
 
-    def __init__(self, model: Any, tokenizer: Any, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
-                 temperature: float = 0.0, top_p: float = 1.0, batch_size: int = 8, seed: int | None = None) -> None:
+    def __init__(self, model: Any, tokenizer: Any, max_new_tokens: int = GenerationOptions.max_new_tokens,
+                 temperature: float = GenerationOptions.temperature, top_p: float = GenerationOptions.top_p,
+                 batch_size: int = GenerationOptions.batch_size, seed: int | None = None) -> None:
         self.model, self.tokenizer = model, tokenizer
         self.max_new_tokens, self.temperature, self.top_p = max_new_tokens, temperature, top_p
         self.batch_size, self.seed = batch_size, seed

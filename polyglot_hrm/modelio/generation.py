@@ -8,6 +8,7 @@ Stable API:
     generate_answers(model, tokenizer, rows, *, num_samples=1, temperature=0.0, top_p=1.0,
                      max_new_tokens=512, batch_size=8, max_prompt_length=None, seed=None,
                      seeds=None, progress=True) -> list[list[str]]
+        (the generation defaults are `polyglot_hrm.settings.GenerationOptions`'s)
         One list of `num_samples` answer texts per row (the text the model wrote after the answer
         marker, cut at its end-of-sequence token, special tokens dropped). Prompts are
         `prompt_format.render_prompt(row)` encoded with `tokenizer.encode_pair` (bos + prompt,
@@ -40,6 +41,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import LogitsProcessorList
 
+from ..settings import GenerationOptions
 from .prompt_format import parse_answer, render_prompt
 from .sampling import SeededSampling
 from .tokenizer import encode_pair
@@ -48,7 +50,6 @@ __all__ = ["answer_to_candidate", "candidates_for", "generate_answers"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_NEW_TOKENS = 512
 # Room kept for the answer when a prompt must be truncated (from the left) to fit the model's positions.
 MIN_PROMPT_TOKENS = 16
 
@@ -113,10 +114,10 @@ def generate_answers(
     rows: Sequence[Mapping[str, Any]],
     *,
     num_samples: int = 1,
-    temperature: float = 0.0,
-    top_p: float = 1.0,
-    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
-    batch_size: int = 8,
+    temperature: float = GenerationOptions.temperature,
+    top_p: float = GenerationOptions.top_p,
+    max_new_tokens: int = GenerationOptions.max_new_tokens,
+    batch_size: int = GenerationOptions.batch_size,
     max_prompt_length: int | None = None,
     seed: int | None = None,
     seeds: Sequence[int] | None = None,
@@ -126,10 +127,7 @@ def generate_answers(
     restored afterwards, so this can run inside a training loop."""
     if num_samples < 1:
         raise ValueError(f"num_samples={num_samples}: must be >= 1")
-    if temperature < 0:
-        raise ValueError(f"temperature={temperature}: must be >= 0 (0 = greedy)")
-    if batch_size < 1:
-        raise ValueError(f"batch_size={batch_size}: must be >= 1")
+    GenerationOptions(max_new_tokens, temperature, top_p, batch_size)  # the one check of generation options
     if seeds is not None and (len(seeds) != len(rows) or num_samples != 1):
         raise ValueError(f"seeds: one per row ({len(seeds)} for {len(rows)} rows) and num_samples=1 "
                          f"(got {num_samples}); give each sample its own row")

@@ -2,7 +2,8 @@
 
 A *reference* says which problem a candidate answers: a dataset row (any mapping with ``files`` as
 ``{path, role, content}`` records plus ``language`` and ``slug``, or an ``id`` / ``problem_id``), a
-:class:`Problem`, or ``{"problem_id": "python/bowling", "benchmark_root": DIR}``. Its *input files* are
+:class:`Problem`, or ``{"problem_id": "python/bowling", "benchmark_root": DIR}`` (``benchmark_root`` left out:
+the tree the one rule picks, :func:`polyglot_hrm.settings.resolve_benchmark_root`). Its *input files* are
 the row's ``input_files`` of role ``solution`` (what the solver saw), else the problem's stub solution
 files.
 
@@ -21,12 +22,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
 from ..benchmark.problem import Problem, ProblemFile, ProblemMetadata
 from ..benchmark.reader import load_benchmark
 from ..edit_format import EditApplyError, EditFormatError, apply_blocks, parse_blocks
+from ..settings import BENCHMARK_ROOT_ENV, BenchmarkRoot, resolve_benchmark_root
 from ..synthesis.examples import row_files
 
 __all__ = ["CandidateError", "EditFailure", "check_candidate", "input_files", "problem_from_reference",
@@ -42,8 +43,11 @@ class CandidateError(ValueError):
 
 
 @lru_cache(maxsize=8)
-def _benchmark(root: str) -> dict[str, Problem]:
-    return {p.id: p for p in load_benchmark(root)}
+def _benchmark(root: BenchmarkRoot) -> dict[str, Problem]:
+    """The problems of a tree, read once per process; a tree the rule chose (none given) is said once, here."""
+    if root.origin != "given":
+        root.announce()
+    return {p.id: p for p in load_benchmark(root.path)}
 
 
 def problem_from_reference(reference: Any) -> Problem:
@@ -63,13 +67,14 @@ def problem_from_reference(reference: Any) -> Problem:
                        reference_removes=tuple(reference.get("reference_removes") or ()),
                        expected_tests=tuple(reference.get("expected_tests") or ()),
                        reference_seconds=reference.get("reference_seconds"))
-    if problem_id and reference.get("benchmark_root"):
-        problems = _benchmark(str(Path(reference["benchmark_root"]).expanduser().resolve()))
+    if problem_id:
+        root = resolve_benchmark_root(reference.get("benchmark_root"), name="benchmark_root", announce=False)
+        problems = _benchmark(root)
         if problem_id not in problems:
-            raise KeyError(f"no problem {problem_id!r} under {reference['benchmark_root']}")
+            raise KeyError(f"no problem {problem_id!r} under {root.path} ({root.source})")
         return problems[problem_id]
-    raise ValueError(f"reference {sorted(reference)} has neither `files` (a dataset row) nor "
-                     f"`problem_id` + `benchmark_root`")
+    raise ValueError(f"reference {sorted(reference)} has neither `files` (a dataset row) nor `problem_id` (with "
+                     f"`benchmark_root`, or the tree ${BENCHMARK_ROOT_ENV} names)")
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,10 @@ from typing import Any
 from transformers import TrainerCallback
 
 from ..execution.executors import make_executor
-from ..execution.sandbox import OPT_IN_ENV, allowed
 from ..modelio.generation import candidates_for, generate_answers
 from ..scoring import score_candidates
+from ..settings import (OPT_IN_ENV, TRAINING_EVAL_GENERATION, TRAINING_EVAL_TIMEOUT, GenerationOptions,
+                        code_execution_allowed)
 
 __all__ = ["ExecutionEvalCallback", "evaluate_by_execution", "flat_metrics"]
 
@@ -35,19 +36,27 @@ logger = logging.getLogger(__name__)
 
 
 def evaluate_by_execution(model: Any, tokenizer: Any, rows: Sequence[Mapping[str, Any]], *, num_samples: int = 1,
-                          temperature: float = 0.0, max_new_tokens: int = 512, batch_size: int = 4,
-                          timeout: float = 60.0, num_workers: int | None = None, progress: bool = True,
+                          generation: GenerationOptions = TRAINING_EVAL_GENERATION,
+                          timeout: float = TRAINING_EVAL_TIMEOUT, num_workers: int | None = None, progress: bool = True,
                           answers: Sequence[Sequence[str]] | None = None, executor: Any = None) -> dict[str, Any]:
     """Generate (unless `answers` are given), execute, score: `score_candidates`' result plus `answers`.
-    `executor`: where the runs execute ("local", the default, "ray" or an executor)."""
+    `generation`, `timeout`: the training-time evaluation's by default (:mod:`polyglot_hrm.settings`: a smaller
+    batch and a shorter timeout than evaluation's, since training waits); `executor`: where the runs execute
+    ("local", the default, "ray" or an executor)."""
     if answers is None:
-        answers = generate_answers(model, tokenizer, rows, num_samples=num_samples, temperature=temperature,
-                                   max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
+        answers = _generate(model, tokenizer, rows, num_samples, generation, progress)
     k = tuple(sorted({1, num_samples}))
     result = score_candidates(rows, candidates_for(rows, answers), k=k, num_workers=num_workers, timeout=timeout,
                               progress=progress, executor=executor)
     result["answers"] = [list(a) for a in answers]
     return result
+
+
+def _generate(model: Any, tokenizer: Any, rows: Sequence[Mapping[str, Any]], num_samples: int,
+              generation: GenerationOptions, progress: bool) -> list[list[str]]:
+    return generate_answers(model, tokenizer, rows, num_samples=num_samples, temperature=generation.temperature,
+                            top_p=generation.top_p, max_new_tokens=generation.max_new_tokens,
+                            batch_size=generation.batch_size, progress=progress)
 
 
 def flat_metrics(result: Mapping[str, Any], prefix: str = "eval_") -> dict[str, float]:
@@ -77,10 +86,8 @@ class ExecutionEvalCallback(TrainerCallback):
     rows: Sequence[Mapping[str, Any]]
     tokenizer: Any
     num_samples: int = 1
-    temperature: float = 0.0
-    max_new_tokens: int = 512
-    batch_size: int = 4
-    timeout: float = 60.0
+    generation: GenerationOptions = TRAINING_EVAL_GENERATION
+    timeout: float = TRAINING_EVAL_TIMEOUT
     executor: str = "local"
     ray_address: str | None = None
     history: list[dict[str, float]] = field(default_factory=list)
@@ -96,7 +103,7 @@ class ExecutionEvalCallback(TrainerCallback):
     def _skip_reason(self, args: Any) -> str | None:
         if not self.rows:
             return "no held-out rows to evaluate"
-        if not allowed():
+        if not code_execution_allowed():
             return f"code execution is not opted in (set {OPT_IN_ENV}=1 to log execution pass@1)"
         if getattr(args, "fsdp", None) or getattr(self._trainer, "is_fsdp_enabled", False):
             return "FSDP shards the parameters: per-process generation is not supported; evaluate the saved model"
@@ -123,9 +130,8 @@ class ExecutionEvalCallback(TrainerCallback):
         state = PartialState()
         start = time.perf_counter()
         indices = list(range(state.process_index, len(self.rows), state.num_processes))
-        mine = generate_answers(model, self.tokenizer, [self.rows[i] for i in indices], num_samples=self.num_samples,
-                                temperature=self.temperature, max_new_tokens=self.max_new_tokens,
-                                batch_size=self.batch_size, progress=state.is_main_process)
+        mine = _generate(model, self.tokenizer, [self.rows[i] for i in indices], self.num_samples, self.generation,
+                         state.is_main_process)
         pairs = list(zip(indices, mine))
         if state.num_processes > 1:
             pairs = gather_object(pairs)

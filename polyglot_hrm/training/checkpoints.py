@@ -49,7 +49,7 @@ def checkpoints(output_dir: Path) -> list[Path]:
 def check_output_dir(output_dir: Path, resume: str | None, overwrite: bool) -> None:
     """Refuse, before any work, an output folder the run must not write into (see the module docstring)."""
     if output_dir.exists() and not output_dir.is_dir():
-        raise NotOursError(f"--output-dir {output_dir}: exists and is not a folder")
+        raise NotOursError(f"output_dir={output_dir}: exists and is not a folder")
     if not output_dir.is_dir() or not any(output_dir.iterdir()):
         return
     found = checkpoints(output_dir)
@@ -57,17 +57,18 @@ def check_output_dir(output_dir: Path, resume: str | None, overwrite: bool) -> N
     ours = manifest is not None and manifest.kind == KIND
     if not ours and not (resume and found):
         names = ", ".join(sorted(p.name for p in output_dir.iterdir())[:5])
-        raise NotOursError(f"--output-dir {output_dir} is not empty ({names}) and was not written by a polyglot-hrm "
-                           f"training run; nothing there is overwritten or deleted. Choose another --output-dir, or "
+        raise NotOursError(f"output_dir={output_dir} is not empty ({names}) and was not written by a polyglot-hrm "
+                           f"training run; nothing there is overwritten or deleted. Choose another `output_dir`, or "
                            f"move its files yourself.")
     finished = (output_dir / "trainer_state.json").is_file()  # a final model, also without checkpoints
     if (found or finished) and not resume and not overwrite:
         shown = ", ".join(p.name for p in found[:3]) + (" ..." if len(found) > 3 else "")
         what = f"checkpoints ({shown})" if found else "final model (trainer_state.json)"
         raise RunExistsError(
-            f"--output-dir {output_dir} holds an earlier run's {what}; a new run would overwrite it and let checkpoint "
-            f"rotation delete its checkpoints. Pass --resume-from-checkpoint auto to continue that run, --overwrite-output-dir "
-            f"to start over (its checkpoints, model and tokenizer are removed), or choose another --output-dir.")
+            f"output_dir={output_dir} holds an earlier run's {what}; a new run would overwrite it and let checkpoint "
+            f"rotation delete its checkpoints. Pass `resume_from_checkpoint=auto` to continue that run, "
+            f"`overwrite_output_dir=True` to start over (its checkpoints, model and tokenizer are removed), or choose "
+            f"another `output_dir`.")
 
 
 def prepare_output_dir(output_dir: Path, overwrite: bool) -> None:
@@ -79,15 +80,15 @@ def prepare_output_dir(output_dir: Path, overwrite: bool) -> None:
             shutil.rmtree(folder)
             removed.append(folder.name)
         if removed:
-            logger.warning("--overwrite-output-dir: removed the earlier run's %s from %s", ", ".join(sorted(removed)),
-                           output_dir)
+            logger.warning("overwrite_output_dir=True: removed the earlier run's %s from %s",
+                           ", ".join(sorted(removed)), output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     # Listed before it exists: a run that fails after training its tokenizer still owns it.
     record_files(output_dir, KIND, ["tokenizer"])
 
 
 def record_run_outputs(output_dir: Path, before: set[str]) -> None:
-    """List in the manifest what this run added to the folder (so a later --overwrite-output-dir removes it)."""
+    """List in the manifest what this run added to the folder (so a later ``overwrite_output_dir`` removes it)."""
     new = {p.name for p in output_dir.iterdir()} - before - {".polyglot-hrm.json"}
     record_files(output_dir, KIND, sorted(new))
 
@@ -153,15 +154,15 @@ def resolve_resume(output_dir: Path, value: str | None) -> str | None:
     if value != "auto":
         problems = checkpoint_problems(value)
         if problems:
-            raise CheckpointError(f"--resume-from-checkpoint {value}: incomplete checkpoint ({'; '.join(problems)}); "
-                             f"resume from an earlier one, or pass auto to take the newest complete one")
+            raise CheckpointError(f"resume_from_checkpoint={value}: incomplete checkpoint ({'; '.join(problems)}); "
+                                  f"resume from an earlier one, or pass auto to take the newest complete one")
         logger.info("resuming from %s", value)
         return str(value)
     for folder in checkpoints(output_dir):
         problems = checkpoint_problems(folder)
         if not problems:
-            logger.info("--resume-from-checkpoint auto: resuming from %s (the newest complete checkpoint)", folder)
+            logger.info("resume_from_checkpoint=auto: resuming from %s (the newest complete checkpoint)", folder)
             return str(folder)
-        logger.warning("--resume-from-checkpoint auto: skipping %s, incomplete: %s", folder, "; ".join(problems))
-    logger.warning("--resume-from-checkpoint auto: no complete checkpoint-* under %s; starting fresh", output_dir)
+        logger.warning("resume_from_checkpoint=auto: skipping %s, incomplete: %s", folder, "; ".join(problems))
+    logger.warning("resume_from_checkpoint=auto: no complete checkpoint-* under %s; starting fresh", output_dir)
     return None

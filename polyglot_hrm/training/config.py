@@ -33,7 +33,7 @@ import sys
 import types
 import typing
 from importlib import resources
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Union
 
@@ -45,6 +45,7 @@ from ..execution.executors import EXECUTORS
 from ..execution.timeouts import check_seconds
 from ..languages import LANGUAGES
 from ..modelio.tokenizer import min_vocab_size
+from ..settings import TRAINING_EVAL_GENERATION, TRAINING_EVAL_TIMEOUT, GenerationOptions
 
 __all__ = ["PolyglotTrainingConfig", "Recipe", "RecipeError", "apply_overrides", "load_recipe", "validate_recipe"]
 
@@ -79,9 +80,10 @@ class PolyglotTrainingConfig(DatasetOptions):
     Evaluation by execution (`polyglot_hrm.training.callbacks.ExecutionEvalCallback`):
         eval_num_problems (0 disables it), eval_split (a split, or several joined by commas: "validation,test";
         also the held-out set of the Trainer's eval loss), eval_num_samples, eval_temperature (0 = greedy),
-        eval_max_new_tokens, eval_batch_size, eval_timeout (seconds per test run), eval_executor ("local": a
-        pool on the main process's machine; "ray": a Ray cluster, eval_ray_address or RAY_ADDRESS, else a local
-        Ray).
+        eval_max_new_tokens, eval_batch_size (the fields of :class:`polyglot_hrm.settings.GenerationOptions`, as
+        :attr:`eval_generation`; defaults: ``settings.TRAINING_EVAL_GENERATION``), eval_timeout (seconds per test
+        run; default ``settings.TRAINING_EVAL_TIMEOUT``), eval_executor ("local": a pool on the main process's
+        machine; "ray": a Ray cluster, eval_ray_address or RAY_ADDRESS, else a local Ray).
     """
 
     configs: tuple[str, ...] = CONFIG_NAMES
@@ -103,10 +105,10 @@ class PolyglotTrainingConfig(DatasetOptions):
     eval_num_problems: int = 12
     eval_split: str = "validation"
     eval_num_samples: int = 1
-    eval_temperature: float = 0.0
-    eval_max_new_tokens: int = 512
-    eval_batch_size: int = 4
-    eval_timeout: float = 60.0
+    eval_temperature: float = TRAINING_EVAL_GENERATION.temperature
+    eval_max_new_tokens: int = TRAINING_EVAL_GENERATION.max_new_tokens
+    eval_batch_size: int = TRAINING_EVAL_GENERATION.batch_size
+    eval_timeout: float = TRAINING_EVAL_TIMEOUT
     eval_executor: str = "local"
     eval_ray_address: str | None = None
 
@@ -117,8 +119,7 @@ class PolyglotTrainingConfig(DatasetOptions):
             raise ValueError(f"PolyglotTrainingConfig.configs={self.configs!r}: unknown {unknown or 'empty'}; "
                              f"choose from {CONFIG_NAMES}")
         self.validate_options("PolyglotTrainingConfig")
-        for name in ("batch_size", "max_sequence_length", "vocab_size", "eval_num_samples", "eval_max_new_tokens",
-                     "eval_batch_size"):
+        for name in ("batch_size", "max_sequence_length", "vocab_size", "eval_num_samples"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"PolyglotTrainingConfig.{name}={value!r}: must be a positive integer")
@@ -154,8 +155,10 @@ class PolyglotTrainingConfig(DatasetOptions):
         if bad or not self.eval_split.strip():
             raise ValueError(f"PolyglotTrainingConfig.eval_split={self.eval_split!r}: use train, validation or test, "
                              f"or several joined by commas")
-        if self.eval_temperature < 0:
-            raise ValueError(f"PolyglotTrainingConfig.eval_temperature={self.eval_temperature!r}: must be >= 0")
+        try:
+            self.eval_generation
+        except ValueError as err:  # GenerationOptions names its field: say it as this config's
+            raise ValueError(f"PolyglotTrainingConfig.eval_{err}") from None
         check_seconds(self.eval_timeout, "PolyglotTrainingConfig.eval_timeout")
         if self.eval_executor not in EXECUTORS:
             raise ValueError(f"PolyglotTrainingConfig.eval_executor={self.eval_executor!r}: use one of "
@@ -163,6 +166,13 @@ class PolyglotTrainingConfig(DatasetOptions):
         if self.eval_ray_address and self.eval_executor != "ray":
             raise ValueError("PolyglotTrainingConfig.eval_ray_address is for eval_executor='ray'; set both, or "
                              "drop eval_ray_address")
+
+    @property
+    def eval_generation(self) -> GenerationOptions:
+        """How the in-training evaluation generates (``eval_temperature``, ``eval_max_new_tokens``,
+        ``eval_batch_size``)."""
+        return replace(TRAINING_EVAL_GENERATION, temperature=self.eval_temperature,
+                       max_new_tokens=self.eval_max_new_tokens, batch_size=self.eval_batch_size)
 
     @property
     def eval_splits(self) -> tuple[str, ...]:
@@ -212,7 +222,7 @@ def recipe_path(path_or_name: str | Path) -> Path:
     name = path.name.removesuffix(".yaml")
     if name in shipped and path.parent in (Path("."), Path("trainer/recipes")):
         return shipped[name]
-    raise FileNotFoundError(f"--recipe {path}: no such file, and no shipped recipe of that name "
+    raise FileNotFoundError(f"recipe={path}: no such file, and no shipped recipe of that name "
                             f"(shipped: {', '.join(sorted(shipped))})")
 
 
@@ -259,8 +269,9 @@ def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
 # ---------------------------------------------------------------------------------------------- validation
 #: transformers 5 removed these TrainingArguments; what to use instead.
 REMOVED_TRAINING_ARGS = {
-    "overwrite_output_dir": "transformers 5 removed it; pass --overwrite-output-dir to trainer/train.py (polyglot-hrm's "
-                            "own flag: start over in an output folder that holds an earlier run's checkpoints)",
+    "overwrite_output_dir": "transformers 5 removed it; polyglot-hrm's own `overwrite_output_dir=True` (an argument of "
+                            "the run, not a recipe field) starts over in an output folder that holds an earlier run's "
+                            "checkpoints",
 }
 #: Model-section keys that are not HRMConfig fields but mean something to `build_model`.
 MODEL_EXTRAS = ("init_from",)
@@ -349,7 +360,7 @@ def _check_training_args(recipe: Recipe) -> None:
         if name in recipe.training_args:
             raise RecipeError(f"{recipe.origin('training_args', name)}: training_args.{name}: {why}")
     fields = _dataclass_fields(TrainingArguments)
-    fields.pop("output_dir", None)  # from --output-dir
+    fields.pop("output_dir", None)  # the run's own argument (train.py's --output-dir)
     _check_fields(recipe, "training_args", fields)
     rate = recipe.training_args.get("learning_rate")
     if isinstance(rate, (int, float)) and not (math.isfinite(rate) and rate > 0):

@@ -19,7 +19,7 @@ from typing import Any
 from ..dataset.export import check_datasets_cache
 from ..modelio.tokenizer import load_tokenizer
 from ..outputs import atomic_write_text
-from ..settings import RootArg, resolve_benchmark_root
+from ..settings import RootArg, resolve_benchmark_root, world_size
 from . import data  # data.load_rows etc.: looked up at each call (tests replace them)
 from .callbacks import ExecutionEvalCallback
 from .checkpoints import check_output_dir, prepare_output_dir, record_run_outputs, resolve_resume
@@ -108,8 +108,8 @@ def _compare_tokenizer_settings(folder: Path, stored: dict[str, Any], config: Po
                            for k, (theirs, ours) in differ.items())
         raise TokenizerMismatchError(
             f"{folder}: the tokenizer an earlier run stored was trained with other settings ({detail}). Pass "
-            f"--overwrite-output-dir to start over with a new one, set the recipe to match, or choose another "
-            f"--output-dir.")
+            f"`overwrite_output_dir=True` to start over with a new one, set the recipe to match, or choose another "
+            f"`output_dir`.")
 
 
 def build_model(model_fields: dict[str, Any], tokenizer: Any):
@@ -208,8 +208,7 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: RootArg = None
                  if config.eval_num_problems else [])
     if eval_rows:  # eval_num_problems: 0 turns evaluation by execution off, without a warning at each evaluate
         ExecutionEvalCallback(eval_rows, tokenizer, num_samples=config.eval_num_samples,
-                              temperature=config.eval_temperature, max_new_tokens=config.eval_max_new_tokens,
-                              batch_size=config.eval_batch_size, timeout=config.eval_timeout,
+                              generation=config.eval_generation, timeout=config.eval_timeout,
                               executor=config.eval_executor, ray_address=config.eval_ray_address).attach(trainer)
 
     trainer.train(resume_from_checkpoint=checkpoint)
@@ -232,11 +231,9 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: RootArg = None
 
 
 def _distributed_without_gpu() -> bool:
-    import os
-
     import torch
 
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available()
+    return world_size() > 1 and not torch.cuda.is_available()
 
 
 def _evaluated_at(log_history: list[dict[str, Any]], step: int) -> bool:
