@@ -84,7 +84,7 @@ def test_a_journal_of_another_format_or_purpose_is_refused_naming_the_file_and_t
     with pytest.raises(JournalError) as refused:
         Journal(path, {"seed": 0})
     message = str(refused.value)
-    assert message.startswith(f"{path}: ") and why in message and "--no-resume" in message
+    assert message.startswith(f"{path}: ") and why in message and "`resume=False`" in message
     assert path.read_bytes() == before  # refused, not touched
     assert Journal(path, {"seed": 0}, resume=False).answers == {}  # the fix it names works
 
@@ -105,7 +105,7 @@ def test_an_older_verification_journal_is_refused_with_the_command_that_starts_o
 def test_other_settings_are_refused_naming_each_difference(tmp_path):
     path = tmp_path / "results.jsonl"
     Journal(path, {"backend": "x", "seed": 0}).add_answer(("python/a", 0, 1), {"text": "A"})
-    with pytest.raises(JournalError, match=r"seed: 0 there, 1 now.*--no-resume"):
+    with pytest.raises(JournalError, match=r"seed: 0 there, 1 now.*`resume=False`"):
         Journal(path, {"backend": "x", "seed": 1})
     assert Journal(path, {"backend": "x", "seed": 0}).answers == {("python/a", 0, 1): {"text": "A"}}
 
@@ -115,7 +115,7 @@ def test_a_whole_record_its_job_cannot_read_is_damage_not_a_cut_line(tmp_path):
     Journal(path, {"seed": 0}).add_answer(("python/a", 0, 1), {"text": "A"})
     with path.open("a") as fh:
         fh.write('{"kind": "answer", "case": "python/b"}\n')  # whole JSON, but no sample or attempt
-    with pytest.raises(JournalError, match=r"line 3 is not a record this evaluation can read .*damaged.*--no-resume"):
+    with pytest.raises(JournalError, match=r"line 3 is not a record this evaluation can read .*damaged.*`resume=False`"):
         Journal(path, {"seed": 0})
 
 

@@ -333,10 +333,9 @@ def test_generation_options_are_one_dataclass():
 # ------------------------------------------------------------------------------------- environment variables
 
 PACKAGE = REPO / "polyglot_hrm"
-#: Where reading the environment is a module's own business: a language's toolchain variables (the language-facts
-#: rule of issue 24 keeps them in languages/), and the sandbox, whose opt-in and uid range are read there until it
-#: imports them from settings (it belongs to the language-facts work; the values are checked equal below).
-READS_ENVIRONMENT = {"settings.py", "execution/sandbox.py"}
+#: Where reading the environment is a module's own business: settings, and a language's toolchain variables (the
+#: language-facts rule of issue 24 keeps them in languages/, skipped below).
+READS_ENVIRONMENT = {"settings.py"}
 
 
 def _reads_environment(path: Path) -> bool:
@@ -374,11 +373,11 @@ def test_what_the_environment_chooses(tmp_path):
     assert settings.ray_address(None, {"RAY_ADDRESS": "10.0.0.1:6379"}) == "10.0.0.1:6379"
     assert settings.ray_address("head:6379", {"RAY_ADDRESS": "x"}) == "head:6379"
     assert settings.api_key("MY_KEY", {"MY_KEY": ""}) is None and settings.world_size({}) == 1
-    # The modules that still declare their own copy (see READS_ENVIRONMENT) agree with settings.
+    # The runner context and the sandbox use settings' names and readers, not copies.
     assert (context.CACHE_ENV, sandbox.OPT_IN_ENV, sandbox.UID_BASE_ENV) == \
         (settings.CACHE_ENV, settings.OPT_IN_ENV, settings.UID_BASE_ENV)
-    assert tuple(sandbox._OPT_IN_ALIASES) == settings.OPT_IN_ALIASES
-    assert context.default_cache_dir() == settings.runner_cache_dir()
+    assert context.default_cache_dir is settings.runner_cache_dir
+    assert sandbox.code_execution_allowed is settings.code_execution_allowed
 
 
 # ------------------------------------------------------------------------------- argparse and flags: the CLI's
@@ -397,12 +396,6 @@ def test_argparse_only_in_cli_modules():
     users = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if re.search(r"^import argparse|^from argparse",
                                                                                       p.read_text(), re.M)]
     assert users and all(_is_cli(u) for u in users), [u for u in users if not _is_cli(u)]
-
-
-#: Library modules whose messages are being reworded elsewhere (issue 24's other items), each with the reason.
-FLAGS_PENDING = {
-    "evaluation/journal.py": "the journal's messages: rewritten with the one journal of issue 24 (item 3)",
-}
 
 
 #: polyglot_hrm.outputs' checks, whose errors start with the name their caller gives the path.
@@ -428,7 +421,7 @@ def test_library_errors_name_parameters_not_flags():
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = str(path.relative_to(PACKAGE))
-        if _is_cli(rel) or rel.startswith("languages/") or rel == "execution/sandbox.py" or rel in FLAGS_PENDING:
+        if _is_cli(rel) or rel.startswith("languages/") or rel == "execution/sandbox.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             # The messages it raises, and the names it gives the output checks that raise for it.

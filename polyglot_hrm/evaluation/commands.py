@@ -156,8 +156,8 @@ def load_model(name: str) -> tuple[Any, Any]:
     return model.eval(), tokenizer
 
 
-def make_backend(args: argparse.Namespace) -> Any:
-    """The backend the flags ask for (``--backend``, or inferred from ``--model`` / ``--base-url``)."""
+def backend_choice(args: argparse.Namespace) -> tuple[str, str, GenerationOptions]:
+    """The backend kind, edit format and generation options the flags ask for, checked (no model is loaded)."""
     kind = args.backend or infer_backend(args.model, args.base_url)
     if kind != "openai" and args.base_url:
         raise ValueError(f"`--base-url` is for the openai backend, not `--backend {kind}`: drop one of them.")
@@ -166,8 +166,13 @@ def make_backend(args: argparse.Namespace) -> Any:
                          "backend answers in the format it was trained on: drop `--edit-format`.")
     if kind != "reference" and not args.model:
         raise ValueError(f"`--backend {kind}` needs `--model` (a folder, a Hub id, or the server's model name).")
-    edit_format = args.edit_format or "whole"
-    options = GenerationOptions(args.max_new_tokens, args.temperature, args.top_p, args.batch_size)
+    return kind, args.edit_format or "whole", GenerationOptions(args.max_new_tokens, args.temperature, args.top_p,
+                                                                args.batch_size)
+
+
+def make_backend(args: argparse.Namespace) -> Any:
+    """The backend the flags ask for (``--backend``, or inferred from ``--model`` / ``--base-url``)."""
+    kind, edit_format, options = backend_choice(args)
     if kind == "reference":
         return ReferenceBackend(edit_format)
     if kind == "hrm":
@@ -253,6 +258,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     # After the input is checked (a bad flag or file is named first), before a model is loaded and answers are
     # generated: the runs come last but need the opt-in.
+    if args.solutions is None:
+        backend_choice(args)  # the flags' mistakes first
     require_opt_in()
     backend = make_backend(args) if args.solutions is None else None
     journal = journal_path(args.output)

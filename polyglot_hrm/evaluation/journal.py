@@ -34,9 +34,8 @@ logger = logging.getLogger(__name__)
 
 Key = tuple[str, int, int]  # (case id, sample, attempt)
 
-#: How a refused evaluation journal is started over (the CLI's flag, the library's parameter).
-_START_OVER = ("Choose another --output, or pass --no-resume (resume=False) to start over: the journal is "
-              "replaced.")
+#: How a refused evaluation journal is started over (named as parameters; each command says its flags).
+_START_OVER = "Choose another `output`, or pass `resume=False` to start over: the journal is replaced."
 
 
 class Journal:

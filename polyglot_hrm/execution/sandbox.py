@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from ..languages.registry import toolchain_paths
+from ..settings import OPT_IN_ENV, UID_BASE_ENV, code_execution_allowed, sandbox_uid_base
 from .process import safe_run
 
 __all__ = ["LEFTOVER_PREFIX", "OPT_IN_ENV", "ExecutionNotAllowed", "Identity", "Limits", "Cgroup", "Sandbox",
@@ -67,8 +68,6 @@ __all__ = ["LEFTOVER_PREFIX", "OPT_IN_ENV", "ExecutionNotAllowed", "Identity", "
 
 logger = logging.getLogger(__name__)
 
-OPT_IN_ENV = "POLYGLOT_HRM_ALLOW_CODE_EXECUTION"
-_OPT_IN_ALIASES = (OPT_IN_ENV, "HF_ALLOW_CODE_EVAL")
 
 OPT_IN_MESSAGE = f"""
 ################################################################################
@@ -94,7 +93,6 @@ class SandboxUnavailable(RuntimeError):
 #: Workspaces and cgroups are named ``<prefix>pid<pid of the process that made them>_<random>``.
 LEFTOVER_PREFIX = "polyglot-hrm-"
 
-UID_BASE_ENV = "POLYGLOT_HRM_SANDBOX_UID_BASE"
 DEFAULT_UID_BASE = 1_900_000_000
 UID_SLOTS = 256
 
@@ -108,7 +106,9 @@ class Identity:
 
 
 def uid_base() -> int:
-    value = os.environ.get(UID_BASE_ENV, str(DEFAULT_UID_BASE))
+    value = sandbox_uid_base()
+    if value is None:
+        value = str(DEFAULT_UID_BASE)
     try:
         base = int(value)
     except ValueError:
@@ -184,7 +184,7 @@ def share_with_sandbox(path: Path, gid: int) -> None:
 
 
 def allowed() -> bool:
-    return any(os.environ.get(name) == "1" for name in _OPT_IN_ALIASES)
+    return code_execution_allowed()
 
 
 def require_opt_in() -> None:

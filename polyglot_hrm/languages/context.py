@@ -7,20 +7,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..settings import CACHE_ENV
+from ..settings import runner_cache_dir as default_cache_dir
 from .registry import host_env_defaults, host_env_names
 
 __all__ = ["CACHE_ENV", "RunnerContext", "default_cache_dir"]
-
-CACHE_ENV = "POLYGLOT_HRM_CACHE"
-
-
-def default_cache_dir() -> Path:
-    """``$POLYGLOT_HRM_CACHE``, else ``$XDG_CACHE_HOME/polyglot-hrm/runners`` (``~/.cache/...``)."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser().resolve()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return (base / "polyglot-hrm" / "runners").resolve()
-
 
 @dataclass
 class RunnerContext:
