@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from polyglot_hrm.benchmark import load_benchmark
+from polyglot_hrm.problems import load_benchmark
 from polyglot_hrm.execution import LocalExecutor, RunTask, run_many
 from polyglot_hrm.settings import BENCHMARK_ROOT_ENV
 from polyglot_hrm.tables import format_table

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from polyglot_hrm.benchmark import load_benchmark, mini_benchmark_root, save_problems
+from polyglot_hrm.problems import load_benchmark, mini_benchmark_root, save_problems
 from polyglot_hrm.settings import BENCHMARK_ROOT_ENV
 from polyglot_hrm.tables import format_table
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fixtures.hostile import (ALLOWED, ATTACKS, ESCAPE, LANGUAGES, MEMORY_BOMB_DONE, SLACK_S, TIMEOUT,  # noqa: E402
                               cgroup_available, make_cases, run_matrix)
-from polyglot_hrm.benchmark import load_benchmark, mini_benchmark_root  # noqa: E402
+from polyglot_hrm.problems import load_benchmark, mini_benchmark_root  # noqa: E402
 from polyglot_hrm.execution.provision import setup_runners  # noqa: E402
 from polyglot_hrm.execution.sandbox import require_opt_in  # noqa: E402
 from polyglot_hrm.tables import format_table  # noqa: E402

@@ -30,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from polyglot_hrm.benchmark import load_benchmark
+from polyglot_hrm.problems import load_benchmark
 from polyglot_hrm.execution.process import safe_run
 from polyglot_hrm.execution.workspace import materialise, workspace_files
 from polyglot_hrm.languages import get_language

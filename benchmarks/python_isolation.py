@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from polyglot_hrm.benchmark import Problem, load_benchmark
+from polyglot_hrm.problems import Problem, load_benchmark
 from polyglot_hrm.execution import RunnerContext
 from polyglot_hrm.languages import get_language
 from polyglot_hrm.languages import python_proxy

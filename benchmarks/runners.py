@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from polyglot_hrm.benchmark import Problem, load_benchmark, mini_benchmark_root
+from polyglot_hrm.problems import Problem, load_benchmark, mini_benchmark_root
 from polyglot_hrm.execution import RunnerContext, RunTask, run_many, run_problem
 from polyglot_hrm.execution.process import safe_run
 from polyglot_hrm.execution.provision import setup_runners

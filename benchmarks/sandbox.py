@@ -13,7 +13,7 @@ import argparse
 import statistics
 import sys
 
-from polyglot_hrm.benchmark import load_benchmark, mini_benchmark_root
+from polyglot_hrm.problems import load_benchmark, mini_benchmark_root
 from polyglot_hrm.execution import run_problem
 from polyglot_hrm.execution.sandbox import Sandbox
 from polyglot_hrm.tables import format_table

@@ -14,12 +14,11 @@ from typing import Sequence
 
 from . import __version__
 from .dataset.commands import add_dataset_commands
-from .dataset.cross_language_mapper import challenges_table, difficulty_table
-from .dataset.crosslang import crosslang_report
+from .dataset.crosslang_report import challenges_table, crosslang_report, difficulty_table
 from .dataset.hub import HubError
 from .demo import DemoOptions, run_demo
 from .evaluation.commands import add_compare_command, add_evaluate_command
-from .benchmark import BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem, save_problems
+from .problems import BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem, save_problems
 from .execution import RunTask, run_many, run_problem
 from .execution.commands import (add_executor_arguments, as_flags, executor_from_args, flags_of, parse_seconds,
                                  positive_int)

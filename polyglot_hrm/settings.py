@@ -15,7 +15,7 @@ training-time evaluation and their command lines take, with their defaults and c
 
 **Which benchmark tree is read.** Every command that reads a benchmark (``extract``, ``stats``, ``run``,
 ``validate``, ``setup-runners``, ``evaluate``, ``build``, ``export``, ``demo``, ``trainer/train.py``,
-``python -m polyglot_hrm.benchmark``) and every library entry point that takes a root (the dataset builder's
+``python -m polyglot_hrm.problems``) and every library entry point that takes a root (the dataset builder's
 ``data_dir``, :func:`~polyglot_hrm.dataset.export.build_datasets`, ``export``, ``load_cases``, ``train``, a
 ``polyglot_exec`` reference's ``benchmark_root``) picks it with :func:`resolve_benchmark_root`, in this order:
 

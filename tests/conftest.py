@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from polyglot_hrm.benchmark import load_benchmark, mini_benchmark_root
+from polyglot_hrm.problems import load_benchmark, mini_benchmark_root
 from polyglot_hrm.settings import BENCHMARK_ROOT_ENV
 
 ALL_LANGUAGES = ["cpp", "go", "java", "javascript", "python", "rust"]

@@ -28,7 +28,7 @@ import pytest
 import polyglot_hrm
 
 PACKAGE = Path(polyglot_hrm.__file__).resolve().parent
-LAYERS = ["languages", "benchmark", "edit_format", "execution", "synthesis", "scoring", "dataset", "modelio",
+LAYERS = ["languages", "problems", "edit_format", "execution", "synthesis", "scoring", "dataset", "modelio",
           ("training", "evaluation")]
 # Leaf helpers any layer may use (they import nothing of the package), and the top (the CLI and the demo, which use
 # everything).

@@ -96,7 +96,7 @@ def _listing(exercise: Path, **extra: list[str]) -> None:
 def test_a_listed_file_behind_a_link_out_of_the_exercise_is_never_read(tmp_path, caplog):
     """Before: `etclink -> /etc` with `etclink/hostname` listed as an editor file put the host's /etc/hostname
     into the problem (and the dataset rows that may be pushed)."""
-    from polyglot_hrm.benchmark import BenchmarkError, PolyglotBenchmarkExtractor
+    from polyglot_hrm.problems import BenchmarkError, PolyglotBenchmarkExtractor
 
     root = _track(tmp_path)
     exercise = root / "exercises" / "practice" / "greet"
@@ -114,7 +114,7 @@ def test_a_listed_file_behind_a_link_out_of_the_exercise_is_never_read(tmp_path,
 
 @pytest.mark.parametrize("role", ["test", "solution"])
 def test_a_listed_file_that_is_itself_a_link_out_is_refused(role, tmp_path):
-    from polyglot_hrm.benchmark import BenchmarkError, read_exercise
+    from polyglot_hrm.problems import BenchmarkError, read_exercise
 
     exercise = python_exercise(tmp_path / "greet")
     name = {"test": "greet_test.py", "solution": "greet.py"}[role]
@@ -127,7 +127,7 @@ def test_a_listed_file_that_is_itself_a_link_out_is_refused(role, tmp_path):
 
 
 def test_unlisted_links_out_are_left_out_counted_and_named_and_links_inside_are_kept(tmp_path, capsys):
-    from polyglot_hrm.benchmark import PolyglotBenchmarkExtractor
+    from polyglot_hrm.problems import PolyglotBenchmarkExtractor
     from polyglot_hrm.cli import main
 
     root = _track(tmp_path)
@@ -150,7 +150,7 @@ def test_unlisted_links_out_are_left_out_counted_and_named_and_links_inside_are_
 
 def test_dot_dot_paths_are_still_refused(tmp_path):
     """Refused before this issue too (the file was read, then refused); now refused before it is touched."""
-    from polyglot_hrm.benchmark import BenchmarkError, read_exercise
+    from polyglot_hrm.problems import BenchmarkError, read_exercise
 
     exercise = python_exercise(tmp_path / "greet")
     (tmp_path / "outside.py").write_text("x = 1\n")
@@ -161,7 +161,7 @@ def test_dot_dot_paths_are_still_refused(tmp_path):
 
 def test_a_huge_test_file_is_refused_with_its_size(tmp_path):
     """Before: a 30 MB test file was read silently (and copied into every dataset row of the exercise)."""
-    from polyglot_hrm.benchmark import BenchmarkError, read_exercise
+    from polyglot_hrm.problems import BenchmarkError, read_exercise
 
     exercise = python_exercise(tmp_path / "greet")
     with open(exercise / "greet_test.py", "r+b") as handle:
@@ -224,7 +224,7 @@ def test_the_metric_refuses_non_text_content_before_running(content, monkeypatch
     """Before: the metric scored {"digit_sum.py": 42} or NaN as a malformed answer (pass@1 0), no error."""
     import evaluate
 
-    from polyglot_hrm.benchmark import mini_benchmark_root
+    from polyglot_hrm.problems import mini_benchmark_root
 
     _no_runs(monkeypatch)
     metric = evaluate.load(str(REPO / "metrics" / "polyglot_exec"))
@@ -638,7 +638,7 @@ def test_k_above_num_samples_is_warned_before_generating(tmp_path, monkeypatch, 
 
 def test_help_shows_no_restructuredtext_markup(capsys):
     """Before: the top-level `--help` read "The ``polyglot-hrm`` command line."."""
-    from polyglot_hrm.benchmark.__main__ import main as benchmark_main
+    from polyglot_hrm.problems.__main__ import main as benchmark_main
     from polyglot_hrm.cli import build_parser
     from polyglot_hrm.evaluation.__main__ import main as evaluation_main
 

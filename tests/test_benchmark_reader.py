@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ALL_LANGUAGES, python_exercise, write_exercise
-from polyglot_hrm.benchmark import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem,
+from polyglot_hrm.problems import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem,
                                     complexity_score, load_benchmark, load_problems_json, save_problems)
 
 # ----------------------------------------------------------------------------- the mini-benchmark

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from polyglot_hrm.benchmark import load_problems_json
+from polyglot_hrm.problems import load_problems_json
 from polyglot_hrm.cli import build_parser, main
 
 
@@ -51,7 +51,7 @@ def test_bad_root_is_a_clear_error_not_a_traceback(tmp_path, capsys):
 
 def test_seed_module_form(mini_root, tmp_path):
     out = tmp_path / "p.json"
-    proc = subprocess.run([sys.executable, "-m", "polyglot_hrm.benchmark", "--benchmark-root", str(mini_root),
+    proc = subprocess.run([sys.executable, "-m", "polyglot_hrm.problems", "--benchmark-root", str(mini_root),
                            "--output", str(out)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert len(load_problems_json(out)) >= 26

@@ -18,7 +18,7 @@ import pytest
 from conftest import write_exercise
 from fixtures.compiled import (CPP_STATIC_INIT_SESSION, CPP_WRITES_REPORT_AT_EXIT, GO_EMBEDS_ITS_TESTS,
                                READS_TESTS_AT_RUN_TIME, RUST_INCLUDES_ITS_TESTS)
-from polyglot_hrm.benchmark.reader import load_benchmark
+from polyglot_hrm.problems.reader import load_benchmark
 from polyglot_hrm.execution import RunTask, run_many
 from polyglot_hrm.execution.provision import setup_runners
 from polyglot_hrm.execution.workspace import materialise, workspace_files

@@ -149,8 +149,8 @@ def test_rows_render_with_the_shared_prompt_format(built):
 
 @pytest.mark.slow
 def test_no_slug_in_two_splits_on_the_real_benchmark(real_root):
-    from polyglot_hrm.benchmark import load_benchmark
-    from polyglot_hrm.dataset.build import build_rows
+    from polyglot_hrm.problems import load_benchmark
+    from polyglot_hrm.dataset.rows import build_rows
 
     problems = load_benchmark(real_root)
     owner: dict[str, str] = {}

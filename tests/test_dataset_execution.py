@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from polyglot_hrm.dataset.build import build_rows
+from polyglot_hrm.dataset.rows import build_rows
 from polyglot_hrm.dataset.config import CONFIG_NAMES, PolyglotHRMConfig
 from polyglot_hrm.dataset.validate import check_rows, summarize
 

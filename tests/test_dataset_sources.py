@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ALL_LANGUAGES
-from polyglot_hrm.dataset.build import RunJournal, build_rows, verify_runs
+from polyglot_hrm.dataset.rows import RunJournal, build_rows, verify_runs
 from polyglot_hrm.dataset.config import CONFIG_NAMES, PolyglotHRMConfig
 from polyglot_hrm.dataset.sources import benchmark_slugs, data_roots, join_roots, load_sources, source_label
 
@@ -119,7 +119,7 @@ def test_build_command_takes_several_roots_and_prints_rows_per_source(tracks, mi
 
 def test_a_killed_verification_resumes_where_it_stopped(mini_problems, tmp_path, monkeypatch):
     """Runs are journaled as they end: after a kill, only the runs not yet journaled run again."""
-    from polyglot_hrm.dataset import build  # where verify_runs looks run_many up
+    from polyglot_hrm.dataset import rows  # where verify_runs looks run_many up
     from polyglot_hrm.execution.results import RunResult
 
     problem = next(p for p in mini_problems if p.language == "python")
@@ -133,7 +133,7 @@ def test_a_killed_verification_resumes_where_it_stopped(mini_problems, tmp_path,
             on_result(i, RunResult(problem.id, "passed", output=f"run {i}"))
         raise KeyboardInterrupt  # the build is killed
 
-    monkeypatch.setattr(build, "run_many", killed_after_two)
+    monkeypatch.setattr(rows, "run_many", killed_after_two)
     journal_file = tmp_path / "runs.jsonl"
     with pytest.raises(KeyboardInterrupt):
         verify_runs(items, 10.0, journal=RunJournal(journal_file))
@@ -148,7 +148,7 @@ def test_a_killed_verification_resumes_where_it_stopped(mini_problems, tmp_path,
             on_result(i, r)
         return out
 
-    monkeypatch.setattr(build, "run_many", the_rest)
+    monkeypatch.setattr(rows, "run_many", the_rest)
     results, resumed = verify_runs(items, 10.0, journal=RunJournal(journal_file))
     assert calls == [5, 3] and resumed == 2
     assert [r.status for r in results] == ["passed", "passed", "failed", "failed", "failed"]

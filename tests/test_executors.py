@@ -100,12 +100,12 @@ class CountingExecutor(LocalExecutor):
 
 @pytest.mark.slow
 def test_the_executor_is_not_part_of_the_dataset_cache_key(tmp_path, monkeypatch):
-    from polyglot_hrm.dataset import build
+    from polyglot_hrm.dataset import rows
     from polyglot_hrm.dataset.builder import PolyglotHRM
 
     # A journal of its own: runs another test already verified (the shared runner cache's journal) would be
     # replayed without reaching the executor, and the count below would say nothing.
-    monkeypatch.setattr(build, "journal_path", lambda: tmp_path / "verified" / "runs.jsonl")
+    monkeypatch.setattr(rows, "journal_path", lambda: tmp_path / "verified" / "runs.jsonl")
 
     options = dict(config_name="diff_edit", cache_dir=str(tmp_path), languages=("python",),
                    max_problems_per_language=1, max_diff_examples_per_problem=3, verify_by_execution=True)

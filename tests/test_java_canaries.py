@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from polyglot_hrm.benchmark.reader import load_benchmark
+from polyglot_hrm.problems.reader import load_benchmark
 from polyglot_hrm.execution.verdict import judge
 from polyglot_hrm.languages import get_language
 from polyglot_hrm.languages.java import JavaCanary, jdk_major, jdk_problem

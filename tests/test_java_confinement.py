@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from polyglot_hrm.benchmark.reader import load_benchmark
+from polyglot_hrm.problems.reader import load_benchmark
 from polyglot_hrm.execution import RunTask, run_many
 from polyglot_hrm.execution.provision import setup_runners
 from polyglot_hrm.languages import get_language

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write_exercise
-from polyglot_hrm.benchmark.reader import load_benchmark
+from polyglot_hrm.problems.reader import load_benchmark
 from polyglot_hrm.execution import RunTask, run_many, run_problem
 from polyglot_hrm.execution.provision import setup_runners
 from polyglot_hrm.languages.context import RunnerContext

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from polyglot_hrm.benchmark.problem import Problem, ProblemFile
+from polyglot_hrm.problems.problem import Problem, ProblemFile
 from polyglot_hrm.execution.provision import setup_runners
 from polyglot_hrm.execution.workspace import materialise, workspace_files
 from polyglot_hrm.languages import get_language

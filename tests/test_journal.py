@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from polyglot_hrm.dataset import build
-from polyglot_hrm.dataset.build import RunJournal, Verified, verify_runs
+from polyglot_hrm.dataset import rows
+from polyglot_hrm.dataset.rows import RunJournal, Verified, verify_runs
 from polyglot_hrm.evaluation.journal import Journal
 from polyglot_hrm.execution import journal as journal_module
 from polyglot_hrm.execution.journal import FORMAT_VERSION, JournalError, JournalFile, journal_path, run_key
@@ -93,7 +93,7 @@ def test_an_older_verification_journal_is_refused_with_the_command_that_starts_o
     path = tmp_path / "verified" / "runs.jsonl"
     path.parent.mkdir()
     path.write_text('{"key": "ab12", "problem_id": "python/x", "status": "failed", "output": "1 failed"}\n')
-    monkeypatch.setattr(build, "journal_path", lambda: path)
+    monkeypatch.setattr(rows, "journal_path", lambda: path)
     with pytest.raises(JournalError) as refused:
         verify_runs([], 10.0)  # a build opens the runner cache's journal
     message = str(refused.value)

@@ -19,8 +19,8 @@ import hrm_modeling
 import polyglot_hrm
 from conftest import ALL_LANGUAGES, write_exercise
 from fixtures import toylang
-from polyglot_hrm.benchmark import load_benchmark
-from polyglot_hrm.dataset.build import build_rows
+from polyglot_hrm.problems import load_benchmark
+from polyglot_hrm.dataset.rows import build_rows
 from polyglot_hrm.dataset.config import PolyglotHRMConfig
 from polyglot_hrm.dataset.names import CONFIG_NAMES
 from polyglot_hrm.edit_format import EditBlock, render_blocks

@@ -81,7 +81,7 @@ def test_unknown_reference_form_is_a_clear_error(metric, allow_execution):
 
 @pytest.fixture(scope="module")
 def diff_rows():
-    from polyglot_hrm.dataset.build import build_rows
+    from polyglot_hrm.dataset.rows import build_rows
     from polyglot_hrm.dataset.config import PolyglotHRMConfig
 
     config = PolyglotHRMConfig(name="diff_edit", languages=("python",), verify_by_execution=False,

@@ -347,7 +347,7 @@ def test_metric_checks_k_and_predictions_before_running(monkeypatch, allow_execu
     import evaluate
 
     import polyglot_hrm.scoring.engine as engine
-    from polyglot_hrm.benchmark import mini_benchmark_root
+    from polyglot_hrm.problems import mini_benchmark_root
 
     metric = evaluate.load(str(REPO / "metrics" / "polyglot_exec"))
     ref = {"problem_id": "python/digit-sum", "benchmark_root": str(mini_benchmark_root())}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from polyglot_hrm.benchmark import load_benchmark, mini_benchmark_root
+from polyglot_hrm.problems import load_benchmark, mini_benchmark_root
 from polyglot_hrm.languages import get_language
 from polyglot_hrm.languages import python_proxy as pp
 

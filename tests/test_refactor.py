@@ -128,7 +128,7 @@ def test_refactor_row_edits_the_reference_into_the_refactoring(mini_problems):
 
 
 def test_without_verification_there_are_no_refactor_rows():
-    from polyglot_hrm.dataset.build import build_rows
+    from polyglot_hrm.dataset.rows import build_rows
     from polyglot_hrm.dataset.config import PolyglotHRMConfig
 
     rows = build_rows(PolyglotHRMConfig(name="diff_edit", verify_by_execution=False, max_diff_examples_per_problem=2))
@@ -139,8 +139,8 @@ def test_without_verification_there_are_no_refactor_rows():
 def test_a_refactoring_is_kept_only_when_it_passes_every_test(monkeypatch, tmp_path, allow_execution):
     """One refactoring that keeps the behaviour and one that changes it: only the first becomes a row, and it
     passes when the row is checked by execution."""
-    from polyglot_hrm.dataset import build as build_module
-    from polyglot_hrm.dataset.build import RunJournal, build
+    from polyglot_hrm.dataset import rows as build_module
+    from polyglot_hrm.dataset.rows import RunJournal, build
     from polyglot_hrm.dataset.config import PolyglotHRMConfig
     from polyglot_hrm.dataset.validate import check_rows
     from polyglot_hrm.synthesis import examples
@@ -190,7 +190,7 @@ def test_at_least_three_refactorings_per_language_on_the_real_benchmark(real_roo
     """A verified build of a few problems per language keeps three refactor rows or more in every language."""
     from collections import Counter
 
-    from polyglot_hrm.dataset.build import build
+    from polyglot_hrm.dataset.rows import build
     from polyglot_hrm.dataset.config import PolyglotHRMConfig
 
     config = PolyglotHRMConfig(name="diff_edit", data_dir=str(real_root), verify_by_execution=True,

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ALL_LANGUAGES
 from fixtures.candidates import COMPILE_ERROR, INFINITE_LOOP, PARTIAL, PARTIAL_COUNTS, SOLUTION_PATH
-from polyglot_hrm.benchmark.reader import load_benchmark
+from polyglot_hrm.problems.reader import load_benchmark
 from polyglot_hrm.execution import RunTask, run_many, run_problem
 from polyglot_hrm.execution.provision import setup_runners
 

@@ -11,7 +11,7 @@ import os
 import sys
 
 from conftest import write_exercise
-from polyglot_hrm.benchmark.reader import load_benchmark
+from polyglot_hrm.problems.reader import load_benchmark
 from polyglot_hrm.languages.context import RunnerContext
 from polyglot_hrm.languages.rust import RUST
 

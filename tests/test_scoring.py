@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write_exercise
-from polyglot_hrm.benchmark import load_benchmark
+from polyglot_hrm.problems import load_benchmark
 from polyglot_hrm.scoring import EditFailure, problem_from_reference, resolve_candidate, score
 
 METRIC_DIR = str(Path(__file__).resolve().parent.parent / "metrics" / "polyglot_exec")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from polyglot_hrm.benchmark import load_problems_json
+from polyglot_hrm.problems import load_problems_json
 from polyglot_hrm.dataset import PolyglotHRMConfig, build_rows, features_for
 from polyglot_hrm.dataset.records import (RECORD_TYPES, CodeGenerationInput, CodeGenerationTask, DiffEdit,
                                           DiffEditType, ProgrammingLanguage, TransferLearningExample, record_from_row)
@@ -219,7 +219,7 @@ def test_mapper_api_matches_its_report(mini_problems):
 
 
 def test_evaluation_system_form_scores_reference_solutions(tmp_path, mini_problems):
-    from polyglot_hrm.benchmark import save_problems
+    from polyglot_hrm.problems import save_problems
     from polyglot_hrm.evaluation.polyglot_evaluation_system import main
 
     problems = tmp_path / "problems.json"
@@ -311,3 +311,35 @@ def test_demo_runs_the_main_job_on_any_benchmark_root(tmp_path, mini_root, allow
     assert summary["first_loss"] is not None and (out / "model" / "model.safetensors").is_file()
     assert set(summary["evaluations"]["held_out"]["per_language"]) <= {"python", "all"}
     assert (out / "held_out" / "results.json").is_file()
+
+
+# ------------------------------------------------------------------------------------------------- the faces
+def test_the_seeds_faces_are_listed_thin_and_imported_by_no_library_module():
+    import ast
+    import importlib
+
+    import polyglot_hrm
+
+    package = Path(polyglot_hrm.__file__).resolve().parent
+    faces = {package / (name.removeprefix("polyglot_hrm.").replace(".", "/") + ".py") for name in polyglot_hrm.SEED_FACES}
+    for path in sorted(faces):
+        importlib.import_module("polyglot_hrm." + path.relative_to(package).with_suffix("").as_posix().replace("/", "."))
+        text = path.read_text()
+        assert text.startswith('"""Seed face (listed in ``polyglot_hrm.SEED_FACES``).\n'), path
+        assert len(text.splitlines()) <= 150, f"{path}: a face is thin"
+    face_modules = {".".join(("polyglot_hrm", *p.relative_to(package).with_suffix("").parts)) for p in faces}
+    importers = []
+    for path in package.rglob("*.py"):
+        if path in faces or path.name == "__init__.py":
+            continue
+        module = ".".join(("polyglot_hrm", *path.relative_to(package).with_suffix("").parts))
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module is not None:
+                base = module.rsplit(".", node.level)[0] if node.level else ""
+                target = f"{base}.{node.module}" if node.level else node.module
+                if target in face_modules:
+                    importers.append(f"{module} imports {target}")
+    assert not importers, importers
+    # Every module whose first line calls itself a face is listed.
+    marked = {p for p in package.rglob("*.py") if p.read_text().startswith('"""Seed face')}
+    assert marked == faces

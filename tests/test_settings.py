@@ -25,7 +25,7 @@ from typing import Callable
 import pytest
 
 from polyglot_hrm import settings
-from polyglot_hrm.benchmark import PolyglotBenchmarkExtractor
+from polyglot_hrm.problems import PolyglotBenchmarkExtractor
 from polyglot_hrm.settings import (BENCHMARK_ROOT_ENV, BenchmarkRoot, command_benchmark_root, mini_benchmark_root,
                                    resolve_benchmark_root)
 
@@ -71,7 +71,7 @@ def _train_py(*args: str) -> int:
 
 
 def _benchmark_module(*args: str) -> int:
-    from polyglot_hrm.benchmark.__main__ import main
+    from polyglot_hrm.problems.__main__ import main
 
     return main(list(args))
 
@@ -119,7 +119,7 @@ COMMANDS: dict[str, Callable[[Path, Path | None], object]] = {
     "trainer/train.py": lambda tmp, root: _train_py("--recipe", str(REPO / "trainer" / "recipes" / "tiny.yaml"),
                                                     *_flag(root), "--output-dir", str(tmp / "run"),
                                                     "--cache-dir", str(tmp / "hf"), "polyglot.configs=[generation]"),
-    "python -m polyglot_hrm.benchmark": lambda tmp, root: _benchmark_module(*_flag(root), "--output",
+    "python -m polyglot_hrm.problems": lambda tmp, root: _benchmark_module(*_flag(root), "--output",
                                                                             str(tmp / "problems.json")),
     "polyglot_hrm_dataset.py (data_dir)": _dataset_script,
     "metrics/polyglot_exec (benchmark_root)": _metric,

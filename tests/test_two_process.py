@@ -10,7 +10,7 @@ import pytest
 
 from conftest import write_exercise
 from fixtures import toyduo
-from polyglot_hrm.benchmark import load_benchmark
+from polyglot_hrm.problems import load_benchmark
 from polyglot_hrm.execution import run_problem
 from polyglot_hrm.languages import LANGUAGES, register
 

@@ -57,7 +57,7 @@ Returns:
     run results; executor: which executor ran and the runs each node made.
 Examples:
     >>> import os; os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = "1"  # doctest: +SKIP
-    >>> from polyglot_hrm.benchmark import mini_benchmark_root
+    >>> from polyglot_hrm.problems import mini_benchmark_root
     >>> metric = evaluate.load("metrics/polyglot_exec")  # doctest: +SKIP
     >>> bad = {"digit_sum.py": "def digit_sum(number):\\n    return number % 10\\n"}
     >>> ref = {"problem_id": "python/digit-sum", "benchmark_root": str(mini_benchmark_root())}

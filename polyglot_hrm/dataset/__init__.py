@@ -1,6 +1,6 @@
 """The Hugging Face dataset: builder, row engine, export and dataset card, cross-language mapping."""
 
-from .build import build_rows
+from .rows import build_rows
 from .builder import PolyglotHRM
 from .config import PolyglotHRMConfig
 from .features import features_for

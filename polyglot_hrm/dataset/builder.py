@@ -35,7 +35,7 @@ from typing import Any
 import datasets
 
 from ..settings import resolve_benchmark_root
-from .build import BuildReport, build
+from .rows import BuildReport, build
 from .cache import cache_problems, write_record
 from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
 from .features import features_for

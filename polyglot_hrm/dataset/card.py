@@ -26,7 +26,7 @@ from typing import Any, Literal
 import datasets
 import yaml
 
-from ..benchmark import mini_benchmark_root
+from ..problems import mini_benchmark_root
 from ..languages import LANGUAGES, get_language
 from .config import SPLITS
 from .sources import DataDir, data_roots, source_label

@@ -8,14 +8,14 @@ from collections import Counter
 from dataclasses import fields
 from pathlib import Path
 
-from ..benchmark import load_problems_json
+from ..problems import load_problems_json
 from ..execution.commands import add_executor_arguments, executor_from_args
 from ..settings import BENCHMARK_ROOT_ENV, command_benchmark_root
 from ..synthesis.examples import EDIT_TYPES
 from ..tables import format_table
 from . import export  # export.build_datasets, .export, .push: looked up at each call (tests replace them)
 from .config import DatasetOptions
-from .crosslang import write_crosslang
+from .crosslang_report import write_crosslang
 from .names import CONFIG_NAMES, SPLITS
 
 __all__ = ["add_dataset_commands", "refactor_report", "stats_report"]
@@ -96,7 +96,7 @@ def stats_report(built: dict) -> str:
 
 
 def refactor_report(report) -> str:
-    """Refactorings tried and kept per language (a :class:`~.build.BuildReport` of diff_edit)."""
+    """Refactorings tried and kept per language (a :class:`~.rows.BuildReport` of diff_edit)."""
     kept = Counter(r["language"] for r in report.rows if r.get("edit_type") == "refactor")
     langs = sorted({lang for lang, _ in report.refactor_runs})
     rows = []

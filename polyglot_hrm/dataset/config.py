@@ -38,7 +38,7 @@ class DatasetOptions:
         max_transfer_examples_per_pair: ``transfer`` rows per directed language pair, at most (seeded choice of
             slugs); None: every shared slug.
         min_complexity_score, max_complexity_score: keep problems whose complexity score
-            (:mod:`polyglot_hrm.benchmark.complexity`) lies in this closed range.
+            (:mod:`polyglot_hrm.problems.complexity`) lies in this closed range.
         min_diff_quality_score: drop ``diff_edit`` rows whose quality score is lower
             (:func:`polyglot_hrm.synthesis.examples.quality_score`).
         seed: seeds every choice (problem sample, mutants, features, transfer slugs, splits).

@@ -1,7 +1,9 @@
-"""The seed's ``CrossLanguageProblemMapper``: which problems are the same exercise in several languages, how
+"""Seed face (listed in ``polyglot_hrm.SEED_FACES``).
+
+The seed's ``CrossLanguageProblemMapper``: which problems are the same exercise in several languages, how
 their difficulty is distributed, what each language pair makes a translation add, and the transfer examples.
 
-A thin face over :mod:`.crosslang` (the report of ``polyglot-hrm crosslang``) and the dataset builder's
+A thin face over :mod:`.crosslang_report` (the report of ``polyglot-hrm crosslang``) and the dataset builder's
 ``transfer`` configuration:
 
     mapper = CrossLanguageProblemMapper(problems, max_transfer_examples_per_pair=5, verify_by_execution=False)
@@ -30,11 +32,10 @@ import sys
 from functools import cached_property
 from typing import Any, Sequence
 
-from ..benchmark import CrossLanguageIndex, Problem
-from ..tables import format_table
-from .build import build
+from ..problems import CrossLanguageIndex, Problem
+from .rows import build
 from .config import PolyglotHRMConfig
-from .crosslang import crosslang_report
+from .crosslang_report import challenges_table, crosslang_report, difficulty_table
 from .records import TransferLearningExample
 from .seed_cli import options, run_seed_cli, seed_parser, write_json
 
@@ -77,25 +78,6 @@ class CrossLanguageProblemMapper:
     def transfer_examples(self) -> list[TransferLearningExample]:
         """The ``transfer`` rows of the problems (each with its split) as records."""
         return [TransferLearningExample.from_row(row) for row in build(self.config, self.problems).rows]
-
-
-def difficulty_table(report: dict[str, Any]) -> str:
-    """Per language: problems per difficulty bucket and the mean complexity."""
-    rows = [[lang, d["easy"], d["medium"], d["hard"], d["mean_complexity"]]
-            for lang, d in report["difficulty_distribution"].items()]
-    return format_table(["language", "easy", "medium", "hard", "mean complexity"], rows, title="Difficulty distribution")
-
-
-def challenges_table(report: dict[str, Any]) -> str:
-    """Per directed language pair: the constructs the target needs most often beyond the source."""
-    rows = []
-    for source, targets in report["language_challenges"].items():
-        for target, counts in targets.items():
-            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            rows.append([f"{source} -> {target}", report["matrix"][source][target]["shared_slugs"],
-                         ", ".join(f"{tag} {n}" for tag, n in top) or "-"])
-    return format_table(["pair", "shared slugs", "constructs the target needs (slugs)"], rows,
-                        title="Language-specific challenges")
 
 
 def _job(args: argparse.Namespace, problems: list[Problem]) -> None:

@@ -1,6 +1,8 @@
-"""The seed's ``DiffBasedTrainingGenerator``: problems -> ``diff_edit`` examples (:class:`DiffEdit` records).
+"""Seed face (listed in ``polyglot_hrm.SEED_FACES``).
 
-A thin face over the dataset builder's engine (:func:`polyglot_hrm.dataset.build.build` with the
+The seed's ``DiffBasedTrainingGenerator``: problems -> ``diff_edit`` examples (:class:`DiffEdit` records).
+
+A thin face over the dataset builder's engine (:func:`polyglot_hrm.dataset.rows.build` with the
 ``diff_edit`` configuration), so the examples are exactly the dataset's rows: per problem one ``implement``
 edit (stub -> reference), up to a third ``feature`` edits (a removed function put back) and ``bug_fix``
 edits from mutants of the reference, which with verification on are kept only when their tests fail (the
@@ -26,10 +28,10 @@ import sys
 from collections import Counter
 from typing import Any, Sequence
 
-from ..benchmark import Problem
+from ..problems import Problem
 from ..synthesis.examples import EDIT_TYPES
 from ..tables import format_table
-from .build import BuildReport, build
+from .rows import BuildReport, build
 from .config import PolyglotHRMConfig
 from .records import DiffEdit, DiffEditType
 from .seed_cli import options, run_seed_cli, seed_parser, write_json

@@ -74,7 +74,7 @@ def build_datasets(data_dir: DataDir, configs: Sequence[str] = CONFIG_NAMES, cac
     """Build (or reload from cache) each configuration with the builder; ``options`` go to every config.
     ``data_dir``: one root, several (a list, or joined with ``os.pathsep``), or None: ``$POLYGLOT_BENCHMARK_ROOT``,
     else the built-in mini-benchmark (:func:`polyglot_hrm.settings.resolve_benchmark_root`, logged).
-    ``reports``, when given, receives each configuration's :class:`~.build.BuildReport` (None: reloaded).
+    ``reports``, when given, receives each configuration's :class:`~.rows.BuildReport` (None: reloaded).
     ``executor``: where verification runs execute (``"local"``, the default, ``"ray"`` or an executor); not an
     option of the data, so not part of the cache key."""
     check_datasets_cache(cache_dir)

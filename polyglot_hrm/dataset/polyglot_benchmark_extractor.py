@@ -1,17 +1,19 @@
-"""The seed's module path for ``PolyglotBenchmarkExtractor`` (it lives in :mod:`polyglot_hrm.benchmark`) and its
+"""Seed face (listed in ``polyglot_hrm.SEED_FACES``).
+
+The seed's module path for ``PolyglotBenchmarkExtractor`` (it lives in :mod:`polyglot_hrm.problems`) and its
 command line::
 
     python -m polyglot_hrm.dataset.polyglot_benchmark_extractor --benchmark-root DIR --output problems.json \\
         [--languages python,rust] [--strict]
 
-the same as ``polyglot-hrm extract`` and ``python -m polyglot_hrm.benchmark``.
+the same as ``polyglot-hrm extract`` and ``python -m polyglot_hrm.problems``.
 """
 
 import sys
 from typing import Sequence
 
-from ..benchmark import PolyglotBenchmarkExtractor
-from ..benchmark.__main__ import main as _main
+from ..problems import PolyglotBenchmarkExtractor
+from ..problems.__main__ import main as _main
 
 __all__ = ["PolyglotBenchmarkExtractor", "main"]
 

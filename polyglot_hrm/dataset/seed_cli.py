@@ -1,4 +1,6 @@
-"""What the seed's dataset module CLIs share (``python -m polyglot_hrm.dataset.diff_based_training_generator``,
+"""Seed face (listed in ``polyglot_hrm.SEED_FACES``).
+
+What the seed's dataset module CLIs share (``python -m polyglot_hrm.dataset.diff_based_training_generator``,
 ``... .cross_language_mapper``): read ``--problems-json``, map ``--max-examples`` and the other flags onto the
 dataset options, write JSON, report errors as ``prog: error: ...`` with exit status 2."""
 
@@ -11,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..benchmark import BenchmarkError, Problem, load_problems_json
+from ..problems import BenchmarkError, Problem, load_problems_json
 from ..execution.commands import as_flags, flags_of
 from ..execution.sandbox import ExecutionNotAllowed
 from ..languages import LANGUAGES

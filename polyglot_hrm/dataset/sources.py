@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ..benchmark import Problem, load_benchmark
+from ..problems import Problem, load_benchmark
 from ..settings import BenchmarkRoot, RootArg, resolve_benchmark_root
 
 __all__ = ["DataDir", "benchmark_slugs", "data_roots", "join_roots", "load_sources", "slugs_digest", "source_label"]

@@ -1,4 +1,6 @@
-"""``python -m polyglot_hrm.evaluation --problems-json FILE --solutions-json FILE --output FILE`` (the seed's form);
+"""Seed face (listed in ``polyglot_hrm.SEED_FACES``).
+
+``python -m polyglot_hrm.evaluation --problems-json FILE --solutions-json FILE --output FILE`` (the seed's form);
 every option of ``polyglot-hrm evaluate`` works here too."""
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ import logging
 import sys
 from typing import Sequence
 
-from ..benchmark import BenchmarkError
+from ..problems import BenchmarkError
 from ..execution.commands import as_flags, flags_of
 from ..execution.sandbox import ExecutionNotAllowed
 from ..modelio.names import BackendError

@@ -32,7 +32,7 @@ from typing import Any
 
 import datasets
 
-from ..benchmark import Problem, difficulty_buckets, load_benchmark, load_problems_json, skips_tests
+from ..problems import Problem, difficulty_buckets, load_benchmark, load_problems_json, skips_tests
 from ..dataset.export import check_datasets_cache
 from ..edit_format import EditFormatError, parse_blocks
 from ..scoring import CandidateError, check_candidate, unwrap_candidate

@@ -1,4 +1,6 @@
-"""The seed's module path for ``PolyglotEvaluationSystem`` (it lives in :mod:`.system`) and its command line::
+"""Seed face (listed in ``polyglot_hrm.SEED_FACES``).
+
+The seed's module path for ``PolyglotEvaluationSystem`` (it lives in :mod:`.system`) and its command line::
 
     python -m polyglot_hrm.evaluation.polyglot_evaluation_system --problems-json problems.json \\
         --solutions-json generated_solutions.json --output evaluation_results.json

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from typing import Any, Callable, Sequence
 
-from ..benchmark.problem import Problem
+from ..problems.problem import Problem
 from ..languages.context import RunnerContext
 from .job import Job, JobOutcome
 from .sandbox import Sandbox

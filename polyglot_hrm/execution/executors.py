@@ -20,7 +20,7 @@ import socket
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Sequence
 
-from ..benchmark.problem import Problem
+from ..problems.problem import Problem
 from ..languages.context import RunnerContext
 from ..tables import format_table
 from .executor_base import Executor, ExecutorError, OnOutcome

@@ -21,7 +21,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..benchmark.problem import Problem
+from ..problems.problem import Problem
 from ..languages.artifacts import content_key
 from ..languages.context import RunnerContext
 

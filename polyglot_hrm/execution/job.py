@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ClassVar, Literal, Mapping, Sequence
 
-from ..benchmark.problem import Problem
+from ..problems.problem import Problem
 from ..languages import get_language
 from ..languages.context import RunnerContext
 from ..languages.base import CHANNEL_FD, REPORT_FD

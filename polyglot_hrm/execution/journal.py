@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..benchmark.problem import Problem
+from ..problems.problem import Problem
 from ..languages.context import RunnerContext
 from ..outputs import atomic_write_text
 from .timeouts import Timeout, check_timeout

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from ..benchmark.problem import Problem
+from ..problems.problem import Problem
 from ..languages import get_language
 from ..languages.context import RunnerContext
 from .provision import ensure_provisioned, identity_row

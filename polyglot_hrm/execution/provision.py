@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from ..benchmark.problem import Problem
+from ..problems.problem import Problem
 from ..languages import LANGUAGES, get_language
 from ..languages.context import RunnerContext
 from ..settings import CACHE_ENV, runner_cache_origin

@@ -33,7 +33,7 @@ import ray
 
 import polyglot_hrm
 
-from ..benchmark.problem import Problem
+from ..problems.problem import Problem
 from ..languages.context import RunnerContext
 from ..settings import ray_address
 from .executor_base import Executor, ExecutorError, OnOutcome

@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Sequence
 
 from tqdm.auto import tqdm
 
-from ..benchmark.problem import Problem
+from ..problems.problem import Problem
 from ..languages import get_language
 from ..languages.context import RunnerContext
 from .executors import Executor, ExecutorSpec, make_executor

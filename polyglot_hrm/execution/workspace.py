@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator, Mapping
 
-from ..benchmark.problem import Problem
+from ..problems.problem import Problem
 from ..languages import get_language
 from .sandbox import LEFTOVER_PREFIX
 

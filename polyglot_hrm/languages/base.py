@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Sequence
 from .reports import DURATIONS, Canary, Report
 
 if TYPE_CHECKING:
-    from ..benchmark.problem import Problem, ProblemFile
+    from ..problems.problem import Problem, ProblemFile
     from .context import RunnerContext
 
 __all__ = ["CHANNEL_FD", "Language", "LayoutError", "REPORT_FD", "REPORT_FD_PATH", "Step", "ToolCheck",
@@ -102,7 +102,7 @@ WORKSPACE_ROLES = ("solution", "test", "editor", "support")
 
 def exercise_tree(files: Iterable[ProblemFile], reference_removes: Iterable[str], mode: str) -> dict[str, str]:
     """The files of a ready-to-test exercise directory, ``path -> content``, from an exercise's files (anything
-    with ``path``, ``role`` and ``content``, as :class:`~polyglot_hrm.benchmark.problem.ProblemFile`):
+    with ``path``, ``role`` and ``content``, as :class:`~polyglot_hrm.problems.problem.ProblemFile`):
     ``mode="stub"`` the stub in place; ``"reference"`` the reference files over it, less ``reference_removes``."""
     files = list(files)
     tree = {f.path: f.content for f in files if f.role in WORKSPACE_ROLES}

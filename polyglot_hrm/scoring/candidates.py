@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from ..benchmark.problem import Problem, ProblemFile, ProblemMetadata
-from ..benchmark.reader import load_benchmark
+from ..problems.problem import Problem, ProblemFile, ProblemMetadata
+from ..problems.reader import load_benchmark
 from ..edit_format import EditApplyError, EditFormatError, apply_blocks, parse_blocks
 from ..settings import BENCHMARK_ROOT_ENV, BenchmarkRoot, resolve_benchmark_root
 from ..synthesis.examples import row_files

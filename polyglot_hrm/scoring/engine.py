@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..benchmark.problem import Problem
+from ..problems.problem import Problem
 from ..execution import DEFAULT_TIMEOUT, RunResult, RunTask, Timeout, make_executor, record_stub_passes, run_many
 from ..execution.executors import ExecutorSpec
 from ..execution.journal import run_key

@@ -31,8 +31,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from ..benchmark.crosslang import CrossLanguageIndex
-from ..benchmark.problem import Problem
+from ..problems.index import CrossLanguageIndex
+from ..problems.problem import Problem
 from ..edit_format import EditBlock, render_blocks
 from ..languages import get_language
 from ..seeded import seeded_rank

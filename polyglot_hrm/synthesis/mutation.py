@@ -18,7 +18,7 @@ out). Everything is deterministic: :func:`enumerate_mutants` lists every site in
 :func:`select_mutants` picks a seeded, operator-balanced subset.
 
 A mutant is not known to be wrong until its tests fail: the dataset builder verifies that by execution
-when it can (see :func:`polyglot_hrm.dataset.build.verify_mutants`).
+when it can (see :func:`polyglot_hrm.dataset.rows.verify_mutants`).
 """
 
 from __future__ import annotations

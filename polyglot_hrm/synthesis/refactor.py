@@ -30,7 +30,7 @@ forwards parameters and returns a call's value, and which index loops it has, co
 :class:`~polyglot_hrm.languages.Language` (the "refactoring" attributes); nothing here names a language.
 These are syntactic transformations, so a few of them do not build or change behaviour (an f-string that
 reads the renamed local, an element that cannot be copied): the dataset keeps a refactoring only when the
-refactored reference still passes every test, run like the bug-fix mutants (:mod:`polyglot_hrm.dataset.build`).
+refactored reference still passes every test, run like the bug-fix mutants (:mod:`polyglot_hrm.dataset.rows`).
 Everything is deterministic: :func:`enumerate_refactorings` lists every site in kind, path and text order;
 :func:`select_refactorings` picks a seeded, kind-balanced subset.
 """

@@ -1,4 +1,6 @@
-"""The seed's API, thin over the training pieces: `PolyglotTrainingPipeline(benchmark_root, hrm_model, config)`.
+"""Seed face (listed in ``polyglot_hrm.SEED_FACES``).
+
+The seed's API, thin over the training pieces: `PolyglotTrainingPipeline(benchmark_root, hrm_model, config)`.
 
     pipeline = PolyglotTrainingPipeline("polyglot-benchmark/", model, PolyglotTrainingConfig(batch_size=16))
     data = pipeline.extract_and_process_data()              # {"train": rows, "validation": rows, "test": rows}

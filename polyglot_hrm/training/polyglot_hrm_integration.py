@@ -1,4 +1,6 @@
-"""The seed's ``PolyglotHRMIntegration`` (and its module's ``PolyglotTrainingPipeline``/``PolyglotTrainingConfig``):
+"""Seed face (listed in ``polyglot_hrm.SEED_FACES``).
+
+The seed's ``PolyglotHRMIntegration`` (and its module's ``PolyglotTrainingPipeline``/``PolyglotTrainingConfig``):
 the polyglot data wired to an HRM, thin over the training pieces.
 
     integration = PolyglotHRMIntegration("polyglot-benchmark/", model, config=PolyglotTrainingConfig(...))

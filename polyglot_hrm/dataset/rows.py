@@ -9,7 +9,7 @@ This is the builder's engine (:mod:`polyglot_hrm.dataset.builder` only wraps it 
   holds (in any language); kept when their complexity
   score lies in ``[min_complexity_score, max_complexity_score]``; at most ``max_problems_per_language``
   per language, a seeded sample.
-* **Difficulty** (the curriculum bucket, :func:`~polyglot_hrm.benchmark.complexity.difficulty_buckets`):
+* **Difficulty** (the curriculum bucket, :func:`~polyglot_hrm.problems.complexity.difficulty_buckets`):
   ``easy``/``medium``/``hard`` by the tertile of the problem's complexity score *within its language* over every
   problem read (complexity is only comparable within one language), so filtering does not move a problem between
   buckets.
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..benchmark import Problem, ProblemFile, difficulty_buckets, skips_tests
+from ..problems import Problem, ProblemFile, difficulty_buckets, skips_tests
 from ..execution import RunTask, make_executor, run_many
 from ..execution.expected import load_reference_seconds
 from ..execution.journal import JournalFile, journal_path, run_key

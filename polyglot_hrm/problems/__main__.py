@@ -1,4 +1,6 @@
-"""The seed's form: ``python -m polyglot_hrm.benchmark [--benchmark-root DIR] --output FILE [--languages L,...]``.
+"""Seed face (listed in ``polyglot_hrm.SEED_FACES``).
+
+The seed's form: ``python -m polyglot_hrm.problems [--benchmark-root DIR] --output FILE [--languages L,...]``.
 
 The same as ``polyglot-hrm extract``, written with the benchmark layer alone (the CLI sits above every
 layer and is not imported here).
@@ -15,7 +17,7 @@ from ..tables import plain_text
 from . import BenchmarkError, PolyglotBenchmarkExtractor, save_problems
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m polyglot_hrm.benchmark") -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m polyglot_hrm.problems") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=plain_text(__doc__.splitlines()[0]))
     parser.add_argument("--benchmark-root", type=Path, default=None, metavar="DIR", help=BENCHMARK_ROOT_HELP)
     parser.add_argument("--output", "-o", type=Path, required=True, metavar="FILE", help="JSON file to write")

@@ -38,7 +38,7 @@ class ProblemFile:
 class ProblemMetadata:
     """What the exercise says about itself, plus what we compute from it.
 
-    ``complexity`` is a score in [0, 1]; see :func:`polyglot_hrm.benchmark.complexity.complexity_score`.
+    ``complexity`` is a score in [0, 1]; see :func:`polyglot_hrm.problems.complexity.complexity_score`.
     ``difficulty`` is Exercism's 1-10 rating where the layout carries it (a track's
     ``config.json``); the polyglot benchmark does not, so it is ``None`` there.
     """

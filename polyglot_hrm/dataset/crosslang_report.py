@@ -21,7 +21,7 @@ transfer rows do (:mod:`polyglot_hrm.synthesis.concepts`; the tags are documente
 :mod:`polyglot_hrm.languages.concepts`). ``language_challenges`` in the report's top level counts, per
 directed language pair, on how many shared slugs the target needs each construct. ``difficulty_distribution``
 gives, per language, the problems per curriculum bucket (``easy``/``medium``/``hard``: complexity tertiles
-within the language, :func:`~polyglot_hrm.benchmark.complexity.difficulty_buckets`) and the mean, lowest and highest
+within the language, :func:`~polyglot_hrm.problems.complexity.difficulty_buckets`) and the mean, lowest and highest
 complexity score.
 """
 
@@ -34,15 +34,16 @@ from pathlib import Path
 from statistics import mean
 from typing import Any, Sequence
 
-from ..benchmark import CrossLanguageIndex, Problem, difficulty_buckets
+from ..problems import CrossLanguageIndex, Problem, difficulty_buckets
 from ..languages.concepts import CONSTRUCTS
 from ..languages.lexer import masked_code
 from ..outputs import atomic_write_text
+from ..tables import format_table
 from ..synthesis.concepts import concepts, constructs
 from ..synthesis.examples import solved_files
 
-__all__ = ["crosslang_report", "difficulty_distribution", "jaccard", "similarity", "solution_tokens",
-           "write_crosslang"]
+__all__ = ["challenges_table", "crosslang_report", "difficulty_distribution", "difficulty_table", "jaccard",
+           "similarity", "solution_tokens", "write_crosslang"]
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -107,7 +108,7 @@ def crosslang_report(problems: Sequence[Problem]) -> dict[str, Any]:
     assert all(p in by_id for p in (x["source_id"] for x in pairs))
     return {"languages": index.languages, "problems_per_language": index.problems_per_language(),
             "similarity": "Jaccard index of identifier-token sets of the reference solutions (see "
-                          "polyglot_hrm.dataset.crosslang)",
+                          "polyglot_hrm.dataset.crosslang_report)",
             "matrix": matrix, "difficulty_distribution": difficulty_distribution(problems),
             "language_challenges": {a: {b: {t: challenges[(a, b)][t] for t in CONSTRUCTS if challenges[(a, b)][t]}
                                         for b in index.languages if (a, b) in challenges}
@@ -119,3 +120,22 @@ def write_crosslang(problems: Sequence[Problem], output: str | Path) -> dict[str
     report = crosslang_report(problems)
     atomic_write_text(output, json.dumps(report, indent=1))
     return report
+
+
+def difficulty_table(report: dict[str, Any]) -> str:
+    """Per language: problems per difficulty bucket and the mean complexity."""
+    rows = [[lang, d["easy"], d["medium"], d["hard"], d["mean_complexity"]]
+            for lang, d in report["difficulty_distribution"].items()]
+    return format_table(["language", "easy", "medium", "hard", "mean complexity"], rows, title="Difficulty distribution")
+
+
+def challenges_table(report: dict[str, Any]) -> str:
+    """Per directed language pair: the constructs the target needs most often beyond the source."""
+    rows = []
+    for source, targets in report["language_challenges"].items():
+        for target, counts in targets.items():
+            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            rows.append([f"{source} -> {target}", report["matrix"][source][target]["shared_slugs"],
+                         ", ".join(f"{tag} {n}" for tag, n in top) or "-"])
+    return format_table(["pair", "shared slugs", "constructs the target needs (slugs)"], rows,
+                        title="Language-specific challenges")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..settings import mini_benchmark_root
 from .complexity import complexity_score, difficulty_buckets
-from .crosslang import CrossLanguageIndex
+from .index import CrossLanguageIndex
 from .problem import ROLES, Problem, ProblemFile, ProblemMetadata, Role, load_problems_json, save_problems
 from .reader import (BenchmarkError, ExtractReport, PolyglotBenchmarkExtractor, load_benchmark, read_exercise,
                      skips_tests)

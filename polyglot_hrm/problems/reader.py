@@ -312,7 +312,7 @@ def read_exercise(exercise: Path, language: Language | str, difficulty: int | No
 class PolyglotBenchmarkExtractor:
     """Reads every exercise of a benchmark tree (the seed's extractor, by its name).
 
-    >>> from polyglot_hrm.benchmark import PolyglotBenchmarkExtractor, mini_benchmark_root
+    >>> from polyglot_hrm.problems import PolyglotBenchmarkExtractor, mini_benchmark_root
     >>> problems = PolyglotBenchmarkExtractor(mini_benchmark_root()).extract()
     >>> problems[0].id.count("/")
     1
