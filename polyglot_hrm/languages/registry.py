@@ -52,14 +52,19 @@ def language_for_track(track_name: str) -> Language | None:
 
 def toolchain_paths() -> list[Path]:
     """Host folders of every language's toolchain: its :attr:`~.base.Language.home_toolchain` folders, then the
-    installation of each of its :attr:`~.base.Language.programs` found on ``PATH`` (may not exist; may repeat)."""
+    installation of each of its :attr:`~.base.Language.programs` found on ``PATH`` (may not exist; may repeat).
+    An installation inside the home folder is left to ``home_toolchain``: rustup's ``cargo`` resolves to
+    ``~/.cargo/bin/rustup``, whose installation would be all of ``~/.cargo`` (registry credentials included)."""
     home = Path.home()
     paths = [home / folder for language in LANGUAGES.values() for folder in language.home_toolchain]
     for language in LANGUAGES.values():
         for program in language.programs:
             found = shutil.which(program)
-            if found:
-                paths.append(Path(found).resolve().parent.parent)
+            if not found:
+                continue
+            installation = Path(found).resolve().parent.parent
+            if installation != home and home not in installation.parents:
+                paths.append(installation)
     return paths
 
 
