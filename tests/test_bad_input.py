@@ -698,6 +698,30 @@ def test_a_failed_maven_fetch_is_one_warning_without_terminal_codes(tmp_path, mo
     assert not any(p.name.endswith(".partial") or ".partial" in p.name for p in (tmp_path / "cache").rglob("*"))
 
 
+#: What each tool printed about a passing reference, counting the run's canaries in.
+CANARY_COUNTS = {"python": ["failed, ", "FAILURES"], "javascript": ["Tests:", "Test Suites:", "FAIL ./"],
+                 "go": ["\nFAIL"], "rust": ["test result:", "running "], "java": ["tests failed", "Failures ("],
+                 "cpp": ["test cases:"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", sorted(CANARY_COUNTS))
+def test_a_passed_runs_output_shows_the_exercises_counts_not_the_canaries(language, mini_problems, allow_execution):
+    """Before: a passed run's output read "4 failed, 7 passed" (pytest), "Tests: 3 failed, 7 passed, 10 total"
+    (Jest), "test result: FAILED. 7 passed; 1 failed" (Rust), "4 tests failed" (Java), a final "FAIL" (Go): the
+    canaries' own counts."""
+    from polyglot_hrm.execution import run_problem
+
+    problem = next(p for p in mini_problems if p.language == language)
+    result = run_problem(problem, mode="reference")
+    assert result.status == "passed", result.output
+    total = result.tests_total
+    assert f"[polyglot-hrm] the exercise's tests: {total} passed, 0 failed, {total} total" in result.output
+    tool_output = result.output.split("[polyglot-hrm]")[0]
+    for text in CANARY_COUNTS[language]:
+        assert text not in "\n" + tool_output, (text, result.output)
+
+
 # ------------------------------------------------------------------------------------ 11. the dataset card
 @pytest.fixture(scope="module")
 def mini_built(tmp_path_factory):

@@ -262,14 +262,14 @@ def test_a_language_registered_later_counts_in_the_registrys_unions(tmp_path, mo
             return {"LATE_HOME": "/late"}
 
     monkeypatch.setitem(LANGUAGES, "late", Late())
-    monkeypatch.setenv("HOME", str(tmp_path))
-    program = tmp_path / "opt" / "late" / "bin" / "late-run"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    program = tmp_path / "opt" / "late" / "bin" / "late-run"  # outside the home: home toolchains are declared
     program.parent.mkdir(parents=True)
     program.write_text("#!/bin/sh\n")
     program.chmod(0o755)
     monkeypatch.setenv("PATH", f"{program.parent}{os.pathsep}{os.environ['PATH']}")
     assert {"late_out", ".git", "node_modules"} <= set(ARTIFACT_FOLDERS) and "late_out" in ARTIFACT_FOLDERS
-    assert {tmp_path / ".late", (tmp_path / "opt" / "late").resolve()} <= set(toolchain_paths())
+    assert {tmp_path / "home" / ".late", (tmp_path / "opt" / "late").resolve()} <= set(toolchain_paths())
     assert RunnerContext(cache_dir=tmp_path / "cache").base_env()["LATE_HOME"] == "/late"
     monkeypatch.setenv("LATE_HOME", "/mine")
     assert RunnerContext(cache_dir=tmp_path / "cache").base_env()["LATE_HOME"] == "/mine"

@@ -278,9 +278,13 @@ class _RunState:
         counts = counts or TestCounts()
         if self.candidate_output:
             output += "\n--- output of the candidate's process ---\n" + self.candidate_output
+        output = output.replace("\x16", "")
         if self.scrub is not None:  # people and models read it as test feedback: no canaries, no Go test2json marks
             output = self.scrub(output)
-        output = output.replace("\x16", "") + note
+            if counts.total:  # the tool's own count lines counted the canaries in and are gone: the exercise's
+                output = output.rstrip("\n") + (f"\n[polyglot-hrm] the exercise's tests: {counts.passed} passed, "
+                                                 f"{counts.failed} failed, {counts.total} total")
+        output += note
         return RunResult(self.problem.id, status, counts.passed, counts.failed, counts.total,  # type: ignore[arg-type]
                          round(time.monotonic() - self.start, 3), excerpt(output, self.output_limit), self.mode,
                          None if self.build_s is None else round(self.build_s, 3),

@@ -132,6 +132,10 @@ class Language:
     #: A line that starts one test's section of the console output (its failure message, its captured
     #: output): :meth:`scrub` drops a canary's whole section, not only the lines that name it.
     section_start: ClassVar[re.Pattern | None] = None
+    #: Lines of the test tool's console output whose counts or verdict include the run's canary tests (pytest's
+    #: "4 failed, 7 passed", Jest's "Tests:", libtest's "test result:"; progress dots): :meth:`scrub` drops them,
+    #: and the run's output ends with the exercise's own counts instead (``polyglot_hrm.execution.job``).
+    count_lines: ClassVar[re.Pattern | None] = None
     #: Separator of nested test names (Go's ``TestX/case``): tests are counted by their leaves.
     subtest_separator: ClassVar[str | None] = None
     #: Long builds first: the pool starts these before quick ones so the batch ends sooner.
@@ -341,13 +345,19 @@ class Language:
     def scrub(self, output: str, canary: Canary) -> str:
         """``output`` without the canary tests' lines and sections (people and models read it as test feedback)."""
         kept, inside = [], False
-        for line in output.splitlines():
+        for line in self.drop_count_lines(output).splitlines():
             named = canary.mentioned_in(line)
             if self.section_start is not None and self.section_start.match(line):
                 inside = named
             if not inside and not named:
                 kept.append(line)
         return "\n".join(kept)
+
+    def drop_count_lines(self, output: str) -> str:
+        """``output`` without the tool's lines that count the canaries in (:attr:`count_lines`)."""
+        if self.count_lines is None:
+            return output
+        return "\n".join(line for line in output.splitlines() if not self.count_lines.fullmatch(line.strip()))
 
     def prepare(self, workspace: Path, ctx: "RunnerContext", problem: "Problem | None" = None) -> None:
         """Anything a workspace needs before its steps run (links to shared dependencies)."""

@@ -344,6 +344,7 @@ class Cpp(Language):
     track_names = ("cpp", "c++")
     test_globs = ("*_test.cpp",)
     section_start = re.compile(r"--- ")
+    count_lines = re.compile(r"(test cases|assertions): .*|All tests passed.*")
     run_cost = 3
     programs = ("cmake",)
     artifact_folders = ("build",)

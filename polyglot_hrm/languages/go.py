@@ -71,6 +71,7 @@ class Go(Language):
     track_names = ("go",)
     test_globs = ("*_test.go",)
     section_start = _SECTION
+    count_lines = re.compile(r"(FAIL|ok|PASS)(\s+\S+.*)?")
     subtest_separator = "/"
     address_space_limit = False
     programs = ("go",)

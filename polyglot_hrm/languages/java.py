@@ -308,6 +308,7 @@ class Java(Language):
     ignored_files = ("gradlew", "gradlew.bat", "gradle/*")
     test_globs = ("src/test/java/*.java",)
     section_start = re.compile(r"  JUnit |[╷├│└]|Failures \(|Test run finished|\[\s")
+    count_lines = re.compile(r"\[\s*\d+ (tests|containers) [a-z]+\s*\]|Failures \(\d+\):")
     run_cost = 2
     address_space_limit = False
     programs = ("java", "javac")
@@ -448,7 +449,7 @@ class Java(Language):
     def scrub(self, output: str, canary: Canary) -> str:
         """``output`` without the canary class's lines and sections, and without the JDK's notice that the runner
         installed a SecurityManager (printed to the JVM's first stderr, which the runner cannot redirect)."""
-        kept = "\n".join(line for line in output.splitlines() if not _SM_WARNING.match(line))
+        kept = self.drop_count_lines("\n".join(line for line in output.splitlines() if not _SM_WARNING.match(line)))
         if not isinstance(canary, JavaCanary):
             return super().scrub(kept, canary)
         mark = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, (canary.class_name, *canary.must_pass,

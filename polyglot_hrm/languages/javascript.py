@@ -133,6 +133,7 @@ class JavaScript(Language):
     ignored_files = ("LICENSE", ".eslintrc")
     test_globs = ("*.spec.js", "*.test.js")
     section_start = re.compile(r"\s*● |(Test Suites|Tests|Snapshots|Time):")
+    count_lines = re.compile(r"(Tests|Test Suites):\s.*|(PASS|FAIL) \S+|Test results written to: .*")
     address_space_limit = False
     programs = ("node",)
     artifact_folders = ("node_modules",)

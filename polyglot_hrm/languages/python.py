@@ -109,6 +109,9 @@ class Python(Language):
     track_names = ("python",)
     test_globs = ("*_test.py", "test_*.py")
     section_start = re.compile(r"_+ .* _+$|={3,}|-{3,} ")
+    count_lines = re.compile(r"(=+ )?(\d+ (failed|passed|errors?|skipped|xfailed|xpassed|warnings?|deselected|rerun)"
+                             r"(, )?)+( in [\d.]+s)?( \(.*\))?( =+)?|(\S+\.py )?[.FEsxX]+( +\[ *\d+%\])?"
+                             r"|=+ (FAILURES|short test summary info) =+")
     # No programs: its runs start ctx.python, the interpreter this package runs on, which the sandbox shows every run.
     artifact_folders = ("__pycache__", ".pytest_cache")
 

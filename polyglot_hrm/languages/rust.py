@@ -175,6 +175,7 @@ class Rust(Language):
     unlisted_references = {".meta/Cargo-example.toml": "Cargo.toml"}
     test_globs = ("tests/*.rs",)
     section_start = re.compile(r"---- .* ----$|failures:$|test result: |running \d{1,9} tests?$")
+    count_lines = re.compile(r"running \d+ tests?|test result: .*|[.Fi]+( \d+/\d+)?|failures:")
     run_cost = 3
     programs = ("cargo",)
     # rustup's toolchains, and only ~/.cargo/bin of ~/.cargo (rustup's proxies): the rest may hold registry
