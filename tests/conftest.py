@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import pytest
 
@@ -41,6 +44,33 @@ def allow_execution_module():
         del os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"]
     else:
         os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = old
+
+
+@dataclass
+class CommandRun:
+    """What a command run in this process gave: its exit status and what it printed (as a subprocess's would be)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_command(*argv: str, entry: Callable[[Sequence[str]], int] | None = None, execution: bool = True) -> CommandRun:
+    """``polyglot-hrm ARGV`` (or another entry point's ``main``) in this process, with the code-execution opt-in
+    unless ``execution`` is false. A new process would spend seconds importing torch, transformers and datasets
+    before doing anything; here those imports are paid once per test worker. Tests of the process boundary itself
+    (a signal, a killed run, an installed script, what a fresh interpreter imports) start a real process instead."""
+    from polyglot_hrm.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):
+        if execution:
+            patch.setenv("POLYGLOT_HRM_ALLOW_CODE_EXECUTION", "1")
+        try:
+            code = (entry or main)(list(argv))
+        except SystemExit as exit_:  # argparse's usage errors, as the process would end
+            code = 0 if exit_.code is None else exit_.code if isinstance(exit_.code, int) else 1
+    return CommandRun(code, out.getvalue(), err.getvalue())
 
 
 #: The real benchmark, when the run was started with $POLYGLOT_BENCHMARK_ROOT set (read once, before any test).
