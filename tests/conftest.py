@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -63,13 +64,21 @@ def run_command(*argv: str, entry: Callable[[Sequence[str]], int] | None = None,
     from polyglot_hrm.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):
-        if execution:
-            patch.setenv("POLYGLOT_HRM_ALLOW_CODE_EXECUTION", "1")
-        try:
-            code = (entry or main)(list(argv))
-        except SystemExit as exit_:  # argparse's usage errors, as the process would end
-            code = 0 if exit_.code is None else exit_.code if isinstance(exit_.code, int) else 1
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    # Without pytest's handlers on the root logger, the command's logging.basicConfig sends its log to its stderr,
+    # as it does in a process of its own.
+    root.handlers = []
+    try:
+        with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):
+            if execution:
+                patch.setenv("POLYGLOT_HRM_ALLOW_CODE_EXECUTION", "1")
+            try:
+                code = (entry or main)(list(argv))
+            except SystemExit as exit_:  # argparse's usage errors, as the process would end
+                code = 0 if exit_.code is None else exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        root.handlers, root.level = handlers, level
     return CommandRun(code, out.getvalue(), err.getvalue())
 
 

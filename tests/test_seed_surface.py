@@ -23,6 +23,8 @@ from polyglot_hrm.synthesis.concepts import concepts, constructs, language_chall
 from polyglot_hrm.synthesis.edit_format import parse_blocks
 from polyglot_hrm.synthesis.examples import EDIT_TYPES, solved_files
 
+from conftest import run_command
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -168,8 +170,11 @@ def problems_json(tmp_path_factory, mini_root) -> Path:
 def test_extractor_form_writes_the_problems_and_names_itself_in_errors(problems_json, tmp_path):
     problems = load_problems_json(problems_json)
     assert sorted({p.language for p in problems}) == ["go", "python"] and len(problems) == 10
-    done = _module("polyglot_hrm.dataset.polyglot_benchmark_extractor", "--benchmark-root", str(tmp_path / "none"),
-                   "--output", str(tmp_path / "x.json"))
+    from polyglot_hrm.dataset.polyglot_benchmark_extractor import main
+
+    # The form ran as a process in problems_json; its error, in this process (see conftest.run_command).
+    done = run_command("--benchmark-root", str(tmp_path / "none"), "--output", str(tmp_path / "x.json"), entry=main,
+                       execution=False)
     assert done.returncode == 2
     assert done.stderr.startswith("python -m polyglot_hrm.dataset.polyglot_benchmark_extractor: error:")
 
