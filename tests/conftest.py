@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import logging
 import os
+import pickle
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,36 @@ def mini_root() -> Path:
 @pytest.fixture(scope="session")
 def mini_problems(mini_root: Path):
     return load_benchmark(mini_root, strict=True)
+
+
+def once_per_session(name: str, make: Callable[[], Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``make()``, computed once per test session even across pytest-xdist's workers: the first worker to ask makes
+    it (the others wait on a lock) and leaves it pickled in the session's temporary folder."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's folder, above each worker's own
+    path = base / f"once-{name}.pickle"
+    with open(base / f"once-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.is_file():
+            return pickle.loads(path.read_bytes())
+        value = make()
+        path.write_bytes(pickle.dumps(value))
+        return value
+
+
+@pytest.fixture(scope="session")
+def mini_reference_and_stub_results(mini_problems, tmp_path_factory):
+    """Every mini-benchmark problem run as its reference and as its stub (in that order) on the local pool, two
+    workers, once per session: test_runners checks these verdicts and test_executors compares a Ray cluster's with
+    them, so that neither file makes the same 58 runs again."""
+    from polyglot_hrm.execution import LocalExecutor, RunTask, run_many
+
+    def run():
+        tasks = [RunTask(p, mode=m) for p in mini_problems for m in ("reference", "stub")]
+        return run_many(tasks, executor=LocalExecutor(2), progress=False)
+
+    return once_per_session("mini-reference-and-stub", run, tmp_path_factory)
 
 
 @pytest.fixture
