@@ -114,6 +114,24 @@ def run_command(*argv: str, entry: Callable[[Sequence[str]], int] | None = None,
     return CommandRun(code, out.getvalue(), err.getvalue())
 
 
+def run_module(name: str, *argv: str, execution: bool = True) -> CommandRun:
+    """``python -m NAME ARGV`` in this process: the module run again as ``__main__`` by runpy, as ``-m`` runs it
+    (its ``if __name__ == "__main__"`` block, its exit status), without a new interpreter's imports."""
+    import runpy
+    import sys
+    import warnings
+
+    def entry(args: Sequence[str]) -> int:
+        with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+            patch.setattr(sys, "argv", [name, *args])
+            # "found in sys.modules ... prior to execution": this process imported it already; it runs anew.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            runpy.run_module(name, run_name="__main__", alter_sys=True)
+        return 0  # it ended without sys.exit
+
+    return run_command(*argv, entry=entry, execution=execution)
+
+
 #: The real benchmark, when the run was started with $POLYGLOT_BENCHMARK_ROOT set (read once, before any test).
 REAL_ROOT = os.environ.get(BENCHMARK_ROOT_ENV) or None
 

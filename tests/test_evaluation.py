@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ from polyglot_hrm.evaluation.measures import summarize, transfer_matrix
 from polyglot_hrm.evaluation.system import evaluate_candidates
 from polyglot_hrm.synthesis import render_blocks, synthesize_blocks
 
-from conftest import ALL_LANGUAGES, CommandRun, run_command
+from conftest import ALL_LANGUAGES, CommandRun, run_command, run_module
 
 MALFORMED = "this answer has no SEARCH/REPLACE block at all\n"
 
@@ -182,10 +179,8 @@ def test_references_pass_and_stubs_fail(all_languages, language):
 
 
 def _seed_form(*args: str) -> CommandRun:
-    """``python -m polyglot_hrm.evaluation ARGS``, in this process (see conftest.run_command)."""
-    from polyglot_hrm.evaluation.__main__ import main
-
-    return run_command(*args, entry=main)
+    """``python -m polyglot_hrm.evaluation ARGS``, in this process (see conftest.run_module)."""
+    return run_module("polyglot_hrm.evaluation", *args)
 
 
 def test_seed_cli_form_scores_references_and_stubs(tmp_path):
@@ -194,13 +189,7 @@ def test_seed_cli_form_scores_references_and_stubs(tmp_path):
     assert run_command("extract", "--languages", "python", "-o", str(problems)).returncode == 0
     for kind in ("reference", "stub"):
         sols = tmp_path / f"{kind}.json"
-        write = ["--problems-json", str(problems), "--write-solutions", str(sols), "--solutions-of", kind]
-        if kind == "reference":  # once as the process the seed's form starts; the rest in this process
-            env = {**os.environ, "POLYGLOT_HRM_ALLOW_CODE_EXECUTION": "1"}
-            done = subprocess.run([sys.executable, "-m", "polyglot_hrm.evaluation", *write], capture_output=True,
-                                  text=True, env=env, timeout=600)
-        else:
-            done = _seed_form(*write)
+        done = _seed_form("--problems-json", str(problems), "--write-solutions", str(sols), "--solutions-of", kind)
         assert done.returncode == 0, done.stderr
         out = tmp_path / kind / "results.json"
         done = _seed_form("--problems-json", str(problems), "--solutions-json", str(sols), "--output", str(out),

@@ -4,10 +4,7 @@ construct tags, its module command lines, its HRM faces and its integration chec
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -23,7 +20,7 @@ from polyglot_hrm.synthesis.concepts import concepts, constructs, language_chall
 from polyglot_hrm.synthesis.edit_format import parse_blocks
 from polyglot_hrm.synthesis.examples import EDIT_TYPES, solved_files
 
-from conftest import run_command
+from conftest import CommandRun, run_module
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -146,14 +143,10 @@ def test_comments_and_strings_are_not_code_and_recursion_is_found_by_name():
 # --------------------------------------------------------------------------------------------- module CLIs
 
 
-def _module(*args: str, execution: bool = False) -> subprocess.CompletedProcess:
-    """``python -m ARGS`` with this checkout's package, optionally opted in to code execution."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("POLYGLOT_BENCHMARK_ROOT", None)
-    if execution:
-        env["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = "1"
-    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, env=env, cwd=REPO,
-                          timeout=600)
+def _module(*args: str, execution: bool = False) -> CommandRun:
+    """``python -m ARGS`` with this checkout's package, optionally opted in to code execution (in this process:
+    conftest.run_module)."""
+    return run_module(*args, execution=execution)
 
 
 @pytest.fixture(scope="module")
@@ -170,11 +163,8 @@ def problems_json(tmp_path_factory, mini_root) -> Path:
 def test_extractor_form_writes_the_problems_and_names_itself_in_errors(problems_json, tmp_path):
     problems = load_problems_json(problems_json)
     assert sorted({p.language for p in problems}) == ["go", "python"] and len(problems) == 10
-    from polyglot_hrm.dataset.polyglot_benchmark_extractor import main
-
-    # The form ran as a process in problems_json; its error, in this process (see conftest.run_command).
-    done = run_command("--benchmark-root", str(tmp_path / "none"), "--output", str(tmp_path / "x.json"), entry=main,
-                       execution=False)
+    done = _module("polyglot_hrm.dataset.polyglot_benchmark_extractor", "--benchmark-root", str(tmp_path / "none"),
+                   "--output", str(tmp_path / "x.json"))
     assert done.returncode == 2
     assert done.stderr.startswith("python -m polyglot_hrm.dataset.polyglot_benchmark_extractor: error:")
 
