@@ -1,4 +1,5 @@
-"""Shared fixtures: the built-in mini-benchmark, the real benchmark when available, tree builders."""
+"""Shared fixtures: the built-in mini-benchmark, the real benchmark when available, tree builders; commands run in
+the test's process; results made once per session."""
 
 from __future__ import annotations
 
@@ -187,10 +188,12 @@ def python_exercise(exercise: Path, slug_module: str = "greet") -> Path:
     )
 
 
-# Files whose tests take minutes run first: with `make test`'s two workers (pytest-xdist, one file per worker at
-# a time) the long ones then overlap instead of ending the run alone.
-_LONG_FIRST = ("test_training.py", "test_hostile.py", "test_dataset_execution.py", "test_forgery.py",
-               "test_executors.py", "test_runners.py", "test_evaluation.py", "test_backends.py", "test_seed_surface.py")
+# Files whose tests take minutes run first, longest first (measured): with `make test`'s two workers (pytest-xdist,
+# one file per worker at a time) the long ones then overlap instead of ending the run alone.
+_LONG_FIRST = ("test_executors.py", "test_training.py", "test_forgery.py", "test_hostile.py",
+               "test_dataset_execution.py", "test_backends.py", "test_evaluation.py", "test_java_confinement.py",
+               "test_architecture.py", "test_runners.py", "test_nothing_lost.py", "test_javascript_deps.py",
+               "test_javascript_proxy.py", "test_modeling_hrm.py", "test_packaging.py", "test_metric.py")
 
 
 def pytest_collection_modifyitems(config, items):
