@@ -37,9 +37,10 @@ apt: $(APT_STAMP)
 test: setup
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 
-# The inner loop: everything but the tests marked slow (those run sandboxed builds or train models).
+# The inner loop: everything but the tests marked slow (those run sandboxed builds or train models), spread over two
+# workers one test at a time (these are short; a module's fixture may run in both workers).
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow"
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 -m "not slow"
 
 demo: setup
 	@# Trains the tiny recipe and runs what it generates (sandboxed): the opt-in is given here, visibly.

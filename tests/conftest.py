@@ -1,11 +1,18 @@
-"""Shared fixtures: the built-in mini-benchmark, the real benchmark when available, tree builders."""
+"""Shared fixtures: the built-in mini-benchmark, the real benchmark when available, tree builders; commands run in
+the test's process; results made once per session."""
 
 from __future__ import annotations
 
+import fcntl
+import io
 import json
+import logging
 import os
+import pickle
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import pytest
 
@@ -25,6 +32,36 @@ def mini_problems(mini_root: Path):
     return load_benchmark(mini_root, strict=True)
 
 
+def once_per_session(name: str, make: Callable[[], Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``make()``, computed once per test session even across pytest-xdist's workers: the first worker to ask makes
+    it (the others wait on a lock) and leaves it pickled in the session's temporary folder."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's folder, above each worker's own
+    path = base / f"once-{name}.pickle"
+    with open(base / f"once-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.is_file():
+            return pickle.loads(path.read_bytes())
+        value = make()
+        path.write_bytes(pickle.dumps(value))
+        return value
+
+
+@pytest.fixture(scope="session")
+def mini_reference_and_stub_results(mini_problems, tmp_path_factory):
+    """Every mini-benchmark problem run as its reference and as its stub (in that order) on the local pool, two
+    workers, once per session: test_runners checks these verdicts and test_executors compares a Ray cluster's with
+    them, so that neither file makes the same 58 runs again."""
+    from polyglot_hrm.execution import LocalExecutor, RunTask, run_many
+
+    def run():
+        tasks = [RunTask(p, mode=m) for p in mini_problems for m in ("reference", "stub")]
+        return run_many(tasks, executor=LocalExecutor(2), progress=False)
+
+    return once_per_session("mini-reference-and-stub", run, tmp_path_factory)
+
+
 @pytest.fixture
 def allow_execution(monkeypatch):
     """Opt in to running candidate code for one test (as a user does with the env var)."""
@@ -41,6 +78,59 @@ def allow_execution_module():
         del os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"]
     else:
         os.environ["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = old
+
+
+@dataclass
+class CommandRun:
+    """What a command run in this process gave: its exit status and what it printed (as a subprocess's would be)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_command(*argv: str, entry: Callable[[Sequence[str]], int] | None = None, execution: bool = True) -> CommandRun:
+    """``polyglot-hrm ARGV`` (or another entry point's ``main``) in this process, with the code-execution opt-in
+    unless ``execution`` is false. A new process would spend seconds importing torch, transformers and datasets
+    before doing anything; here those imports are paid once per test worker. Tests of the process boundary itself
+    (a signal, a killed run, an installed script, what a fresh interpreter imports) start a real process instead."""
+    from polyglot_hrm.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    # Without pytest's handlers on the root logger, the command's logging.basicConfig sends its log to its stderr,
+    # as it does in a process of its own.
+    root.handlers = []
+    try:
+        with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):
+            if execution:
+                patch.setenv("POLYGLOT_HRM_ALLOW_CODE_EXECUTION", "1")
+            try:
+                code = (entry or main)(list(argv))
+            except SystemExit as exit_:  # argparse's usage errors, as the process would end
+                code = 0 if exit_.code is None else exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        root.handlers, root.level = handlers, level
+    return CommandRun(code, out.getvalue(), err.getvalue())
+
+
+def run_module(name: str, *argv: str, execution: bool = True) -> CommandRun:
+    """``python -m NAME ARGV`` in this process: the module run again as ``__main__`` by runpy, as ``-m`` runs it
+    (its ``if __name__ == "__main__"`` block, its exit status), without a new interpreter's imports."""
+    import runpy
+    import sys
+    import warnings
+
+    def entry(args: Sequence[str]) -> int:
+        with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+            patch.setattr(sys, "argv", [name, *args])
+            # "found in sys.modules ... prior to execution": this process imported it already; it runs anew.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            runpy.run_module(name, run_name="__main__", alter_sys=True)
+        return 0  # it ended without sys.exit
+
+    return run_command(*argv, entry=entry, execution=execution)
 
 
 #: The real benchmark, when the run was started with $POLYGLOT_BENCHMARK_ROOT set (read once, before any test).
@@ -98,10 +188,12 @@ def python_exercise(exercise: Path, slug_module: str = "greet") -> Path:
     )
 
 
-# Files whose tests take minutes run first: with `make test`'s two workers (pytest-xdist, one file per worker at
-# a time) the long ones then overlap instead of ending the run alone.
-_LONG_FIRST = ("test_training.py", "test_hostile.py", "test_dataset_execution.py", "test_forgery.py",
-               "test_executors.py", "test_runners.py", "test_evaluation.py", "test_backends.py", "test_seed_surface.py")
+# Files whose tests take minutes run first, longest first (measured): with `make test`'s two workers (pytest-xdist,
+# one file per worker at a time) the long ones then overlap instead of ending the run alone.
+_LONG_FIRST = ("test_executors.py", "test_training.py", "test_forgery.py", "test_hostile.py",
+               "test_dataset_execution.py", "test_backends.py", "test_evaluation.py", "test_java_confinement.py",
+               "test_architecture.py", "test_runners.py", "test_nothing_lost.py", "test_javascript_deps.py",
+               "test_javascript_proxy.py", "test_modeling_hrm.py", "test_packaging.py", "test_metric.py")
 
 
 def pytest_collection_modifyitems(config, items):

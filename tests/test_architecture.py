@@ -325,15 +325,69 @@ def test_a_lazy_import_loads_what_its_reason_says(pair):
     assert named <= new, f"{pair}: {imported} loads {sorted(new)} beyond what {importer} loads, not {sorted(named)}"
 
 
+#: Run in one fresh interpreter: each importer is imported once in a forked child of it, and each module it imports
+#: lazily in a forked grandchild, so every check starts from exactly the state a fresh interpreter would have after
+#: importing the importer (forking skips the interpreter's start and the importer's own import, seconds each).
+_FORKED_IMPORTS = """
+import importlib, json, os, sys
+
+HEAVY, PAIRS = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+
+
+def heavy():
+    return sorted(m for m in HEAVY if m in sys.modules)
+
+
+def forked(work):
+    \"\"\"work() in a forked copy of this process: its JSON answer, or the error it raised.\"\"\"
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            answer = {"ok": work()}
+        except BaseException as err:
+            answer = {"error": repr(err)}
+        os.write(write, json.dumps(answer).encode())
+        os._exit(0)
+    os.close(write)
+    data = b"".join(iter(lambda: os.read(read, 1 << 16), b""))
+    os.close(read)
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def imports(name):
+    importlib.import_module(name)
+    return heavy()
+
+
+def importer_then_each(importer, importeds):
+    before = imports(importer)
+    return {"before": before, "after": {imported: forked(lambda: imports(imported)) for imported in importeds}}
+
+
+by_importer = {}
+for importer, imported in PAIRS:
+    by_importer.setdefault(importer, []).append(imported)
+print(json.dumps({importer: forked(lambda: importer_then_each(importer, importeds))
+                  for importer, importeds in by_importer.items()}))
+"""
+
+
 @pytest.mark.slow
 def test_the_lazy_import_reasons_hold_when_imported():
-    """What :func:`loads` reads from the source is what Python loads: one fresh interpreter per listed pair."""
-    code = ("import importlib, sys\n"
-            "def heavy(): return sorted(m for m in {heavy} if m in sys.modules)\n"
-            "importlib.import_module({importer!r}); before = heavy()\n"
-            "importlib.import_module({imported!r}); print(before, heavy())\n")
-    for importer, imported in sorted(LAZY_IMPORTS):
-        out = subprocess.run([sys.executable, "-c", code.format(heavy=HEAVY, importer=importer, imported=imported)],
-                             capture_output=True, text=True, check=True).stdout.split("] [")
-        before, after = (set(part.strip("[]\n").replace("'", "").split(", ")) - {""} for part in out)
-        assert before == loads(importer) and after == loads(importer) | loads(imported), (importer, imported, out)
+    """What :func:`loads` reads from the source is what Python loads, each pair starting from a fresh interpreter's
+    state (see ``_FORKED_IMPORTS``)."""
+    import json
+
+    pairs = sorted(LAZY_IMPORTS)
+    done = subprocess.run([sys.executable, "-c", _FORKED_IMPORTS, json.dumps(HEAVY), json.dumps(pairs)],
+                          capture_output=True, text=True, check=True, timeout=600)
+    seen = json.loads(done.stdout)
+    for importer, imported in pairs:
+        assert "ok" in seen[importer], (importer, seen[importer])
+        before, after = seen[importer]["ok"]["before"], seen[importer]["ok"]["after"][imported]
+        assert "ok" in after, (importer, imported, after)
+        assert set(before) == loads(importer) and set(after["ok"]) == loads(importer) | loads(imported), \
+            (importer, imported, before, after)

@@ -28,6 +28,7 @@ from polyglot_hrm.modelio.chat_format import chat_messages, parse_whole
 from polyglot_hrm.scoring import problem_from_reference, resolve_candidate
 
 from chat_models import build_tiny_chat_model
+from conftest import run_command
 
 SECRET = "sk-test-0123456789-do-not-leak"
 # Keys of results.json that are timings (or say what this invocation did): the rest must match exactly.
@@ -404,20 +405,19 @@ def served(tiny_chat):
 
 
 @pytest.mark.slow
-def test_openai_backend_through_a_real_server_with_retries(served, tiny_chat, tmp_path, allow_execution):
+def test_openai_backend_through_a_real_server_with_retries(served, tiny_chat, tmp_path, allow_execution,
+                                                          monkeypatch):
     proxy = _FaultyProxy(served, faults={1: 503, 2: 429})
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
     try:
         out = tmp_path / "results.json"
-        env = {**os.environ, "POLYGLOT_HRM_ALLOW_CODE_EXECUTION": "1", "POLYGLOT_TEST_KEY": SECRET}
-        done = subprocess.run(
-            [sys.executable, "-m", "polyglot_hrm.cli", "-v", "evaluate", "--base-url",
-             f"http://127.0.0.1:{proxy.server_address[1]}/v1", "--model", str(tiny_chat), "--api-key-env",
-             "POLYGLOT_TEST_KEY", "--concurrency", "1", "--max-retries", "3", "--request-timeout", "120",
-             "--edit-format", "whole", "--languages", "python", "--limit", "2", "--attempts", "2",
-             "--max-new-tokens", "48", "--temperature", "1.0", "--jobs", "2", "-o", str(out)],
-            env=env, capture_output=True, text=True, timeout=600)
+        monkeypatch.setenv("POLYGLOT_TEST_KEY", SECRET)
+        done = run_command(
+            "-v", "evaluate", "--base-url", f"http://127.0.0.1:{proxy.server_address[1]}/v1", "--model",
+            str(tiny_chat), "--api-key-env", "POLYGLOT_TEST_KEY", "--concurrency", "1", "--max-retries", "3",
+            "--request-timeout", "120", "--edit-format", "whole", "--languages", "python", "--limit", "2",
+            "--attempts", "2", "--max-new-tokens", "48", "--temperature", "1.0", "--jobs", "2", "-o", str(out))
     finally:
         proxy.shutdown()
     assert done.returncode == 0, done.stderr[-3000:]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from polyglot_hrm.evaluation.measures import summarize, transfer_matrix
 from polyglot_hrm.evaluation.system import evaluate_candidates
 from polyglot_hrm.synthesis import synthesize_blocks
 
-from conftest import ALL_LANGUAGES
+from conftest import ALL_LANGUAGES, CommandRun, run_command, run_module
 
 MALFORMED = "this answer has no SEARCH/REPLACE block at all\n"
 
@@ -181,26 +179,22 @@ def test_references_pass_and_stubs_fail(all_languages, language):
     assert all_languages.per_language[language]["pass@1"] == pytest.approx(2 / 3, abs=1e-4)
 
 
-def _cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    import os
-
-    env = {**os.environ, "POLYGLOT_HRM_ALLOW_CODE_EXECUTION": "1", **(env_extra or {})}
-    env.pop("POLYGLOT_BENCHMARK_ROOT", None)
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=600)
+def _seed_form(*args: str) -> CommandRun:
+    """``python -m polyglot_hrm.evaluation ARGS``, in this process (see conftest.run_module)."""
+    return run_module("polyglot_hrm.evaluation", *args)
 
 
 def test_seed_cli_form_scores_references_and_stubs(tmp_path):
     """python -m polyglot_hrm.evaluation --problems-json --solutions-json --output (the seed's form)."""
     problems = tmp_path / "problems.json"
-    assert _cli("-m", "polyglot_hrm.cli", "extract", "--languages", "python", "-o", str(problems)).returncode == 0
+    assert run_command("extract", "--languages", "python", "-o", str(problems)).returncode == 0
     for kind in ("reference", "stub"):
         sols = tmp_path / f"{kind}.json"
-        done = _cli("-m", "polyglot_hrm.evaluation", "--problems-json", str(problems), "--write-solutions", str(sols),
-                    "--solutions-of", kind)
+        done = _seed_form("--problems-json", str(problems), "--write-solutions", str(sols), "--solutions-of", kind)
         assert done.returncode == 0, done.stderr
         out = tmp_path / kind / "results.json"
-        done = _cli("-m", "polyglot_hrm.evaluation", "--problems-json", str(problems), "--solutions-json", str(sols),
-                    "--output", str(out), "--jobs", "2")
+        done = _seed_form("--problems-json", str(problems), "--solutions-json", str(sols), "--output", str(out),
+                          "--jobs", "2")
         assert done.returncode == 0, done.stderr
         summary = json.loads(out.read_text())["summary"]
         assert summary["cases"] == len(json.loads(sols.read_text())) == 5
@@ -229,9 +223,9 @@ def tiny_checkpoint(tmp_path_factory):
 
 def test_model_two_attempts_end_to_end(tiny_checkpoint, tmp_path):
     out = tmp_path / "results.json"
-    done = _cli("-m", "polyglot_hrm.cli", "evaluate", "--model", str(tiny_checkpoint), "--languages", "python,go",
-                "--limit", "1", "--attempts", "2", "--num-samples", "2", "--temperature", "1.0", "--k", "1,2",
-                "--max-new-tokens", "24", "--jobs", "2", "--output", str(out))
+    done = run_command("evaluate", "--model", str(tiny_checkpoint), "--languages", "python,go", "--limit", "1",
+                       "--attempts", "2", "--num-samples", "2", "--temperature", "1.0", "--k", "1,2",
+                       "--max-new-tokens", "24", "--jobs", "2", "--output", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     data = json.loads(out.read_text())
     s = data["summary"]
@@ -248,8 +242,8 @@ def test_model_two_attempts_end_to_end(tiny_checkpoint, tmp_path):
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("export")
-    done = _cli("-m", "polyglot_hrm.cli", "export", "--configs", "diff_edit,transfer", "--languages", "python,go",
-                "--verify", "off", "--out", str(out / "ds"), "--cache-dir", str(out / "cache"))
+    done = run_command("export", "--configs", "diff_edit,transfer", "--languages", "python,go", "--verify", "off",
+                       "--out", str(out / "ds"), "--cache-dir", str(out / "cache"))
     assert done.returncode == 0, done.stderr[-3000:]
     return out / "ds"
 
@@ -258,16 +252,14 @@ def test_dataset_diff_edit_and_transfer(exported, tmp_path):
     """--dataset DIR --config: diff_edit target edits all pass; transfer gives the source x target matrix."""
     common = ["--dataset", str(exported), "--split", "train", "--languages", "python", "--limit", "4", "--jobs", "2"]
     sols = tmp_path / "edits.json"
-    assert _cli("-m", "polyglot_hrm.cli", "evaluate", "--config", "diff_edit", *common,
-                "--write-solutions", str(sols)).returncode == 0
+    assert run_command("evaluate", "--config", "diff_edit", *common, "--write-solutions", str(sols)).returncode == 0
     edits = json.loads(sols.read_text())
     assert len(edits) == 4 and all(set(c[0]) == {"edit"} for c in edits.values())
     first = next(iter(edits))
     edits[first].append({"edit": MALFORMED})  # counted, never crashes the run
     sols.write_text(json.dumps(edits))
     out = tmp_path / "edit" / "results.json"
-    done = _cli("-m", "polyglot_hrm.cli", "evaluate", "--config", "diff_edit", *common, "--solutions", str(sols),
-                "-o", str(out))
+    done = run_command("evaluate", "--config", "diff_edit", *common, "--solutions", str(sols), "-o", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     s = json.loads(out.read_text())["summary"]
     assert s["pass_rate_1"] == 1.0 and s["malformed_edits"] == 1 and s["candidates"] == 5
@@ -275,14 +267,14 @@ def test_dataset_diff_edit_and_transfer(exported, tmp_path):
 
     refs, stubs = tmp_path / "refs.json", tmp_path / "stubs.json"
     for path, kind in ((refs, "reference"), (stubs, "stub")):
-        assert _cli("-m", "polyglot_hrm.cli", "evaluate", "--config", "transfer", *common, "--write-solutions",
-                    str(path), "--solutions-of", kind).returncode == 0
+        assert run_command("evaluate", "--config", "transfer", *common, "--write-solutions", str(path),
+                           "--solutions-of", kind).returncode == 0
     ref, stub = json.loads(refs.read_text()), json.loads(stubs.read_text())
     mix = {key: (ref if i % 2 == 0 else stub)[key] for i, key in enumerate(sorted(ref))}
     (tmp_path / "mix.json").write_text(json.dumps(mix))
     out = tmp_path / "transfer" / "results.json"
-    done = _cli("-m", "polyglot_hrm.cli", "evaluate", "--config", "transfer", *common, "--solutions",
-                str(tmp_path / "mix.json"), "-o", str(out))
+    done = run_command("evaluate", "--config", "transfer", *common, "--solutions", str(tmp_path / "mix.json"),
+                       "-o", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     data = json.loads(out.read_text())
     expected: dict[str, list[bool]] = {}

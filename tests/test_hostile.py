@@ -27,6 +27,8 @@ from fixtures.hostile import (ALLOWED, ATTACKS, ESCAPE, LANGUAGES, MEMORY_BOMB_D
 from polyglot_hrm.execution.provision import setup_runners
 from polyglot_hrm.execution.workspace import unmount
 
+from conftest import run_command
+
 pytestmark = pytest.mark.slow
 
 #: What the captured output of a run may grow to (``run_problem`` keeps an 8000-character excerpt).
@@ -142,17 +144,14 @@ def test_bad_candidate_files_never_sink_the_metric(mini_problems, allow_executio
 
 def test_bad_candidate_files_never_sink_evaluate(mini_problems, tmp_path, allow_execution):
     import json
-    import subprocess
-    import sys
 
     p = _python_digit_sum(mini_problems)
     good = {f.path: f.content for f in p.files_with_role("reference")}
     solutions = tmp_path / "solutions.json"
     solutions.write_text(json.dumps({p.id: [{"files": f} for f in [*BAD_FILES, good]]}))  # \ud800 as JSON escapes
     out = tmp_path / "results.json"
-    proc = subprocess.run([sys.executable, "-m", "polyglot_hrm.cli", "evaluate", "--languages", "python",
-                           "--solutions", str(solutions), "--output", str(out), "--no-report"],
-                          capture_output=True, text=True)
+    proc = run_command("evaluate", "--languages", "python", "--solutions", str(solutions), "--output", str(out),
+                       "--no-report")
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text())
     [case] = [c for c in results["cases"] if c["problem_id"] == p.id]
@@ -162,25 +161,21 @@ def test_bad_candidate_files_never_sink_evaluate(mini_problems, tmp_path, allow_
 
 def test_candidate_dir_refuses_links_and_special_files(mini_root, tmp_path, allow_execution):
     """`run --candidate DIR` reads regular files only: a link to a host file is refused before anything runs."""
-    import subprocess
-    import sys
-
     secret = tmp_path / "secret.txt"
     secret.write_text("SECRET-on-the-host\n")
     candidate = tmp_path / "candidate"
     candidate.mkdir()
     (candidate / "digit_sum.py").symlink_to(secret)
-    run = [sys.executable, "-m", "polyglot_hrm.cli", "run", "--benchmark-root", str(mini_root), "--problem",
-           "python/digit-sum", "--candidate", str(candidate)]
-    proc = subprocess.run(run, capture_output=True, text=True)
+    run = ["run", "--benchmark-root", str(mini_root), "--problem", "python/digit-sum", "--candidate", str(candidate)]
+    proc = run_command(*run)
     assert proc.returncode == 2 and "symbolic link" in proc.stderr and "SECRET" not in proc.stdout + proc.stderr
     (candidate / "digit_sum.py").unlink()
     (candidate / "digit_sum.py").write_text("def digit_sum(number):\n    return 0\n")
     (candidate / "linked_dir").symlink_to("/etc", target_is_directory=True)
-    proc = subprocess.run(run, capture_output=True, text=True)
+    proc = run_command(*run)
     assert proc.returncode == 2 and "symbolic link" in proc.stderr
     (candidate / "linked_dir").unlink()
-    proc = subprocess.run(run, capture_output=True, text=True)
+    proc = run_command(*run)
     assert proc.returncode == 0 and '"status": "failed"' in proc.stdout, proc.stderr[-2000:]
 
 

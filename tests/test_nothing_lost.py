@@ -17,6 +17,8 @@ import pytest
 
 from polyglot_hrm.outputs import MANIFEST, NotOursError, read_manifest
 
+from conftest import run_command
+
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "trainer" / "recipes" / "tiny.yaml"
 
@@ -162,14 +164,15 @@ def test_ctrl_c_during_evaluate_keeps_what_finished(mode, tmp_path):
     out = tmp_path / "results.json"
     journal = out.with_suffix(".jsonl")
     env = {**os.environ, "POLYGLOT_HRM_ALLOW_CODE_EXECUTION": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    cli = [sys.executable, "-m", "polyglot_hrm.cli", "evaluate", "--languages", "python"]
+    command = ["evaluate", "--languages", "python"]
     if mode == "solutions":
         solutions = tmp_path / "solutions.json"
-        subprocess.run([*cli, "--write-solutions", str(solutions)], env=env, check=True, capture_output=True)
-        what = ["--solutions", str(solutions)]
+        assert run_command(*command, "--write-solutions", str(solutions)).returncode == 0
+        command += ["--solutions", str(solutions)]
     else:
-        what = ["--backend", "reference"]
-    argv = [*cli, *what, "--jobs", "1", "--no-report", "-o", str(out)]
+        command += ["--backend", "reference"]
+    command += ["--jobs", "1", "--no-report", "-o", str(out)]
+    argv = [sys.executable, "-m", "polyglot_hrm.cli", *command]
     # A pytest-xdist worker ignores SIGINT and a child inherits that (Python then installs no KeyboardInterrupt
     # handler): give the run the default disposition a terminal's Ctrl-C meets.
     proc = subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -187,7 +190,7 @@ def test_ctrl_c_during_evaluate_keeps_what_finished(mode, tmp_path):
     kept = [json.loads(line) for line in journal.read_text().splitlines()[1:] if line.strip()]
     done = [(r["case"], r["sample"]) for r in kept if r["kind"] == "result"]
     assert done and not out.exists()
-    rerun = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    rerun = run_command(*command)  # the interrupted process is what had to be a process
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     results = json.loads(out.read_text())
     records = [json.loads(line) for line in journal.read_text().splitlines()[1:] if line.strip()]

@@ -41,15 +41,16 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
                    "polyglot_hrm/data/mini_benchmark/python/exercises/practice/digit-sum/.meta/config.json"):
         assert needed in names, needed
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # Without a pip of its own (ensurepip takes seconds): this environment's pip installs into it (--python).
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"
     site = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True,
                           capture_output=True, text=True).stdout.strip()
     # Reuse this environment's dependencies (a .pth entry does not run that folder's own .pth files, so the
     # checkout's editable install stays out).
     Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([py, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], check=True,
-                   capture_output=True, text=True)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index", "-q",
+                    str(wheel)], check=True, capture_output=True, text=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     where = subprocess.run([py, "-c", "import polyglot_hrm; print(polyglot_hrm.__file__)"], check=True,
                            capture_output=True, text=True, cwd=tmp_path, env=env).stdout

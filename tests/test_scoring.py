@@ -9,13 +9,11 @@ score a pass.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import write_exercise
+from conftest import run_command, write_exercise
 from polyglot_hrm.problems import load_benchmark
 from polyglot_hrm.scoring import EditFailure, problem_from_reference, resolve_candidate, score
 
@@ -81,9 +79,8 @@ def test_evaluate_scores_an_empty_answer_zero(row, passing_stub_root, tmp_path, 
     solutions = tmp_path / "solutions.json"
     solutions.write_text(json.dumps({"python/greet": [{"files": {}}]}))
     out = tmp_path / "results.json"
-    proc = subprocess.run([sys.executable, "-m", "polyglot_hrm.cli", "evaluate", "--benchmark-root",
-                           str(passing_stub_root), "--solutions", str(solutions), "--output", str(out), "--no-report"],
-                          capture_output=True, text=True)
+    proc = run_command("evaluate", "--benchmark-root", str(passing_stub_root), "--solutions", str(solutions),
+                       "--output", str(out), "--no-report")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(out.read_text())["summary"]["pass@1"] == 0.0
 

@@ -4,10 +4,7 @@ construct tags, its module command lines, its HRM faces and its integration chec
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -22,6 +19,8 @@ from polyglot_hrm.languages.concepts import CONCEPTS, CONSTRUCTS, DETECTED_WITHO
 from polyglot_hrm.synthesis.concepts import concepts, constructs, language_challenges, shared_concepts
 from polyglot_hrm.edit_format import parse_blocks
 from polyglot_hrm.synthesis.examples import EDIT_TYPES, solved_files
+
+from conftest import CommandRun, run_module
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -144,14 +143,10 @@ def test_comments_and_strings_are_not_code_and_recursion_is_found_by_name():
 # --------------------------------------------------------------------------------------------- module CLIs
 
 
-def _module(*args: str, execution: bool = False) -> subprocess.CompletedProcess:
-    """``python -m ARGS`` with this checkout's package, optionally opted in to code execution."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("POLYGLOT_BENCHMARK_ROOT", None)
-    if execution:
-        env["POLYGLOT_HRM_ALLOW_CODE_EXECUTION"] = "1"
-    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, env=env, cwd=REPO,
-                          timeout=600)
+def _module(*args: str, execution: bool = False) -> CommandRun:
+    """``python -m ARGS`` with this checkout's package, optionally opted in to code execution (in this process:
+    conftest.run_module)."""
+    return run_module(*args, execution=execution)
 
 
 @pytest.fixture(scope="module")
