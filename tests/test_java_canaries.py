@@ -122,5 +122,4 @@ def test_scrub_drops_the_canaries_and_the_security_manager_notice(mini_problems)
     ])
     kept = get_language("java").scrub(output, canary)
     assert kept.splitlines() == ["├─ JUnit Jupiter ✔", "│  ├─ DigitSumTest ✔", "│  │  └─ singleDigit() ✔",
-                                 "└─ JUnit Platform Suite ✔", "Failures (1):", "Test run finished after 1 ms",
-                                 "[         3 tests successful      ]"], kept
+                                 "└─ JUnit Platform Suite ✔", "Test run finished after 1 ms"], kept

@@ -196,7 +196,9 @@ def test_output_shows_neither_canaries_nor_the_security_manager_notice(outcome):
     r = outcome["reference"]
     assert r.status == "passed" and r.tests_passed == 6, r.output
     assert "WARNING" not in r.output and "SecurityManager" not in r.output, r.output
-    assert "tests successful" in r.output  # the console launcher's summary is kept
+    # The console launcher's tallies counted the canaries in: the exercise's own counts stand in for them.
+    assert "tests successful" not in r.output and "tests failed" not in r.output, r.output
+    assert r.output.rstrip().endswith("[polyglot-hrm] the exercise's tests: 6 passed, 0 failed, 6 total"), r.output
 
 
 def test_junit4_exercise_passes_with_its_reference(outcome, junit4_problem):

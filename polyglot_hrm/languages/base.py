@@ -345,13 +345,14 @@ class Language:
     def scrub(self, output: str, canary: Canary) -> str:
         """``output`` without the canary tests' lines and sections (people and models read it as test feedback)."""
         kept, inside = [], False
-        for line in self.drop_count_lines(output).splitlines():
+        for line in output.splitlines():
             named = canary.mentioned_in(line)
             if self.section_start is not None and self.section_start.match(line):
                 inside = named
             if not inside and not named:
                 kept.append(line)
-        return "\n".join(kept)
+        # Count lines go last: a summary line may be what ends a canary's section above.
+        return self.drop_count_lines("\n".join(kept))
 
     def drop_count_lines(self, output: str) -> str:
         """``output`` without the tool's lines that count the canaries in (:attr:`count_lines`)."""

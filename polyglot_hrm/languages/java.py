@@ -449,7 +449,7 @@ class Java(Language):
     def scrub(self, output: str, canary: Canary) -> str:
         """``output`` without the canary class's lines and sections, and without the JDK's notice that the runner
         installed a SecurityManager (printed to the JVM's first stderr, which the runner cannot redirect)."""
-        kept = self.drop_count_lines("\n".join(line for line in output.splitlines() if not _SM_WARNING.match(line)))
+        kept = "\n".join(line for line in output.splitlines() if not _SM_WARNING.match(line))
         if not isinstance(canary, JavaCanary):
             return super().scrub(kept, canary)
         mark = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, (canary.class_name, *canary.must_pass,
@@ -462,7 +462,7 @@ class Java(Language):
                 inside = bool(mark.search(line))
             if not inside and not mark.search(line):
                 lines.append(line)
-        return "\n".join(lines)
+        return self.drop_count_lines("\n".join(lines))  # last: a tally may be what ends a canary's section
 
     def coordinate_dir(self, ctx, coord: Coordinate) -> Path:
         return ctx.path("java", *coord)
