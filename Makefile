@@ -32,10 +32,12 @@ $(APT_STAMP): Makefile
 
 apt: $(APT_STAMP)
 
-# Two workers, one test file each at a time (module fixtures run once); the longest files start first. One
-# OpenMP thread per worker: two workers on two cores, torch's second thread would only contend.
+# Two workers, one test file each at a time (module fixtures run once); the longest files start first, in the order
+# tests/conftest.py gives them (without --no-loadscope-reorder, xdist would order files by their number of tests and
+# the longest, a single test, would start last). One OpenMP thread per worker: two workers on two cores, torch's
+# second thread would only contend.
 test: setup
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # The inner loop: everything but the tests marked slow (those run sandboxed builds or train models), spread over two
 # workers one test at a time (these are short; a module's fixture may run in both workers).
