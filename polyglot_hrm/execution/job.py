@@ -178,7 +178,7 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
             for step in steps:
                 remaining = timeout - (time.monotonic() - clock)
                 if remaining <= 0:
-                    return run.result("timeout", "\n".join(outputs) + f"\n[timed out after {timeout:.0f} s]")
+                    return run.result("timeout", "\n".join(outputs), note=f"\n[timed out after {timeout:.0f} s]")
                 hide_sources(ws, step.hide)
                 fds: dict[int, int] = {}
                 if channel is not None and not step.compiles:
@@ -210,13 +210,14 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                 if report is not None:
                     problem_text = report.finish(report_dir / step.report)
                     if problem_text:
-                        return run.result("error", text + f"\n[verdict: error: {problem_text}]")
+                        return run.result("error", text, note=f"\n[verdict: error: {problem_text}]")
                 if outcome.timed_out:
-                    return run.result("timeout", text + f"\n[timed out after {timeout:.0f} s; process group killed]")
+                    return run.result("timeout", text,
+                                      note=f"\n[timed out after {timeout:.0f} s; process group killed]")
                 if cgroup is not None and cgroup.memory_exceeded():
-                    return run.result("error", text + f"\n[memory limit of {sandbox.limits.memory_mb} MB exceeded]")
+                    return run.result("error", text, note=f"\n[memory limit of {sandbox.limits.memory_mb} MB exceeded]")
                 if outcome.output_exceeded:
-                    return run.result("error", text + "\n[output limit exceeded; process group killed]")
+                    return run.result("error", text, note="\n[output limit exceeded; process group killed]")
                 if run.server is not None and run.server.flooded.is_set():
                     return run.result("error", text, note="\n[output limit exceeded in the candidate's process; "
                                                           "its process group killed]")
@@ -231,9 +232,9 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                 with report_limit(report_bound.bytes):
                     report = language.read_report(report_dir, tests_output)
             except ReportError as err:
-                return run.result("error", text + f"\n[verdict: error: {err}]")
+                return run.result("error", text, note=f"\n[verdict: error: {err}]")
             if time.monotonic() - clock > timeout:  # reading the report counts against the run's clock
-                return run.result("timeout", text + f"\n[timed out after {timeout:.0f} s while reading the report]")
+                return run.result("timeout", text, note=f"\n[timed out after {timeout:.0f} s while reading the report]")
             verdict = judge(language, report, canary, expected, tests_output, returncodes)
             if report is not None and report.text:
                 text += "\n" + report.text
@@ -273,7 +274,9 @@ class _RunState:
 
     def result(self, status: str, output: str, counts: TestCounts | None = None,
                note: str = "") -> tuple[RunResult, Recorded]:
-        """The run's result; ``note``: the verdict's reason, kept as is (it may name a canary, after the fact)."""
+        """The run's result. ``note``: this project's own words (the verdict's reason, a limit's marker), added after
+        the scrub so that no canary section or count line can take it along; kept as is (it may name a canary,
+        after the fact)."""
         self.stop_server()
         counts = counts or TestCounts()
         if self.candidate_output:
