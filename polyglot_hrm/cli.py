@@ -18,7 +18,8 @@ from .dataset.crosslang_report import challenges_table, crosslang_report, diffic
 from .dataset.hub import HubError
 from .demo import DemoOptions, run_demo
 from .evaluation.commands import add_compare_command, add_evaluate_command
-from .problems import BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem, save_problems
+from .problems import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem, added_per_year,
+                       added_table, save_problems)
 from .execution import RunTask, run_many, run_problem
 from .execution.commands import (add_executor_arguments, as_flags, executor_from_args, flags_of, parse_seconds,
                                  positive_int)
@@ -96,6 +97,9 @@ def stats_tables(problems: Sequence[Problem]) -> str:
     matrix = [[src, *(pairs.get((src, tgt), "-") if src != tgt else "-" for tgt in langs)] for src in langs]
     out.append(format_table(["source \\ target", *langs], matrix,
                             title=f"Directed transfer pairs (shared slugs), {sum(pairs.values())} in all"))
+    added = added_table(problems)  # only where the tree has dates: a track checkout with its git history
+    if added:
+        out.append(added)
     return "\n\n".join(out)
 
 
@@ -111,7 +115,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         data = {"problems_per_language": index.problems_per_language(),
                 "coverage_histogram": index.coverage_histogram(),
                 "transfer_pairs": {f"{a}->{b}": n for (a, b), n in index.transfer_pairs().items()},
-                "languages_by_slug": index.languages_by_slug}
+                "languages_by_slug": index.languages_by_slug,
+                "added_per_year": {year: dict(counts) for year, counts in sorted(added_per_year(problems).items())}}
         atomic_write_text(args.json, json.dumps(data, indent=1))
     return 0
 
@@ -270,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", type=Path, required=True, help="JSON file to write (a list of problems)")
     p.set_defaults(func=cmd_extract)
 
-    p = sub.add_parser("stats", help="problems per language, coverage histogram, transfer pairs")
+    p = sub.add_parser("stats", help="problems per language, coverage histogram, transfer pairs, exercises per year "
+                                     "added (track checkouts with git history)")
     _add_root_args(p)
     p.add_argument("--json", type=Path, default=None, help="also write the numbers to this JSON file")
     p.set_defaults(func=cmd_stats)

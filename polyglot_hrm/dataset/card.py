@@ -152,6 +152,14 @@ SHORT_NAME: dict[SourceKind, str] = {
     "other": "`{label}`",
 }
 
+#: What the `added` column is, and what a split by it does not do.
+ADDED_TEXT = ("`added` is the day (`YYYY-MM-DD`, UTC) the exercise entered its Exercism track: the earliest commit "
+              "of its\nfiles in the track checkout's git history, following renames; null where the tree has no "
+              "such history\n(the polyglot benchmark, the mini-benchmark). The options `added_after` / "
+              "`added_before` keep exercises\nadded after / before a day. The exercises' canonical specifications "
+              "(Exercism's problem-specifications)\nand other tracks' versions often predate a track's exercise, so "
+              "a split by date limits contamination;\nit does not remove it.")
+
 #: Said at the top of the card when a source is one of these.
 WARNING: dict[SourceKind, str] = {
     "mini": "**This is not Aider's benchmark, nor Exercism's exercises.** The mini-benchmark is a handful of small "
@@ -278,6 +286,7 @@ def dataset_card(built: dict[str, datasets.DatasetDict], options: dict[str, Any]
              "complexity\nscore within its language, for curricula. `source` names the tree a row's exercise was "
              "read from\n(`exercism/<track>` for an Exercism track checkout, else the folder's name, such as "
              "`polyglot-benchmark`).",
+             "", ADDED_TEXT,
              "", "```python", "from datasets import load_dataset", *usage, "```", "",
              "## Rows", "", _row_tables(counts), "",
              "## Options used", "", "```json", json.dumps(options, indent=1, default=str), "```", "",

@@ -10,6 +10,7 @@ import datasets
 
 from ..execution.timeouts import check_seconds
 from ..languages import LANGUAGES
+from ..problems import parse_added_date
 from ..settings import VERIFY_TIMEOUT
 
 __all__ = ["CONFIG_NAMES", "DatasetOptions", "PolyglotHRMConfig", "SPLITS"]
@@ -53,6 +54,11 @@ class DatasetOptions:
         exclude_slugs_of: the root of a benchmark (a polyglot-benchmark clone) whose every exercise slug is left
             out of every split, in every language (:func:`polyglot_hrm.dataset.sources.benchmark_slugs`): data for
             training on Exercism tracks and testing on that benchmark with no exercise in both. None: keep all.
+        added_after, added_before: keep problems whose ``added`` day (``YYYY-MM-DD``: when the exercise entered its
+            Exercism track, from the track checkout's git history; :mod:`polyglot_hrm.problems.dates`) is strictly
+            after / strictly before this day; a problem with no known date is left out (counted in a warning).
+            ``added_before`` = a model's training cutoff makes training data older than an evaluation with
+            ``added_after`` = the same day; that day's exercises are in neither. None: no bound.
 
     The roots read are the builder's ``data_dir`` (one, several joined with ``os.pathsep``, or a list; see
     :mod:`polyglot_hrm.dataset.sources`).
@@ -79,6 +85,12 @@ class DatasetOptions:
     exclude_slugs_of: Optional[str] = field(default=None, metadata={
         "help": "benchmark root whose exercise slugs are left out of every split (default: none)",
         "flags": ("--exclude-benchmark", "--exclude-slugs-of"), "metavar": "DIR"})
+    added_after: Optional[str] = field(default=None, metadata={
+        "help": "keep exercises added to their track after this day, YYYY-MM-DD (track checkouts with git history; "
+                "undated ones are left out) (default: all)", "metavar": "DATE"})
+    added_before: Optional[str] = field(default=None, metadata={
+        "help": "keep exercises added to their track before this day, YYYY-MM-DD, e.g. a model's training cutoff "
+                "(default: all)", "metavar": "DATE"})
 
     def validate_options(self, owner: str = "") -> None:
         """Normalise and check every option; a :class:`ValueError` names the field, the reason and the fix."""
@@ -110,6 +122,11 @@ class DatasetOptions:
             if not Path(self.exclude_slugs_of).expanduser().is_dir():
                 raise ValueError(f"{where}exclude_slugs_of={self.exclude_slugs_of!r}: no such directory; pass the root "
                                  f"of the benchmark clone whose exercises must stay out of the data")
+        self.added_after = parse_added_date(self.added_after, f"{where}added_after")
+        self.added_before = parse_added_date(self.added_before, f"{where}added_before")
+        if self.added_after and self.added_before and self.added_after >= self.added_before:
+            raise ValueError(f"{where}added_after={self.added_after} is not before added_before={self.added_before}: "
+                             f"no day lies between them; lower the first or raise the second")
         for name in ("min_complexity_score", "max_complexity_score", "min_diff_quality_score"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:

@@ -40,6 +40,9 @@ def _common() -> dict:
         # The tree the exercise was read from: `exercism/<track>` for a track checkout, else the root folder's name
         # (`polyglot-benchmark`); see polyglot_hrm.dataset.sources.
         "source": datasets.Value("string"),
+        # The day (YYYY-MM-DD, UTC) the exercise entered its Exercism track, from the track checkout's git history
+        # (polyglot_hrm.problems.dates); null where the tree has none (the polyglot benchmark, the mini-benchmark).
+        "added": datasets.Value("string"),
     }
 
 

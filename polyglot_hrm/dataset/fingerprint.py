@@ -1,4 +1,5 @@
-"""What the rows are made of, as digests: the benchmark trees read (:func:`data_hash`, :func:`tree_hash`) and the
+"""What the rows are made of, as digests: the benchmark trees read (:func:`data_hash`, :func:`tree_hash`, and a
+track checkout's added dates, which come from its git history that :func:`tree_hash` does not read) and the
 code that reads them (:func:`code_hash`). The builder names its Arrow cache folder after both, so a changed file
 of either builds afresh and an unchanged pair reloads.
 """
@@ -6,10 +7,12 @@ of either builds afresh and an unchanged pair reloads.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
 from ..languages.registry import ARTIFACT_FOLDERS as _SKIP_DIRS  # one list: each language declares its own
+from ..problems import track_history
 from .sources import DataDir, benchmark_slugs, data_roots, slugs_digest
 
 __all__ = ["code_hash", "data_hash", "tree_hash"]
@@ -21,9 +24,20 @@ def data_hash(data_dir: DataDir, exclude_slugs_of: str | None = None) -> str:
     digest = hashlib.sha256()
     for root in data_roots(data_dir):
         digest.update(tree_hash(root).encode())
+        digest.update(_added_digest(root).encode())
     if exclude_slugs_of:
         digest.update(b"exclude:" + slugs_digest(benchmark_slugs(exclude_slugs_of)).encode())
     return digest.hexdigest()
+
+
+def _added_digest(root: Path) -> str:
+    """The added dates of a track checkout's exercises (its rows' ``added`` column; a rewritten history changes
+    them and no file), "" for other trees. Read once per checkout and HEAD, then cached
+    (:func:`polyglot_hrm.problems.track_history`): the build that follows reads them from the cache."""
+    if not ((root / "exercises" / "practice").is_dir() and (root / "config.json").is_file()):
+        return ""
+    history = track_history(root)
+    return json.dumps(history.added, sort_keys=True) if history.added else ""
 
 
 _TREE_MEMO: dict[tuple[str, str], str] = {}

@@ -88,6 +88,7 @@ class CodeGenerationInput:
     reference_seconds: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    added: str | None = None  # the day the exercise entered its track (YYYY-MM-DD), where known
 
     def __post_init__(self) -> None:
         self.task = _plain(self.task)

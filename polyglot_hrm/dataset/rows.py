@@ -7,8 +7,9 @@ This is the builder's engine (:mod:`polyglot_hrm.dataset.builder` only wraps it 
   its root's ``source`` label, and so does every row), less exercises marked ``.meta/.skip_tests``
   (test-writing exercises: nothing to run), less every problem whose slug the ``exclude_slugs_of`` benchmark
   holds (in any language); kept when their complexity
-  score lies in ``[min_complexity_score, max_complexity_score]``; at most ``max_problems_per_language``
-  per language, a seeded sample.
+  score lies in ``[min_complexity_score, max_complexity_score]`` and their ``added`` day in the window of
+  ``added_after`` / ``added_before`` (:func:`~polyglot_hrm.problems.filter_by_added`: undated problems are left out
+  under a date filter); at most ``max_problems_per_language`` per language, a seeded sample.
 * **Difficulty** (the curriculum bucket, :func:`~polyglot_hrm.problems.complexity.difficulty_buckets`):
   ``easy``/``medium``/``hard`` by the tertile of the problem's complexity score *within its language* over every
   problem read (complexity is only comparable within one language), so filtering does not move a problem between
@@ -42,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..problems import Problem, ProblemFile, difficulty_buckets, skips_tests
+from ..problems import Problem, ProblemFile, difficulty_buckets, filter_by_added, skips_tests
 from ..execution import RunTask, make_executor, run_many
 from ..execution.expected import load_reference_seconds
 from ..execution.journal import JournalFile, journal_path, run_key
@@ -101,6 +102,7 @@ def exclude_benchmark(problems: Sequence[Problem], benchmark: str | os.PathLike 
 
 def select_problems(problems: Sequence[Problem], config: PolyglotHRMConfig) -> list[Problem]:
     kept = [p for p in problems if config.min_complexity_score <= p.metadata.complexity <= config.max_complexity_score]
+    kept = filter_by_added(kept, lambda p: p.metadata.added, config.added_after, config.added_before)
     if config.max_problems_per_language is not None:
         by_lang: dict[str, list[Problem]] = defaultdict(list)
         for p in sorted(kept, key=lambda p: seeded_rank(config.seed, "sample", p.id)):

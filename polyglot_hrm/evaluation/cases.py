@@ -32,7 +32,8 @@ from typing import Any
 
 import datasets
 
-from ..problems import Problem, difficulty_buckets, load_benchmark, load_problems_json, skips_tests
+from ..problems import (Problem, difficulty_buckets, filter_by_added, load_benchmark, load_problems_json,
+                        skips_tests)
 from ..dataset.export import check_datasets_cache
 from ..edit_format import EditFormatError, parse_blocks
 from ..scoring import CandidateError, check_candidate, unwrap_candidate
@@ -76,8 +77,11 @@ def cases_from_dataset(source: str | Path, config: str, split: str) -> list[dict
 
 def load_cases(benchmark_root: RootArg = None, problems_json: str | Path | None = None,
                dataset: str | Path | None = None, config: str = "generation", split: str = "test",
-               languages: Sequence[str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """Cases from exactly one source (benchmark tree, problems JSON, dataset), filtered by language;
+               languages: Sequence[str] | None = None, limit: int | None = None,
+               added_after: str | None = None) -> list[dict[str, Any]]:
+    """Cases from exactly one source (benchmark tree, problems JSON, dataset), filtered by language and by the day
+    their exercise entered its track (``added_after``, ``YYYY-MM-DD``: strictly after; a case with no known date
+    is left out, counted in a warning; :mod:`polyglot_hrm.problems.dates`);
     ``limit``: at most this many per language (the first ones, in a stable order). With neither
     ``problems_json`` nor ``dataset``, the tree is ``benchmark_root``, else ``$POLYGLOT_BENCHMARK_ROOT``, else the
     built-in mini-benchmark (:func:`polyglot_hrm.settings.resolve_benchmark_root`)."""
@@ -96,6 +100,7 @@ def load_cases(benchmark_root: RootArg = None, problems_json: str | Path | None 
         rows = cases_from_problems(problems)
     if languages:
         rows = [r for r in rows if r["language"] in set(languages)]
+    rows = filter_by_added(rows, lambda r: r.get("added"), added_after, what="case")
     if limit is not None:
         seen: dict[str, int] = {}
         kept = []

@@ -20,6 +20,7 @@ from ..modelio.backends import HRMBackend, OpenAIBackend, ReferenceBackend, Tran
 from ..modelio.names import BACKENDS, EDIT_FORMATS
 from ..modelio.tokenizer import load_tokenizer
 from ..outputs import atomic_write_text, check_writable, claim_files, record_files
+from ..problems import parse_added_date
 from ..settings import (API_CONCURRENCY, API_KEY_ENV, API_MAX_RETRIES, API_REQUEST_TIMEOUT, AUTO_FACTOR, AUTO_FLOOR_S,
                         BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, DEFAULT_TIMEOUT, EVALUATION_TIMEOUT, GenerationOptions,
                         command_benchmark_root)
@@ -46,6 +47,13 @@ def _ks(value: str) -> list[int]:
     return ks
 
 
+def _added_day(value: str) -> str:
+    try:
+        return parse_added_date(value, "--added-after")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     """Every option of ``evaluate`` (shared by the CLI subcommand and ``python -m polyglot_hrm.evaluation``)."""
     src = p.add_argument_group(f"problems (one source; default: the tree ${BENCHMARK_ROOT_ENV} names, else the "
@@ -62,6 +70,10 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
                      help=f"comma-separated subset of {','.join(LANGUAGES)} (default: all)")
     src.add_argument("--limit", type=positive_int, default=None, metavar="N",
                      help="at most this many cases per language (default: all)")
+    src.add_argument("--added-after", type=_added_day, default=None, metavar="DATE",
+                     help="only exercises added to their Exercism track after this day, YYYY-MM-DD, e.g. a model's "
+                          "training cutoff (dates from a track checkout's git history; undated ones are left out) "
+                          "(default: all)")
 
     what = p.add_argument_group("what to score (one of)")
     what.add_argument("--solutions", "--solutions-json", dest="solutions", type=Path, default=None, metavar="FILE",
@@ -249,7 +261,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     root = command_benchmark_root(args.benchmark_root) if not given or given == ["--benchmark-root"] else None
     languages = [v.strip() for v in args.languages.split(",") if v.strip()] if args.languages else None
     cases = load_cases(benchmark_root=root, problems_json=args.problems_json, dataset=args.dataset,
-                       config=args.config, split=args.split, languages=languages, limit=args.limit)
+                       config=args.config, split=args.split, languages=languages, limit=args.limit,
+                       added_after=args.added_after)
     if args.write_solutions is not None:
         data = solutions_from_problems(cases, args.solutions_of)
         record_files(args.write_solutions.parent, "evaluation", [args.write_solutions.name])

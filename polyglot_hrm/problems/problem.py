@@ -41,6 +41,8 @@ class ProblemMetadata:
     ``complexity`` is a score in [0, 1]; see :func:`polyglot_hrm.problems.complexity.complexity_score`.
     ``difficulty`` is Exercism's 1-10 rating where the layout carries it (a track's
     ``config.json``); the polyglot benchmark does not, so it is ``None`` there.
+    ``added`` is the day (``YYYY-MM-DD``, UTC) the exercise entered its track, from the track checkout's git
+    history (:mod:`polyglot_hrm.problems.dates`); ``None`` where there is none (the polyglot benchmark).
     """
 
     blurb: str = ""
@@ -50,6 +52,7 @@ class ProblemMetadata:
     test_case_count: int | None = None
     difficulty: int | None = None
     complexity: float = 0.0
+    added: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ProblemMetadata":

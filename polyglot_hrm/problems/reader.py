@@ -33,6 +33,7 @@ from typing import Any, Iterable, Sequence
 from ..languages import LANGUAGES, Language, LayoutError, get_language, language_for_track
 from ..languages.registry import ARTIFACT_FOLDERS
 from .complexity import complexity_score
+from .dates import track_history
 from .problem import Problem, ProblemFile, ProblemMetadata
 
 if sys.version_info >= (3, 11):
@@ -64,6 +65,8 @@ class ExtractReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (exercise path, reason)
     links_skipped: list[str] = field(default_factory=list)  # unlisted files that lead out of their exercise
     seconds: float = 0.0
+    # Where the exercises' added dates come from ("git history at <commit>"), or why they are unknown.
+    added_dates: str = ""
 
 
 @dataclass(frozen=True)
@@ -248,9 +251,10 @@ def _support_paths(exercise: Path, language: Language, taken: set[str],
 
 
 def read_exercise(exercise: Path, language: Language | str, difficulty: int | None = None,
-                  links_skipped: list[str] | None = None) -> Problem:
+                  links_skipped: list[str] | None = None, added: str | None = None) -> Problem:
     """Read one exercise directory into a :class:`Problem`; raises :class:`BenchmarkError`. Unlisted files
-    that lead out of the exercise through a link are left out and appended to ``links_skipped``."""
+    that lead out of the exercise through a link are left out and appended to ``links_skipped``. ``added``: the
+    day the exercise entered its track (:mod:`.dates`), where known."""
     language = get_language(language) if isinstance(language, str) else language
     config = _read_json(exercise / ".meta" / "config.json", exercise)
     if not isinstance(config, dict) or not isinstance(config.get("files"), dict):
@@ -297,6 +301,7 @@ def read_exercise(exercise: Path, language: Language | str, difficulty: int | No
         authors=tuple(config.get("authors") or ()),
         test_case_count=test_cases,
         difficulty=difficulty,
+        added=added,
         complexity=complexity_score(reference_lines, test_size, len(instructions)),
     )
     return Problem(
@@ -328,10 +333,12 @@ class PolyglotBenchmarkExtractor:
         start = time.perf_counter()
         layout, exercises = _layout(self.root, self.languages)
         self.report = ExtractReport(root=self.root, layout=layout)
+        added = self._added_dates(layout) if exercises else {}
         problems = []
         for ex in exercises:
             try:
-                problems.append(read_exercise(ex.path, ex.language, ex.difficulty, self.report.links_skipped))
+                problems.append(read_exercise(ex.path, ex.language, ex.difficulty, self.report.links_skipped,
+                                              added.get(ex.path.name)))
             except BenchmarkError as err:
                 if self.strict:
                     raise
@@ -343,6 +350,21 @@ class PolyglotBenchmarkExtractor:
         self.report.problems = len(problems)
         self.report.seconds = time.perf_counter() - start
         return problems
+
+    def _added_dates(self, layout: str) -> dict[str, str]:
+        """Slug -> added date for a track checkout with its git history (:mod:`.dates`); none for the other
+        layouts: a polyglot-benchmark clone's history is Aider's copying of the exercises, not their tracks'."""
+        if layout != "exercism-track":
+            self.report.added_dates = "unknown: not an Exercism track checkout"
+            return {}
+        history = track_history(self.root)
+        if history.reason:
+            self.report.added_dates = f"unknown: {history.reason}"
+            logger.info("%s: the exercises' added dates are unknown: %s", self.root, history.reason)
+        else:
+            self.report.added_dates = (f"git history at {history.head[:12]}"
+                                       f"{' (cached)' if history.cached else ''}, {history.seconds:.2f} s")
+        return history.added
 
 
 def load_benchmark(benchmark_root: str | Path, languages: Iterable[str] | None = None,

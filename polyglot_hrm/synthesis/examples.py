@@ -107,6 +107,7 @@ def _base(task: str, row_id: str, problem: Problem, instructions: str, difficult
         "reference_seconds": problem.reference_seconds,
         "metadata": _metadata(problem),
         "source": problem.source,
+        "added": problem.metadata.added,
     }
 
 
