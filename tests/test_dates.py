@@ -250,3 +250,13 @@ def test_stats_shows_exercises_per_year_and_language(dated_tracks, mini_root):
     assert rows == [["2018", "1", "0", "1"], ["2020", "1", "0", "1"], ["2023", "1", "0", "1"],
                     ["unknown", "0", "5", "5"], ["total", "3", "5", "8"]]
     assert "Exercises per year" not in run_command("stats", "--benchmark-root", str(mini_root)).stdout
+
+
+def test_a_training_recipe_takes_a_cutoff_day():
+    """YAML reads an unquoted day as a date; the recipe's data options take it as the day."""
+    from polyglot_hrm.training.config import RecipeError, load_recipe
+
+    for value in ("2024-06-01", '"2024-06-01"'):
+        assert load_recipe("tiny", [f"polyglot.added_before={value}"]).training_config().added_before == "2024-06-01"
+    with pytest.raises(RecipeError, match="added_before='2024-06-31': not a date"):
+        load_recipe("tiny", ['polyglot.added_before="2024-06-31"'])

@@ -154,8 +154,8 @@ SHORT_NAME: dict[SourceKind, str] = {
 
 #: What the `added` column is, and what a split by it does not do.
 ADDED_TEXT = ("`added` is the day (`YYYY-MM-DD`, UTC) the exercise entered its Exercism track: the earliest commit "
-              "of its\nfiles in the track checkout's git history, following renames; null where the tree has no "
-              "such history\n(the polyglot benchmark, the mini-benchmark). The options `added_after` / "
+              "of its\nfiles in the track checkout's git history, following renames; null where the tree read is "
+              "not a track\ncheckout with its history (a polyglot-benchmark clone). The options `added_after` / "
               "`added_before` keep exercises\nadded after / before a day. The exercises' canonical specifications "
               "(Exercism's problem-specifications)\nand other tracks' versions often predate a track's exercise, so "
               "a split by date limits contamination;\nit does not remove it.")

@@ -24,6 +24,7 @@ tokenizer sets (``model.vocab_size``, the special-token ids), and a ``max_sequen
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import enum
 import math
@@ -198,6 +199,10 @@ class Recipe:
         return f"override {self.overridden[key]!r}" if key in self.overridden else str(self.path or "recipe")
 
     def training_config(self) -> PolyglotTrainingConfig:
+        # YAML reads an unquoted day (`added_before: 2024-06-01`) as a date: the date options take its ISO text.
+        for name in ("added_after", "added_before"):
+            if isinstance(self.polyglot.get(name), datetime.date):
+                self.polyglot[name] = self.polyglot[name].isoformat()
         _check_fields(self, "polyglot", _dataclass_fields(PolyglotTrainingConfig))
         try:
             return PolyglotTrainingConfig(**self.polyglot)
