@@ -53,6 +53,8 @@ def _extract(args: argparse.Namespace) -> tuple[list[Problem], PolyglotBenchmark
     problems = extractor.extract()
     report = extractor.report
     logger.info("read %d problems from %s (%s layout) in %.2f s", report.problems, root, report.layout, report.seconds)
+    if report.added_dates:
+        logger.info("added dates: %s", report.added_dates)
     if report.skipped:
         logger.warning("skipped %d exercise(s); rerun with --strict to stop at the first", len(report.skipped))
     if report.links_skipped:

@@ -8,6 +8,8 @@ Two layouts are understood:
   difficulty). A bare ``<language>/`` folder of the polyglot benchmark is read the same way,
   the language taken from the folder's name.
 
+A track checkout with its git history also gives each exercise's ``added`` day (:mod:`.dates`); other trees none.
+
 An exercise that cannot be read (a broken ``.meta/config.json``, a listed file that is absent,
 a reference that maps to no solution file, a file over :data:`MAX_FILE_BYTES`) is skipped with a warning
 and counted in :attr:`ExtractReport.skipped`; with ``strict=True`` it is an error instead.
