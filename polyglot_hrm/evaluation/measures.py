@@ -28,7 +28,8 @@ Per candidate (``CandidateMeasures``):
 
 Aggregates (``summarize``): ``pass@k`` (unbiased estimator, :mod:`polyglot_hrm.execution.passk`),
 ``pass_rate_1`` (share of cases whose first candidate passes), ``pass_rate_2`` (first attempt or
-the retry passes; with two attempts only), rates over candidates (``well_formed_rate``,
+the retry passes; with two attempts only), each with ``pass_rate_1_interval`` / ``pass_rate_2_interval``: its
+95 % percentile bootstrap interval over the cases (:func:`.stats.bootstrap_interval`), rates over candidates (``well_formed_rate``,
 ``applies_rate``, ``compile_rate``, ``timeout_rate``) with counts, means of the size measures over
 the candidates where they are defined, ``seconds_per_case`` (test-run seconds of every candidate and
 retry, plus in model mode their generation seconds, per case), and in model mode ``tokens_in`` /
@@ -49,6 +50,7 @@ from ..scoring import EditFailure, unwrap_candidate
 from ..synthesis.edit_synthesis import changed_chars, edit_stats
 from ..synthesis.examples import line_minimality, quality_score, row_files
 from .cases import reference_files
+from .stats import bootstrap_interval
 
 __all__ = ["CandidateMeasures", "measure_candidate", "summarize", "transfer_matrix"]
 
@@ -150,6 +152,11 @@ def _tokens(answers: Sequence[Mapping[str, Any]], key: str) -> int | None:
     return sum(counts) if counts else None
 
 
+def _interval(flags: Sequence[bool]) -> list[float] | None:
+    bounds = bootstrap_interval([float(f) for f in flags])
+    return None if bounds is None else [round(bounds[0], 4), round(bounds[1], 4)]
+
+
 def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,)) -> dict[str, Any]:
     """Aggregate per-case records (``{"candidates": [measures dict], "retry": measures dict | None}``).
 
@@ -178,9 +185,11 @@ def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,)) -> d
             out[f"pass@{k}_without_stub_passes"] = None if value is None else round(value, 4)
     first = [bool(case["candidates"]) and case["candidates"][0]["status"] == "passed" for case in cases]
     out["pass_rate_1"] = _rate(first)
+    out["pass_rate_1_interval"] = _interval(first)
     if any("retry" in case for case in cases):
         second = [f or (case.get("retry") or {}).get("status") == "passed" for f, case in zip(first, cases)]
         out["pass_rate_2"] = _rate(second)
+        out["pass_rate_2_interval"] = _interval(second)
     edits = [c for c in cands if c["kind"] == "edit"]
     out.update({
         "well_formed_rate": _rate([c["well_formed"] for c in cands]),
