@@ -134,7 +134,8 @@ def comparison_tables(runs: Sequence[tuple[str, EvaluationResults]], metric: str
     out.append(format_table(["run", *(h for _, h in cols)], per_run, title="Runs"))
     for label, pairs in paired_statistics(runs, metric):
         if pairs:
-            out.append(format_table(PAIRED_HEADERS, _paired_rows(pairs), title=_paired_title(runs[0][0], label, metric)))
+            title = _paired_title(runs[0][0], label, metric)
+            out.append(format_table(PAIRED_HEADERS, _paired_rows(pairs), title=title))
     case_sets = {frozenset(c["id"] for c in r.cases) for _, r in runs}
     if len(case_sets) > 1:
         common = frozenset.intersection(*case_sets)
@@ -188,7 +189,8 @@ def _paired_markdown(runs: Sequence[tuple[str, EvaluationResults]], metric: str)
                   "", "| " + " | ".join(PAIRED_HEADERS) + " |", "|---" * len(PAIRED_HEADERS) + "|"]
         lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in _paired_rows(pairs)]
         overall = pairs[-1]
-        for name, ids in ((f"Passing in {label} only", overall.gained), (f"Passing in {runs[0][0]} only", overall.lost)):
+        flipped = ((f"Passing in {label} only", overall.gained), (f"Passing in {runs[0][0]} only", overall.lost))
+        for name, ids in flipped:
             lines += ["", f"**{name}** ({len(ids)}, first sample):" + ("" if ids else " none")]
             lines += [f"- `{case_id}`" for case_id in ids]
     return lines

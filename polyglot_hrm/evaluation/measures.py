@@ -34,11 +34,15 @@ the retry passes; with two attempts only), each with ``pass_rate_1_interval`` / 
 the candidates where they are defined, ``seconds_per_case`` (test-run seconds of every candidate and
 retry, plus in model mode their generation seconds, per case), and in model mode ``tokens_in`` /
 ``tokens_out`` (prompt and answer tokens over every generated answer, retries included, where the backend
-counts them) with their per-case means ``tokens_in_per_case`` / ``tokens_out_per_case``.
+counts them) with their per-case means ``tokens_in_per_case`` / ``tokens_out_per_case``, and how the answers
+ended (every generated answer, retries included): ``finish_reasons`` (count per reason), ``truncated_answers``
+(cut at ``max_new_tokens``: ``length``) and ``exhausted_context_windows`` (``context_window``: the prompt and the
+answer's budget did not fit the model; Aider's name).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from statistics import mean
@@ -214,6 +218,10 @@ def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,)) -> d
         out.update({"tokens_in": tokens_in, "tokens_out": tokens_out,
                     "tokens_in_per_case": None if tokens_in is None else round(tokens_in / len(cases), 1),
                     "tokens_out_per_case": None if tokens_out is None else round(tokens_out / len(cases), 1)})
+    if any("finish_reason" in c for c in answered):  # model mode: how the answers ended
+        reasons = Counter(c["finish_reason"] for c in answered if c.get("finish_reason"))
+        out.update({"finish_reasons": dict(sorted(reasons.items())), "truncated_answers": reasons["length"],
+                    "exhausted_context_windows": reasons["context_window"]})
     return out
 
 

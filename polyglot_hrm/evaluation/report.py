@@ -35,9 +35,11 @@ COLUMNS = [("cases", "cases"), ("pass@1", "pass@1"), ("pass_rate_1", "pass 1st")
            ("well_formed_rate", "well-formed"), ("applies_rate", "applies"), ("compile_rate", "compiles"),
            ("timeouts", "timeouts"), ("isolated_rate", "out of process"), ("mean_edit_chars", "edit chars"), ("mean_efficiency", "chars/ref change"),
            ("mean_diff_quality", "diff quality"), ("tokens_in_per_case", "tok in/case"),
-           ("tokens_out_per_case", "tok out/case"), ("seconds_per_case", "s/case")]
-# Shown only where the results have them (two attempts; a backend that counts tokens).
-OPTIONAL = ("pass_rate_2", "tokens_in_per_case", "tokens_out_per_case")
+           ("tokens_out_per_case", "tok out/case"), ("seconds_per_case", "s/case"),
+           ("truncated_answers", "cut at max tokens"), ("exhausted_context_windows", "context full")]
+# Shown only where the results have them (two attempts; a backend that counts tokens; generated answers).
+OPTIONAL = ("pass_rate_2", "tokens_in_per_case", "tokens_out_per_case", "truncated_answers",
+            "exhausted_context_windows")
 
 
 def _columns(results: EvaluationResults) -> list[tuple[str, str]]:
