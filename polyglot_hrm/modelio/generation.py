@@ -122,12 +122,27 @@ def _decode(tokenizer: Any, ids: Sequence[int]) -> str:
     return tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
 
 
-def generate_answers(model: Any, tokenizer: Any, rows: Sequence[Mapping[str, Any]], **kwargs: Any
-                     ) -> list[list[str]]:
-    """Generate `num_samples` answer texts per row (see the module docstring; the keyword arguments are
-    :func:`generate_outputs`'). The model's train/eval mode is restored afterwards, so this can run inside a
-    training loop."""
-    return [[g.text for g in outputs] for outputs in generate_outputs(model, tokenizer, rows, **kwargs)]
+def generate_answers(
+    model: Any,
+    tokenizer: Any,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    num_samples: int = 1,
+    temperature: float = GenerationOptions.temperature,
+    top_p: float = GenerationOptions.top_p,
+    max_new_tokens: int = GenerationOptions.max_new_tokens,
+    batch_size: int = GenerationOptions.batch_size,
+    max_prompt_length: int | None = None,
+    seed: int | None = None,
+    seeds: Sequence[int] | None = None,
+    progress: bool = True,
+) -> list[list[str]]:
+    """Generate `num_samples` answer texts per row (see the module docstring): :func:`generate_outputs`' texts.
+    The model's train/eval mode is restored afterwards, so this can run inside a training loop."""
+    outputs = generate_outputs(model, tokenizer, rows, num_samples=num_samples, temperature=temperature, top_p=top_p,
+                               max_new_tokens=max_new_tokens, batch_size=batch_size,
+                               max_prompt_length=max_prompt_length, seed=seed, seeds=seeds, progress=progress)
+    return [[g.text for g in answers] for answers in outputs]
 
 
 @torch.no_grad()
