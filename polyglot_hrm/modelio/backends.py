@@ -4,9 +4,9 @@ A :class:`Request` is one (case, sample, attempt): the case's row as that attemp
 attempt's row carries the test output and the first answer; see :mod:`.chat_format`) and a seed of its
 own. An :class:`Answer` is the text the model wrote, the tokens in and out where the backend knows them,
 the seconds it took, why it ended (``finish_reason``, below), and, for a prompt the model could not answer
-(too long for its context, refused by a content filter), why: that answer scores as malformed. ``on_answer(i, answer)`` is called in the caller's
-thread as each answer is ready, so a journal can keep it at once. ``backend.candidate(row, text)``
-turns an answer into what scoring runs.
+(too long for its context, refused by a content filter), why: that answer scores as malformed.
+``on_answer(i, answer)`` is called in the caller's thread as each answer is ready, so a journal can keep it
+at once. ``backend.candidate(row, text)`` turns an answer into what scoring runs.
 
 **Why an answer ended** (``Answer.finish_reason``, one of :data:`FINISH_REASONS`): ``stop`` (the model
 ended it), ``length`` (it hit ``max_new_tokens`` before ending it), ``context_window`` (the prompt plus the
@@ -70,8 +70,8 @@ from .prompt_format import parse_answer, render_prompt
 from .tokenizer import encode_pair
 
 __all__ = ["Answer", "Backend", "BACKENDS", "BackendError", "FINISH_REASONS", "FinishReason", "HRMBackend",
-           "OpenAIBackend", "ReferenceBackend", "Request", "TransformersBackend", "check_extra_body", "infer_backend",
-           "is_hrm_checkpoint"]
+           "OpenAIBackend", "ReferenceBackend", "Request", "ServerRefusal", "TransformersBackend", "check_extra_body",
+           "infer_backend", "is_hrm_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
@@ -474,10 +474,10 @@ class OpenAIBackend(Backend):
         elif status == 404:
             fix = "check `model` (the name the server knows) and `base_url` (its API root, ending in /v1)"
         else:
-            sent = ("sends no temperature, top_p nor max_tokens" if not self.no_sampling_params
-                    else "is already set, so check `extra_body`")
-            fix = ("if it names a parameter, change what is sent: `no_sampling_params=True` " + sent
-                   + ", and `extra_body` adds (or, given null, removes) fields, e.g. "
+            fix = ("if it names a parameter, change what is sent: "
+                   + ("" if self.no_sampling_params else
+                      "`no_sampling_params=True` sends no temperature, top_p nor max_tokens, and ")
+                   + "`extra_body` adds (or, given null, removes) fields, e.g. "
                    '{"max_completion_tokens": 8192, "reasoning_effort": "low"} for a reasoning model')
         return (f"the server at {self.base_url or 'the API'} refused a request ({status}: "
                 f"{self._server_message(err)}); that is no answer of the model, so the run stops: {fix}")
@@ -575,8 +575,6 @@ class ReferenceBackend(Backend):
 
 def is_hrm_checkpoint(model: str | Path) -> bool:
     """A local folder whose ``config.json`` is this project's HRM (``model_type`` ``polyglot_hrm``)."""
-    import json
-
     config = Path(model) / "config.json"
     try:
         return json.loads(config.read_text()).get("model_type") == "polyglot_hrm"
