@@ -54,6 +54,19 @@ def _added_day(value: str) -> str:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _json_object(value: str) -> dict[str, Any]:
+    """``--extra-body``: a JSON object, or a usage error naming the value, before anything is loaded."""
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"{value!r}: not JSON ({err}); give an object, e.g. "
+                                         "'{\"reasoning_effort\": \"low\"}'") from None
+    if not isinstance(data, dict):
+        raise argparse.ArgumentTypeError(f"{value!r}: a JSON object of request fields, e.g. "
+                                         "'{\"max_completion_tokens\": 8192}', not a {type(data).__name__}")
+    return data
+
+
 def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     """Every option of ``evaluate`` (shared by the CLI subcommand and ``python -m polyglot_hrm.evaluation``)."""
     src = p.add_argument_group(f"problems (one source; default: the tree ${BENCHMARK_ROOT_ENV} names, else the "
@@ -135,6 +148,14 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
                           f"(default: {API_MAX_RETRIES})")
     api.add_argument("--request-timeout", type=float, default=API_REQUEST_TIMEOUT,
                      help=f"seconds one request may take (default: {API_REQUEST_TIMEOUT:g})")
+    api.add_argument("--extra-body", type=_json_object, default=None, metavar="JSON",
+                     help="a JSON object merged into every request's body, over what is sent otherwise (a field "
+                          "set to null is left out), e.g. '{\"max_completion_tokens\": 8192, \"reasoning_effort\": "
+                          "\"low\"}' for a reasoning model; recorded in the results with secret-looking values "
+                          "hidden (default: none)")
+    api.add_argument("--no-sampling-params", action="store_true",
+                     help="send no temperature, top_p nor max_tokens (for models that reject them, such as "
+                          "reasoning models; give their limits with --extra-body)")
 
     run = p.add_argument_group("scoring and output")
     run.add_argument("--k", type=_ks, default=[1], metavar="K[,K...]",
@@ -176,6 +197,11 @@ def backend_choice(args: argparse.Namespace) -> tuple[str, str, GenerationOption
     if kind == "hrm" and args.edit_format:
         raise ValueError("`--edit-format` applies to the chat backends (transformers, openai, reference); the hrm "
                          "backend answers in the format it was trained on: drop `--edit-format`.")
+    given = [f for f, v in (("--extra-body", args.extra_body), ("--no-sampling-params", args.no_sampling_params))
+             if v]
+    if kind != "openai" and given:
+        raise ValueError(f"`{given[0]}` shapes the requests to an OpenAI-compatible server (`--backend openai`, "
+                         f"`--base-url`), not `--backend {kind}`: drop it.")
     if kind != "reference" and not args.model:
         raise ValueError(f"`--backend {kind}` needs `--model` (a folder, a Hub id, or the server's model name).")
     return kind, args.edit_format or "whole", GenerationOptions(args.max_new_tokens, args.temperature, args.top_p,
@@ -195,7 +221,8 @@ def make_backend(args: argparse.Namespace) -> Any:
                                    trust_remote_code=args.trust_remote_code)
     return OpenAIBackend(args.model, args.base_url, edit_format, options, api_key_env=args.api_key_env,
                          concurrency=args.concurrency, max_retries=args.max_retries,
-                         request_timeout=args.request_timeout)
+                         request_timeout=args.request_timeout, extra_body=args.extra_body,
+                         no_sampling_params=args.no_sampling_params)
 
 
 def check_model_name(name: str) -> None:

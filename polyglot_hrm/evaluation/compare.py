@@ -7,6 +7,10 @@ comparison prints and writes:
   attempts, else ``pass_rate_1``), one column per run;
 * a per-run table: cases, pass@1, pass rates of both attempts, well-formed, applies, compile rate, timeouts,
   tokens in/out per case, seconds per case, executions;
+* paired statistics of every run against the first (the baseline), per language and overall, on the cases both
+  scored (:mod:`.stats`): the pass-rate difference with its paired bootstrap 95 % interval (each case's pass
+  fraction over its samples; ``pass_rate_2``: passed within two attempts), and the exact McNemar p-value on each
+  case's first sample; ``compare.md`` / ``compare.html`` list the cases that flipped;
 * ``compare.png``: grouped bars per language, one bar per run; and ``compare.md`` plus a self-contained
   ``compare.html`` holding all of it.
 
@@ -25,9 +29,10 @@ from ..outputs import atomic_path, atomic_write_text, check_writable, claim_file
 from ..tables import format_table
 from .report import _bars, _html, _plt
 from .results import EvaluationResults
+from .stats import PairedComparison, case_outcomes, paired_comparison
 
-__all__ = ["COMPARE_METRICS", "check_metric", "comparison_tables", "default_metric", "load_runs", "run_label",
-           "write_comparison"]
+__all__ = ["COMPARE_METRICS", "check_metric", "comparison_tables", "default_metric", "load_runs", "paired_metric",
+           "paired_statistics", "run_label", "write_comparison"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +86,43 @@ def _value(v: Any) -> Any:
     return "-" if v is None else v
 
 
+def paired_metric(metric: str) -> str:
+    """The pass rate the paired statistics test: ``pass_rate_2`` when that is compared, else first attempts."""
+    return "pass_rate_2" if metric == "pass_rate_2" else "pass_rate_1"
+
+
+def paired_statistics(runs: Sequence[tuple[str, EvaluationResults]], metric: str
+                      ) -> list[tuple[str, list[PairedComparison]]]:
+    """Per run after the first: ``(label, [per language..., all])`` against the first run, on shared cases
+    (languages the two share no case in are left out)."""
+    kind = paired_metric(metric)
+    base = case_outcomes(runs[0][1].cases, kind)
+    out = []
+    for label, results in runs[1:]:
+        other = case_outcomes(results.cases, kind)
+        scopes = [*_languages([runs[0], (label, results)]), "all"]
+        found = [paired_comparison(base, other, scope) for scope in scopes]
+        out.append((label, [c for c in found if c is not None]))
+    return out
+
+
+def _interval(c: PairedComparison) -> str:
+    return f"[{c.low:+.3f}, {c.high:+.3f}]"
+
+
+def _paired_rows(pairs: Sequence[PairedComparison]) -> list[list[Any]]:
+    return [[c.scope, c.cases, f"{c.rate_a:.3f}", f"{c.rate_b:.3f}", f"{c.difference:+.3f}", _interval(c),
+             c.only_a, c.only_b, f"{c.p_value:.3g}"] for c in pairs]
+
+
+PAIRED_HEADERS = ["language", "shared cases", "baseline", "run", "difference", "95% interval", "baseline only",
+                  "run only", "McNemar p"]
+
+
+def _paired_title(baseline: str, label: str, metric: str) -> str:
+    return f"{label} vs {baseline} (baseline): {paired_metric(metric)}, paired"
+
+
 def comparison_tables(runs: Sequence[tuple[str, EvaluationResults]], metric: str) -> str:
     """The two terminal tables (module docstring)."""
     langs = _languages(runs)
@@ -90,6 +132,10 @@ def comparison_tables(runs: Sequence[tuple[str, EvaluationResults]], metric: str
     cols = [(k, h) for k, h in RUN_COLUMNS if any(k in r.summary for _, r in runs)]
     per_run = [[label, *(_value(r.summary.get(k)) for k, _ in cols)] for label, r in runs]
     out.append(format_table(["run", *(h for _, h in cols)], per_run, title="Runs"))
+    for label, pairs in paired_statistics(runs, metric):
+        if pairs:
+            title = _paired_title(runs[0][0], label, metric)
+            out.append(format_table(PAIRED_HEADERS, _paired_rows(pairs), title=title))
     case_sets = {frozenset(c["id"] for c in r.cases) for _, r in runs}
     if len(case_sets) > 1:
         common = frozenset.intersection(*case_sets)
@@ -123,10 +169,31 @@ def _markdown(runs: Sequence[tuple[str, EvaluationResults]], metric: str, chart:
     cols = [(k, h) for k, h in RUN_COLUMNS if any(k in r.summary for _, r in runs)]
     lines += ["## Runs", "", "| run | " + " | ".join(h for _, h in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     lines += [f"| {label} | " + " | ".join(cell(r.summary.get(k)) for k, _ in cols) + " |" for label, r in runs]
+    lines += _paired_markdown(runs, metric)
     lines += ["", f"![compare]({chart.name})", "", "## Settings", ""]
     lines += [f"- **{label}**: " + ", ".join(f"`{k}={v}`" for k, v in r.settings.items() if k != "this_invocation")
               for label, r in runs]
     return "\n".join(lines) + "\n"
+
+
+def _paired_markdown(runs: Sequence[tuple[str, EvaluationResults]], metric: str) -> list[str]:
+    """Per run against the baseline: the paired table and the cases whose first sample flipped."""
+    lines: list[str] = []
+    for label, pairs in paired_statistics(runs, metric):
+        if not pairs:
+            lines += ["", f"## {label} vs {runs[0][0]}", "", "No case in common: nothing to pair."]
+            continue
+        lines += ["", f"## {_paired_title(runs[0][0], label, metric)}", "",
+                  "Difference: mean over the shared cases of (run - baseline) pass fraction; interval: paired "
+                  "percentile bootstrap over cases; p: exact McNemar test on the first sample (README: Evaluation).",
+                  "", "| " + " | ".join(PAIRED_HEADERS) + " |", "|---" * len(PAIRED_HEADERS) + "|"]
+        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in _paired_rows(pairs)]
+        overall = pairs[-1]
+        flipped = ((f"Passing in {label} only", overall.gained), (f"Passing in {runs[0][0]} only", overall.lost))
+        for name, ids in flipped:
+            lines += ["", f"**{name}** ({len(ids)}, first sample):" + ("" if ids else " none")]
+            lines += [f"- `{case_id}`" for case_id in ids]
+    return lines
 
 
 def write_comparison(runs: Sequence[tuple[str, EvaluationResults]], output_dir: str | Path, metric: str

@@ -16,11 +16,14 @@ Rerunning the same command reads the journal back: an answer it holds is not gen
 holds is not executed again, and a candidate whose run key (:func:`~polyglot_hrm.execution.journal.run_key`)
 equals one already run reuses that run (``executed`` false). The final results are built from the journal
 alone, so an interrupted and resumed run gives the results an uninterrupted run gives (timings aside). A line
-cut by a kill is fenced and skipped; a journal of another format or with other settings is refused, with the fix.
+cut by a kill is fenced and skipped; a journal of another format or with other settings is refused, with the fix,
+unless it holds no record yet: nothing in it depends on its settings then, so a rerun with other options (what a
+run stopped by a server's refusal asks for, say ``--no-sampling-params``) takes it over.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from pathlib import Path
@@ -42,6 +45,8 @@ class Journal:
     """Answers and results by (case, sample, attempt); appended to ``path`` when one is given (else in memory)."""
 
     def __init__(self, path: str | Path | None, settings: dict[str, Any], resume: bool = True):
+        if resume and path is not None and _header_only(Path(path)):
+            resume = False  # no record yet: other settings may take it over (module docstring)
         self.file = JournalFile(path, "evaluation", settings, resume=resume, start_over=_START_OVER)
         self.path, self.settings = self.file.path, self.file.settings
         self.model = str(settings.get("model") or settings.get("backend") or "model")
@@ -85,3 +90,13 @@ class Journal:
             if run_key and run:
                 self.runs[run_key] = run
             self.file.append(record)
+
+
+def _header_only(path: Path) -> bool:
+    """Whether ``path`` is an evaluation journal holding its header line and nothing else."""
+    try:
+        lines = [line for line in path.read_bytes().split(b"\n") if line.strip()]
+        header = json.loads(lines[0]) if len(lines) == 1 else None
+    except (OSError, ValueError):
+        return False
+    return isinstance(header, dict) and header.get("kind") == "journal" and header.get("purpose") == "evaluation"

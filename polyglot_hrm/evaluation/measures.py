@@ -28,16 +28,21 @@ Per candidate (``CandidateMeasures``):
 
 Aggregates (``summarize``): ``pass@k`` (unbiased estimator, :mod:`polyglot_hrm.execution.passk`),
 ``pass_rate_1`` (share of cases whose first candidate passes), ``pass_rate_2`` (first attempt or
-the retry passes; with two attempts only), rates over candidates (``well_formed_rate``,
+the retry passes; with two attempts only), each with ``pass_rate_1_interval`` / ``pass_rate_2_interval``: its
+95 % percentile bootstrap interval over the cases (:func:`.stats.bootstrap_interval`), rates over candidates (``well_formed_rate``,
 ``applies_rate``, ``compile_rate``, ``timeout_rate``) with counts, means of the size measures over
 the candidates where they are defined, ``seconds_per_case`` (test-run seconds of every candidate and
 retry, plus in model mode their generation seconds, per case), and in model mode ``tokens_in`` /
 ``tokens_out`` (prompt and answer tokens over every generated answer, retries included, where the backend
-counts them) with their per-case means ``tokens_in_per_case`` / ``tokens_out_per_case``.
+counts them) with their per-case means ``tokens_in_per_case`` / ``tokens_out_per_case``, and how the answers
+ended (every generated answer, retries included): ``finish_reasons`` (count per reason), ``truncated_answers``
+(cut at ``max_new_tokens``: ``length``) and ``exhausted_context_windows`` (``context_window``: the prompt and the
+answer's budget did not fit the model; Aider's name).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from statistics import mean
@@ -49,6 +54,7 @@ from ..scoring import EditFailure, unwrap_candidate
 from ..synthesis.edit_synthesis import changed_chars, edit_stats
 from ..synthesis.examples import line_minimality, quality_score, row_files
 from .cases import reference_files
+from .stats import bootstrap_interval
 
 __all__ = ["CandidateMeasures", "measure_candidate", "summarize", "transfer_matrix"]
 
@@ -150,6 +156,11 @@ def _tokens(answers: Sequence[Mapping[str, Any]], key: str) -> int | None:
     return sum(counts) if counts else None
 
 
+def _interval(flags: Sequence[bool]) -> list[float] | None:
+    bounds = bootstrap_interval([float(f) for f in flags])
+    return None if bounds is None else [round(bounds[0], 4), round(bounds[1], 4)]
+
+
 def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,)) -> dict[str, Any]:
     """Aggregate per-case records (``{"candidates": [measures dict], "retry": measures dict | None}``).
 
@@ -178,9 +189,11 @@ def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,)) -> d
             out[f"pass@{k}_without_stub_passes"] = None if value is None else round(value, 4)
     first = [bool(case["candidates"]) and case["candidates"][0]["status"] == "passed" for case in cases]
     out["pass_rate_1"] = _rate(first)
+    out["pass_rate_1_interval"] = _interval(first)
     if any("retry" in case for case in cases):
         second = [f or (case.get("retry") or {}).get("status") == "passed" for f, case in zip(first, cases)]
         out["pass_rate_2"] = _rate(second)
+        out["pass_rate_2_interval"] = _interval(second)
     edits = [c for c in cands if c["kind"] == "edit"]
     out.update({
         "well_formed_rate": _rate([c["well_formed"] for c in cands]),
@@ -205,6 +218,10 @@ def summarize(cases: Sequence[Mapping[str, Any]], ks: Sequence[int] = (1,)) -> d
         out.update({"tokens_in": tokens_in, "tokens_out": tokens_out,
                     "tokens_in_per_case": None if tokens_in is None else round(tokens_in / len(cases), 1),
                     "tokens_out_per_case": None if tokens_out is None else round(tokens_out / len(cases), 1)})
+    if any("finish_reason" in c for c in answered):  # model mode: how the answers ended
+        reasons = Counter(c["finish_reason"] for c in answered if c.get("finish_reason"))
+        out.update({"finish_reasons": dict(sorted(reasons.items())), "truncated_answers": reasons["length"],
+                    "exhausted_context_windows": reasons["context_window"]})
     return out
 
 

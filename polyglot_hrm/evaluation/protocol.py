@@ -13,6 +13,10 @@ Each finished answer and result is appended to the journal (:mod:`.journal`) as 
 the same settings generates and executes only what is missing, and the results are built from the journal
 alone. Sampling is seeded per (case, sample, attempt) (:func:`polyglot_hrm.modelio.sampling.request_seed`),
 so batching and resuming do not change an answer.
+
+Every candidate record carries its answer's ``finish_reason`` (:mod:`polyglot_hrm.modelio.backends`); an answer
+cut short (``length``, ``context_window``, ``content_filter``) that cannot be used says so in its reason (its
+``output``, which a second attempt is shown), rather than only that it was malformed.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +41,7 @@ from .journal import Journal, Key
 from .measures import measure_candidate
 from .results import EvaluationResults, case_record, executor_settings, results_from_records, stub_passing
 
-__all__ = ["ANSWER_CHARS", "FEEDBACK_CHARS", "evaluate_backend", "retry_row", "steady_output"]
+__all__ = ["ANSWER_CHARS", "FEEDBACK_CHARS", "cut_note", "evaluate_backend", "retry_row", "steady_output"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +55,20 @@ def steady_output(text: str) -> str:
     """Test output with its durations masked (``0.05s`` -> ``?s``): a second prompt then depends on what
     failed, not on how busy the machine was, so a resumed run asks what an uninterrupted one asks."""
     return mask_durations(text)
+
+
+def cut_note(answer: Mapping[str, Any], options: Mapping[str, Any]) -> str | None:
+    """Why an answer ended early, for the reason of a candidate it left unusable; None for one the model ended."""
+    reason = answer.get("finish_reason")
+    if reason == "length":
+        budget = f", max_new_tokens={options['max_new_tokens']}" if options.get("max_new_tokens") else ""
+        return f"the answer was cut at the token limit (finish_reason length{budget}) before it was complete"
+    if reason == "context_window":
+        return ("the prompt and the answer's token budget did not fit the model's context window (finish_reason "
+                "context_window)")
+    if reason == "content_filter":
+        return "the server's content filter cut or refused the answer (finish_reason content_filter)"
+    return None
 
 
 def retry_row(case: Mapping[str, Any], answer: str, candidate: Any, measures: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,6 +153,10 @@ class _Protocol:
 
     def _keep(self, key: Key, row: Mapping[str, Any], candidate: Any, resolved: Any, result: RunResult,
               key_: str | None, executed: bool) -> None:
+        note = cut_note(self.journal.answers.get(key) or {}, self.backend.settings())
+        if note and isinstance(resolved, EditFailure):  # unusable because it was cut: say so, not only "malformed"
+            resolved = EditFailure(resolved.kind, f"{note}: {resolved.reason}")
+            result = replace(result, output=f"{note}: {result.output}")
         measures = measure_candidate(row, candidate, resolved, result).to_dict()
         run = result.to_dict() if key_ is not None else None
         self.journal.add_result(key, measures, run, key_, executed)
@@ -143,7 +166,8 @@ def _candidate_record(journal: Journal, key: Key) -> dict[str, Any]:
     measures = dict(journal.results[key]["measures"])
     answer = journal.answers[key]
     measures.update({"answer": answer["text"][:ANSWER_CHARS], "tokens_in": answer.get("tokens_in"),
-                     "tokens_out": answer.get("tokens_out"), "generation_s": answer.get("seconds", 0.0)})
+                     "tokens_out": answer.get("tokens_out"), "generation_s": answer.get("seconds", 0.0),
+                     "finish_reason": answer.get("finish_reason")})  # None: a journal from before it was recorded
     if answer.get("error"):
         measures["answer_error"] = answer["error"]
     if answer.get("retries"):

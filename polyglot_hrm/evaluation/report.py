@@ -35,9 +35,11 @@ COLUMNS = [("cases", "cases"), ("pass@1", "pass@1"), ("pass_rate_1", "pass 1st")
            ("well_formed_rate", "well-formed"), ("applies_rate", "applies"), ("compile_rate", "compiles"),
            ("timeouts", "timeouts"), ("isolated_rate", "out of process"), ("mean_edit_chars", "edit chars"), ("mean_efficiency", "chars/ref change"),
            ("mean_diff_quality", "diff quality"), ("tokens_in_per_case", "tok in/case"),
-           ("tokens_out_per_case", "tok out/case"), ("seconds_per_case", "s/case")]
-# Shown only where the results have them (two attempts; a backend that counts tokens).
-OPTIONAL = ("pass_rate_2", "tokens_in_per_case", "tokens_out_per_case")
+           ("tokens_out_per_case", "tok out/case"), ("seconds_per_case", "s/case"),
+           ("truncated_answers", "cut at max tokens"), ("exhausted_context_windows", "context full")]
+# Shown only where the results have them (two attempts; a backend that counts tokens; generated answers).
+OPTIONAL = ("pass_rate_2", "tokens_in_per_case", "tokens_out_per_case", "truncated_answers",
+            "exhausted_context_windows")
 
 
 def _columns(results: EvaluationResults) -> list[tuple[str, str]]:
@@ -190,6 +192,9 @@ def _markdown(results: EvaluationResults, charts: Mapping[str, Path]) -> str:
         for k, _ in cols:
             v = s.get(k)
             cells.append("-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)))
+            if s.get(f"{k}_interval") and v is not None:  # a pass rate: its 95 % bootstrap interval over the cases
+                low, high = s[f"{k}_interval"]
+                cells[-1] += f" [{low:.3f}, {high:.3f}]"
         return f"| {name} | " + " | ".join(cells) + " |"
 
     lines = ["# Evaluation report", "", "Settings: " + ", ".join(f"`{k}={v}`" for k, v in results.settings.items()), "",
@@ -212,7 +217,9 @@ def _markdown(results: EvaluationResults, charts: Mapping[str, Path]) -> str:
     failing = [c for c in results.cases if c["candidates"] and not any(x["status"] == "passed" for x in c["candidates"])]
     lines += [f"## Cases without a passing candidate ({len(failing)} of {len(results.cases)})", ""]
     lines += [f"- `{c['id']}`: " + ", ".join(x["status"] for x in c["candidates"]) for c in failing[:200]]
-    lines += ["", "Definitions of every measure: `polyglot_hrm/evaluation/measures.py` (README: Evaluation)."]
+    lines += ["", "Pass rates show their 95 % interval in brackets: a percentile bootstrap over the cases "
+              "(`polyglot_hrm/evaluation/stats.py`).",
+              "Definitions of every measure: `polyglot_hrm/evaluation/measures.py` (README: Evaluation)."]
     return "\n".join(lines) + "\n"
 
 

@@ -3,10 +3,17 @@
 A :class:`Request` is one (case, sample, attempt): the case's row as that attempt sees it (a second
 attempt's row carries the test output and the first answer; see :mod:`.chat_format`) and a seed of its
 own. An :class:`Answer` is the text the model wrote, the tokens in and out where the backend knows them,
-the seconds it took, and, for a prompt the model could not answer (too long for its context, refused by
-the server), why: that answer scores as malformed. ``on_answer(i, answer)`` is called in the caller's
-thread as each answer is ready, so a journal can keep it at once. ``backend.candidate(row, text)``
-turns an answer into what scoring runs.
+the seconds it took, why it ended (``finish_reason``, below), and, for a prompt the model could not answer
+(too long for its context, refused by a content filter), why: that answer scores as malformed.
+``on_answer(i, answer)`` is called in the caller's thread as each answer is ready, so a journal can keep it
+at once. ``backend.candidate(row, text)`` turns an answer into what scoring runs.
+
+**Why an answer ended** (``Answer.finish_reason``, one of :data:`FINISH_REASONS`): ``stop`` (the model
+ended it), ``length`` (it hit ``max_new_tokens`` before ending it), ``context_window`` (the prompt plus the
+answer's budget did not fit the model's positions: the local hrm backend cut the prompt from the left to fit,
+the transformers backend and a server gave no answer), ``content_filter`` (the server's filter cut or refused
+it) and ``error`` (the server says the generation failed). A cut answer that cannot be used says so in its
+reason (:mod:`polyglot_hrm.evaluation.protocol`).
 
 Backends (``--backend``; :func:`infer_backend` picks one from ``--model`` / ``--base-url``):
 
@@ -21,9 +28,15 @@ Backends (``--backend``; :func:`infer_backend` picks one from ``--model`` / ``--
   key read from the environment variable ``--api-key-env`` names (never written to results or logs);
   ``--concurrency`` requests in flight; the client's retries with exponential backoff on connection
   errors, 408/409/429 and 5xx (honouring ``Retry-After``), ``--max-retries`` times; ``--request-timeout``;
-  token usage from the server's ``usage``. A prompt the server rejects (400/422: too long, say) is an
-  answer with an error; a request that still fails after its retries stops the run (the answers
-  finished so far are kept: rerun to resume).
+  token usage from the server's ``usage``; the server's ``finish_reason`` mapped to ours. A prompt the server
+  rejects as too long for the model's context (or refuses by its content filter) is an answer with an error;
+  any other refusal (a 4xx other than 408/409/429: a parameter the model does not take, a wrong model name or
+  key) is no answer of the model, so it stops the run with the server's message and what to change, as does a
+  request that still fails after its retries (the answers finished so far are kept: rerun to resume).
+  ``extra_body`` (``--extra-body JSON``) is merged into every request's body, over what this backend sends (a
+  key set to null is left out); ``no_sampling_params`` (``--no-sampling-params``) sends no ``temperature``,
+  ``top_p`` nor ``max_tokens``, for reasoning models that reject them (give ``max_completion_tokens`` or
+  ``reasoning_effort`` through ``extra_body``).
 * ``reference``: no model: each case answered with its reference solution in ``--edit-format``. It
   runs the whole protocol path (prompt, answer parsing, edit application, execution, journal), so the
   references must score 100%: the protocol's fidelity check.
@@ -36,14 +49,16 @@ sends the request's seed, which servers honour as far as they can.
 from __future__ import annotations
 
 import copy
+import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..edit_format import render_blocks
 from ..settings import API_CONCURRENCY, API_KEY_ENV, API_MAX_RETRIES, API_REQUEST_TIMEOUT, GenerationOptions, api_key
@@ -54,12 +69,17 @@ from .names import BACKENDS, EDIT_FORMATS, BackendError, BackendName, EditFormat
 from .prompt_format import parse_answer, render_prompt
 from .tokenizer import encode_pair
 
-__all__ = ["Answer", "Backend", "BACKENDS", "BackendError", "HRMBackend", "OpenAIBackend",
-           "ReferenceBackend", "Request", "TransformersBackend", "infer_backend", "is_hrm_checkpoint"]
+__all__ = ["Answer", "Backend", "BACKENDS", "BackendError", "FINISH_REASONS", "FinishReason", "HRMBackend",
+           "OpenAIBackend", "ReferenceBackend", "Request", "ServerRefusal", "TransformersBackend", "check_extra_body",
+           "infer_backend", "is_hrm_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
 OnAnswer = Callable[[int, "Answer"], None]
+
+#: Why an answer ended (module docstring).
+FinishReason = Literal["stop", "length", "context_window", "content_filter", "error"]
+FINISH_REASONS: tuple[str, ...] = ("stop", "length", "context_window", "content_filter", "error")
 
 
 @dataclass(frozen=True)
@@ -86,6 +106,7 @@ class Answer:
     seconds: float = 0.0
     retries: int = 0
     error: str | None = None
+    finish_reason: FinishReason = "stop"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -144,7 +165,7 @@ class _LocalBackend(Backend):
         for batch in tqdm(batches, desc=f"generating ({self.name})", unit="batch", disable=not progress):
             for i, answer in zip(batch, self._batch([requests[i] for i in batch])):
                 for j in [i, *followers[i]]:
-                    answers[j] = answer if j == i else Answer(answer.text, answer.tokens_in, answer.tokens_out)
+                    answers[j] = answer if j == i else replace(answer, seconds=0.0)  # generated once
                     if on_answer is not None:
                         on_answer(j, answers[j])  # type: ignore[arg-type]
         return [a for a in answers if a is not None]
@@ -173,17 +194,17 @@ class HRMBackend(_LocalBackend):
         from . import generation
 
         start = time.perf_counter()
-        texts = generation.generate_answers(
+        outputs = generation.generate_outputs(
             self.model, self.tokenizer, [r.row for r in requests], num_samples=1,
             temperature=self.options.temperature, top_p=self.options.top_p,
             max_new_tokens=self.options.max_new_tokens, batch_size=self.options.batch_size,
             seeds=[r.seed for r in requests] if self.options.temperature > 0 else None, progress=False)
         seconds = (time.perf_counter() - start) / max(1, len(requests))
         out = []
-        for r, t in zip(requests, texts):
+        for r, (o,) in zip(requests, outputs):
             tokens_in = len(encode_pair(self.tokenizer, render_prompt(r.row))["input_ids"])
-            tokens_out = len(self.tokenizer.encode(t[0], add_special_tokens=False))
-            out.append(Answer(t[0], tokens_in, tokens_out, round(seconds, 4)))
+            tokens_out = len(self.tokenizer.encode(o.text, add_special_tokens=False))
+            out.append(Answer(o.text, tokens_in, tokens_out, round(seconds, 4), finish_reason=o.finish_reason))
         return out
 
 
@@ -274,7 +295,8 @@ class TransformersBackend(_LocalBackend):
         for i, ids in enumerate(prompts):
             if limit is not None and len(ids) + self.options.max_new_tokens > limit:
                 answers[i] = Answer("", len(ids), 0, error=f"the prompt's {len(ids)} tokens plus max_new_tokens="
-                                    f"{self.options.max_new_tokens} exceed the model's {limit} positions")
+                                    f"{self.options.max_new_tokens} exceed the model's {limit} positions",
+                                    finish_reason="context_window")
             else:
                 run.append(i)
         if run:
@@ -299,8 +321,62 @@ class TransformersBackend(_LocalBackend):
                 ends = [k for k, t in enumerate(row) if t in self._eos]
                 kept = row[: ends[0]] if ends else row
                 text = self.tokenizer.decode(kept, skip_special_tokens=True)
-                answers[i] = Answer(text, len(prompts[i]), len(kept) + (1 if ends else 0), round(seconds, 4))
+                answers[i] = Answer(text, len(prompts[i]), len(kept) + (1 if ends else 0), round(seconds, 4),
+                                    finish_reason="stop" if ends else "length")  # no end token: max_new_tokens
         return [a for a in answers if a is not None]
+
+
+#: The server's ``finish_reason`` (OpenAI's values, and those of servers that say it their own way) -> ours; any
+#: other value is taken as ``stop`` (the server ended the answer, for a reason we do not know).
+SERVER_FINISH_REASONS: dict[str, FinishReason] = {
+    "stop": "stop", "eos": "stop", "eos_token": "stop", "stop_sequence": "stop", "end_turn": "stop",
+    "tool_calls": "stop", "function_call": "stop", "length": "length", "max_tokens": "length",
+    "model_length": "context_window", "content_filter": "content_filter", "error": "error", "abort": "error"}
+# A 400/413/422 that says the prompt (with the answer's budget) does not fit the model: OpenAI's code
+# `context_length_exceeded`, vLLM's "maximum context length", TGI's "Input validation error: `inputs` tokens + ...",
+# llama.cpp's "exceeds the available context size".
+_CONTEXT_ERROR = re.compile(r"context[ _-]?(length|window|size)|maximum context|prompt is too long|input is too long|"
+                            r"too many (input )?tokens|max_model_len|inputs` tokens \+", re.IGNORECASE)
+_FILTER_ERROR = re.compile(r"content[ _-]?(filter|policy|management)", re.IGNORECASE)
+# Request fields this backend sets from the case and the model: `extra_body` may not replace them.
+_OWN_FIELDS = ("model", "messages")
+# Keys of `extra_body` whose values are secrets (a token, a password): recorded as "***".
+_SECRET_KEY = re.compile(r"api[_-]?key|secret|password|passwd|authorization|bearer|credential|access[_-]?token|"
+                         r"^token$|_token$", re.IGNORECASE)
+_COUNTED_KEY = re.compile(r"_tokens$", re.IGNORECASE)  # max_completion_tokens is a count, not a token
+
+
+def check_extra_body(extra_body: Any) -> dict[str, Any]:
+    """``extra_body`` as a dict, checked: a JSON object whose keys are not the fields this backend fills."""
+    if extra_body is None:
+        return {}
+    if not isinstance(extra_body, Mapping) or not all(isinstance(k, str) for k in extra_body):
+        raise ValueError(f"extra_body={json.dumps(extra_body, default=str)[:200]}: must be a JSON object of fields "
+                         "to add to each request, e.g. {\"max_completion_tokens\": 8192, \"reasoning_effort\": "
+                         "\"low\"}")
+    own = [k for k in _OWN_FIELDS if k in extra_body]
+    if own:
+        raise ValueError(f"extra_body: {', '.join(own)} is set by the backend (`model`, and the case's messages); "
+                         "leave it out of `extra_body`")
+    try:
+        json.dumps(dict(extra_body))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"extra_body: not JSON-serialisable ({err})") from None
+    return dict(extra_body)
+
+
+def _redacted(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``body`` as results and journals record it: values under secret-looking keys replaced by ``***``."""
+    def hide(key: str, value: Any) -> Any:
+        if _SECRET_KEY.search(key) and not _COUNTED_KEY.search(key):
+            return "***"
+        return _redacted(value) if isinstance(value, Mapping) else value
+
+    return {k: hide(str(k), v) for k, v in body.items()}
+
+
+class ServerRefusal(BackendError):
+    """The server refused a request in a way no answer explains (a parameter, the model name, the key)."""
 
 
 class OpenAIBackend(Backend):
@@ -311,9 +387,12 @@ class OpenAIBackend(Backend):
     def __init__(self, model: str, base_url: str | None, edit_format: str = "whole",
                  options: GenerationOptions = GenerationOptions(), api_key_env: str = API_KEY_ENV,
                  concurrency: int = API_CONCURRENCY, max_retries: int = API_MAX_RETRIES,
-                 request_timeout: float = API_REQUEST_TIMEOUT):
+                 request_timeout: float = API_REQUEST_TIMEOUT, extra_body: Mapping[str, Any] | None = None,
+                 no_sampling_params: bool = False):
         import openai
 
+        self.extra_body = check_extra_body(extra_body)
+        self.no_sampling_params = bool(no_sampling_params)
         if concurrency < 1:
             raise ValueError(f"concurrency={concurrency}: must be >= 1")
         if max_retries < 0:
@@ -333,34 +412,93 @@ class OpenAIBackend(Backend):
         self._openai = openai
 
     def settings(self) -> dict[str, Any]:
-        # The key's variable name only, never its value.
-        return {"backend": self.name, "model": self.model_name, "base_url": self.base_url,
-                "edit_format": self.edit_format, "api_key_env": self.api_key_env,
-                **{k: v for k, v in asdict(self.options).items() if k != "batch_size"}}
+        # The key's variable name only, never its value. The two request options only when given, so a journal
+        # written before they existed still resumes.
+        sent = {k: v for k, v in asdict(self.options).items() if k != "batch_size"}
+        if self.no_sampling_params:
+            sent = {"no_sampling_params": True}  # temperature, top_p, max_new_tokens were not sent
+        out = {"backend": self.name, "model": self.model_name, "base_url": self.base_url,
+               "edit_format": self.edit_format, "api_key_env": self.api_key_env, **sent}
+        if self.extra_body:
+            out["extra_body"] = json.loads(self._scrub(json.dumps(_redacted(self.extra_body))))
+        return out
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._secret, "***") if self._secret else text
 
-    def _one(self, request: Request) -> Answer:
+    def request_params(self, request: Request) -> dict[str, Any]:
+        """The keyword arguments of ``chat.completions.create`` for ``request``: ours, then ``extra_body`` over
+        them (a key of ours it names is replaced by it, or left out when it gives null)."""
         params: dict[str, Any] = {"model": self.model_name,
                                   "messages": chat_messages(request.row, self.edit_format),  # type: ignore[arg-type]
-                                  "max_tokens": self.options.max_new_tokens,
-                                  "temperature": self.options.temperature, "seed": request.seed % 2**31}
-        if self.options.top_p < 1.0:
-            params["top_p"] = self.options.top_p
+                                  "seed": request.seed % 2**31}
+        if not self.no_sampling_params:
+            params.update(max_tokens=self.options.max_new_tokens, temperature=self.options.temperature)
+            if self.options.top_p < 1.0:
+                params["top_p"] = self.options.top_p
+        for key in self.extra_body:
+            params.pop(key, None)
+        extra = {k: v for k, v in self.extra_body.items() if v is not None}
+        if extra:
+            params["extra_body"] = extra  # the client merges it into the JSON body as it is
+        return params
+
+    @staticmethod
+    def _server_message(err: Any) -> str:
+        """What the server said: its error object's message (the client's own message prefixes a status line)."""
+        body = getattr(err, "body", None)
+        if isinstance(body, Mapping) and isinstance(body.get("error"), Mapping):
+            body = body["error"]
+        message = body.get("message") if isinstance(body, Mapping) else None
+        return str(message) if message else str(err.message)
+
+    def _refused(self, err: Any, seconds: float) -> Answer:
+        """A 4xx that is the model's limit (context) or the server's filter: an answer with an error. Anything else
+        is no answer of the model: :class:`ServerRefusal` stops the run."""
+        text = f"{getattr(err, 'code', None) or ''} {self._server_message(err)}"
+        status = err.status_code
+        if status in (400, 413, 422) and (getattr(err, "code", None) == "context_length_exceeded"
+                                          or _CONTEXT_ERROR.search(text)):
+            reason: FinishReason = "context_window"
+        elif status in (400, 403, 422) and _FILTER_ERROR.search(text):
+            reason = "content_filter"
+        else:
+            raise ServerRefusal(self._scrub(self._refusal_message(err)))
+        return Answer("", seconds=round(seconds, 3), finish_reason=reason,
+                      error=self._scrub(f"the server refused the prompt ({status}): {self._server_message(err)}"))
+
+    def _refusal_message(self, err: Any) -> str:
+        status = err.status_code
+        if status in (401, 403):
+            fix = f"check the key in ${self.api_key_env} (`api_key_env`) and that it may use `model`"
+        elif status == 404:
+            fix = "check `model` (the name the server knows) and `base_url` (its API root, ending in /v1)"
+        else:
+            fix = ("if it names a parameter, change what is sent: "
+                   + ("" if self.no_sampling_params else
+                      "`no_sampling_params=True` sends no temperature, top_p nor max_tokens, and ")
+                   + "`extra_body` adds (or, given null, removes) fields, e.g. "
+                   '{"max_completion_tokens": 8192, "reasoning_effort": "low"} for a reasoning model')
+        return (f"the server at {self.base_url or 'the API'} refused a request ({status}: "
+                f"{self._server_message(err)}); that is no answer of the model, so the run stops: {fix}")
+
+    def _one(self, request: Request) -> Answer:
         start = time.perf_counter()
         try:
-            raw = self.client.chat.completions.with_raw_response.create(**params)
-        except (self._openai.BadRequestError, self._openai.UnprocessableEntityError) as err:
-            return Answer("", seconds=round(time.perf_counter() - start, 3),
-                          error=self._scrub(f"the server refused the prompt ({err.status_code}): {err.message}"))
+            raw = self.client.chat.completions.with_raw_response.create(**self.request_params(request))
+        except self._openai.APIStatusError as err:
+            if err.status_code in (408, 409, 429) or err.status_code >= 500:
+                raise  # retried by the client already, as many times as allowed: generate() stops the run
+            return self._refused(err, time.perf_counter() - start)
         completion = raw.parse()
         seconds = time.perf_counter() - start
         choice = completion.choices[0] if completion.choices else None
         text = (choice.message.content or "") if choice is not None else ""
+        reason = SERVER_FINISH_REASONS.get(str(choice.finish_reason), "stop") if choice is not None else "error"
         usage = completion.usage
         return Answer(text, usage.prompt_tokens if usage else None, usage.completion_tokens if usage else None,
-                      round(seconds, 3), raw.retries_taken)
+                      round(seconds, 3), raw.retries_taken, finish_reason=reason,
+                      error=None if choice is not None else "the server's response had no choices")
 
     def generate(self, requests: Sequence[Request], on_answer: OnAnswer | None = None,
                  progress: bool = False) -> list[Answer]:
@@ -369,12 +507,17 @@ class OpenAIBackend(Backend):
         answers: list[Answer | None] = [None] * len(requests)
         stop = threading.Event()
         failures: list[str] = []
+        refusals: list[str] = []
 
         def guarded(request: Request) -> Answer | None:
             if stop.is_set():
                 return None
             try:
                 return self._one(request)
+            except ServerRefusal as err:
+                stop.set()  # a parameter or the model refused: every other request would be refused the same way
+                refusals.append(str(err))
+                return None
             except self._openai.OpenAIError as err:
                 stop.set()  # the server is down or refuses us: the other requests would fail the same way
                 failures.append(self._scrub(f"{type(err).__name__}: {err}"))
@@ -390,8 +533,12 @@ class OpenAIBackend(Backend):
                     answers[i] = answer
                     if on_answer is not None:
                         on_answer(i, answer)
+        done = sum(a is not None for a in answers)
+        if refusals:
+            raise ServerRefusal(f"{refusals[0]}. The {done} answer(s) that came back are kept in the journal: rerun "
+                                "to resume (a journal that holds no answer yet takes the new options; one that does "
+                                "is refused with other options, so add `resume=False` to start over).")
         if failures:
-            done = sum(a is not None for a in answers)
             raise BackendError(f"{len(requests) - done} of {len(requests)} requests to {self.base_url or 'the API'} "
                                f"failed after up to {self.max_retries} retries ({failures[0]}). The {done} answers "
                                "that came back are kept: fix the cause (`base_url`, `model`, the key in "
@@ -428,8 +575,6 @@ class ReferenceBackend(Backend):
 
 def is_hrm_checkpoint(model: str | Path) -> bool:
     """A local folder whose ``config.json`` is this project's HRM (``model_type`` ``polyglot_hrm``)."""
-    import json
-
     config = Path(model) / "config.json"
     try:
         return json.loads(config.read_text()).get("model_type") == "polyglot_hrm"

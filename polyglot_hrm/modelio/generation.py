@@ -20,6 +20,12 @@ Stable API:
         `seed` when given; with `seeds` (one per row, `num_samples=1`) each row samples from its own
         stream (`modelio.sampling.SeededSampling`), so its answer does not depend on its batch.
 
+    generate_outputs(model, tokenizer, rows, ...same arguments...) -> list[list[Generated]]
+        The same answers with why each ended: ``Generated(text, finish_reason)``, ``finish_reason`` one of
+        ``stop`` (the model wrote its end-of-sequence token), ``length`` (``max_new_tokens`` ran out first) or
+        ``context_window`` (the prompt did not fit the model's positions beside ``max_new_tokens`` and was cut
+        from the left: the model answered without the start of its prompt).
+
     answer_to_candidate(row, text) -> dict[str, str] | str
         A generated answer in the form `scoring.score_candidates` (and the `polyglot_exec`
         metric) accepts: `{path: content}` for generation/transfer rows, SEARCH/REPLACE edit text for
@@ -35,6 +41,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -46,7 +53,7 @@ from .prompt_format import parse_answer, render_prompt
 from .sampling import SeededSampling
 from .tokenizer import encode_pair
 
-__all__ = ["answer_to_candidate", "candidates_for", "generate_answers"]
+__all__ = ["Generated", "answer_to_candidate", "candidates_for", "generate_answers", "generate_outputs"]
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +106,14 @@ def _left_padded(encoded: Sequence[dict[str, list[int]]], pad_id: int, device: t
     return {k: torch.tensor(v, dtype=torch.long, device=device) for k, v in out.items()}
 
 
+@dataclass(frozen=True)
+class Generated:
+    """One generated answer and why it ended (module docstring)."""
+
+    text: str
+    finish_reason: str = "stop"
+
+
 def _decode(tokenizer: Any, ids: Sequence[int]) -> str:
     """Text of generated ids up to (not including) the first eos; special tokens (pad, markers) dropped."""
     ids = list(ids)
@@ -107,7 +122,6 @@ def _decode(tokenizer: Any, ids: Sequence[int]) -> str:
     return tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
 
 
-@torch.no_grad()
 def generate_answers(
     model: Any,
     tokenizer: Any,
@@ -123,7 +137,31 @@ def generate_answers(
     seeds: Sequence[int] | None = None,
     progress: bool = True,
 ) -> list[list[str]]:
-    """Generate `num_samples` answer texts per row (see the module docstring). The model's train/eval mode is
+    """Generate `num_samples` answer texts per row (see the module docstring): :func:`generate_outputs`' texts.
+    The model's train/eval mode is restored afterwards, so this can run inside a training loop."""
+    outputs = generate_outputs(model, tokenizer, rows, num_samples=num_samples, temperature=temperature, top_p=top_p,
+                               max_new_tokens=max_new_tokens, batch_size=batch_size,
+                               max_prompt_length=max_prompt_length, seed=seed, seeds=seeds, progress=progress)
+    return [[g.text for g in answers] for answers in outputs]
+
+
+@torch.no_grad()
+def generate_outputs(
+    model: Any,
+    tokenizer: Any,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    num_samples: int = 1,
+    temperature: float = GenerationOptions.temperature,
+    top_p: float = GenerationOptions.top_p,
+    max_new_tokens: int = GenerationOptions.max_new_tokens,
+    batch_size: int = GenerationOptions.batch_size,
+    max_prompt_length: int | None = None,
+    seed: int | None = None,
+    seeds: Sequence[int] | None = None,
+    progress: bool = True,
+) -> list[list[Generated]]:
+    """`num_samples` answers per row with why each ended (see the module docstring). The model's train/eval mode is
     restored afterwards, so this can run inside a training loop."""
     if num_samples < 1:
         raise ValueError(f"num_samples={num_samples}: must be >= 1")
@@ -138,6 +176,7 @@ def generate_answers(
     per_prompt = 1 if greedy else num_samples
     limit = _prompt_limit(model, max_new_tokens, max_prompt_length)
     encoded = [encode_pair(tokenizer, render_prompt(row)) for row in rows]
+    cut = [limit is not None and len(e["input_ids"]) > limit for e in encoded]
     if limit is not None:
         # Keep the end of an over-long prompt (its answer marker), as encode_pair does for training.
         encoded = [_truncate_left(e, limit) for e in encoded]
@@ -156,7 +195,7 @@ def generate_answers(
         generator_kwargs.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
     if seed is not None:
         torch.manual_seed(seed)
-    answers: list[list[str]] = [[] for _ in rows]
+    answers: list[list[Generated]] = [[] for _ in rows]
     takes_puzzle, takes_types = _takes(model, "puzzle_identifiers"), _takes(model, "token_type_ids")
     was_training = model.training
     model.eval()
@@ -177,11 +216,18 @@ def generate_answers(
             width = inputs["input_ids"].shape[1]
             new = out[:, width:].tolist()  # (B * per_prompt, N)
             for j, i in enumerate(batch):
-                texts = [_decode(tokenizer, new[j * per_prompt + s]) for s in range(per_prompt)]
-                answers[i] = texts * num_samples if greedy else texts
+                outputs = [_generated(tokenizer, new[j * per_prompt + s], cut[i]) for s in range(per_prompt)]
+                answers[i] = outputs * num_samples if greedy else outputs
     finally:
         model.train(was_training)
     return answers
+
+
+def _generated(tokenizer: Any, ids: Sequence[int], prompt_cut: bool) -> Generated:
+    """The answer in ``ids`` and why it ended: a cut prompt first (the model answered a prompt it did not see
+    whole), else its end token, else the budget."""
+    reason = "context_window" if prompt_cut else "stop" if tokenizer.eos_token_id in ids else "length"
+    return Generated(_decode(tokenizer, ids), reason)
 
 
 def _truncate_left(encoded: dict[str, list[int]], limit: int) -> dict[str, list[int]]:
