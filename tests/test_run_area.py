@@ -124,3 +124,26 @@ def test_a_cache_reached_through_a_link_runs(tmp_path, mini_problems, allow_exec
     assert RunnerContext().cache_dir == real.resolve() == RunnerContext(cache_dir=link).cache_dir
     [result] = run_many([RunTask(problem, None, "reference", None)], jobs=1, progress=False)
     assert result.status == "passed", result.output[-2000:]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a folder's group to a sandbox gid needs root")
+def test_a_shared_cache_taken_over_by_another_uid_base_is_taken_back(tmp_path):
+    """Runs of two uid bases (two gids) on one compiler cache: each must find it writable by its own group when it
+    runs, also after the other took it over (the stamp of the first gid is still there then)."""
+    from polyglot_hrm.execution.sandbox import share_with_sandbox
+
+    cache = tmp_path / "build"
+    (cache / "ab").mkdir(parents=True)
+    (cache / "ab" / "entry-d").write_text("x")
+
+    def groups() -> set[int]:
+        return {p.stat().st_gid for p in [cache, *cache.rglob("*")] if not p.name.startswith(".polyglot-hrm-gid-")}
+
+    share_with_sandbox(cache, 1900000000)
+    assert groups() == {1900000000}
+    share_with_sandbox(cache, 1800000000)  # e.g. tests/fixtures/hostile.py's runs with a base of their own
+    assert groups() == {1800000000}
+    share_with_sandbox(cache, 1900000000)
+    assert groups() == {1900000000}
+    assert (cache / "ab" / "entry-d").stat().st_mode & 0o060 == 0o060
+    assert [p.name for p in cache.glob(".polyglot-hrm-gid-*")] == [".polyglot-hrm-gid-1900000000"]

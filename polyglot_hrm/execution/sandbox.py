@@ -166,12 +166,17 @@ def give_to(identity: Identity | None, *roots: Path) -> None:
 def share_with_sandbox(path: Path, gid: int) -> None:
     """Let every sandbox uid write a shared compiler cache: group ``gid``, group-writable, set-gid folders.
 
-    Done once per cache (a stamp inside records the gid); later runs create files with umask 002.
+    Done once per cache and gid (a stamp inside records the gid); later runs create files with umask 002. Runs of
+    another uid base (another gid) on the same cache take it over; the stamp alone would then let this gid's runs
+    skip taking it back, and their uids could not write it (Go then fails compiles that need a new cache entry:
+    "package crypto/rand is not in std"). So the folder's group is checked too, and a takeover drops other stamps.
     """
     stamp = path / f".polyglot-hrm-gid-{gid}"
-    if stamp.is_file():
+    if stamp.is_file() and path.stat().st_gid == gid:
         return
     path.mkdir(parents=True, exist_ok=True)
+    for other in path.glob(".polyglot-hrm-gid-*"):
+        other.unlink()
     for dirpath, dirnames, filenames in os.walk(path):
         os.chown(dirpath, -1, gid)
         os.chmod(dirpath, stat.S_IMODE(os.stat(dirpath).st_mode) | 0o2070)
