@@ -348,7 +348,12 @@ RERUN = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    # The command line as typed, for the provenance of what a command writes; and the subcommand's own arguments
+    # (a settings file may not override what they set).
+    args.argv = ["polyglot-hrm", *argv]
+    args.command_argv = argv[argv.index(args.command) + 1:] if args.command in argv else []
     level = logging.WARNING - 10 * min(args.verbose + 1, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     rerun = RERUN.get(args.command, "rerun the same command")
