@@ -17,7 +17,7 @@ from .dataset.commands import add_dataset_commands
 from .dataset.crosslang_report import challenges_table, crosslang_report, difficulty_table
 from .dataset.hub import HubError
 from .demo import DemoOptions, run_demo
-from .evaluation.commands import add_compare_command, add_evaluate_command
+from .evaluation.commands import add_compare_command, add_evaluate_command, add_leaderboard_command
 from .problems import BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem, save_problems
 from .execution import RunTask, run_many, run_problem
 from .execution.commands import (add_executor_arguments, as_flags, executor_from_args, flags_of, parse_seconds,
@@ -327,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataset_commands(sub)
     add_evaluate_command(sub)
     add_compare_command(sub)
+    add_leaderboard_command(sub)
     return parser
 
 

@@ -49,7 +49,7 @@ from .outputs import atomic_write_text
 from .settings import weight_hash_cache
 
 __all__ = ["MASK", "PACKAGES", "collect", "command_line", "git_state", "is_secret_key", "model_info", "package_info",
-           "redact", "redact_argv", "redact_url", "rows_digest", "short_commit", "toolchain_versions",
+           "redact", "redact_argv", "redact_url", "rows_digest", "short_commit", "summary", "toolchain_versions",
            "weights_digest"]
 
 logger = logging.getLogger(__name__)
@@ -328,3 +328,40 @@ def collect(*, languages: Iterable[str] | None = None, benchmark: Mapping[str, A
         record["command"] = command_line(argv)
     record.update(extra)
     return redact(record)
+
+
+# ----------------------------------------------------------------------------------------------------- display
+def _commit_text(state: Mapping[str, Any]) -> str:
+    return short_commit(state) or str(state.get("git") or "no git commit")
+
+
+def summary(record: Mapping[str, Any]) -> dict[str, str]:
+    """The record in a few short lines, by name (what reports and ``compare`` show; the JSON has it all)."""
+    if not record:
+        return {}
+    lines: dict[str, str] = {"date (UTC)": str(record.get("date_utc", "-"))}
+    package = record.get("polyglot_hrm") or {}
+    lines["polyglot-hrm"] = f"{package.get('version', '?')} ({_commit_text(package)})"
+    lines["python"] = str((record.get("python") or {}).get("version", "-"))
+    tools = record.get("toolchains") or {}
+    lines["toolchains"] = "; ".join(f"{tool} {version or 'MISSING'}" for checks in tools.values()
+                                    for tool, version in checks.items()) or "-"
+    bench = record.get("benchmark") or {}
+    if bench:
+        where = bench.get("root") or bench.get("source") or "-"
+        commit = f" @ {_commit_text(bench)}" if bench.get("root") else ""
+        digest = str(bench.get("problems_sha256") or "")[:12]
+        left = f"; left out: {', '.join(bench['left_out'])}" if bench.get("left_out") else ""
+        lines["benchmark"] = f"{where}{commit}: {bench.get('problems', '?')} problems, sha256 {digest}{left}"
+    model = record.get("model") or {}
+    if model:
+        name = model.get("name") or f"none ({model.get('backend', 'solutions file')})"
+        detail = (f", weights sha256 {str(model['weights_sha256'])[:12]}" if model.get("weights_sha256")
+                  else f", revision {model['revision']}" if model.get("revision")
+                  else f", served by {model['served_by']}" if model.get("served_by") else "")
+        lines["model"] = f"{name}{detail}"
+    if record.get("seeds"):
+        lines["seeds"] = ", ".join(f"{k}={v}" for k, v in record["seeds"].items())
+    if record.get("command"):
+        lines["command"] = str(record["command"])
+    return lines

@@ -27,14 +27,16 @@ from ..settings import (API_CONCURRENCY, API_KEY_ENV, API_MAX_RETRIES, API_REQUE
                         BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, DEFAULT_TIMEOUT, EVALUATION_TIMEOUT, GenerationOptions,
                         command_benchmark_root)
 from .cases import load_cases, load_solutions, solutions_from_problems
+from .leaderboard import case_count_note, leaderboard_row, leaderboard_yaml
 from .compare import (COMPARE_METRICS, check_metric, comparison_tables, default_metric, load_runs,
                       write_comparison)
 from .protocol import evaluate_backend
 from .report import check_report_targets, summary_table, write_report
 from .system import evaluate_solutions
 
-__all__ = ["add_compare_command", "add_evaluate_arguments", "add_evaluate_command", "cmd_compare", "cmd_evaluate",
-           "load_model", "make_backend"]
+__all__ = ["add_compare_command", "add_evaluate_arguments", "add_evaluate_command", "add_leaderboard_command",
+           "apply_settings_file", "cmd_compare", "cmd_evaluate", "cmd_leaderboard", "effective_config", "load_model",
+           "make_backend"]
 
 logger = logging.getLogger(__name__)
 
@@ -414,3 +416,52 @@ def add_compare_command(sub) -> None:
     p.add_argument("--output-dir", type=Path, default=Path("compare_output"), metavar="DIR",
                    help="where compare.html, compare.md and compare.png go (default: compare_output)")
     p.set_defaults(func=cmd_compare)
+
+
+def _price(value: str) -> float:
+    try:
+        price = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: dollars per million tokens, e.g. 3 or 0.15") from None
+    if not price >= 0 or price == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r}: must be a finite number >= 0")
+    return price
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    rows = []
+    for path in args.results:
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as err:
+            raise ValueError(f"{path}: not a results.json of `polyglot-hrm evaluate` ({err})") from None
+        rows.append(leaderboard_row(data, price_in=args.price_in, price_out=args.price_out))
+        print(f"{path}: {case_count_note(data)}", file=sys.stderr)
+        if "total_cost" not in rows[-1] and (args.price_in is not None or args.price_out is not None):
+            print(f"{path}: no total_cost: give both --price-in and --price-out, and results whose backend "
+                  f"counts tokens", file=sys.stderr)
+    text = leaderboard_yaml(rows)
+    if args.output is None:
+        print(text, end="")
+        return 0
+    check_writable(args.output.parent, "--output folder")
+    claim_files(args.output.parent, [args.output.name], "--output")
+    record_files(args.output.parent, "leaderboard", [args.output.name])
+    atomic_write_text(args.output, text)
+    print(f"wrote {len(rows)} row(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def add_leaderboard_command(sub) -> None:
+    """Register ``leaderboard`` on the CLI's subparsers."""
+    p = sub.add_parser("leaderboard", help="rows in the shape of Aider's polyglot leaderboard (polyglot_leaderboard"
+                                           ".yml) from results files (README: Leaderboard rows)")
+    p.add_argument("results", nargs="+", type=Path, metavar="RESULTS.json",
+                   help="results files written by `polyglot-hrm evaluate`, one row each")
+    p.add_argument("--price-in", type=_price, default=None, metavar="DOLLARS",
+                   help="price of a million prompt tokens, for total_cost (default: no total_cost)")
+    p.add_argument("--price-out", type=_price, default=None, metavar="DOLLARS",
+                   help="price of a million completion tokens, for total_cost (default: no total_cost)")
+    p.add_argument("--output", "-o", type=Path, default=None, metavar="FILE.yml",
+                   help="write the rows here (default: print them)")
+    p.set_defaults(func=cmd_leaderboard)
