@@ -218,3 +218,12 @@ def test_compare_shows_both_runs_provenance(reference_run, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Provenance" in done.stdout and polyglot_hrm.__version__ in done.stdout
     assert "## Provenance" in (tmp_path / "cmp" / "compare.md").read_text()
+
+
+def test_the_openai_backends_settings_hide_a_url_password():
+    """Its settings head the journal and go into results.json: a token in --base-url must not."""
+    from polyglot_hrm.modelio.backends import OpenAIBackend
+
+    settings = OpenAIBackend("m", "https://user:pw@h.example/v1?api_key=K").settings()
+    assert settings["base_url"] == "https://***@h.example/v1?api_key=***"
+    assert OpenAIBackend("m", "http://127.0.0.1:8000/v1").settings()["base_url"] == "http://127.0.0.1:8000/v1"

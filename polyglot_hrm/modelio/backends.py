@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from ..edit_format import render_blocks
+from ..provenance import redact_url
 from ..settings import API_CONCURRENCY, API_KEY_ENV, API_MAX_RETRIES, API_REQUEST_TIMEOUT, GenerationOptions, api_key
 from ..synthesis.edit_synthesis import synthesize_blocks
 from ..synthesis.examples import row_files
@@ -333,8 +334,10 @@ class OpenAIBackend(Backend):
         self._openai = openai
 
     def settings(self) -> dict[str, Any]:
-        # The key's variable name only, never its value.
-        return {"backend": self.name, "model": self.model_name, "base_url": self.base_url,
+        # The key's variable name only, never its value; a password or token in the URL hidden (the journal's
+        # header and results.json hold these settings).
+        return {"backend": self.name, "model": self.model_name,
+                "base_url": redact_url(self.base_url) if self.base_url else self.base_url,
                 "edit_format": self.edit_format, "api_key_env": self.api_key_env,
                 **{k: v for k, v in asdict(self.options).items() if k != "batch_size"}}
 
