@@ -93,4 +93,5 @@ def test_the_command_says_what_is_wrong_with_the_file(tmp_path):
     assert done.returncode == 2
     assert "unknown key 'temprature'; did you mean 'temperature'?" in done.stderr
     done = run_command("evaluate", "--config", "nope.json", execution=False)
-    assert done.returncode == 2 and "a dataset config (generation, diff_edit, transfer) or a settings file" in done.stderr
+    assert done.returncode == 2
+    assert "a dataset config (generation, diff_edit, transfer) or a settings file" in done.stderr

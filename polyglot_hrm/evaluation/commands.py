@@ -72,7 +72,8 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
                      help="problems file from `polyglot-hrm extract` (seed form)")
     src.add_argument("--dataset", default=None, metavar="DIR_OR_HUB_ID",
                      help="exported dataset folder or Hub dataset id (with --config, --split)")
-    src.add_argument("--config", type=_config, default="generation", metavar="{" + ",".join(CONFIG_NAMES) + "}|FILE.yaml",
+    src.add_argument("--config", type=_config, default="generation",
+                     metavar="{" + ",".join(CONFIG_NAMES) + "}|FILE.yaml",
                      help="dataset config (default: generation); or a YAML settings file of evaluate's flags, one key "
                           "per flag (max_new_tokens or max-new-tokens; its `config` key is the dataset config); flags "
                           "given on the command line override it")

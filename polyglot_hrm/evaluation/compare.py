@@ -155,7 +155,8 @@ def _markdown(runs: Sequence[tuple[str, EvaluationResults]], metric: str, chart:
     if provenance:
         lines += ["", "## Provenance", "", "| | " + " | ".join(label for label, _ in runs) + " |",
                   "|---" * (len(runs) + 1) + "|"]
-        lines += [f"| {name} | " + " | ".join(f"`{v}`" for v in values) + " |" for name, *values in provenance]
+        lines += [f"| {name} | " + " | ".join(f"`{v}`".replace("|", "\\|") for v in values) + " |"
+                  for name, *values in provenance]  # a pipe in a command line would end the cell
         note = provenance_note(runs)
         lines += ["", note] if note else []
     lines += ["", f"![compare]({chart.name})", "", "## Settings", ""]

@@ -167,8 +167,8 @@ def case_count_note(results: Mapping[str, Any]) -> str:
     text = f"{cases} cases scored"
     if left_out:
         text += (f" of {cases + len(left_out)} exercises: left out {', '.join(left_out)} (no tests to run, "
-                 f"marked .meta/.skip_tests), which Aider's harness counts among its test cases (its total_tests is every "
-                 f"exercise folder)")
+                 f"marked .meta/.skip_tests), which Aider's harness counts among its test cases (its total_tests "
+                 f"is every exercise folder)")
     elif not bench:
         text += " (no provenance in these results: total_tests is the cases scored)"
     return text

@@ -195,7 +195,8 @@ def _markdown(results: EvaluationResults, charts: Mapping[str, Path]) -> str:
 
     lines = ["# Evaluation report", "", "Settings: " + ", ".join(f"`{k}={v}`" for k, v in results.settings.items()), ""]
     if results.provenance:  # where the numbers came from; results.json has the whole record
-        lines += ["## Provenance", "", *(f"- **{k}**: `{v}`" for k, v in provenance_summary(results.provenance).items()),
+        summary = provenance_summary(results.provenance)
+        lines += ["## Provenance", "", *(f"- **{k}**: `{v}`" for k, v in summary.items()),
                   "", "## By language", ""]
     lines += ["| language | " + " | ".join(h for _, h in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     lines += [row(lang, s) for lang, s in results.per_language.items()] + [row("**all**", results.summary)]
