@@ -7,7 +7,8 @@ export's card and a training run's folder carry, so a reader can tell what was r
 * ``polyglot_hrm``: the package's version and, where the running code is a git checkout, its commit and whether
   the working tree differs from it (``git_dirty``); an installed wheel or sdist has no git, and says so
   (``git_commit: null`` with a ``git`` note) rather than guessing;
-* ``python`` and the ``packages`` the results depend on (versions from their metadata: nothing is imported);
+* ``interpreter`` (the Python running polyglot-hrm) and the ``packages`` the results depend on (versions from
+  their metadata: nothing is imported);
 * ``toolchains``: each language's tools and versions, as ``polyglot-hrm doctor`` reads them
   (:meth:`~polyglot_hrm.languages.base.Language.toolchain`; a version is read once per process);
 * ``benchmark``: the tree read, its git commit and dirtiness where it is a checkout, the number of problems
@@ -56,7 +57,7 @@ logger = logging.getLogger(__name__)
 
 MASK = "***"
 #: Distributions whose versions can change a result (generation, tokenization, the datasets read).
-PACKAGES = ("torch", "transformers", "tokenizers", "datasets", "accelerate", "evaluate", "openai", "pytest")
+PACKAGES = ("torch", "transformers", "tokenizers", "datasets", "accelerate", "evaluate", "openai")
 #: A key or flag whose value is a credential: it ends with one of these words (``api_key``, ``hf_token``,
 #: ``x-api-key``, ``Authorization``), so ``max_tokens`` or ``api_key_env`` (a variable's name) are not.
 _SECRET_KEY = re.compile(r"(^|[^a-z0-9])(api[_-]?key|key|token|access[_-]?token|secret|password|passwd|pwd|"
@@ -315,7 +316,8 @@ def collect(*, languages: Iterable[str] | None = None, benchmark: Mapping[str, A
     record: dict[str, Any] = {
         "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "polyglot_hrm": package_info(),
-        "python": {"version": platform.python_version(), "implementation": platform.python_implementation()},
+        # The interpreter running polyglot-hrm (the Python exercises' own tools are under toolchains).
+        "interpreter": {"implementation": platform.python_implementation(), "version": platform.python_version()},
         "platform": platform.platform(),
         "packages": _versions(PACKAGES),
         "toolchains": toolchain_versions(languages),
@@ -342,7 +344,8 @@ def summary(record: Mapping[str, Any]) -> dict[str, str]:
     lines: dict[str, str] = {"date (UTC)": str(record.get("date_utc", "-"))}
     package = record.get("polyglot_hrm") or {}
     lines["polyglot-hrm"] = f"{package.get('version', '?')} ({_commit_text(package)})"
-    lines["python"] = str((record.get("python") or {}).get("version", "-"))
+    interpreter = record.get("interpreter") or {}
+    lines["interpreter"] = f"{interpreter.get('implementation', '')} {interpreter.get('version', '-')}".strip()
     tools = record.get("toolchains") or {}
     lines["toolchains"] = "; ".join(f"{tool} {version or 'MISSING'}" for checks in tools.values()
                                     for tool, version in checks.items()) or "-"

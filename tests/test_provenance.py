@@ -187,7 +187,7 @@ def test_results_record_provenance_of_a_local_checkout(reference_run):
     source = Path(polyglot_hrm.__file__).resolve().parent.parent
     if (source / ".git").exists():
         assert record["polyglot_hrm"]["git_commit"] == _git(source, "rev-parse", "HEAD")
-    assert record["python"]["version"] == ".".join(map(str, os.sys.version_info[:3]))
+    assert record["interpreter"]["version"] == ".".join(map(str, os.sys.version_info[:3]))
     assert set(record["toolchains"]) == {"go", "python"} and record["toolchains"]["go"]["go"]
     bench = record["benchmark"]
     assert bench["root"] == str(mini_benchmark_root()) and bench["problems"] == 2
