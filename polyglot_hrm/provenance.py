@@ -65,6 +65,12 @@ _SECRET_KEY = re.compile(r"(^|[^a-z0-9])(api[_-]?key|key|token|access[_-]?token|
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 #: Files of a model folder that hold its weights (what ``save_pretrained`` and other tools write).
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".h5", ".msgpack", ".npz")
+#: What a Trainer saves beside the weights with those suffixes: its arguments, optimizer and random states.
+NOT_WEIGHTS = ("training_args.bin", "optimizer.pt", "optimizer.bin", "scheduler.pt", "scaler.pt", "rng_state")
+
+
+def _is_weights(path: Path) -> bool:
+    return path.is_file() and path.suffix in WEIGHT_SUFFIXES and not path.name.startswith(NOT_WEIGHTS)
 
 
 # ----------------------------------------------------------------------------------------------------- secrets
@@ -244,14 +250,15 @@ def _file_digest(path: Path) -> str:
 
 
 def weights_digest(folder: str | os.PathLike, cache: str | os.PathLike | None = None) -> dict[str, Any]:
-    """SHA-256 over a model folder's weight files (top level, :data:`WEIGHT_SUFFIXES`): each file's own hash,
-    with its name, in name order. A file's hash is kept in ``cache`` (default: ``weight_hashes.json`` in the
-    runner cache) by (path, size, modification time), so a multi-gigabyte checkpoint is read once, not at
-    every evaluation; a cache that cannot be written only costs the reading again."""
+    """SHA-256 over a model folder's weight files (top level, :data:`WEIGHT_SUFFIXES` less a Trainer's
+    :data:`NOT_WEIGHTS`): each file's own hash, with its name, in name order. A file's hash is kept in ``cache``
+    (default: ``weight_hashes.json`` in the runner cache) by (path, size, modification time), so a
+    multi-gigabyte checkpoint is read once, not at every evaluation; a cache that cannot be written only costs
+    the reading again."""
     folder = Path(folder).resolve()
     cache_path = Path(cache) if cache is not None else weight_hash_cache()
     known = _load_cache(cache_path)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if _is_weights(p))
     if not files:
         return {"weights_sha256": None, "weight_files": [], "note": f"no weight files ({', '.join(WEIGHT_SUFFIXES)})"}
     digest, changed = hashlib.sha256(), False

@@ -125,7 +125,8 @@ def test_weights_are_hashed_once_per_path_size_and_mtime(tmp_path, monkeypatch):
     model = tmp_path / "model"
     model.mkdir()
     (model / "model.safetensors").write_bytes(b"weights" * 100)
-    (model / "config.json").write_text("{}")  # not a weight file
+    (model / "config.json").write_text("{}")  # not weight files
+    (model / "training_args.bin").write_bytes(b"pickled arguments")
     cache = tmp_path / "cache" / "hashes.json"
     first = weights_digest(model, cache)
     file_hash = hashlib.sha256(b"weights" * 100).hexdigest()
