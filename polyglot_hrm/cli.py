@@ -17,7 +17,7 @@ from .dataset.commands import add_dataset_commands
 from .dataset.crosslang_report import challenges_table, crosslang_report, difficulty_table
 from .dataset.hub import HubError
 from .demo import DemoOptions, run_demo
-from .evaluation.commands import add_compare_command, add_evaluate_command
+from .evaluation.commands import add_compare_command, add_evaluate_command, add_leaderboard_command
 from .problems import (BenchmarkError, CrossLanguageIndex, PolyglotBenchmarkExtractor, Problem, added_per_year,
                        added_table, save_problems)
 from .execution import RunTask, run_many, run_problem
@@ -335,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataset_commands(sub)
     add_evaluate_command(sub)
     add_compare_command(sub)
+    add_leaderboard_command(sub)
     return parser
 
 
@@ -356,7 +357,12 @@ RERUN = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    # The command line as typed, for the provenance of what a command writes; and the subcommand's own arguments
+    # (a settings file may not override what they set).
+    args.argv = ["polyglot-hrm", *argv]
+    args.command_argv = argv[argv.index(args.command) + 1:] if args.command in argv else []
     level = logging.WARNING - 10 * min(args.verbose + 1, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     rerun = RERUN.get(args.command, "rerun the same command")

@@ -47,7 +47,7 @@ __all__ = ["API_CONCURRENCY", "API_KEY_ENV", "API_MAX_RETRIES", "API_REQUEST_TIM
            "TRAINING_EVAL_GENERATION", "TRAINING_EVAL_TIMEOUT", "Timeout", "UID_BASE_ENV", "VERIFY_TIMEOUT",
            "WORLD_SIZE_ENV", "api_key", "code_execution_allowed", "command_benchmark_root", "datasets_cache_origin",
            "hub_endpoint", "mini_benchmark_root", "ray_address", "resolve_benchmark_root", "runner_cache_dir",
-           "runner_cache_origin", "sandbox_uid_base", "world_size",
+           "runner_cache_origin", "sandbox_uid_base", "WEIGHT_HASHES_FILE", "weight_hash_cache", "world_size",
            "BOOTSTRAP_RESAMPLES", "BOOTSTRAP_SEED", "CONFIDENCE"]
 
 logger = logging.getLogger(__name__)
@@ -162,6 +162,16 @@ def runner_cache_dir(environ: Environ | None = None) -> Path:
         return Path(environ[CACHE_ENV]).expanduser().resolve()
     base = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return (base / "polyglot-hrm" / "runners").resolve()
+
+
+#: The file in the runner cache keeping each model weight file's SHA-256 by (path, size, modification time), so a
+#: checkpoint's provenance hash is computed once (:func:`polyglot_hrm.provenance.weights_digest`).
+WEIGHT_HASHES_FILE = "weight_hashes.json"
+
+
+def weight_hash_cache(environ: Environ | None = None) -> Path:
+    """Where model weight hashes are kept: :data:`WEIGHT_HASHES_FILE` in :func:`runner_cache_dir`."""
+    return runner_cache_dir(environ) / WEIGHT_HASHES_FILE
 
 
 def runner_cache_origin(environ: Environ | None = None) -> str:

@@ -32,6 +32,21 @@ def test_load_dataset_of_the_export_equals_the_builder(exported, name, tmp_path)
         assert loaded[split].to_list() == built[name][split].to_list()
 
 
+def test_card_gives_the_exports_provenance(exported):
+    import polyglot_hrm
+    from polyglot_hrm.dataset.fingerprint import data_hash
+    from polyglot_hrm.settings import mini_benchmark_root
+
+    out, _, _ = exported
+    text = (out / "README.md").read_text()
+    record = json.loads(text.split("## Provenance")[1].split("```json\n")[1].split("```")[0])
+    assert record["polyglot_hrm"]["version"] == polyglot_hrm.__version__ and record["date_utc"].endswith("Z")
+    assert record["benchmark"]["data_sha256"] == data_hash(None)
+    assert [r["root"] for r in record["benchmark"]["roots"]] == [str(mini_benchmark_root())]
+    assert record["config"]["verify_by_execution"] is False
+    assert set(record["toolchains"]) == {p.name for p in mini_benchmark_root().iterdir() if p.is_dir()}
+
+
 def test_card_has_configs_features_counts_and_licence(exported):
     out, report, built = exported
     text = (out / "README.md").read_text()

@@ -456,3 +456,8 @@ def test_every_shipped_recipe_trains_a_step(recipe, tmp_path):
             "training_args.fp16=false", "training_args.use_cpu=true", "training_args.dataloader_num_workers=0"]
     outcome = train(load_recipe(recipe, tiny), tmp_path / "run", cache_dir=tmp_path / "datasets")
     assert outcome.log_history and outcome.log_history[-1]["step"] == 1
+    # Where the run came from, beside the model it saved (polyglot_hrm.provenance).
+    record = json.loads((tmp_path / "run" / "provenance.json").read_text())
+    assert record["model"]["weight_files"] == ["model.safetensors"] and len(record["model"]["weights_sha256"]) == 64
+    assert set(record["toolchains"]) == {"python"} and record["benchmark"]["train_rows"] > 0
+    assert record["config"]["polyglot"]["languages"] == ["python"] and "seed" in record["seeds"]

@@ -256,7 +256,8 @@ def _header(built: dict[str, datasets.DatasetDict], default: str | None, licence
 
 
 def dataset_card(built: dict[str, datasets.DatasetDict], options: dict[str, Any], repo: str = REPO_PLACEHOLDER,
-                 tree_hash: str = "", sources: list[CardSource] | None = None) -> str:
+                 tree_hash: str = "", sources: list[CardSource] | None = None,
+                 provenance: dict[str, Any] | None = None) -> str:
     """The README.md: YAML header (`configs:` with data_files per split and a default config, `dataset_info`
     with features and each split's size, `size_categories`, the licence the sources allow) + text that names
     where the exercises come from (``sources``: :func:`card_sources`; None: the mini-benchmark's)."""
@@ -295,6 +296,9 @@ def dataset_card(built: dict[str, datasets.DatasetDict], options: dict[str, Any]
              *(f"* `{s.label}`: {_source_text(s)}." for s in sources), "",
              "The rows were made by [polyglot-hrm](https://github.com/polyglot-hrm/polyglot-hrm) from the trees "
              "whose hash is given above.", "",
+             *(["## Provenance", "", "When, with which code and tools, from which trees, by which command "
+                "(`polyglot_hrm.provenance`):", "", "```json", json.dumps(provenance, indent=1, default=str), "```",
+                ""] if provenance else []),
              "## Licence", "", licence_text, ""]
     if "aider" in kinds:
         lines.append(_CITATION)

@@ -138,7 +138,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     root = command_benchmark_root(args.benchmark_root)
     report = export.export(root, args.out, _configs(args.configs), args.cache_dir,
-                    executor=executor_from_args(args), **_options(args))
+                    executor=executor_from_args(args), command=getattr(args, "argv", None), **_options(args))
     for path in report.files:
         print(f"wrote {path}")
     exported = list(report.counts)

@@ -30,7 +30,8 @@ from .card import REPO_PLACEHOLDER, card_sources, dataset_card, parquet_name, ro
 from .config import CONFIG_NAMES, SPLITS, PolyglotHRMConfig
 from .fingerprint import data_hash
 from .hub import HubError, unreachable
-from ..settings import datasets_cache_origin, hub_endpoint, resolve_benchmark_root
+from ..provenance import collect, git_state
+from ..settings import BenchmarkRoot, datasets_cache_origin, hub_endpoint, resolve_benchmark_root
 from .sources import DataDir
 
 __all__ = ["ExportReport", "build_datasets", "card_for_repo", "check_datasets_cache", "dataset_card",
@@ -106,10 +107,24 @@ def effective_options(**options: Any) -> dict[str, Any]:
     return out
 
 
+def export_provenance(root: BenchmarkRoot, built: dict[str, datasets.DatasetDict], options: dict[str, Any],
+                      data_digest: str, command: Sequence[str] | None = None) -> dict[str, Any]:
+    """The export's provenance (:mod:`polyglot_hrm.provenance`): each tree read with its git state, the data
+    hash, the toolchains of the languages exported (mutants are verified with them), the options and the
+    command line."""
+    languages = sorted({lang for e in row_counts(built).values() for lang in e["languages"]})
+    benchmark = {"source": root.origin, "roots": [{"root": str(r), **git_state(r)} for r in root.roots],
+                 "data_sha256": data_digest}
+    return collect(languages=languages, benchmark=benchmark, config=effective_options(**options),
+                   **({"argv": command} if command else {}))
+
+
 def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_NAMES,
-           cache_dir: str | None = None, executor: Any = None, **options: Any) -> ExportReport:
+           cache_dir: str | None = None, executor: Any = None, command: Sequence[str] | None = None,
+           **options: Any) -> ExportReport:
     """Write Parquet per config and split, and the dataset card, under ``out`` (``data_dir`` and ``executor``: as
-    in :func:`build_datasets`; the card names the trees the rows were read from).
+    in :func:`build_datasets`; the card names the trees the rows were read from, and gives the provenance:
+    :func:`export_provenance`, with ``command``, the command line, when given).
 
     ``out`` must be absent, empty or an earlier export (its ``.polyglot-hrm.json`` manifest): a folder of
     someone else's files is refused before anything is built. The export is written to a temporary folder
@@ -125,7 +140,7 @@ def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_N
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
     honour_umask([staging])  # mkdtemp made it 0700, and it becomes the export folder
     try:
-        _write_export(staging, built, root, options)
+        _write_export(staging, built, root, options, command)
         install_tree(staging, out, "export")
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # gone already when the move succeeded
@@ -137,16 +152,16 @@ def export(data_dir: DataDir, out: str | Path, configs: Sequence[str] = CONFIG_N
     return report
 
 
-def _write_export(folder: Path, built: dict[str, datasets.DatasetDict], data_dir: DataDir,
-                  options: dict[str, Any]) -> None:
+def _write_export(folder: Path, built: dict[str, datasets.DatasetDict], data_dir: BenchmarkRoot,
+                  options: dict[str, Any], command: Sequence[str] | None = None) -> None:
     for name, dd in built.items():
         (folder / name).mkdir(exist_ok=True)
         for split in SPLITS:
             if split in dd:
                 dd[split].to_parquet(str(folder / name / parquet_name(split)))
-    card = dataset_card(built, effective_options(**options),
-                        tree_hash=data_hash(data_dir, options.get("exclude_slugs_of"))[:16],
-                        sources=card_sources(data_dir))
+    digest = data_hash(data_dir, options.get("exclude_slugs_of"))
+    card = dataset_card(built, effective_options(**options), tree_hash=digest[:16], sources=card_sources(data_dir),
+                        provenance=export_provenance(data_dir, built, options, digest, command))
     atomic_write_text(folder / "README.md", card)
 
 

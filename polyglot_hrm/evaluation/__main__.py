@@ -21,7 +21,9 @@ from .commands import add_evaluate_arguments, cmd_evaluate
 def main(argv: Sequence[str] | None = None, prog: str = "python -m polyglot_hrm.evaluation") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=plain_text(__doc__))
     add_evaluate_arguments(parser)
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv, args.command_argv = [*prog.split(), *argv], argv  # as polyglot_hrm.cli.main records them
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return cmd_evaluate(args)

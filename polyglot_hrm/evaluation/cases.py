@@ -78,11 +78,12 @@ def cases_from_dataset(source: str | Path, config: str, split: str) -> list[dict
 def load_cases(benchmark_root: RootArg = None, problems_json: str | Path | None = None,
                dataset: str | Path | None = None, config: str = "generation", split: str = "test",
                languages: Sequence[str] | None = None, limit: int | None = None,
-               added_after: str | None = None) -> list[dict[str, Any]]:
+               added_after: str | None = None, left_out: list[str] | None = None) -> list[dict[str, Any]]:
     """Cases from exactly one source (benchmark tree, problems JSON, dataset), filtered by language and by the day
     their exercise entered its track (``added_after``, ``YYYY-MM-DD``: strictly after; a case with no known date
     is left out, counted in a warning; :mod:`polyglot_hrm.problems.dates`);
-    ``limit``: at most this many per language (the first ones, in a stable order). With neither
+    ``limit``: at most this many per language (the first ones, in a stable order); ``left_out``: a list the ids
+    of a tree's exercises without tests (of the languages asked) are appended to, for the record. With neither
     ``problems_json`` nor ``dataset``, the tree is ``benchmark_root``, else ``$POLYGLOT_BENCHMARK_ROOT``, else the
     built-in mini-benchmark (:func:`polyglot_hrm.settings.resolve_benchmark_root`)."""
     given = [name for name, v in (("benchmark_root", benchmark_root), ("problems_json", problems_json),
@@ -96,7 +97,11 @@ def load_cases(benchmark_root: RootArg = None, problems_json: str | Path | None 
             problems = load_problems_json(problems_json)
         else:
             root = resolve_benchmark_root(benchmark_root, name="benchmark_root")
-            problems = [p for p in load_benchmark(root.path) if not _skips_tests(root.path, p)]
+            every = load_benchmark(root.path)
+            problems = [p for p in every if not _skips_tests(root.path, p)]
+            if left_out is not None:
+                kept = {p.id for p in problems}
+                left_out.extend(p.id for p in every if p.id not in kept and (not languages or p.language in languages))
         rows = cases_from_problems(problems)
     if languages:
         rows = [r for r in rows if r["language"] in set(languages)]

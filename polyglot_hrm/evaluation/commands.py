@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..dataset.names import CONFIG_NAMES
-from ..execution.commands import add_executor_arguments, executor_from_args, parse_timeout, positive_int
+from ..execution.commands import (ConfigFileError, add_executor_arguments, config_keys, executor_from_args,
+                                  given_dests, parse_timeout, positive_int, read_config_file)
 from ..execution.executors import runs_per_node_table
 from ..execution.journal import journal_path
 from ..execution.provision import check_runner_cache
@@ -21,18 +23,21 @@ from ..modelio.names import BACKENDS, EDIT_FORMATS
 from ..modelio.tokenizer import load_tokenizer
 from ..outputs import atomic_write_text, check_writable, claim_files, record_files
 from ..problems import parse_added_date
+from ..provenance import benchmark_info, collect, model_info, redact
 from ..settings import (API_CONCURRENCY, API_KEY_ENV, API_MAX_RETRIES, API_REQUEST_TIMEOUT, AUTO_FACTOR, AUTO_FLOOR_S,
                         BENCHMARK_ROOT_ENV, BENCHMARK_ROOT_HELP, DEFAULT_TIMEOUT, EVALUATION_TIMEOUT, GenerationOptions,
                         command_benchmark_root)
 from .cases import load_cases, load_solutions, solutions_from_problems
+from .leaderboard import case_count_note, leaderboard_row, leaderboard_yaml
 from .compare import (COMPARE_METRICS, check_metric, comparison_tables, default_metric, load_runs,
                       write_comparison)
 from .protocol import evaluate_backend
 from .report import check_report_targets, summary_table, write_report
 from .system import evaluate_solutions
 
-__all__ = ["add_compare_command", "add_evaluate_arguments", "add_evaluate_command", "cmd_compare", "cmd_evaluate",
-           "load_model", "make_backend"]
+__all__ = ["add_compare_command", "add_evaluate_arguments", "add_evaluate_command", "add_leaderboard_command",
+           "apply_settings_file", "cmd_compare", "cmd_evaluate", "cmd_leaderboard", "effective_config", "load_model",
+           "make_backend"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +72,17 @@ def _json_object(value: str) -> dict[str, Any]:
     return data
 
 
+#: What ``--config`` takes besides a dataset config: a settings file of evaluate's flags.
+SETTINGS_SUFFIXES = (".yaml", ".yml")
+
+
+def _config(value: str) -> str:
+    if value in CONFIG_NAMES or value.endswith(SETTINGS_SUFFIXES):
+        return value
+    raise argparse.ArgumentTypeError(f"{value!r}: a dataset config ({', '.join(CONFIG_NAMES)}) or a settings file "
+                                     f"of evaluate's flags ({' or '.join(SETTINGS_SUFFIXES)})")
+
+
 def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     """Every option of ``evaluate`` (shared by the CLI subcommand and ``python -m polyglot_hrm.evaluation``)."""
     src = p.add_argument_group(f"problems (one source; default: the tree ${BENCHMARK_ROOT_ENV} names, else the "
@@ -77,7 +93,11 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
                      help="problems file from `polyglot-hrm extract` (seed form)")
     src.add_argument("--dataset", default=None, metavar="DIR_OR_HUB_ID",
                      help="exported dataset folder or Hub dataset id (with --config, --split)")
-    src.add_argument("--config", choices=CONFIG_NAMES, default="generation", help="dataset config (default: generation)")
+    src.add_argument("--config", type=_config, default="generation",
+                     metavar="{" + ",".join(CONFIG_NAMES) + "}|FILE.yaml",
+                     help="dataset config (default: generation); or a YAML settings file of evaluate's flags, one key "
+                          "per flag (max_new_tokens or max-new-tokens; its `config` key is the dataset config); flags "
+                          "given on the command line override it")
     src.add_argument("--split", default="test", help="dataset split (default: test)")
     src.add_argument("--languages", default=None, metavar="LANGS",
                      help=f"comma-separated subset of {','.join(LANGUAGES)} (default: all)")
@@ -260,7 +280,75 @@ def check_outputs(args: argparse.Namespace) -> None:
     claim_files(args.output.parent, [journal.name], "journal")
 
 
+def _evaluate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(add_help=False)
+    add_evaluate_arguments(parser)
+    return parser
+
+
+def apply_settings_file(args: argparse.Namespace) -> dict[str, Any] | None:
+    """With ``--config FILE.yaml``: the file's values (:func:`~polyglot_hrm.execution.commands.read_config_file`)
+    set on ``args``, except the options the command line set itself (``args.command_argv``, recorded by the
+    CLI; without it, options whose value differs from the default count as set). Its ``config`` key is the
+    dataset config (default: generation). Returns the file's path, digest and keys, for the provenance; None
+    without a settings file."""
+    if not str(args.config).endswith(SETTINGS_SUFFIXES):
+        return None
+    path = Path(args.config)
+    parser = _evaluate_parser()
+    values = read_config_file(path, parser)
+    if str(values.get("config", "")).endswith(SETTINGS_SUFFIXES):
+        raise ConfigFileError(f"{path}: config: {values['config']!r}: in a settings file, `config` is the dataset "
+                              f"config ({', '.join(CONFIG_NAMES)}); a settings file cannot name another")
+    tokens = getattr(args, "command_argv", None)
+    if tokens is not None:
+        given = given_dests(add_evaluate_arguments, tokens)
+    else:
+        given = {a.dest for a in parser._actions if getattr(args, a.dest, a.default) != a.default}
+    given.discard("config")
+    args.config = "generation"
+    for dest, value in values.items():
+        if dest not in given:
+            setattr(args, dest, value)
+    logger.info("settings from %s: %s (the command line set %s)", path, ", ".join(sorted(values)) or "none",
+                ", ".join(sorted(given & set(values))) or "none of them")
+    return {"path": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "keys": sorted(values)}
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Path) else value
+
+
+def effective_config(args: argparse.Namespace) -> dict[str, Any]:
+    """Every evaluate option's value as this run used it (the command line over a settings file over the
+    defaults), keyed as a settings file names it: written into the provenance, and readable back with
+    ``--config``."""
+    dests = dict.fromkeys(a.dest for a in config_keys(_evaluate_parser()).values())
+    return {dest: _plain(getattr(args, dest)) for dest in dests if hasattr(args, dest)}
+
+
+def evaluation_provenance(args: argparse.Namespace, cases: list[dict[str, Any]], root: Any, backend: Any,
+                          left_out: list[str], settings_file: dict[str, Any] | None) -> dict[str, Any]:
+    """The run's provenance (:mod:`polyglot_hrm.provenance`), gathered before any case runs."""
+    if root is not None:
+        benchmark = benchmark_info(root.path, cases, left_out, source=root.origin)
+    else:
+        source = f"dataset {args.dataset} ({args.config}/{args.split})" if args.dataset else str(args.problems_json)
+        benchmark = benchmark_info(None, cases, left_out, source=source)
+    if backend is not None:
+        settings = backend.settings()
+        model = model_info(settings.get("model"), settings.get("backend"), settings.get("base_url"))
+        seeds: dict[str, Any] | None = {"seed": args.seed}
+    else:
+        settings, model, seeds = {"solutions": str(args.solutions)}, None, None
+    return collect(languages=sorted({c["language"] for c in cases}), benchmark=benchmark, model=model,
+                   backend=settings, seeds=seeds, argv=getattr(args, "argv", None) or ["polyglot-hrm", *sys.argv[1:]],
+                   config=effective_config(args), **({"config_file": settings_file} if settings_file else {}))
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    settings_file = apply_settings_file(args)
     generating = args.model is not None or args.backend is not None
     chosen = [f for f, v in (("--solutions", args.solutions), ("--model/--backend", generating or None),
                              ("--write-solutions", args.write_solutions)) if v is not None]
@@ -287,9 +375,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     # A benchmark tree unless a problems file or a dataset is given: the one rule, logged (polyglot_hrm.settings).
     root = command_benchmark_root(args.benchmark_root) if not given or given == ["--benchmark-root"] else None
     languages = [v.strip() for v in args.languages.split(",") if v.strip()] if args.languages else None
+    left_out: list[str] = []
     cases = load_cases(benchmark_root=root, problems_json=args.problems_json, dataset=args.dataset,
                        config=args.config, split=args.split, languages=languages, limit=args.limit,
-                       added_after=args.added_after)
+                       added_after=args.added_after, left_out=left_out)
     if args.write_solutions is not None:
         data = solutions_from_problems(cases, args.solutions_of)
         record_files(args.write_solutions.parent, "evaluation", [args.write_solutions.name])
@@ -302,6 +391,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         backend_choice(args)  # the flags' mistakes first
     require_opt_in()
     backend = make_backend(args) if args.solutions is None else None
+    provenance = evaluation_provenance(args, cases, root, backend, left_out, settings_file)
     journal = journal_path(args.output)
     journal.parent.mkdir(parents=True, exist_ok=True)
     record_files(journal.parent, "evaluation", [journal.name])  # ours from its first line: resumable
@@ -319,6 +409,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"\ninterrupted: what finished is kept in {journal}; rerun the same command to resume",
               file=sys.stderr)
         return 130
+    results.settings = redact(results.settings)
+    results.provenance = provenance
     print(f"journal: {journal} (rerun the same command to resume an interrupted run)")
     print(summary_table(results))
     print("\n" + runs_per_node_table(executor))
@@ -364,3 +456,52 @@ def add_compare_command(sub) -> None:
     p.add_argument("--output-dir", type=Path, default=Path("compare_output"), metavar="DIR",
                    help="where compare.html, compare.md and compare.png go (default: compare_output)")
     p.set_defaults(func=cmd_compare)
+
+
+def _price(value: str) -> float:
+    try:
+        price = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: dollars per million tokens, e.g. 3 or 0.15") from None
+    if not price >= 0 or price == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r}: must be a finite number >= 0")
+    return price
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    rows = []
+    for path in args.results:
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as err:
+            raise ValueError(f"{path}: not a results.json of `polyglot-hrm evaluate` ({err})") from None
+        rows.append(leaderboard_row(data, price_in=args.price_in, price_out=args.price_out))
+        print(f"{path}: {case_count_note(data)}", file=sys.stderr)
+        if "total_cost" not in rows[-1] and (args.price_in is not None or args.price_out is not None):
+            print(f"{path}: no total_cost: give both --price-in and --price-out, and results whose backend "
+                  f"counts tokens", file=sys.stderr)
+    text = leaderboard_yaml(rows)
+    if args.output is None:
+        print(text, end="")
+        return 0
+    check_writable(args.output.parent, "--output folder")
+    claim_files(args.output.parent, [args.output.name], "--output")
+    record_files(args.output.parent, "leaderboard", [args.output.name])
+    atomic_write_text(args.output, text)
+    print(f"wrote {len(rows)} row(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def add_leaderboard_command(sub) -> None:
+    """Register ``leaderboard`` on the CLI's subparsers."""
+    p = sub.add_parser("leaderboard", help="rows in the shape of Aider's polyglot leaderboard (polyglot_leaderboard"
+                                           ".yml) from results files (README: Leaderboard rows)")
+    p.add_argument("results", nargs="+", type=Path, metavar="RESULTS.json",
+                   help="results files written by `polyglot-hrm evaluate`, one row each")
+    p.add_argument("--price-in", type=_price, default=None, metavar="DOLLARS",
+                   help="price of a million prompt tokens, for total_cost (default: no total_cost)")
+    p.add_argument("--price-out", type=_price, default=None, metavar="DOLLARS",
+                   help="price of a million completion tokens, for total_cost (default: no total_cost)")
+    p.add_argument("--output", "-o", type=Path, default=None, metavar="FILE.yml",
+                   help="write the rows here (default: print them)")
+    p.set_defaults(func=cmd_leaderboard)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..outputs import atomic_path, atomic_write_text, check_writable, claim_files, record_files
+from ..provenance import summary as provenance_summary
 from ..tables import format_table
 from .report import _bars, _html, _plt
 from .results import EvaluationResults
@@ -123,6 +124,27 @@ def _paired_title(baseline: str, label: str, metric: str) -> str:
     return f"{label} vs {baseline} (baseline): {paired_metric(metric)}, paired"
 
 
+#: The provenance lines the terminal shows (``compare.md`` shows them all).
+TERMINAL_PROVENANCE = ("date (UTC)", "polyglot-hrm", "benchmark", "model")
+
+
+def _provenance_rows(runs: Sequence[tuple[str, EvaluationResults]], keys: Sequence[str] | None = None
+                     ) -> list[list[str]]:
+    lines = [provenance_summary(r.provenance) for _, r in runs]
+    names = [k for k in dict.fromkeys(k for line in lines for k in line) if keys is None or k in keys]
+    return [[name, *(line.get(name, "-") for line in lines)] for name in names]
+
+
+def provenance_note(runs: Sequence[tuple[str, EvaluationResults]]) -> str | None:
+    """A warning when the runs scored different problem content (their digests differ), or some have none."""
+    digests = {label: (r.provenance.get("benchmark") or {}).get("problems_sha256") for label, r in runs}
+    if len(set(digests.values())) <= 1:
+        return None
+    missing = [label for label, d in digests.items() if d is None]
+    return ("note: the runs' problems differ in content (problems_sha256 differs)"
+            + (f"; no provenance in {', '.join(missing)}" if missing else ""))
+
+
 def comparison_tables(runs: Sequence[tuple[str, EvaluationResults]], metric: str) -> str:
     """The two terminal tables (module docstring)."""
     langs = _languages(runs)
@@ -136,10 +158,16 @@ def comparison_tables(runs: Sequence[tuple[str, EvaluationResults]], metric: str
         if pairs:
             title = _paired_title(runs[0][0], label, metric)
             out.append(format_table(PAIRED_HEADERS, _paired_rows(pairs), title=title))
+    provenance = _provenance_rows(runs, TERMINAL_PROVENANCE)
+    if provenance:
+        out.append(format_table(["provenance", *(label for label, _ in runs)], provenance, title="Provenance"))
     case_sets = {frozenset(c["id"] for c in r.cases) for _, r in runs}
     if len(case_sets) > 1:
         common = frozenset.intersection(*case_sets)
         out.append(f"note: the runs cover different cases ({len(common)} in common); each is shown on its own cases")
+    note = provenance_note(runs)
+    if note:
+        out.append(note)
     return "\n\n".join(out)
 
 
@@ -170,6 +198,14 @@ def _markdown(runs: Sequence[tuple[str, EvaluationResults]], metric: str, chart:
     lines += ["## Runs", "", "| run | " + " | ".join(h for _, h in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     lines += [f"| {label} | " + " | ".join(cell(r.summary.get(k)) for k, _ in cols) + " |" for label, r in runs]
     lines += _paired_markdown(runs, metric)
+    provenance = _provenance_rows(runs)
+    if provenance:
+        lines += ["", "## Provenance", "", "| | " + " | ".join(label for label, _ in runs) + " |",
+                  "|---" * (len(runs) + 1) + "|"]
+        lines += [f"| {name} | " + " | ".join(f"`{v}`".replace("|", "\\|") for v in values) + " |"
+                  for name, *values in provenance]  # a pipe in a command line would end the cell
+        note = provenance_note(runs)
+        lines += ["", note] if note else []
     lines += ["", f"![compare]({chart.name})", "", "## Settings", ""]
     lines += [f"- **{label}**: " + ", ".join(f"`{k}={v}`" for k, v in r.settings.items() if k != "this_invocation")
               for label, r in runs]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..outputs import OutputError, atomic_path, atomic_write_text, check_writable, claim_files, record_files
+from ..provenance import summary as provenance_summary
 from ..tables import format_table
 from .results import EvaluationResults
 
@@ -197,8 +198,12 @@ def _markdown(results: EvaluationResults, charts: Mapping[str, Path]) -> str:
                 cells[-1] += f" [{low:.3f}, {high:.3f}]"
         return f"| {name} | " + " | ".join(cells) + " |"
 
-    lines = ["# Evaluation report", "", "Settings: " + ", ".join(f"`{k}={v}`" for k, v in results.settings.items()), "",
-             "| language | " + " | ".join(h for _, h in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    lines = ["# Evaluation report", "", "Settings: " + ", ".join(f"`{k}={v}`" for k, v in results.settings.items()), ""]
+    if results.provenance:  # where the numbers came from; results.json has the whole record
+        summary = provenance_summary(results.provenance)
+        lines += ["## Provenance", "", *(f"- **{k}**: `{v}`" for k, v in summary.items()),
+                  "", "## By language", ""]
+    lines += ["| language | " + " | ".join(h for _, h in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     lines += [row(lang, s) for lang, s in results.per_language.items()] + [row("**all**", results.summary)]
     if results.summary.get("no_candidates"):
         lines += [f"| no candidates | {results.summary['no_candidates']} |" + " - |" * (len(cols) - 1)]

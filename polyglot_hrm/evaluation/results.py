@@ -27,15 +27,19 @@ class EvaluationResults:
     transfer_matrix: dict[str, dict[str, float]]
     cases: list[dict[str, Any]]
     settings: dict[str, Any] = field(default_factory=dict)
+    #: Where the results came from (:mod:`polyglot_hrm.provenance`): date, versions, commits, toolchains, the
+    #: problems' digest, the model, the command line; empty when the library was called without one.
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"settings": self.settings, "summary": self.summary, "per_language": self.per_language,
+        return {"settings": self.settings, **({"provenance": self.provenance} if self.provenance else {}),
+                "summary": self.summary, "per_language": self.per_language,
                 "per_difficulty": self.per_difficulty, "transfer_matrix": self.transfer_matrix, "cases": self.cases}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "EvaluationResults":
         return cls(data["summary"], data["per_language"], data["per_difficulty"], data["transfer_matrix"],
-                   data["cases"], data.get("settings", {}))
+                   data["cases"], data.get("settings", {}), data.get("provenance", {}))
 
 
 def case_record(case: Mapping[str, Any], measured: list[dict[str, Any]], stub_passes: AbstractSet[str] = frozenset()

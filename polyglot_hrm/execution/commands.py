@@ -11,16 +11,21 @@ rewrites each parameter that is one of its options into the option's flag (``--t
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 import re
-from typing import Mapping
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import yaml
 
 from ..settings import AUTO, RAY_ADDRESS_ENV, Timeout
 from .executor_base import Executor
 from .executors import EXECUTORS, make_executor
 from .timeouts import check_seconds, check_timeout
 
-__all__ = ["RENAMED", "add_executor_arguments", "as_flags", "executor_from_args", "flags_of", "parse_seconds",
-           "parse_timeout", "positive_int"]
+__all__ = ["RENAMED", "ConfigFileError", "add_executor_arguments", "as_flags", "config_keys", "executor_from_args",
+           "flags_of", "given_dests", "parse_seconds", "parse_timeout", "positive_int", "read_config_file"]
 
 
 def positive_int(value: str) -> int:
@@ -147,3 +152,95 @@ def as_flags(text: str, flags: Mapping[str, str]) -> str:
         return match.group(0)
 
     return _NAMED.sub(named, _QUOTED.sub(quoted, text))
+
+
+# ---------------------------------------------------------------------------------------- settings files of flags
+class ConfigFileError(ValueError):
+    """A settings file of flags (``evaluate --config eval.yaml``) that names an unknown key or a wrong value."""
+
+
+def _key(name: str) -> str:
+    return name.strip().lstrip("-").replace("-", "_")
+
+
+def config_keys(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """Every option of ``parser`` by the keys a settings file may name it by: its ``dest`` and each long flag
+    without its dashes, written with dashes or underscores (``max-new-tokens`` or ``max_new_tokens``). The keys
+    come from the parser, so an option is declared once, in its ``add_argument``."""
+    keys: dict[str, argparse.Action] = {}
+    for action in parser._actions:
+        if action.dest in (argparse.SUPPRESS, "help", "version") or not action.option_strings:
+            continue
+        if not isinstance(action, (argparse._StoreAction, argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            continue
+        for name in [action.dest, *(o for o in action.option_strings if o.startswith("--"))]:
+            keys[_key(name)] = action
+    return keys
+
+
+def _file_value(action: argparse.Action, key: str, value: object, where: str) -> object:
+    """A settings file's ``value`` for ``action``, converted and checked as the flag's own type would be."""
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+        if not isinstance(value, bool):
+            raise ConfigFileError(f"{where}: {key}: {value!r} is not true or false (it is a switch: "
+                                  f"{action.option_strings[-1]})")
+        # A switch that stores False (``--no-x``, dest ``x``): ``x: false`` and ``no_x: true`` say the same.
+        negated = isinstance(action, argparse._StoreFalseAction) and _key(key) != _key(action.dest)
+        return not value if negated else value
+    if value is None:
+        return action.default
+    if isinstance(value, bool) or isinstance(value, dict):
+        raise ConfigFileError(f"{where}: {key}: {value!r} is a {type(value).__name__}; give a value as "
+                              f"{action.option_strings[-1]} takes it ({action.metavar or action.dest.upper()})")
+    text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+    try:
+        converted = action.type(text) if callable(action.type) else text
+    except (argparse.ArgumentTypeError, TypeError, ValueError) as err:
+        raise ConfigFileError(f"{where}: {key}: {value!r}: {err or 'not a value of the right type'}") from None
+    if action.choices is not None and converted not in action.choices:
+        raise ConfigFileError(f"{where}: {key}: {value!r} is not one of {', '.join(map(str, action.choices))}")
+    return converted
+
+
+def read_config_file(path: str | os.PathLike, parser: argparse.ArgumentParser) -> dict[str, object]:
+    """``{dest: value}`` from a YAML mapping of ``parser``'s options (:func:`config_keys`), each converted and
+    checked like its flag. An unknown key is refused naming the closest known one; a wrong type or value
+    naming the key; the same option twice (by two spellings) too."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as err:
+        raise FileNotFoundError(f"{path}: cannot read the settings file ({err.strerror or err})") from None
+    except yaml.YAMLError as err:
+        raise ConfigFileError(f"{path}: not valid YAML ({err})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigFileError(f"{path}: a settings file is a YAML mapping of flags (key: value), not a "
+                              f"{type(data).__name__}")
+    keys = config_keys(parser)
+    values: dict[str, object] = {}
+    seen: dict[str, str] = {}
+    for raw, value in data.items():
+        key = _key(str(raw))
+        action = keys.get(key)
+        if action is None:
+            close = difflib.get_close_matches(key, list(keys), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(sorted(keys))}"
+            raise ConfigFileError(f"{path}: unknown key {raw!r}{hint}")
+        if action.dest in seen:
+            raise ConfigFileError(f"{path}: {raw!r} and {seen[action.dest]!r} set the same option; keep one")
+        seen[action.dest] = str(raw)
+        values[action.dest] = _file_value(action, str(raw), value, str(path))
+    return values
+
+
+def given_dests(add_arguments: Callable[[argparse.ArgumentParser], None], tokens: Sequence[str]) -> set[str]:
+    """The options ``tokens`` (a command's arguments as typed) set explicitly, whatever their values: what a
+    settings file may not override. ``add_arguments`` declares the command's options on a parser."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_arguments(parser)
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+    given, _ = parser.parse_known_args(list(tokens))
+    return set(vars(given))

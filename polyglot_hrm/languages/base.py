@@ -84,16 +84,30 @@ class ToolCheck:
     fix: str = ""
 
 
+#: Versions already read in this process, by (argv, pattern, the program's path and modification time): ``doctor``,
+#: a node's checks and an evaluation's provenance each ask, and a JVM or Maven takes a second to answer.
+_VERSIONS: dict[tuple[tuple[str, ...], str, str, int], str | None] = {}
+
+
 def tool_version(argv: Sequence[str], pattern: str = r"\d+\.\d+(\.\d+)?") -> str | None:
-    """First version-looking string a tool prints, or None when it is not installed."""
-    if shutil.which(argv[0]) is None:
+    """First version-looking string a tool prints, or None when it is not installed. Read once per process
+    for a given program file (a program replaced on disk is asked again)."""
+    program = shutil.which(argv[0])
+    if program is None:
         return None
+    try:
+        key = (tuple(argv), pattern, program, Path(program).stat().st_mtime_ns)
+    except OSError:
+        return None
+    if key in _VERSIONS:
+        return _VERSIONS[key]
     try:
         out = subprocess.run(list(argv), capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(pattern, out.stdout + out.stderr)
-    return match.group(0) if match else "unknown"
+    _VERSIONS[key] = match.group(0) if match else "unknown"
+    return _VERSIONS[key]
 
 
 #: The roles of an exercise's files that a workspace holds with the stub in place (references replace stubs).

@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..edit_format import render_blocks
+from ..provenance import redact_url
 from ..settings import API_CONCURRENCY, API_KEY_ENV, API_MAX_RETRIES, API_REQUEST_TIMEOUT, GenerationOptions, api_key
 from ..synthesis.edit_synthesis import synthesize_blocks
 from ..synthesis.examples import row_files
@@ -417,7 +418,7 @@ class OpenAIBackend(Backend):
         sent = {k: v for k, v in asdict(self.options).items() if k != "batch_size"}
         if self.no_sampling_params:
             sent = {"no_sampling_params": True}  # temperature, top_p, max_new_tokens were not sent
-        out = {"backend": self.name, "model": self.model_name, "base_url": self.base_url,
+        out = {"backend": self.name, "model": self.model_name, "base_url": redact_url(self.base_url) if self.base_url else self.base_url,
                "edit_format": self.edit_format, "api_key_env": self.api_key_env, **sent}
         if self.extra_body:
             out["extra_body"] = json.loads(self._scrub(json.dumps(_redacted(self.extra_body))))

@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..dataset.export import check_datasets_cache
+from ..dataset.fingerprint import data_hash
 from ..modelio.tokenizer import load_tokenizer
 from ..outputs import atomic_write_text
+from ..provenance import collect, git_state, rows_digest, weights_digest
 from ..settings import RootArg, resolve_benchmark_root, world_size
 from . import data  # data.load_rows etc.: looked up at each call (tests replace them)
 from .callbacks import ExecutionEvalCallback
@@ -28,12 +31,13 @@ from .config import PolyglotTrainingConfig, Recipe
 from .sampler import CurriculumSampler
 from .trainer import PolyglotTrainer
 
-__all__ = ["TrainOutcome", "build_model", "get_tokenizer", "train"]
+__all__ = ["PROVENANCE_FILE", "TrainOutcome", "build_model", "get_tokenizer", "train", "training_provenance"]
 
 logger = logging.getLogger(__name__)
 
 TOKENIZER_DIR = "tokenizer"
 TOKENIZER_SETTINGS = "polyglot_tokenizer.json"  # what the stored tokenizer was trained with
+PROVENANCE_FILE = "provenance.json"  # where the run came from (polyglot_hrm.provenance)
 
 
 class TokenizerMismatchError(ValueError):
@@ -221,6 +225,8 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: RootArg = None
             {"recipe": str(recipe.path) if recipe.path else None, "polyglot": recipe.polyglot, "model": recipe.model,
              "training_args": recipe.training_args, "num_processes": state.num_processes,
              "distributed_type": str(state.distributed_type)}, indent=1, default=str))
+        provenance = training_provenance(recipe, root, output_dir, train_rows, args.seed, state.num_processes)
+        atomic_write_text(output_dir / PROVENANCE_FILE, json.dumps(provenance, indent=1))
         record_run_outputs(output_dir, before)
     if args.push_to_hub:
         trainer.push_to_hub(commit_message="polyglot-hrm training run")
@@ -228,6 +234,22 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: RootArg = None
     logger.info("training done in %.1f s; model and tokenizer in %s", seconds, output_dir)
     return TrainOutcome(output_dir, list(trainer.state.log_history), list(eval_rows), list(train_data.rows),
                         seconds, model=trainer.model, tokenizer=tokenizer)
+
+
+def training_provenance(recipe: Recipe, root: Any, output_dir: Path, train_rows: list[dict[str, Any]],
+                        seed: int, num_processes: int) -> dict[str, Any]:
+    """The run's provenance (:mod:`polyglot_hrm.provenance`): the trees and the training rows' digest, the
+    toolchains of the languages trained on (the evaluation callback runs their tests), the recipe, the seed, the
+    command line, and a hash of the weights written to ``output_dir``."""
+    languages = sorted({row["language"] for row in train_rows})
+    benchmark = {"source": root.origin, "roots": [{"root": str(r), **git_state(r)} for r in root.roots],
+                 "data_sha256": data_hash(root), "train_rows": len(train_rows),
+                 "train_rows_sha256": rows_digest(train_rows)}
+    config = {"recipe": str(recipe.path) if recipe.path else None, "polyglot": recipe.polyglot,
+              "model": recipe.model, "training_args": recipe.training_args, "num_processes": num_processes}
+    return collect(languages=languages, benchmark=benchmark, model={"path": str(output_dir.resolve()),
+                                                                    **weights_digest(output_dir)},
+                   seeds={"seed": seed}, argv=sys.argv, config=json.loads(json.dumps(config, default=str)))
 
 
 def _distributed_without_gpu() -> bool:
