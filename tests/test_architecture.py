@@ -1,6 +1,6 @@
 """The package's layers follow the data flow (issue 14), and its modules import each other one way (issue 24).
 
-languages -> benchmark -> edit_format -> execution -> synthesis -> scoring -> dataset -> modelio
+languages -> benchmark -> edit_format -> execution -> synthesis -> scoring -> dataset -> modelio -> rewards
           -> training | evaluation -> CLI
 
 (The language registry is the bottom layer: the benchmark reader maps each track's layout with it. The edit format
@@ -28,7 +28,7 @@ import pytest
 import polyglot_hrm
 
 PACKAGE = Path(polyglot_hrm.__file__).resolve().parent
-LAYERS = ["languages", "problems", "edit_format", "execution", "synthesis", "scoring", "dataset", "modelio",
+LAYERS = ["languages", "problems", "edit_format", "execution", "synthesis", "scoring", "dataset", "modelio", "rewards",
           ("training", "evaluation")]
 # Leaf helpers any layer may use (they import nothing of the package), and the top (the CLI and the demo, which use
 # everything).
