@@ -49,7 +49,8 @@ from transformers.utils import logging
 
 from .configuration_hrm import LANGUAGES, TASKS, HRMConfig, puzzle_identifier_name
 
-__all__ = ["HRMCarry", "HRMForCausalLM", "HRMModel", "HRMPreTrainedModel", "prompt_inputs_from_ids"]
+__all__ = ["HRMCarry", "HRMForCausalLM", "HRMModel", "HRMPreTrainedModel", "SELECTIVE_CHECKPOINTING_KWARGS",
+           "prompt_inputs_from_ids"]
 
 logger = logging.get_logger(__name__)
 
@@ -84,6 +85,10 @@ def _keep_matmul_and_attention_outputs():
     forward, recompute = create_selective_checkpoint_contexts(_KEPT_OPS)
     return _without_autocast_cache(forward), _without_autocast_cache(recompute)
 
+
+# The checkpointing kwargs of `HRMConfig.selective_checkpointing`: give them to whatever turns checkpointing back on
+# (TRL's GRPOTrainer does after each generation, through `gradient_checkpointing_kwargs`), or it becomes full.
+SELECTIVE_CHECKPOINTING_KWARGS = {"use_reentrant": False, "context_fn": _keep_matmul_and_attention_outputs}
 
 # Logits per chunk of the training LM loss (`_LinearCrossEntropy`): 8 MiB of float32 logits per chunk.
 LM_LOSS_CHUNK_LOGITS = 2**21
@@ -273,9 +278,7 @@ class HRMPreTrainedModel(HrmTextPreTrainedModel):
         full checkpointing, `gradient_checkpointing_disable()` turns it off."""
         super().post_init()
         if self.config.selective_checkpointing:
-            self.activation_checkpointing_enable(
-                {"use_reentrant": False, "context_fn": _keep_matmul_and_attention_outputs}
-            )
+            self.activation_checkpointing_enable(SELECTIVE_CHECKPOINTING_KWARGS)
 
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
