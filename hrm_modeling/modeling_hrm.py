@@ -306,9 +306,11 @@ class HRMModel(HRMPreTrainedModel):
         self.rotary_emb = HrmTextRotaryEmbedding(config=config)
         self.L_module = HrmTextStack(config)
         self.H_module = HrmTextStack(config)
-        # Not trained (requires_grad=False) but saved, so a checkpoint reproduces its outputs exactly.
-        self.z_H_init = nn.Parameter(torch.zeros(config.hidden_size), requires_grad=False)
-        self.z_L_init = nn.Parameter(torch.zeros(config.hidden_size), requires_grad=False)
+        # Not trained but saved (persistent buffers), so a checkpoint reproduces its outputs exactly. Buffers, not
+        # parameters: `from_pretrained` turns every loaded floating-point parameter trainable, and these
+        # never get a gradient (the first H/L steps run without autograd), which DDP refuses as unused parameters.
+        self.register_buffer("z_H_init", torch.zeros(config.hidden_size))
+        self.register_buffer("z_L_init", torch.zeros(config.hidden_size))
         self.gradient_checkpointing = False
         self.post_init()
 

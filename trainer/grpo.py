@@ -47,13 +47,17 @@ def main(argv: list[str] | None = None) -> int:
     prefix = f"[rank {rank}/{world}] " if world > 1 else ""
     logging.basicConfig(level=logging.INFO if rank == 0 else logging.WARNING,
                         format=f"%(asctime)s {prefix}%(levelname)s %(name)s: %(message)s")
+    me = f"grpo.py{' ' + prefix.strip() if prefix else ''}"
     try:
         recipe = load_grpo_recipe(args.recipe, args.overrides)
         root = command_benchmark_root(args.benchmark_root)
-        outcome = run_grpo(recipe, args.output_dir or Path("runs") / f"grpo-{args.recipe.stem}", root, args.cache_dir)
     except USAGE_ERRORS as err:
-        print(f"grpo.py{' ' + prefix.strip() if prefix else ''}: error: {as_flags(str(err), flags_of(build_parser()))}",
-              file=sys.stderr)
+        print(f"{me}: error: {as_flags(str(err), flags_of(build_parser()))}", file=sys.stderr)
+        return 2
+    try:
+        outcome = run_grpo(recipe, args.output_dir or Path("runs") / f"grpo-{args.recipe.stem}", root, args.cache_dir)
+    except (RecipeError, ExecutionNotAllowed) as err:  # found as the run starts (a file missing later is a fault)
+        print(f"{me}: error: {as_flags(str(err), flags_of(build_parser()))}", file=sys.stderr)
         return 2
     logging.getLogger("trainer").info("done in %.1f s: %s", outcome.seconds, outcome.output_dir)
     _shutdown()

@@ -194,6 +194,7 @@ def run_grpo(recipe: GRPORecipe, output_dir: str | Path, benchmark_root: RootArg
     finally:
         funcs[0].close()
     trainer.save_model(str(output_dir))
+    trainer.save_state()  # trainer_state.json: the log history, per step
     if state.is_main_process:
         tokenizer.save_pretrained(output_dir / TOKENIZER_DIR)
         atomic_write_text(output_dir / "polyglot_grpo_config.json", json.dumps(
