@@ -19,7 +19,7 @@ from conftest import ALL_LANGUAGES
 from fixtures.forgery import ATTACKS, PY_LAST_DIGIT
 from polyglot_hrm.dataset.features import features_for
 from polyglot_hrm.edit_format import EditBlock, render_blocks
-from polyglot_hrm.execution import LocalExecutor, RunResult
+from polyglot_hrm.execution import LocalExecutor
 from polyglot_hrm.execution.executors import ExecutorError
 from polyglot_hrm.execution.timeouts import build_timeout, run_timeout
 from polyglot_hrm.modelio.chat_format import render_whole
