@@ -276,7 +276,7 @@ def test_references_one_stubs_zero_in_every_language(allow_execution, problems):
         problem = problems[(language, "digit-sum")]
         row = generation_row(problem)
         for completion, value in [(reference_answer(problem), 1.0), (reference_answer(problem), 1.0),
-                                  (stub_answer(row), 0.0), ("```\n```", -0.25)]:
+                                  (stub_answer(row), 0.0), ("I cannot write this one.", -0.25)]:
             rows.append(row)
             completions.append(completion)
             expected.append(value)
