@@ -4,8 +4,9 @@ A reward is called at every training step with a few dozen completions. What ``r
 is right for one long command and wasteful here, so :class:`LoopExecutor` wraps the executor and does it once:
 
 * **Provisioning and node checks once per problem**, not per call: the first batch that brings a problem prepares
-  it (locally: provisions its dependencies; on Ray: checks every node and provisions there); later batches of the
-  same problem go straight to running.
+  it (locally: provisions its dependencies; on Ray: checks every node and provisions there, so in a run's first
+  epoch a batch with new problems costs one check task per node); later batches of the same problem go straight
+  to running.
 * **Sweeps** of what killed runs left behind (workspaces, cgroups) once when it starts, then at most every
   :data:`~polyglot_hrm.settings.REWARD_SWEEP_INTERVAL_S` seconds, not after every batch.
 * **One pool for every caller**: local runs go to one long-lived thread pool of ``jobs`` workers (one per core by
@@ -61,8 +62,10 @@ class LoopExecutor(Executor):
         self._missing: dict[tuple, str | None] = {}  # problem key -> what could not be provisioned (None: nothing)
         self._lock = threading.Lock()
         self._swept_at: float | None = None
-        local = isinstance(inner, LocalExecutor)
-        self.jobs = inner.jobs if local else None
+        # The stock local pool's runs go to one long-lived pool; any other executor (Ray, one of a user's own) runs
+        # its jobs itself.
+        local = isinstance(inner, LocalExecutor) and type(inner).run is LocalExecutor.run
+        self.jobs = inner.jobs if isinstance(inner, LocalExecutor) else None
         self.node = inner.node if local else None
         self._pool = ThreadPoolExecutor(max_workers=inner.jobs, thread_name_prefix="reward-run") if local else None
         self.prepared_batches = 0  # batches that brought problems not seen before (tests and the benchmark read it)
@@ -73,9 +76,9 @@ class LoopExecutor(Executor):
             new = {_problem_key(p): p for p in problems if _problem_key(p) not in self._missing}
             if new:
                 self.prepared_batches += 1
-                if self._pool is not None:
+                if type(self.inner).prepare is LocalExecutor.prepare:  # a sweep and provisioning: sweeps are periodic
                     missing = ensure_provisioned(list(new.values()), ctx)
-                else:  # Ray: check the nodes and provision there (RayExecutor.prepare)
+                else:  # Ray: check the nodes and provision there (RayExecutor.prepare); an executor's own prepare
                     missing = self.inner.prepare(list(new.values()), ctx)
                 for key, p in new.items():
                     self._missing[key] = missing.get(p.id)
@@ -88,7 +91,7 @@ class LoopExecutor(Executor):
             return
         first = self._swept_at is None
         self._swept_at = now
-        if self._pool is not None:
+        if isinstance(self.inner, LocalExecutor):
             sweep_leftovers()
         elif not first:  # Ray: RayExecutor.finish sweeps every accepted node (none is accepted before a prepare)
             self.inner.finish()
@@ -98,7 +101,7 @@ class LoopExecutor(Executor):
             before = sum(self.inner.runs_per_node.values())
             self.inner.run(jobs, ctx, sandbox, output_limit, on_outcome)
             with self._lock:
-                self.runs_per_node.update({"ray": sum(self.inner.runs_per_node.values()) - before})
+                self.runs_per_node.update({self.inner.name: sum(self.inner.runs_per_node.values()) - before})
             return
         futures = [self._pool.submit(run_job, job, ctx, sandbox, output_limit, self.node) for job in jobs]
         for future in as_completed(futures):

@@ -178,6 +178,7 @@ class RewardOutcome:
     tests_passed: int = 0
     tests_total: int = 0
     not_run_reason: str = ""
+    result: RunResult | None = None  # the run's result (shared by identical completions); None: not run
 
 
 class ExecutionReward:
@@ -307,14 +308,14 @@ class ExecutionReward:
             reason = result.output.strip().splitlines()[0] if result.output.strip() else "infrastructure failure"
             logger.error("execution reward: %s was not judged (infrastructure, reward None): %s", result.problem_id,
                          reason)
-            return RewardOutcome(None, "infrastructure", result.tests_passed, result.tests_total, reason[:500])
+            return RewardOutcome(None, "infrastructure", result.tests_passed, result.tests_total, reason[:500], result)
         if result.passed:
             reward = 1.0
         elif self.partial_credit and result.status == "failed" and result.tests_total > 0:
             reward = result.tests_passed / result.tests_total
         else:
             reward = 0.0
-        return RewardOutcome(reward, result.status, result.tests_passed, result.tests_total)
+        return RewardOutcome(reward, result.status, result.tests_passed, result.tests_total, result=result)
 
 
 class AsyncExecutionReward(ExecutionReward):

@@ -7,8 +7,8 @@ per problem, periodic sweeps — and its warm runner caches.
 
 * **Who starts it.** The first rank of the node whose reward needs it and finds no server answering at the path
   (in practice local rank 0 or whichever rank scores first), under a lock file next to the socket so that only one
-  starts. It runs ``python -m polyglot_hrm.rewards.server`` as a child of that rank, with that rank's environment
-  (the opt-in to run code, the runner cache, ``RAY_ADDRESS``).
+  starts. It runs :func:`main` of this module in a new Python process, a child of that rank, with that rank's
+  environment (the opt-in to run code, the runner cache, ``RAY_ADDRESS``) and the same ``polyglot_hrm``.
 * **How ranks find it.** A Unix socket at :func:`polyglot_hrm.settings.reward_server_path`:
   ``$POLYGLOT_HRM_REWARD_SERVER`` if set, else a path under ``<tmp>/polyglot-hrm-rewards-<uid>/`` (a folder only
   this user can enter) derived from the launcher's ``TORCHELASTIC_RUN_ID``/``MASTER_ADDR``/``MASTER_PORT``, the same
@@ -39,6 +39,8 @@ from contextlib import contextmanager
 from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any, Iterator, Sequence
+
+import polyglot_hrm
 
 from ..execution.executors import Executor, ExecutorError, check_jobs, make_executor
 from ..scoring import Scored
@@ -168,9 +170,12 @@ class RemoteScorer(Scorer):
         with os.fdopen(fd, "wb") as f:
             f.write(os.urandom(32))
         config = json.dumps({"socket": str(sock), "executor": self.executor, "jobs": self.jobs, "parent": os.getpid()})
+        # The package this process runs (a checkout or the installed one), first on the server's path: same code.
+        code = (f"import sys; sys.path.insert(0, {str(Path(polyglot_hrm.__file__).resolve().parent.parent)!r}); "
+                f"from polyglot_hrm.rewards.server import main; main()")
         with open(log, "ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "polyglot_hrm.rewards.server", config],
-                                            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen([sys.executable, "-c", code, config], stdin=subprocess.DEVNULL,
+                                            stdout=out, stderr=subprocess.STDOUT)
         self.starts += 1
         logger.info("started the node's reward server (pid %d, %s executor) at %s; its log: %s", self.process.pid,
                     self.executor, sock, log)
@@ -270,8 +275,8 @@ def serve(socket_path: str | Path, executor: str = "local", jobs: int | None = N
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m polyglot_hrm.rewards.server '<json config>'``: what :class:`RemoteScorer` starts (not a command
-    for people: its one argument is ``{"socket", "executor", "jobs", "parent"}`` as JSON)."""
+    """What :class:`RemoteScorer` starts in a new process (not a command for people: its one argument is
+    ``{"socket", "executor", "jobs", "parent"}`` as JSON)."""
     config = json.loads((argv if argv is not None else sys.argv[1:])[0])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     serve(config["socket"], config.get("executor") or "local", config.get("jobs"), config.get("parent"))
