@@ -100,13 +100,13 @@ def load_policy(policy: GRPOPolicy) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    import hrm_modeling  # noqa: F401 - registers the polyglot_hrm model type with the Auto classes
+    from hrm_modeling import HRMForCausalLM  # importing it registers the model type with the Auto classes
 
     dtype = getattr(torch, policy.dtype) if policy.dtype else torch.float32
     if policy.kind == "hrm":
         tokenizer = load_tokenizer(_hrm_tokenizer_path(policy))
         model = AutoModelForCausalLM.from_pretrained(policy.path, dtype=dtype)
-        if not hasattr(model, "q_head"):
+        if not isinstance(model, HRMForCausalLM):
             raise ValueError(f"policy.path={policy.path}: a {type(model).__name__}, not this project's HRM; use "
                              f"policy.kind=chat for another model")
         if not model.config.derive_prompt_inputs:
