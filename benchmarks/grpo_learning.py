@@ -27,6 +27,7 @@ import json
 import logging
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from polyglot_hrm.modelio.generation import generate_answers  # noqa: E402
-from polyglot_hrm.rewards import ExecutionReward, REWARD_COLUMNS  # noqa: E402
+from polyglot_hrm.rewards import REWARD_COLUMNS, ExecutionReward, RewardOutcome  # noqa: E402
 from polyglot_hrm.settings import BENCHMARK_ROOT_HELP, command_benchmark_root  # noqa: E402
 from polyglot_hrm.training.config import load_recipe  # noqa: E402
 from polyglot_hrm.training.grpo import load_policy, run_grpo  # noqa: E402
@@ -66,21 +67,27 @@ def sft(out: Path, steps: int, root: Any, cache_dir: Path | None) -> tuple[Path,
 
 
 def sample_and_score(model: Any, tokenizer: Any, rows: Sequence[dict[str, Any]], samples: int, temperature: float,
-                     max_new_tokens: int, seed: int, reward: ExecutionReward) -> list[list[float | None]]:
-    """`samples` answers per row (seed per row and sample), each row's rewards."""
+                     max_new_tokens: int, seed: int, reward: ExecutionReward) -> list[list[RewardOutcome]]:
+    """`samples` answers per row (seed per row and sample), each row's reward outcomes."""
     expanded = [row for row in rows for _ in range(samples)]
     seeds = [seed * 100_003 + i for i in range(len(expanded))]
     answers = generate_answers(model, tokenizer, expanded, temperature=temperature, max_new_tokens=max_new_tokens,
                                batch_size=8, seeds=seeds, progress=False)
     texts = [a[0] for a in answers]
     columns = {c: [row.get(c) for row in expanded] for c in REWARD_COLUMNS}
-    rewards = reward(completions=texts, **columns)
-    return [rewards[i * samples:(i + 1) * samples] for i in range(len(rows))]
+    outcomes = reward.score(texts, **columns)
+    return [outcomes[i * samples:(i + 1) * samples] for i in range(len(rows))]
 
 
-def pass_rate(rewards: Sequence[float | None]) -> float:
-    judged = [r for r in rewards if r is not None]
+def pass_rate(outcomes: Sequence[RewardOutcome]) -> float:
+    judged = [o.reward for o in outcomes if o.reward is not None]
     return sum(judged) / len(judged) if judged else float("nan")
+
+
+def statuses(outcomes: Sequence[RewardOutcome]) -> str:
+    """`passed 3, failed 4, malformed 1`: what the samples came to."""
+    counts = Counter(o.status for o in outcomes)
+    return ", ".join(f"{k} {v}" for k, v in counts.most_common())
 
 
 def mean(values: Sequence[float]) -> float:
@@ -107,7 +114,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     logger.info("%d of %d rows have a sampled pass rate in [%.1f, %.1f]", len(chosen), len(rows), args.low, args.high)
     result: dict[str, Any] = {"settings": vars(args) | {"benchmark_root": str(root)}, "rows": [], "curve": [],
                               "qualifying": len(chosen), "timings": timings}
-    after: list[list[float | None]] = [[] for _ in rows]
+    after: list[list[RewardOutcome]] = [[] for _ in rows]
     if chosen:
         start = time.perf_counter()
         recipe = load_grpo_recipe("tiny", [
@@ -130,7 +137,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for i, row in enumerate(rows):
         result["rows"].append({"id": row["id"], "language": row["language"], "task": row["task"],
                                "grpo": i in chosen, "before": pass_rate(before[i]),
-                               "after": pass_rate(after[i]) if after[i] else None})
+                               "after": pass_rate(after[i]) if after[i] else None,
+                               "statuses_before": statuses(before[i]), "statuses_after": statuses(after[i])})
     grpo_rows = [r for r in result["rows"] if r["grpo"]]
     result["mean_reward"] = {
         "grpo_rows_before": mean([r["before"] for r in grpo_rows]),
@@ -144,10 +152,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(result: dict[str, Any]) -> str:
     samples = result["settings"]["samples"]
-    lines = [f"| row | GRPO row | pass rate before ({samples} samples) | after |", "|---|---|---|---|"]
+    lines = [f"| row | GRPO row | pass rate before ({samples} samples) | after | samples before | samples after |",
+             "|---|---|---|---|---|---|"]
     for r in result["rows"]:
         after = "-" if r["after"] is None else f"{r['after']:.3f}"
-        lines.append(f"| {r['id']} | {'yes' if r['grpo'] else 'no'} | {r['before']:.3f} | {after} |")
+        lines.append(f"| {r['id']} | {'yes' if r['grpo'] else 'no'} | {r['before']:.3f} | {after} | "
+                     f"{r['statuses_before']} | {r['statuses_after'] or '-'} |")
     m = result["mean_reward"]
     fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
     lines += ["", f"rows with a pass rate in [{result['settings']['low']}, {result['settings']['high']}]: "
