@@ -169,6 +169,12 @@ def run(name: str, problems: list[Problem], jobs: int, warm_rounds: int) -> None
         [f"ours warm ({jobs} workers)", warm_wall, n / warm_wall, runs, naive_wall / warm_wall, f"{agree}/{n}"],
     ], title=f"[{name}] one GRPO batch: {len(chosen)} prompts x 8 completions"))
     print()
+    for label, out in (("cold", cold_out), ("warm", warm_out)):
+        for row, kind, o, (r, t) in zip(rows, kinds, out, naive):
+            if (o.reward or 0.0) != r:
+                took = f"{o.result.duration_s:.1f} s" if o.result else "not run"
+                print(f"  differs ({label}): {row['problem_id']} {kind}: ours {o.status} ({took}), naive {r:g} "
+                      f"({t:.1f} s)")
     mix = Counter(zip(kinds, [o.status for o in warm_out]))
     print("completions (kind, our status): " + ", ".join(f"{k}/{s} {c}" for (k, s), c in sorted(mix.items())))
     print()

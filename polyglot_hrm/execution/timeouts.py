@@ -16,12 +16,13 @@ infinite loop in a one-second Python exercise costs 30 s, not 180.
 The ``"rl"`` rule, for the execution reward (:mod:`polyglot_hrm.rewards`), where a training step waits for its
 slowest run::
 
-    test steps  = min(RL_FACTOR * ref, ref + RL_SLACK_S)   (10 x, + 3 s)   where the reference's seconds are known
-    test steps  = RL_UNTIMED_S (30 s)                                       where they are not
-    build steps = RL_BUILD_S (120 s), a clock of their own                  (:func:`build_timeout`)
+    test steps  = max(RL_FLOOR_S, min(RL_FACTOR * ref, ref + RL_SLACK_S))   (10 s; 10 x; + 3 s)  where ref is known
+    test steps  = RL_UNTIMED_S (30 s)                                                         where it is not
+    build steps = RL_BUILD_S (120 s), a clock of their own                       (:func:`build_timeout`)
 
 ``ref`` is the same recorded figure (build and test), so for a compiled language the test steps' budget also
-holds the reference's build time: generous for the tests alone. Under every other rule the build and test steps
+holds the reference's build time: generous for the tests alone. The floor is for a loaded node, slower than the one
+that timed the reference (:data:`~polyglot_hrm.settings.RL_FLOOR_S`). Under every other rule the build and test steps
 share one clock, as before.
 """
 
@@ -31,8 +32,8 @@ import math
 import numbers
 from typing import Any
 
-from ..settings import (AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, RL, RL_BUILD_S, RL_FACTOR, RL_SLACK_S,
-                        RL_UNTIMED_S, Timeout)
+from ..settings import (AUTO, AUTO_FACTOR, AUTO_FLOOR_S, DEFAULT_TIMEOUT, RL, RL_BUILD_S, RL_FACTOR, RL_FLOOR_S,
+                        RL_SLACK_S, RL_UNTIMED_S, Timeout)
 
 __all__ = ["AUTO", "AUTO_FACTOR", "AUTO_FLOOR_S", "DEFAULT_TIMEOUT", "RL", "Timeout", "build_timeout", "check_seconds",
            "check_timeout", "describe_timeout", "run_timeout"]
@@ -65,7 +66,7 @@ def run_timeout(timeout: Timeout, reference_seconds: float | None) -> float:
     if check_timeout(timeout) == RL:
         if reference_seconds is None:
             return RL_UNTIMED_S
-        return min(RL_FACTOR * reference_seconds, reference_seconds + RL_SLACK_S)
+        return max(RL_FLOOR_S, min(RL_FACTOR * reference_seconds, reference_seconds + RL_SLACK_S))
     if timeout == AUTO:
         if reference_seconds is None:
             return DEFAULT_TIMEOUT
@@ -81,7 +82,8 @@ def build_timeout(timeout: Timeout) -> float | None:
 def describe_timeout(timeout: Timeout) -> str:
     """The rule in words, for results' settings and reports."""
     if timeout == RL:
-        return (f"rl: tests min({RL_FACTOR:g} x reference seconds, reference seconds + {RL_SLACK_S:g}), "
+        return (f"rl: tests max({RL_FLOOR_S:g}, min({RL_FACTOR:g} x reference seconds, reference seconds + "
+                f"{RL_SLACK_S:g})), "
                 f"{RL_UNTIMED_S:g} s where the reference was not timed; builds {RL_BUILD_S:g} s of their own")
     if timeout == AUTO:
         return (f"auto: max({AUTO_FLOOR_S:g}, {AUTO_FACTOR:g} x reference seconds), "

@@ -40,7 +40,7 @@ of ``None`` rewards, the runs made and the call's seconds, under ``execution_rew
 **Where the runs happen** (:mod:`.server`, :mod:`.loop`): in a multi-process launch (``accelerate launch``) the
 ranks of a node share one scoring server and its one pool; alone, the reward keeps its own. ``executor="ray"``
 sends the runs to a Ray cluster's CPU nodes. ``timeout="rl"`` (the default) gives the test steps
-``min(10 x ref, ref + 3 s)`` and the build steps their own budget (:mod:`polyglot_hrm.execution.timeouts`).
+``max(10 s, min(10 x ref, ref + 3 s))`` and the build steps their own budget (:mod:`polyglot_hrm.execution.timeouts`).
 """
 
 from __future__ import annotations
