@@ -18,8 +18,8 @@ setup: $(PIP_STAMP) $(APT_STAMP)
 $(PIP_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	@# The ray extra too: tests/test_executors.py runs a two-node Ray cluster on this machine.
-	$(PY) -m pip install -q -e '.[dev,ray]'
+	@# The ray extra too: tests/test_executors.py runs a two-node Ray cluster on this machine; rl: TRL (rewards, GRPO).
+	$(PY) -m pip install -q -e '.[dev,ray,rl]'
 	touch $@
 
 $(APT_STAMP): Makefile

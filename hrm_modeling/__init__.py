@@ -16,7 +16,7 @@ from .configuration_hrm import (
     default_puzzle_identifier_names,
     puzzle_identifier_name,
 )
-from .modeling_hrm import HRMForCausalLM, HRMModel, HRMPreTrainedModel
+from .modeling_hrm import HRMForCausalLM, HRMModel, HRMPreTrainedModel, prompt_inputs_from_ids
 
 __all__ = [
     "HRMConfig",
@@ -27,6 +27,7 @@ __all__ = [
     "NO_PUZZLE",
     "TASKS",
     "default_puzzle_identifier_names",
+    "prompt_inputs_from_ids",
     "puzzle_identifier_name",
     "tiny_config",
 ]

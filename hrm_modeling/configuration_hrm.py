@@ -100,6 +100,17 @@ class HRMConfig(HrmTextConfig):
         L_bp_cycles (`list[int]`, defaults to `[1]`): with `gradient_mode="k_step"` only: per H-cycle, how many
             of the trailing L-steps run with autograd (left-padded with 1s to `H_cycles` entries). Must stay
             `[1]` with `"one_step"`.
+        derive_prompt_inputs (`bool`, defaults to `False`): when a first (uncached) forward gets `input_ids` but no
+            `token_type_ids` or no `puzzle_identifiers`, derive them from the ids (`prompt_inputs_from_ids` in
+            `modeling_hrm.py`): the prompt block is every attended token up to and including the first
+            `prompt_end_token_ids` run, the puzzle identifier is the first language and the first task token in
+            that block. Callers that pass only `input_ids` and `attention_mask` (TRL's `GRPOTrainer`, plain
+            `generate`) then see what training saw. Needs the three token-id fields below (the tokenizer's:
+            `polyglot_hrm.modelio.tokenizer.prompt_layout_fields` gives them).
+        prompt_end_token_ids (`list[int]`, optional): the tokens that close a prompt (the prompt format's
+            `<|answer|>` and its line break).
+        language_token_ids (`list[int]`, optional): the token of each language of `LANGUAGES`, in that order.
+        task_token_ids (`list[int]`, optional): the token of each task of `TASKS`, in that order.
     """
 
     model_type = "polyglot_hrm"
@@ -126,6 +137,10 @@ class HRMConfig(HrmTextConfig):
     q_loss_weight: float = 0.5
     gradient_mode: GradientMode = "one_step"
     selective_checkpointing: bool = True
+    derive_prompt_inputs: bool = False
+    prompt_end_token_ids: list[int] | None = None
+    language_token_ids: list[int] | None = None
+    task_token_ids: list[int] | None = None
 
     @classmethod
     def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> HRMConfig:
@@ -238,7 +253,26 @@ class HRMConfig(HrmTextConfig):
         _require(self.gradient_mode == "k_step" or list(bp) == [1], "L_bp_cycles", bp,
                  "only applies to gradient_mode='k_step'; the one-step gradient keeps only the final L-step",
                  "set gradient_mode='k_step' to use L_bp_cycles, or leave L_bp_cycles unset")
+        self._validate_prompt_layout()
         for name in ("pad_token_id", "bos_token_id"):
             value = getattr(self, name)
             _require(value is None or 0 <= value < self.vocab_size, name, value, f"outside the vocabulary (size {self.vocab_size})",
                      f"use an id in [0, {self.vocab_size}) matching the tokenizer, or None")
+
+    def _validate_prompt_layout(self) -> None:
+        """The token ids `derive_prompt_inputs` reads: set (all three) when it is on, inside the vocabulary."""
+        expected = {"prompt_end_token_ids": None, "language_token_ids": len(LANGUAGES), "task_token_ids": len(TASKS)}
+        for name, count in expected.items():
+            ids = getattr(self, name)
+            if ids is None:
+                _require(not self.derive_prompt_inputs, name, ids, "derive_prompt_inputs=True reads it",
+                         "set it from the tokenizer (polyglot_hrm.modelio.tokenizer.prompt_layout_fields) or set "
+                         "derive_prompt_inputs=False")
+                continue
+            _require(len(ids) >= 1 and (count is None or len(ids) == count), name, ids,
+                     f"needs {count or 'at least one'} token id(s)" + (f", one per entry of {name.split('_')[0].upper()}S"
+                                                                      if count else ""),
+                     "set it from the tokenizer (polyglot_hrm.modelio.tokenizer.prompt_layout_fields)")
+            _require(all(isinstance(i, int) and 0 <= i < self.vocab_size for i in ids), name, ids,
+                     f"holds an id outside the vocabulary (size {self.vocab_size})",
+                     "use the ids of the tokenizer the model was built with")

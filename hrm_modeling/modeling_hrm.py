@@ -47,9 +47,10 @@ from transformers.models.hrm_text.modeling_hrm_text import (
 )
 from transformers.utils import logging
 
-from .configuration_hrm import HRMConfig
+from .configuration_hrm import LANGUAGES, TASKS, HRMConfig, puzzle_identifier_name
 
-__all__ = ["HRMCarry", "HRMForCausalLM", "HRMModel", "HRMPreTrainedModel"]
+__all__ = ["HRMCarry", "HRMForCausalLM", "HRMModel", "HRMPreTrainedModel", "SELECTIVE_CHECKPOINTING_KWARGS",
+           "prompt_inputs_from_ids"]
 
 logger = logging.get_logger(__name__)
 
@@ -84,6 +85,10 @@ def _keep_matmul_and_attention_outputs():
     forward, recompute = create_selective_checkpoint_contexts(_KEPT_OPS)
     return _without_autocast_cache(forward), _without_autocast_cache(recompute)
 
+
+# The checkpointing kwargs of `HRMConfig.selective_checkpointing`: give them to whatever turns checkpointing back on
+# (TRL's GRPOTrainer does after each generation, through `gradient_checkpointing_kwargs`), or it becomes full.
+SELECTIVE_CHECKPOINTING_KWARGS = {"use_reentrant": False, "context_fn": _keep_matmul_and_attention_outputs}
 
 # Logits per chunk of the training LM loss (`_LinearCrossEntropy`): 8 MiB of float32 logits per chunk.
 LM_LOSS_CHUNK_LOGITS = 2**21
@@ -203,6 +208,52 @@ def linear_cross_entropy(
     return _LinearCrossEntropy.apply(hidden, weight, labels, token_weights)
 
 
+def prompt_inputs_from_ids(
+    input_ids: torch.LongTensor, attention_mask: torch.Tensor | None, config: HRMConfig
+) -> tuple[torch.LongTensor, torch.LongTensor]:
+    """`(token_type_ids (B, T), puzzle_identifiers (B,))` read from sequences in the prompt format: the one
+    derivation that training's collator, `generate` and a forward given only `input_ids` share
+    (`config.derive_prompt_inputs`).
+
+    Prompt block (type 1): every attended token up to and including the first run of `config.prompt_end_token_ids`
+    (`<|answer|>` and its line break); what follows (the answer, generated tokens) and padding are type 0. A
+    sequence without that run is all prompt. Puzzle identifier: the first language token and the first task token
+    of the prompt block (the prompt's header line) looked up in `config.puzzle_identifier_names`; 0 ("none") when
+    either is missing or the pair has no entry.
+    """
+    ids = input_ids.long()
+    batch, length = ids.shape
+    device = ids.device
+    attended = (attention_mask.to(device) != 0) if attention_mask is not None and attention_mask.ndim == 2 \
+        else torch.ones_like(ids, dtype=torch.bool)
+    end = torch.tensor(config.prompt_end_token_ids, dtype=torch.long, device=device)
+    n = end.numel()
+    ends_here = torch.zeros_like(attended)  # (B, T): the prompt's closing run ends at this position
+    if length >= n:
+        windows = ids.unfold(1, n, 1)  # (B, T - n + 1, n)
+        ends_here[:, n - 1 :] = (windows == end).all(-1) & attended[:, n - 1 :]
+    closed_before = (ends_here.long().cumsum(1) - ends_here.long()) > 0  # strictly after the first closing run
+    in_prompt = attended & ~closed_before
+    token_type_ids = in_prompt.long()
+
+    def first_of(token_ids: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Index into `token_ids` of the first of them in the prompt block `(B,)`, and whether there is one."""
+        table = torch.tensor(token_ids, dtype=torch.long, device=device)
+        hits = (ids[..., None] == table) & in_prompt[..., None]  # (B, T, K)
+        found = hits.any(-1)  # (B, T)
+        position = found.long().argmax(1)  # (B,) first hit (0 when none)
+        which = hits[torch.arange(batch, device=device), position].long().argmax(-1)  # (B,)
+        return which, found.any(1)
+
+    language, has_language = first_of(config.language_token_ids)
+    task, has_task = first_of(config.task_token_ids)
+    names = config.puzzle_identifier_names
+    table = torch.tensor([[names.index(puzzle_identifier_name(lang, t)) if puzzle_identifier_name(lang, t) in names
+                           else 0 for t in TASKS] for lang in LANGUAGES], dtype=torch.long, device=device)  # (L, K)
+    puzzle_identifiers = torch.where(has_language & has_task, table[language, task], torch.zeros_like(language))
+    return token_type_ids, puzzle_identifiers
+
+
 class HRMQHead(nn.Linear):
     """ACT Q-head: hidden `(B, D)` -> `(B, 2)` logits [halt, continue]. Its own class so init can find it."""
 
@@ -227,9 +278,7 @@ class HRMPreTrainedModel(HrmTextPreTrainedModel):
         full checkpointing, `gradient_checkpointing_disable()` turns it off."""
         super().post_init()
         if self.config.selective_checkpointing:
-            self.activation_checkpointing_enable(
-                {"use_reentrant": False, "context_fn": _keep_matmul_and_attention_outputs}
-            )
+            self.activation_checkpointing_enable(SELECTIVE_CHECKPOINTING_KWARGS)
 
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
@@ -257,9 +306,11 @@ class HRMModel(HRMPreTrainedModel):
         self.rotary_emb = HrmTextRotaryEmbedding(config=config)
         self.L_module = HrmTextStack(config)
         self.H_module = HrmTextStack(config)
-        # Not trained (requires_grad=False) but saved, so a checkpoint reproduces its outputs exactly.
-        self.z_H_init = nn.Parameter(torch.zeros(config.hidden_size), requires_grad=False)
-        self.z_L_init = nn.Parameter(torch.zeros(config.hidden_size), requires_grad=False)
+        # Not trained but saved (persistent buffers), so a checkpoint reproduces its outputs exactly. Buffers, not
+        # parameters: `from_pretrained` turns every loaded floating-point parameter trainable, and these
+        # never get a gradient (the first H/L steps run without autograd), which DDP refuses as unused parameters.
+        self.register_buffer("z_H_init", torch.zeros(config.hidden_size))
+        self.register_buffer("z_L_init", torch.zeros(config.hidden_size))
         self.gradient_checkpointing = False
         self.post_init()
 
@@ -320,8 +371,16 @@ class HRMModel(HRMPreTrainedModel):
         attention_mask: 2D `(B, past + T)` over tokens (1 = attend); the prefix is always attended.
         position_ids: `(B|1, T)` token positions, counted without the prefix.
         token_type_ids: `(B, T)`, 1 = prompt (bidirectional block, with the prefix), 0 = answer (causal).
+        With `config.derive_prompt_inputs`, a first call given `input_ids` but not `token_type_ids` or not
+        `puzzle_identifiers` derives them (`prompt_inputs_from_ids`).
         """
         past = cache.get_seq_length() if cache is not None else 0
+        if self.config.derive_prompt_inputs and input_ids is not None and past == 0 \
+                and (token_type_ids is None or puzzle_identifiers is None):
+            mask_2d = attention_mask if attention_mask is not None and attention_mask.ndim == 2 else None
+            derived_types, derived_puzzles = prompt_inputs_from_ids(input_ids, mask_2d, self.config)
+            token_type_ids = derived_types if token_type_ids is None else token_type_ids
+            puzzle_identifiers = derived_puzzles if puzzle_identifiers is None else puzzle_identifiers
         prefix_total = self.config.puzzle_emb_len
         with_prefix = prefix_total > 0 and past == 0
         x = self._embed(input_ids, inputs_embeds, puzzle_identifiers, with_prefix)  # (B, P + T, D)

@@ -8,7 +8,8 @@ language's own toolchain variables (in ``languages/``).
 ``validate``, scoring and the ``polyglot_exec`` metric; ``"auto"`` (:data:`EVALUATION_TIMEOUT`, calibrated per
 problem from its reference's own seconds; the rule is :mod:`polyglot_hrm.execution.timeouts`) for ``evaluate`` and
 the evaluation library; shorter budgets where a run waits on them: :data:`TRAINING_EVAL_TIMEOUT` (60, the
-in-training evaluation) and :data:`VERIFY_TIMEOUT` (20, the dataset's verification runs).
+in-training evaluation) and :data:`VERIFY_TIMEOUT` (20, the dataset's verification runs); ``"rl"`` for the execution
+reward (:data:`RL`: the test steps a few seconds over the reference's own, the build steps a budget of their own).
 
 **Generation** (:class:`GenerationOptions`): the options every model backend, the evaluation library, the
 training-time evaluation and their command lines take, with their defaults and checks.
@@ -34,8 +35,10 @@ commands read several; the others take one).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Mapping, Sequence, Union
@@ -43,12 +46,13 @@ from typing import Literal, Mapping, Sequence, Union
 __all__ = ["API_CONCURRENCY", "API_KEY_ENV", "API_MAX_RETRIES", "API_REQUEST_TIMEOUT", "AUTO", "AUTO_FACTOR",
            "AUTO_FLOOR_S", "BENCHMARK_ROOT_ENV", "BENCHMARK_ROOT_FLAG", "BENCHMARK_ROOT_HELP", "BenchmarkRoot",
            "CACHE_ENV", "DATASETS_CACHE_ENVS", "DEFAULT_TIMEOUT", "EVALUATION_TIMEOUT", "GenerationOptions",
-           "HF_DEFAULT_ENDPOINT", "HF_ENDPOINT_ENV", "OPT_IN_ALIASES", "OPT_IN_ENV", "RAY_ADDRESS_ENV", "RootArg",
-           "TRAINING_EVAL_GENERATION", "TRAINING_EVAL_TIMEOUT", "Timeout", "UID_BASE_ENV", "VERIFY_TIMEOUT",
+           "HF_DEFAULT_ENDPOINT", "HF_ENDPOINT_ENV", "LAUNCH_ENVS", "LOCAL_RANK_ENV", "OPT_IN_ALIASES", "OPT_IN_ENV",
+           "RAY_ADDRESS_ENV", "REWARD_SERVER_ENV", "REWARD_SERVER_START_S", "REWARD_SWEEP_INTERVAL_S", "RL", "RL_BUILD_S", "RL_FACTOR", "RL_FLOOR_S", "RL_SLACK_S", "RL_UNTIMED_S",
+           "RootArg", "TRAINING_EVAL_GENERATION", "TRAINING_EVAL_TIMEOUT", "Timeout", "UID_BASE_ENV", "VERIFY_TIMEOUT",
            "WORLD_SIZE_ENV", "api_key", "code_execution_allowed", "command_benchmark_root", "datasets_cache_origin",
-           "hub_endpoint", "mini_benchmark_root", "ray_address", "resolve_benchmark_root", "runner_cache_dir",
-           "runner_cache_origin", "sandbox_uid_base", "WEIGHT_HASHES_FILE", "weight_hash_cache", "world_size",
-           "BOOTSTRAP_RESAMPLES", "BOOTSTRAP_SEED", "CONFIDENCE"]
+           "hub_endpoint", "local_rank", "mini_benchmark_root", "ray_address", "resolve_benchmark_root",
+           "reward_server_path", "runner_cache_dir", "runner_cache_origin", "sandbox_uid_base", "WEIGHT_HASHES_FILE",
+           "weight_hash_cache", "world_size", "BOOTSTRAP_RESAMPLES", "BOOTSTRAP_SEED", "CONFIDENCE"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +74,8 @@ DEFAULT_TIMEOUT = 180.0
 AUTO = "auto"
 AUTO_FLOOR_S = 30.0
 AUTO_FACTOR = 10.0
-#: Seconds, or ``"auto"``.
-Timeout = Union[float, Literal["auto"]]
+#: Seconds, or ``"auto"``, or ``"rl"`` (below).
+Timeout = Union[float, Literal["auto", "rl"]]
 #: ``evaluate`` and the evaluation library (``evaluate_backend``, ``evaluate_model``, ``evaluate_solutions``, the
 #: seed's ``PolyglotEvaluationSystem``): calibrated, so an infinite loop in a one-second exercise costs 30 s, not
 #: 180, over hundreds of candidates; where no reference was timed it is :data:`DEFAULT_TIMEOUT` anyway.
@@ -84,6 +88,24 @@ TRAINING_EVAL_TIMEOUT = 60.0
 #: The dataset build's verification runs (``verify_timeout``): shorter still, because most runs are of mutants,
 #: which often loop forever, and a mutant whose run times out is dropped anyway; references pass in seconds.
 VERIFY_TIMEOUT = 20.0
+#: The execution reward's rule (``timeout="rl"``, :mod:`polyglot_hrm.execution.timeouts` applies it): a training step
+#: waits for its slowest reward, so one hanging completion must cost seconds. The test steps get
+#: ``max(RL_FLOOR_S, min(RL_FACTOR x ref, ref + RL_SLACK_S))`` where ``ref`` is the reference's own recorded seconds
+#: (build and test), :data:`RL_UNTIMED_S` where it was never timed; the build steps (compilers) have a budget of their
+#: own, :data:`RL_BUILD_S`, so a cold cache's slow first build is not a timeout. The floor is there because a loaded
+#: node is slower than the one that timed the reference: on a 2-core machine at load 14, JavaScript and Java
+#: references timed at 2-3 s took 7-9 s, and ``ref + 3 s`` alone gave right answers 0 (``benchmarks/rewards.py``).
+RL = "rl"
+RL_FACTOR = 10.0
+RL_SLACK_S = 3.0
+RL_FLOOR_S = 10.0
+RL_BUILD_S = 120.0
+RL_UNTIMED_S = 30.0
+#: The execution reward's executor in a training loop (:mod:`polyglot_hrm.rewards.loop`) sweeps what killed runs left
+#: behind at most this often (seconds), not after every batch; and a rank waits this long for the node's scoring
+#: server to answer when it starts one (it imports the package first).
+REWARD_SWEEP_INTERVAL_S = 600.0
+REWARD_SERVER_START_S = 120.0
 
 
 # -------------------------------------------------------------------------------------------------- generation
@@ -152,6 +174,13 @@ API_KEY_ENV = "OPENAI_API_KEY"
 WORLD_SIZE_ENV = "WORLD_SIZE"
 #: The first of the host uids the sandbox gives runs (a free range on this machine; the sandbox checks it).
 UID_BASE_ENV = "POLYGLOT_HRM_SANDBOX_UID_BASE"
+#: The execution reward's node-shared scoring server (:mod:`polyglot_hrm.rewards.server`): the Unix socket path
+#: every rank of a node uses; unset: one derived from the launch (:func:`reward_server_path`).
+REWARD_SERVER_ENV = "POLYGLOT_HRM_REWARD_SERVER"
+#: Set by torchrun / ``accelerate launch``: this process's rank on its node, and the launch's rendezvous (the same
+#: in every rank of one launch, so the ranks of a node derive the same server path from them).
+LOCAL_RANK_ENV = "LOCAL_RANK"
+LAUNCH_ENVS = ("TORCHELASTIC_RUN_ID", "MASTER_ADDR", "MASTER_PORT")
 
 
 def runner_cache_dir(environ: Environ | None = None) -> Path:
@@ -217,6 +246,28 @@ def sandbox_uid_base(environ: Environ | None = None) -> str | None:
 def world_size(environ: Environ | None = None) -> int:
     """Processes in this run (``$WORLD_SIZE``, set by the launcher; 1 without one)."""
     return int(_env(environ).get(WORLD_SIZE_ENV, "1"))
+
+
+def local_rank(environ: Environ | None = None) -> int | None:
+    """This process's rank on its node (``$LOCAL_RANK``, set by the launcher); None without a launcher."""
+    value = _env(environ).get(LOCAL_RANK_ENV)
+    return int(value) if value not in (None, "") else None
+
+
+def reward_server_path(environ: Environ | None = None) -> Path | None:
+    """Where the ranks of one launch on this node find the reward server: ``$POLYGLOT_HRM_REWARD_SERVER``, else
+    ``<tmp>/polyglot-hrm-rewards-<uid>/<launch>.sock`` with ``<launch>`` made of the launcher's
+    :data:`LAUNCH_ENVS` (the same in every rank of one launch); None outside a multi-process launch (the reward then
+    keeps its executor in its own process)."""
+    environ = _env(environ)
+    if environ.get(REWARD_SERVER_ENV):
+        return Path(environ[REWARD_SERVER_ENV]).expanduser()
+    launch = [environ.get(name, "") for name in LAUNCH_ENVS]
+    if world_size(environ) <= 1 or local_rank(environ) is None or not any(launch):
+        return None
+    # Hashed: a Unix socket's path must stay under 108 bytes, whatever the launcher's run id is.
+    name = hashlib.sha256("\0".join(launch).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"polyglot-hrm-rewards-{os.getuid()}" / f"{name}.sock"
 
 
 # ----------------------------------------------------------------------------------------------- benchmark root

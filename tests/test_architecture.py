@@ -1,6 +1,6 @@
 """The package's layers follow the data flow (issue 14), and its modules import each other one way (issue 24).
 
-languages -> provenance -> benchmark -> edit_format -> execution -> synthesis -> scoring -> dataset -> modelio
+languages -> provenance -> benchmark -> edit_format -> execution -> synthesis -> scoring -> dataset -> modelio -> rewards
           -> training | evaluation -> CLI
 
 (The language registry is the bottom layer: the benchmark reader maps each track's layout with it. The edit format
@@ -29,7 +29,7 @@ import polyglot_hrm
 
 PACKAGE = Path(polyglot_hrm.__file__).resolve().parent
 LAYERS = ["languages", "provenance", "problems", "edit_format", "execution", "synthesis", "scoring", "dataset", "modelio",
-          ("training", "evaluation")]
+          "rewards", ("training", "evaluation")]
 # Leaf helpers any layer may use (they import nothing of the package), and the top (the CLI and the demo, which use
 # everything).
 LEAVES = {"tables", "outputs", "settings", "seeded"}

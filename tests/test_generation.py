@@ -99,3 +99,49 @@ def test_a_plain_causal_lm_generates_in_the_same_format(tokenizer):
     alone = [generate_answers(llama, tokenizer, [r], max_new_tokens=6, batch_size=1, progress=False)[0] for r in ROWS]
     assert together == alone
     assert all(len(a) == 1 and a[0] for a in together)
+
+
+# ---------------------------------------------------------------------------------------------- ids alone
+def _deriving(model, tokenizer):
+    """The same weights with `derive_prompt_inputs` on: the model reads types and puzzle ids from the ids."""
+    from polyglot_hrm.modelio.prompt_format import prompt_layout_fields
+
+    config = tiny_config(vocab_size=len(tokenizer), initializer_range=0.1, derive_prompt_inputs=True,
+                         **prompt_layout_fields(tokenizer))
+    twin = HRMForCausalLM(config).eval()
+    twin.load_state_dict(model.state_dict())
+    return twin
+
+
+def test_the_derivation_reads_what_encode_pair_and_the_row_give(tokenizer):
+    """Every task: the prompt block is encode_pair's (bos + prompt through `<|answer|>\\n`), the puzzle id the
+    row's language x task, also when a long prompt is cut (its header stays)."""
+    from hrm_modeling import prompt_inputs_from_ids
+    from polyglot_hrm.modelio.prompt_format import prompt_layout_fields
+    from polyglot_hrm.modelio.tokenizer import encode_pair
+
+    config = tiny_config(vocab_size=len(tokenizer), derive_prompt_inputs=True, **prompt_layout_fields(tokenizer))
+    for row in ROWS:
+        prompt, answer = render_example(row)
+        full = encode_pair(tokenizer, prompt, answer)
+        cut = encode_pair(tokenizer, prompt, answer, max_length=len(full["input_ids"]) - 6)
+        for enc in (full, cut):
+            types, puzzle = prompt_inputs_from_ids(torch.tensor([enc["input_ids"]]), None, config)
+            assert types[0].tolist() == enc["token_type_ids"]
+            assert puzzle.tolist() == [config.puzzle_id(row["language"], row["task"])] != [0]
+    # Padding and a second `<|answer|>\n` (generated) are answer-side; no header gives puzzle 0.
+    ids = torch.tensor([[0, 0] + encode_pair(tokenizer, render_example(ROWS[0])[0])["input_ids"]
+                        + config.prompt_end_token_ids])
+    mask = (torch.arange(ids.shape[1]) >= 2).long()[None]
+    types, _ = prompt_inputs_from_ids(ids, mask, config)
+    assert types[0, :2].tolist() == [0, 0] and types[0, -2:].tolist() == [0, 0] and types[0, 2:-2].all()
+    assert prompt_inputs_from_ids(torch.tensor([[5, 6, 7]]), None, config)[1].tolist() == [0]
+
+
+def test_ids_alone_generate_what_the_explicit_inputs_generate(model, tokenizer):
+    """generate_answers passes types and puzzle ids to a model without the flag and nothing to one with it: the
+    answers are the same, token for token."""
+    explicit = generate_answers(model, tokenizer, ROWS, max_new_tokens=12, batch_size=3, progress=False)
+    derived = generate_answers(_deriving(model, tokenizer), tokenizer, ROWS, max_new_tokens=12, batch_size=3,
+                               progress=False)
+    assert derived == explicit

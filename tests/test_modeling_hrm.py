@@ -530,3 +530,35 @@ def test_trust_remote_code_loads_without_the_package(tmp_path: Path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "REMOTE_OK" in proc.stdout
+
+
+# ---------------------------------------------------------------------------------------------- ids alone
+LAYOUT = dict(prompt_end_token_ids=[16, 17], language_token_ids=[3, 4, 5, 6, 7, 8], task_token_ids=[9, 10, 11])
+
+
+def test_derive_prompt_inputs_needs_the_token_ids():
+    with pytest.raises(ValueError, match="prompt_end_token_ids"):
+        tiny_config(derive_prompt_inputs=True)
+    with pytest.raises(ValueError, match="language_token_ids"):
+        tiny_config(derive_prompt_inputs=True, **{**LAYOUT, "language_token_ids": [3, 4]})
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        tiny_config(derive_prompt_inputs=True, **{**LAYOUT, "task_token_ids": [9, 10, VOCAB]})
+
+
+def test_a_forward_given_ids_alone_equals_one_given_types_and_puzzle_ids():
+    """What TRL's log-probability pass does (ids, mask, and the backbone alone), left padding included."""
+    model = _model(initializer_range=0.1, derive_prompt_inputs=True, **LAYOUT)
+    prompt = torch.tensor([1, 9 + 1, 3 + 4, 40, 41, 42, 16, 17])  # bos, diff_edit, python, text, <|answer|>\n
+    ids = torch.cat([torch.tensor([[0, 0], [50, 51]]), prompt.expand(2, -1), torch.tensor([[60, 61], [62, 2]])], 1)
+    mask = torch.ones_like(ids)
+    mask[0, :2] = 0
+    types = torch.tensor([[0, 0] + [1] * 8 + [0, 0], [1] * 10 + [0, 0]])
+    puzzle = torch.tensor([model.config.puzzle_id("python", "diff_edit")] * 2)
+    explicit = model(ids, attention_mask=mask, token_type_ids=types, puzzle_identifiers=puzzle).logits
+    derived = model(ids, attention_mask=mask).logits
+    torch.testing.assert_close(derived, explicit)
+    backbone = model.model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
+    torch.testing.assert_close(model.lm_head(backbone), explicit)
+    assert not torch.allclose(derived, model(ids, attention_mask=mask, puzzle_identifiers=torch.zeros(2).long()).logits)
+    # logits_to_keep: the last positions only, the same values.
+    torch.testing.assert_close(model(ids, attention_mask=mask, logits_to_keep=3).logits, explicit[:, -3:])

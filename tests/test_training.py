@@ -51,6 +51,22 @@ def test_collator_pads_to_a_multiple_and_checks_lengths():
         PolyglotCollator(0)([{"input_ids": [1, 2, 3], "token_type_ids": [1, 0]}])
 
 
+
+def test_collator_derives_types_and_puzzle_ids_as_the_model_does():
+    """With the model's config (derive_prompt_inputs), the prompt block and the puzzle id come from the ids by
+    the model's own function, whatever the example stored; the labels follow."""
+    from hrm_modeling import tiny_config
+
+    config = tiny_config(derive_prompt_inputs=True, prompt_end_token_ids=[16, 17],
+                         language_token_ids=[3, 4, 5, 6, 7, 8], task_token_ids=[9, 10, 11])
+    features = [{"input_ids": [1, 9, 7, 40, 16, 17, 50, 2], "token_type_ids": [1] * 8, "puzzle_identifiers": 0},
+                {"input_ids": [1, 11, 3, 16, 17, 60, 2], "token_type_ids": [1] * 7}]
+    batch = PolyglotCollator(0, model_config=config)(features)
+    assert batch["token_type_ids"].tolist() == [[1, 1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 0, 0, 0]]
+    assert batch["labels"].tolist() == [[-100] * 6 + [50, 2], [-100] * 5 + [60, 2, -100]]
+    assert batch["puzzle_identifiers"].tolist() == [config.puzzle_id("python", "generation"),
+                                                    config.puzzle_id("cpp", "transfer")]
+
 # ---------------------------------------------------------------------------------------------- sampler
 def _sampler(n_per=30, **kwargs):
     difficulties = ["easy"] * n_per + ["medium"] * n_per + ["hard"] * n_per

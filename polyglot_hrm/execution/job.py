@@ -56,6 +56,9 @@ class Job:
     timeout_s: float
     expected: tuple[str, ...] | None  # the tests a pass must report; None: unknown (a reference records them)
     missing: str | None = None  # a dependency that could not be provisioned: the run is an `error` naming it
+    # The build steps' own budget (the reward's "rl" rule, .timeouts.build_timeout): ``timeout_s`` is then the test
+    # steps' alone. None: every step shares ``timeout_s``, one clock (every other rule).
+    build_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -91,11 +94,11 @@ def run_job(job: Job, ctx: RunnerContext, sandbox: Sandbox, output_limit: int = 
     fails in itself is one ``error`` result (a batch always completes)."""
     try:
         result, recorded = _run(job.problem, job.candidate, job.mode, job.timeout_s, ctx, sandbox, output_limit,
-                                job.expected, job.missing)
+                                job.expected, job.missing, job.build_timeout_s)
     except Exception as err:  # noqa: BLE001 - one task's failure must not sink the batch
         logger.exception("%s: the run itself failed", job.problem.id)
         result = RunResult(job.problem.id, "error", output=f"the runner failed: {type(err).__name__}: {err}",
-                           mode=job.mode)
+                           mode=job.mode, infrastructure=True)
         recorded = Recorded()
     recorded.store(job.problem, ctx)
     return JobOutcome(job.index, result, recorded, node)
@@ -103,13 +106,13 @@ def run_job(job: Job, ctx: RunnerContext, sandbox: Sandbox, output_limit: int = 
 
 def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, timeout: float, ctx: RunnerContext,
          sandbox: Sandbox, output_limit: int, expected: tuple[str, ...] | None,
-         missing: str | None) -> tuple[RunResult, Recorded]:
+         missing: str | None, build_timeout: float | None = None) -> tuple[RunResult, Recorded]:
     language = get_language(problem.language)
     start = time.monotonic()
     run = _RunState(problem, mode, start, output_limit)
 
     if missing:
-        return run.result("error", f"missing dependency: {missing}")
+        return run.result("error", f"missing dependency: {missing}", infrastructure=True)
     try:
         prepared = workspace_files(problem, mode, candidate)
     except CandidateError as err:
@@ -124,7 +127,7 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
         leaked = _candidate_code_in(test_files, prepared.files, problem)
         if leaked:  # fail closed: a language's split must never leave the candidate's code on the tests' side
             return run.result("error", f"cannot isolate the run: the tests' workspace would hold the candidate's "
-                                       f"{', '.join(leaked[:3])}")
+                                       f"{', '.join(leaked[:3])}", infrastructure=True)
 
     cgroup = Cgroup.create(sandbox.limits) if sandbox.use_cgroup else None
     try:
@@ -145,7 +148,7 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
             try:
                 launcher = noexec_launcher(ctx) if any(s.noexec for s in [*steps, companion] if s) else None
             except NoexecUnavailable as err:
-                return run.result("error", f"cannot confine the run: {err}")
+                return run.result("error", f"cannot confine the run: {err}", infrastructure=True)
             for path in {p for step in steps for p in step.writable}:
                 if identity is not None:
                     share_with_sandbox(path, identity.gid)
@@ -164,9 +167,10 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                                         fds={CHANNEL_FD: channel.candidate_end}, noexec=launcher if companion.noexec else None)
                     server = start_process(argv, cws, {**env_base, **companion.env}, pass_fds=[channel.candidate_end])
                 except SandboxUnavailable as err:
-                    return run.result("error", f"cannot confine the run: {err}")
+                    return run.result("error", f"cannot confine the run: {err}", infrastructure=True)
                 except OSError as err:
-                    return run.result("error", f"cannot start the candidate's process: {err}; see `polyglot-hrm doctor`")
+                    return run.result("error", f"cannot start the candidate's process: {err}; see `polyglot-hrm doctor`",
+                                      infrastructure=True)
                 channel.close_candidate_end()
                 run.server = server
                 stack.callback(run.stop_server)
@@ -175,10 +179,12 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
             text = ""
             returncodes: list[int | None] = []
             report_bound = ReportBound.for_tests(expected, canary)
+            clocks = _Clocks(clock, timeout, build_timeout)
             for step in steps:
-                remaining = timeout - (time.monotonic() - clock)
+                remaining = clocks.remaining(step.compiles)
                 if remaining <= 0:
-                    return run.result("timeout", "\n".join(outputs), note=f"\n[timed out after {timeout:.0f} s]")
+                    return run.result("timeout", "\n".join(outputs),
+                                      note=f"\n[timed out after {clocks.budget(step.compiles):.0f} s]")
                 hide_sources(ws, step.hide)
                 fds: dict[int, int] = {}
                 if channel is not None and not step.compiles:
@@ -191,7 +197,7 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                     argv = sandbox.wrap(_resolved(step.argv, env_base), ws, ctx, cgroup, address_space, writable,
                                         identity, fds=fds, noexec=launcher if step.noexec else None)
                 except SandboxUnavailable as err:
-                    return run.result("error", f"cannot confine the run: {err}")
+                    return run.result("error", f"cannot confine the run: {err}", infrastructure=True)
                 env = {**env_base, **step.env}
                 step_start = time.monotonic()
                 try:
@@ -199,10 +205,12 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                 except OSError as err:
                     if report is not None:
                         report.discard()
-                    return run.result("error", f"cannot start {step.argv[0]}: {err}; see `polyglot-hrm doctor`")
+                    return run.result("error", f"cannot start {step.argv[0]}: {err}; see `polyglot-hrm doctor`",
+                                      infrastructure=True)
                 finally:
                     if report is not None:
                         report.close_write_end()
+                clocks.spend(step.compiles, time.monotonic() - step_start)
                 if step.compiles:
                     run.build_s = (run.build_s or 0.0) + time.monotonic() - step_start
                 outputs.append(outcome.output)
@@ -212,8 +220,8 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                     if problem_text:
                         return run.result("error", text, note=f"\n[verdict: error: {problem_text}]")
                 if outcome.timed_out:
-                    return run.result("timeout", text,
-                                      note=f"\n[timed out after {timeout:.0f} s; process group killed]")
+                    return run.result("timeout", text, note=f"\n[timed out after {clocks.budget(step.compiles):.0f} s; "
+                                                            f"process group killed]")
                 if cgroup is not None and cgroup.memory_exceeded():
                     return run.result("error", text, note=f"\n[memory limit of {sandbox.limits.memory_mb} MB exceeded]")
                 if outcome.output_exceeded:
@@ -233,7 +241,7 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
                     report = language.read_report(report_dir, tests_output)
             except ReportError as err:
                 return run.result("error", text, note=f"\n[verdict: error: {err}]")
-            if time.monotonic() - clock > timeout:  # reading the report counts against the run's clock
+            if clocks.remaining(False) < 0:  # reading the report counts against the run's clock
                 return run.result("timeout", text, note=f"\n[timed out after {timeout:.0f} s while reading the report]")
             verdict = judge(language, report, canary, expected, tests_output, returncodes)
             if report is not None and report.text:
@@ -249,6 +257,30 @@ def _run(problem: Problem, candidate: Mapping[str, str] | None, mode: Mode, time
     finally:
         if cgroup is not None:
             cgroup.remove()
+
+
+class _Clocks:
+    """How long a run's steps may still take. One clock for every step (``build`` None), as every timeout rule but
+    the reward's has it; else the build steps and the test steps each spend a budget of their own."""
+
+    def __init__(self, start: float, timeout: float, build: float | None):
+        self.start, self.timeout, self.build = start, timeout, build
+        self.spent = {True: 0.0, False: 0.0}  # seconds in build steps, in test steps
+        self.last_end = start
+
+    def budget(self, compiles: bool) -> float:
+        return self.build if compiles and self.build is not None else self.timeout
+
+    def remaining(self, compiles: bool) -> float:
+        now = time.monotonic()
+        if self.build is None:
+            return self.timeout - (now - self.start)
+        # Time between steps (reading a report) counts against the tests' clock.
+        return self.budget(compiles) - self.spent[compiles] - (0.0 if compiles else now - self.last_end)
+
+    def spend(self, compiles: bool, seconds: float) -> None:
+        self.spent[compiles] += seconds
+        self.last_end = time.monotonic()
 
 
 class _RunState:
@@ -273,10 +305,10 @@ class _RunState:
                 self.candidate_output = outcome.output
 
     def result(self, status: str, output: str, counts: TestCounts | None = None,
-               note: str = "") -> tuple[RunResult, Recorded]:
+               note: str = "", infrastructure: bool = False) -> tuple[RunResult, Recorded]:
         """The run's result. ``note``: this project's own words (the verdict's reason, a limit's marker), added after
         the scrub so that no canary section or count line can take it along; kept as is (it may name a canary,
-        after the fact)."""
+        after the fact). ``infrastructure``: this machine's failure, not the candidate's (see :class:`RunResult`)."""
         self.stop_server()
         counts = counts or TestCounts()
         if self.candidate_output:
@@ -291,7 +323,8 @@ class _RunState:
         return RunResult(self.problem.id, status, counts.passed, counts.failed, counts.total,  # type: ignore[arg-type]
                          round(time.monotonic() - self.start, 3), excerpt(output, self.output_limit), self.mode,
                          None if self.build_s is None else round(self.build_s, 3),
-                         [{"path": f.path, "reason": f.reason} for f in self.ignored], self.isolation), self.recorded
+                         [{"path": f.path, "reason": f.reason} for f in self.ignored], self.isolation,
+                         infrastructure), self.recorded
 
 
 def _candidate_code_in(test_files: Mapping[str, str], files: Mapping[str, str], problem: Problem) -> list[str]:

@@ -204,7 +204,8 @@ class RayExecutor(Executor):
             logger.error("%s: lost after %d retries: %s", job.problem.id, self.max_retries, why)
             outcome = JobOutcome(job.index, RunResult(job.problem.id, "error", mode=job.mode,
                                                    output=f"the run was lost on the Ray cluster "
-                                                          f"({self.max_retries} retries): {type(err).__name__}: {why}"),
+                                                          f"({self.max_retries} retries): {type(err).__name__}: {why}",
+                                                   infrastructure=True),
                               node="lost")
         self.runs_per_node[outcome.node] += 1
         return outcome
@@ -212,7 +213,8 @@ class RayExecutor(Executor):
     def _fail_all(self, jobs: Sequence[Job], on_outcome: OnOutcome, why: str) -> None:
         logger.error("ray: %s; %d run(s) end as errors", why, len(jobs))
         for job in jobs:
-            result = RunResult(job.problem.id, "error", mode=job.mode, output=f"not run: {why}")
+            result = RunResult(job.problem.id, "error", mode=job.mode, output=f"not run: {why}",
+                               infrastructure=True)
             self.runs_per_node["lost"] += 1
             on_outcome(JobOutcome(job.index, result, node="lost"))
 

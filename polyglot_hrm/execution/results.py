@@ -37,7 +37,8 @@ class RunResult:
     came out right: see :mod:`polyglot_hrm.execution.verdict`), ``failed`` (it built, some test failed),
     ``compile_error`` (it did not build, or the test file could not be loaded), ``timeout``
     (the wall-clock limit was hit; the whole process tree was killed), ``error`` (anything else:
-    no tests found, the runner's own failure, a resource limit).
+    no tests found, the runner's own failure, a resource limit; ``infrastructure`` says which of these were
+    this machine's failure rather than the candidate's).
     """
 
     problem_id: str
@@ -57,6 +58,12 @@ class RunResult:
     # the report; "in-process": it shared one with them (compiled languages' one binary or JVM, and the exercises
     # a language's fallback list names). See README "What `passed` means".
     isolation: str = "in-process"
+    # True where the run could not judge the candidate for a reason of this machine's, not the candidate's (a
+    # dependency not provisioned, the sandbox or a process that could not start, the runner's own failure, a run
+    # lost on the cluster, a reference that does not pass here): status ``error``, and a reward leaves it out
+    # (:mod:`polyglot_hrm.rewards`) rather than teach the model it was wrong. Set by this project's code only,
+    # never read from a run's output, so a candidate cannot print its way into it.
+    infrastructure: bool = False
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -70,6 +77,8 @@ class RunResult:
         data = asdict(self)
         if not with_output:
             data.pop("output")
+        if not self.infrastructure:  # only where set: the results of ordinary runs read as before
+            data.pop("infrastructure")
         return data
 
 

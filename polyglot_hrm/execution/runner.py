@@ -28,7 +28,7 @@ from .job import Job, JobOutcome, Mode
 from .provision import check_runner_cache
 from .results import RunResult
 from .sandbox import Sandbox, require_opt_in
-from .timeouts import DEFAULT_TIMEOUT, Timeout, check_seconds, check_timeout, run_timeout
+from .timeouts import DEFAULT_TIMEOUT, Timeout, build_timeout, check_seconds, check_timeout, run_timeout
 
 __all__ = ["DEFAULT_TIMEOUT", "Mode", "RunTask", "record_expected", "record_stub_passes", "run_problem", "run_many"]
 
@@ -126,7 +126,7 @@ def run_many(tasks: Sequence[RunTask], jobs: int | None = None, timeout: Timeout
                 blocked[i] = RunResult(t.problem.id, "error", mode=t.mode,
                                        output=f"cannot judge {t.problem.id}: its expected tests are unknown ({why}); "
                                               f"the exercise's own solution must pass here first (see "
-                                              f"`polyglot-hrm validate`)")
+                                              f"`polyglot-hrm validate`)", infrastructure=True)
             else:
                 ready.append(i)
         for i, r in blocked.items():
@@ -181,13 +181,14 @@ class _Batch:
         for i, task in enumerate(tasks):
             if i not in out:  # an executor bug, not the candidate's fault: say so rather than lose the run
                 logger.error("%s: the executor returned no result", task.problem.id)
-                out[i] = RunResult(task.problem.id, "error", mode=task.mode, output="the executor returned no result")
+                out[i] = RunResult(task.problem.id, "error", mode=task.mode, output="the executor returned no result",
+                                   infrastructure=True)
         return [out[i] for i in range(len(tasks))]
 
     def _job(self, index: int, task: RunTask, expected: tuple[str, ...] | None) -> Job:
         seconds = task.timeout or run_timeout(self.timeout, load_reference_seconds(task.problem, self.ctx))
         return Job(index, task.problem, task.candidate, task.mode, seconds, expected,
-                   self.missing.get(task.problem.id))
+                   self.missing.get(task.problem.id), None if task.timeout else build_timeout(self.timeout))
 
 
 def _run_unknown(problems: Sequence[Problem], mode: Mode, known, ctx: RunnerContext, jobs: int | None,

@@ -14,7 +14,8 @@ Stable API:
         `prompt_format.render_prompt(row)` encoded with `tokenizer.encode_pair` (bos + prompt,
         prompt tokens typed 1 = the model's bidirectional prefix block), left-padded into batches;
         `puzzle_identifiers` come from the row's language and task (`config.puzzle_id`); a causal LM whose
-        forward takes neither them nor `token_type_ids` (a Llama trained on this format) gets neither.
+        forward takes neither them nor `token_type_ids` (a Llama trained on this format) gets neither, and an
+        HRM with `config.derive_prompt_inputs` gets neither either: it reads both from the ids.
         `temperature == 0` is greedy: one sequence is generated and repeated `num_samples` times
         (greedy samples are identical). `temperature > 0` samples (`top_p` nucleus), seeded by
         `seed` when given; with `seeds` (one per row, `num_samples=1`) each row samples from its own
@@ -51,7 +52,7 @@ from transformers import LogitsProcessorList
 from ..settings import GenerationOptions
 from .prompt_format import parse_answer, render_prompt
 from .sampling import SeededSampling
-from .tokenizer import encode_pair
+from .tokenizer import encode_pair, header_length, keep_head_and_tail
 
 __all__ = ["Generated", "answer_to_candidate", "candidates_for", "generate_answers", "generate_outputs"]
 
@@ -178,8 +179,8 @@ def generate_outputs(
     encoded = [encode_pair(tokenizer, render_prompt(row)) for row in rows]
     cut = [limit is not None and len(e["input_ids"]) > limit for e in encoded]
     if limit is not None:
-        # Keep the end of an over-long prompt (its answer marker), as encode_pair does for training.
-        encoded = [_truncate_left(e, limit) for e in encoded]
+        # Keep the end of an over-long prompt (its answer marker) and its header, as encode_pair does for training.
+        encoded = [_truncate_left(e, limit, header_length(tokenizer, e["input_ids"])) for e in encoded]
     # Similar lengths together: less padding, fewer wasted positions per batch.
     order = sorted(range(len(rows)), key=lambda i: len(encoded[i]["input_ids"]))
     device = next(model.parameters()).device
@@ -197,6 +198,10 @@ def generate_outputs(
         torch.manual_seed(seed)
     answers: list[list[Generated]] = [[] for _ in rows]
     takes_puzzle, takes_types = _takes(model, "puzzle_identifiers"), _takes(model, "token_type_ids")
+    if getattr(model.config, "derive_prompt_inputs", False):
+        # The model reads both from the ids itself (hrm_modeling.prompt_inputs_from_ids), as it does when TRL or a
+        # plain `generate` call passes ids alone: one derivation for every caller.
+        takes_puzzle = takes_types = False
     was_training = model.training
     model.eval()
     try:
@@ -230,12 +235,12 @@ def _generated(tokenizer: Any, ids: Sequence[int], prompt_cut: bool) -> Generate
     return Generated(_decode(tokenizer, ids), reason)
 
 
-def _truncate_left(encoded: dict[str, list[int]], limit: int) -> dict[str, list[int]]:
-    """Keep bos and the last `limit - 1` prompt tokens."""
+def _truncate_left(encoded: dict[str, list[int]], limit: int, head: int) -> dict[str, list[int]]:
+    """Keep the first `head` tokens (bos and the header's task and language tokens) and the last `limit - head`."""
     if len(encoded["input_ids"]) <= limit:
         return encoded
     logger.debug("prompt of %d tokens truncated to %d", len(encoded["input_ids"]), limit)
-    return {k: v[:1] + v[len(v) - limit + 1 :] for k, v in encoded.items()}
+    return {k: keep_head_and_tail(v, limit, min(head, limit - 1)) for k, v in encoded.items()}
 
 
 def answer_to_candidate(row: Mapping[str, Any], text: str) -> dict[str, str] | str:

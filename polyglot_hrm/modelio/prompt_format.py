@@ -46,6 +46,7 @@ __all__ = [
     "Task",
     "parse_answer",
     "parse_files",
+    "prompt_layout_fields",
     "render_example",
     "render_answer",
     "render_files",
@@ -174,3 +175,17 @@ def parse_answer(task: Task, text: str) -> dict[str, str] | str:
     if task == "diff_edit":
         return text.strip("\n") + "\n" if text.strip() else ""
     return parse_files(text)
+
+
+def prompt_layout_fields(tokenizer: Any) -> dict[str, list[int]]:
+    """The `HRMConfig` fields with which an HRM reads its prompt block and puzzle identifier from token ids
+    (`derive_prompt_inputs`): the ids that close a prompt (:data:`ANSWER_MARKER` and its line break, as this
+    tokenizer encodes the end of every prompt) and the ids of the language and task tokens in the order of
+    `hrm_modeling`'s `LANGUAGES` and `TASKS` (the registry's and the dataset's order, which
+    `tests/test_languages.py` checks they equal)."""
+    from_header = tokenizer.convert_tokens_to_ids
+    return {
+        "prompt_end_token_ids": tokenizer.encode(ANSWER_MARKER + "\n", add_special_tokens=False),
+        "language_token_ids": from_header([language_token(lang) for lang in LANGUAGES]),
+        "task_token_ids": from_header([task_token(task) for task in CONFIG_NAMES]),
+    }

@@ -31,6 +31,8 @@ __all__ = [
     "PAD_TOKEN",
     "SECTION_TOKENS",
     "encode_pair",
+    "header_length",
+    "keep_head_and_tail",
     "language_token",
     "load_tokenizer",
     "min_vocab_size",
@@ -148,19 +150,21 @@ def encode_pair(
 
     Returns input_ids, attention_mask, token_type_ids (1 on bos + prompt: the model's bidirectional prefix-LM
     block) and labels (-100 on bos + prompt, so only the answer is learned). With `answer=None` it is a
-    generation prompt (no eos, no labels). `max_length` truncates the prompt from the left, keeping its end
-    (the answer marker) and the whole answer; it raises if the answer alone does not fit.
+    generation prompt (no eos, no labels). `max_length` truncates the prompt from the left, keeping bos and the
+    header's task and language tokens (:func:`header_length`), the prompt's end (the answer marker) and the whole
+    answer; it raises if the answer alone does not fit.
     """
     prompt_ids = [tokenizer.bos_token_id] + tokenizer.encode(prompt, add_special_tokens=False)
     answer_ids = [] if answer is None else tokenizer.encode(answer, add_special_tokens=False) + [tokenizer.eos_token_id]
     if max_length is not None and len(prompt_ids) + len(answer_ids) > max_length:
         keep = max_length - len(answer_ids)
-        if keep < 2:
+        head = header_length(tokenizer, prompt_ids)
+        if keep < head + 1:
             raise ValueError(
                 f"The answer has {len(answer_ids)} tokens, which does not fit max_length={max_length} with a prompt; "
                 "raise max_length or filter long examples."
             )
-        prompt_ids = [tokenizer.bos_token_id] + prompt_ids[len(prompt_ids) - keep + 1 :]
+        prompt_ids = keep_head_and_tail(prompt_ids, keep, head)
     ids = prompt_ids + answer_ids
     out = {
         "input_ids": ids,
@@ -170,3 +174,22 @@ def encode_pair(
     if answer is not None:
         out["labels"] = [-100] * len(prompt_ids) + answer_ids
     return out
+
+
+def header_length(tokenizer: PreTrainedTokenizerFast, ids: list[int]) -> int:
+    """Tokens a truncated prompt keeps at its start: bos and the task and language tokens right after it (the
+    header line of the prompt format). The model reads its puzzle identifier from them
+    (``hrm_modeling.prompt_inputs_from_ids``), so cutting a long prompt must not take them away."""
+    header = set(tokenizer.convert_tokens_to_ids([task_token(t) for t in CONFIG_NAMES]
+                                                 + [language_token(lang) for lang in LANGUAGES]))
+    n = 1 if ids and ids[0] == tokenizer.bos_token_id else 0
+    while n < len(ids) and ids[n] in header:
+        n += 1
+    return n
+
+
+def keep_head_and_tail(ids: list[int], limit: int, head: int) -> list[int]:
+    """The first `head` and the last `limit - head` of `ids` (all of them when they fit in `limit`)."""
+    if len(ids) <= limit:
+        return list(ids)
+    return list(ids[:head]) + list(ids[len(ids) - (limit - head):])

@@ -4,6 +4,10 @@ An example (from `polyglot_hrm.training.data.tokenize_rows`, i.e. `tokenizer.enc
 `token_type_ids` (1 = bos + prompt, 0 = answer) and `puzzle_identifiers` (an int). The collator derives
 `labels` from the token types, so the prompt never enters the loss whatever the dataset stored, and
 right-pads (training appends nothing, so right padding keeps every answer at its trained positions).
+
+Given the model's config with `derive_prompt_inputs` on, the token types and the puzzle identifier come instead
+from the ids, by the model's own derivation (`hrm_modeling.prompt_inputs_from_ids`): the function `generate` and a
+forward given ids alone (TRL's GRPO log-probabilities) use, so SFT trains on exactly what those see.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+
+from hrm_modeling.modeling_hrm import prompt_inputs_from_ids
 
 __all__ = ["IGNORE_INDEX", "PolyglotCollator"]
 
@@ -28,6 +34,8 @@ class PolyglotCollator:
 
     pad_token_id: int
     pad_to_multiple_of: int | None = None
+    #: The model's config: when it has `derive_prompt_inputs` on, types and puzzle ids are derived from the ids.
+    model_config: Any = None
 
     def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
         if not features:
@@ -51,5 +59,8 @@ class PolyglotCollator:
             token_type_ids[i, :n] = types
             labels[i, :n] = torch.where(types == 0, ids, torch.full_like(ids, IGNORE_INDEX))
         puzzle = torch.tensor([int(f.get("puzzle_identifiers", 0)) for f in features], dtype=torch.long)
+        if getattr(self.model_config, "derive_prompt_inputs", False):
+            token_type_ids, puzzle = prompt_inputs_from_ids(input_ids, attention_mask, self.model_config)
+            labels = torch.where((token_type_ids == 0) & (attention_mask == 1), input_ids, IGNORE_INDEX)
         return {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids,
                 "labels": labels, "puzzle_identifiers": puzzle}

@@ -281,7 +281,8 @@ REMOVED_TRAINING_ARGS = {
 #: Model-section keys that are not HRMConfig fields but mean something to `build_model`.
 MODEL_EXTRAS = ("init_from",)
 #: HRMConfig fields `build_model` takes from the tokenizer: a recipe value would be replaced silently.
-FROM_TOKENIZER = ("vocab_size", "pad_token_id", "bos_token_id", "eos_token_id")
+FROM_TOKENIZER = ("vocab_size", "pad_token_id", "bos_token_id", "eos_token_id", "prompt_end_token_ids",
+                  "language_token_ids", "task_token_ids")
 #: Bytes each parameter holds at least while training: fp32 weights, gradients and AdamW's two moments.
 TRAINING_BYTES_PER_PARAMETER = 16
 #: The model-section fields that set its size (named when it is too large).
@@ -308,7 +309,8 @@ def _check_model(recipe: Recipe) -> None:
                               + (" and set polyglot.vocab_size instead" if name == "vocab_size" else ""))
     if recipe.model.get("init_from"):
         return
-    values = {k: v for k, v in recipe.model.items() if k not in MODEL_EXTRAS}
+    # derive_prompt_inputs reads token ids build_model takes from the tokenizer: checked there, not here.
+    values = {k: v for k, v in recipe.model.items() if k not in MODEL_EXTRAS and k != "derive_prompt_inputs"}
     try:
         config = HRMConfig(**values)
     except (TypeError, ValueError) as err:

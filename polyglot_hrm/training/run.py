@@ -19,6 +19,7 @@ from typing import Any
 
 from ..dataset.export import check_datasets_cache
 from ..dataset.fingerprint import data_hash
+from ..modelio.prompt_format import prompt_layout_fields
 from ..modelio.tokenizer import load_tokenizer
 from ..outputs import atomic_write_text
 from ..provenance import collect, git_state, rows_digest, weights_digest
@@ -128,7 +129,10 @@ def build_model(model_fields: dict[str, Any], tokenizer: Any):
     if init_from:
         return AutoModelForCausalLM.from_pretrained(init_from, **fields)
     fields.update(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                  eos_token_id=tokenizer.eos_token_id)
+                  eos_token_id=tokenizer.eos_token_id, **prompt_layout_fields(tokenizer))
+    # On by default for a new model: it reads its prompt block and puzzle id from the ids (HRMConfig), so a
+    # caller that passes ids alone (TRL's GRPOTrainer, a plain `generate`) sees what training saw.
+    fields.setdefault("derive_prompt_inputs", True)
     return HRMForCausalLM(HRMConfig(**fields))
 
 
@@ -206,7 +210,8 @@ def train(recipe: Recipe, output_dir: str | Path, benchmark_root: RootArg = None
         full_at=config.curriculum_full_at, seed=config.seed)
     trainer = PolyglotTrainer(model=model, args=args, train_dataset=train_data,
                               eval_dataset=eval_data if eval_data and len(eval_data) else None,
-                              data_collator=PolyglotCollator(tokenizer.pad_token_id), processing_class=tokenizer,
+                              data_collator=PolyglotCollator(tokenizer.pad_token_id, model_config=model.config),
+                              processing_class=tokenizer,
                               train_sampler=sampler)
     eval_rows = (data.select_eval_rows(held_out, config.eval_num_problems, config.seed)
                  if config.eval_num_problems else [])
