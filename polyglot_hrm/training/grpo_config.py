@@ -238,7 +238,7 @@ def validate_grpo_recipe(recipe: GRPORecipe) -> None:
     for owned in RUN_OWNED:
         if owned in recipe.grpo_args:
             raise RecipeError(f"{recipe.origin('grpo_args', owned)}: grpo_args.{owned} is set by the run (output_dir: "
-                              f"--output-dir; reward_weights: reward.format_weight); remove it")
+                              f"run_grpo's output_dir; reward_weights: reward.format_weight); remove it")
         fields.pop(owned, None)
     _check_fields(recipe, "grpo_args", fields)
     for name in ("num_generations", "max_completion_length"):
