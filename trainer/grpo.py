@@ -24,6 +24,7 @@ from polyglot_hrm.settings import BENCHMARK_ROOT_HELP, command_benchmark_root
 from polyglot_hrm.training.config import RecipeError
 from polyglot_hrm.training.grpo import run_grpo
 from polyglot_hrm.training.grpo_config import load_grpo_recipe
+from polyglot_hrm.training.run import shutdown_process_group
 
 #: Mistakes in the command, reported as one line (no traceback) before any work.
 USAGE_ERRORS = (RecipeError, ExecutionNotAllowed, FileNotFoundError)
@@ -60,17 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{me}: error: {as_flags(str(err), flags_of(build_parser()))}", file=sys.stderr)
         return 2
     logging.getLogger("trainer").info("done in %.1f s: %s", outcome.seconds, outcome.output_dir)
-    _shutdown()
+    shutdown_process_group()
     return 0
-
-
-def _shutdown() -> None:
-    """Leave the process group cleanly (a gloo group left open aborts the process at exit)."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from polyglot_hrm.outputs import OutputError, write_fault
 from polyglot_hrm.settings import BENCHMARK_ROOT_HELP, command_benchmark_root
 from polyglot_hrm.training.checkpoints import CheckpointError, RunExistsError
 from polyglot_hrm.training.config import RecipeError, load_recipe
-from polyglot_hrm.training.run import TokenizerMismatchError, train
+from polyglot_hrm.training.run import TokenizerMismatchError, shutdown_process_group, train
 
 #: Mistakes in the command, reported as one line (no traceback) before or instead of any work.
 USAGE_ERRORS = (RecipeError, RunExistsError, CheckpointError, TokenizerMismatchError, OutputError, FileNotFoundError)
@@ -115,17 +115,8 @@ def _run(args: argparse.Namespace, output_dir: Path) -> int:
                     resume_from_checkpoint=args.resume_from_checkpoint, push_to_hub=args.push_to_hub,
                     overwrite_output_dir=args.overwrite_output_dir)
     logging.getLogger("trainer").info("done in %.1f s: %s", outcome.seconds, outcome.output_dir)
-    _shutdown()
+    shutdown_process_group()
     return 0
-
-
-def _shutdown() -> None:
-    """Leave the process group cleanly (a gloo group left open aborts the process at exit)."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
 
 
 if __name__ == "__main__":

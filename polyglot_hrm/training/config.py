@@ -58,6 +58,15 @@ class RecipeError(ValueError):
     """A recipe or override that cannot work: unknown field, wrong type, bad YAML. Raised before any work."""
 
 
+def check_configs(configs: Any, owner: str) -> tuple[str, ...]:
+    """``configs`` as a tuple of dataset config names, or a ValueError naming ``owner``'s field."""
+    configs = tuple(configs)
+    unknown = [c for c in configs if c not in CONFIG_NAMES]
+    if unknown or not configs:
+        raise ValueError(f"{owner}.configs={list(configs)!r}: unknown {unknown or 'empty'}; choose from {CONFIG_NAMES}")
+    return configs
+
+
 @dataclass
 class PolyglotTrainingConfig(DatasetOptions):
     """Options of the training data, sampling and in-training evaluation.
@@ -114,11 +123,7 @@ class PolyglotTrainingConfig(DatasetOptions):
     eval_ray_address: str | None = None
 
     def __post_init__(self) -> None:
-        self.configs = tuple(self.configs)
-        unknown = [c for c in self.configs if c not in CONFIG_NAMES]
-        if unknown or not self.configs:
-            raise ValueError(f"PolyglotTrainingConfig.configs={self.configs!r}: unknown {unknown or 'empty'}; "
-                             f"choose from {CONFIG_NAMES}")
+        self.configs = check_configs(self.configs, "PolyglotTrainingConfig")
         self.validate_options("PolyglotTrainingConfig")
         for name in ("batch_size", "max_sequence_length", "vocab_size", "eval_num_samples"):
             value = getattr(self, name)

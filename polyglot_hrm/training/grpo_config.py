@@ -24,11 +24,11 @@ from typing import Any, Literal
 import yaml
 
 from ..dataset.config import DatasetOptions
-from ..dataset.names import CONFIG_NAMES
 from ..execution.executors import EXECUTORS
 from ..execution.timeouts import check_timeout
 from ..modelio.names import EDIT_FORMATS
-from .config import RecipeError, _check_fields, _dataclass_fields, _parse_value, _suggest, _yaml_problem, _yaml_where
+from .config import (RecipeError, _check_fields, _dataclass_fields, _parse_value, _suggest, _yaml_problem, _yaml_where,
+                     check_configs)
 
 __all__ = ["GRPOData", "GRPOPolicy", "GRPORecipe", "GRPOReward", "GRPO_SECTIONS", "load_grpo_recipe",
            "shipped_grpo_recipes"]
@@ -93,11 +93,7 @@ class GRPOData(DatasetOptions):
     max_rows: int | None = None
 
     def __post_init__(self) -> None:
-        self.configs = tuple(self.configs)
-        unknown = [c for c in self.configs if c not in CONFIG_NAMES]
-        if unknown or not self.configs:
-            raise ValueError(f"GRPOData.configs={list(self.configs)!r}: unknown {unknown or 'empty'}; choose from "
-                             f"{CONFIG_NAMES}")
+        self.configs = check_configs(self.configs, "GRPOData")
         self.validate_options("GRPOData")
         if self.split not in ("train", "validation", "test"):
             raise ValueError(f"GRPOData.split={self.split!r}: use train, validation or test")

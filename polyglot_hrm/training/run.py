@@ -265,3 +265,13 @@ def _distributed_without_gpu() -> bool:
 
 def _evaluated_at(log_history: list[dict[str, Any]], step: int) -> bool:
     return any(entry.get("step") == step and "eval_loss" in entry for entry in log_history)
+
+
+def shutdown_process_group() -> None:
+    """Leave the process group cleanly at the end of a launched run (a gloo group left open aborts the process at
+    exit): the training faces' last step."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
