@@ -259,3 +259,26 @@ def test_a_node_failing_the_checks_is_reported_and_not_used(cluster, mini_proble
     assert len(executor.accepted) == 2 and bad.node_id not in executor.accepted
     assert report.node not in executor.runs_per_node and sum(executor.runs_per_node.values()) == len(tasks)
     assert _verdicts(results) == _expected(local_results, tasks)
+
+
+@pytest.mark.slow
+def test_the_execution_reward_runs_on_the_cluster(allow_execution, mini_problems, ray_executor):
+    """Issue 26, item 3: ``executor="ray"`` scores a GRPO group on the cluster's nodes (the reference 1, the stub 0,
+    a duplicate run once)."""
+    from polyglot_hrm.modelio.chat_format import render_whole
+    from polyglot_hrm.rewards import ExecutionReward
+    from polyglot_hrm.synthesis.examples import generation_row, solved_files
+
+    [problem] = [p for p in mini_problems if p.id == "python/digit-sum"]
+    row = generation_row(problem)
+    stub = {f["path"]: f["content"] for f in row["input_files"] if f["role"] == "solution"}
+    completions = [render_whole(solved_files(problem), "python"), render_whole(solved_files(problem), "python"),
+                   render_whole(stub, "python")]
+    metrics: dict[str, float] = {}
+    reward = ExecutionReward(executor=ray_executor, server=False, timeout=180)
+    before = sum(ray_executor.runs_per_node.values())
+    rewards = reward(prompts=["p"] * 3, completions=completions, completion_ids=[[1]] * 3, trainer_state=None,
+                     log_extra=lambda k, v: None, log_metric=metrics.__setitem__,
+                     **{k: [row.get(k)] * 3 for k in row})
+    assert rewards == [1.0, 1.0, 0.0]
+    assert sum(ray_executor.runs_per_node.values()) - before == 2  # the duplicate ran once, on the cluster
