@@ -285,6 +285,10 @@ def test_killed_run_resumes_to_the_uninterrupted_results(tiny_chat, tmp_path, al
     assert len(answers) == len(set(answers)) and len(results) == len(set(results))  # no case twice
     resumed, uninterrupted = json.loads(out.read_text()), json.loads(whole.read_text())
     assert resumed["settings"]["this_invocation"]["generated"] == len(answers) - len(answers_before)
+    # The provenance records each invocation (its date, its command line: -o and --batch-size differ); what they
+    # scored is the same.
+    here, there = resumed.pop("provenance"), uninterrupted.pop("provenance")
+    assert here["benchmark"] == there["benchmark"] and here["model"] == there["model"]
     assert _no_timings(resumed) == _no_timings(uninterrupted)
     assert resumed["summary"]["candidates"] == 4
 
