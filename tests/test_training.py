@@ -364,8 +364,11 @@ def test_accelerate_two_cpu_processes_train_save_and_log_pass_at_1(tmp_path):
            str(REPO / "trainer" / "accelerate" / "cpu_multi.yaml"), "--main_process_port", "0",
            str(REPO / "trainer" / "train.py"), "--recipe", str(REPO / "trainer" / "recipes" / "tiny.yaml"),
            "--output-dir", str(out), "--cache-dir", str(tmp_path / "datasets"),
-           "training_args.max_steps=20", "training_args.logging_steps=5", "training_args.save_steps=10",
-           "training_args.eval_steps=20", "polyglot.eval_num_problems=4", "polyglot.eval_max_new_tokens=48"]
+           # Ten steps drop the loss by about 2 nats (measured 6.65 -> 4.61); the held-out LM loss over the
+           # validation split only (7 rows, not 29): what is checked is that both are logged, not their value.
+           "training_args.max_steps=10", "training_args.logging_steps=3", "training_args.save_steps=5",
+           "training_args.eval_steps=10", "polyglot.eval_split=validation", "polyglot.eval_num_problems=4",
+           "polyglot.eval_max_new_tokens=48"]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     saved = json.loads((out / "polyglot_training_config.json").read_text())
@@ -382,7 +385,7 @@ def test_accelerate_two_cpu_processes_train_save_and_log_pass_at_1(tmp_path):
     assert evals and 0.0 <= evals[-1]["eval_pass@1"] <= 1.0
     assert evals[-1]["eval_exec_problems"] == 4
     assert any(k.startswith("eval_pass@1/") for k in evals[-1])
-    checkpoint = out / "checkpoint-10"
+    checkpoint = out / "checkpoint-5"
     for path in (out, checkpoint):
         model = AutoModelForCausalLM.from_pretrained(path)
         assert isinstance(model, HRMForCausalLM)
