@@ -192,10 +192,11 @@ def python_exercise(exercise: Path, slug_module: str = "greet") -> Path:
 # verification runs are not in the journal yet): with `make test`'s two workers (pytest-xdist, one file per worker at
 # a time, --no-loadscope-reorder) the long ones then overlap instead of ending the run alone. test_forgery leads: four
 # of its attacks wait, idle, for their whole time limit (six minutes of its pool's time), which other files' work fills.
-_LONG_FIRST = ("test_forgery.py", "test_hostile.py", "test_dataset_execution.py", "test_executors.py",
-               "test_training.py", "test_java_confinement.py", "test_backends.py", "test_runners.py",
-               "test_architecture.py", "test_nothing_lost.py", "test_evaluation.py", "test_javascript_proxy.py",
-               "test_metric.py", "test_javascript_deps.py", "test_modeling_hrm.py", "test_packaging.py")
+_LONG_FIRST = ("test_forgery.py", "test_rewards.py", "test_hostile.py", "test_dataset_execution.py",
+               "test_executors.py", "test_training.py", "test_java_confinement.py", "test_backends.py",
+               "test_runners.py", "test_architecture.py", "test_nothing_lost.py", "test_evaluation.py",
+               "test_javascript_proxy.py", "test_metric.py", "test_javascript_deps.py", "test_modeling_hrm.py",
+               "test_packaging.py")
 
 
 def pytest_collection_modifyitems(config, items):
