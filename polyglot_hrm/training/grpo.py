@@ -175,9 +175,13 @@ def run_grpo(recipe: GRPORecipe, output_dir: str | Path, benchmark_root: RootArg
     _ = args.device  # the distributed state, as the Trainer sets it up
     state = PartialState()
     set_seed(args.seed)
-    with state.main_process_first():  # the main process builds the Arrow cache, the others reload it
+    # The main process builds the Arrow cache and maps the prompt column into it, the others then reload both; and
+    # no rank goes on while another still works in that folder (the prompt map, run by both ranks at once, raced
+    # with the other rank's reload: a temporary file's folder was gone).
+    with state.main_process_first():
         rows = grpo_rows(data, root, cache_dir)
-    dataset = with_prompts(rows, policy.style, policy.edit_format)  # type: ignore[arg-type]
+        dataset = with_prompts(rows, policy.style, policy.edit_format)  # type: ignore[arg-type]
+    state.wait_for_everyone()
     model, tokenizer = load_policy(policy)
     logger.info("GRPO: %s policy %s (%.2fM parameters), %d rows, %d completions per prompt, %d processes",
                 policy.kind, policy.path, model.num_parameters() / 1e6, len(dataset), args.num_generations,
