@@ -50,13 +50,13 @@ def cell_problems(case, result) -> list[str]:
 
 def forgery(languages: list[str], jobs: int) -> int:
     """The forgery catalogue on the pool; a table per kind x language, before and after."""
-    from fixtures.forgery import ATTACKS, FORGED_BEFORE_ISSUE_23, FORGED_TODAY, KINDS, before
+    from fixtures.forgery import ATTACKS, FORGED_BEFORE_ISSUE_23, FORGED_TODAY, KINDS, TIMEOUT as LIMIT, before
     from polyglot_hrm.execution import RunTask, run_many
 
     problems = {(p.language, p.slug): p for p in load_benchmark(mini_benchmark_root())}
     attacks = [a for a in ATTACKS if a.language in languages]
     setup_runners([problems[(a.language, a.slug)] for a in attacks], languages)
-    tasks = [RunTask(problems[(a.language, a.slug)], a.files, timeout=TIMEOUT[a.language]) for a in attacks]
+    tasks = [RunTask(problems[(a.language, a.slug)], a.files, timeout=LIMIT[a.language]) for a in attacks]
     results = run_many(tasks, jobs=jobs, progress=sys.stderr.isatty(), desc="forgery attacks")
     rows = []
     for kind in KINDS:

@@ -19,12 +19,9 @@ from collections import Counter
 import pytest
 
 from fixtures.forgery import ATTACKS, FORGED_BEFORE_ISSUE_23, FORGED_TODAY, ISSUE_23_KINDS, KINDS, LANGUAGES
-from polyglot_hrm.execution import RunTask, run_many
 
 pytestmark = pytest.mark.slow
 
-# Jest may need 20 s to start under load; the JavaScript re-run starts it twice.
-TIMEOUT = {"python": 20, "javascript": 40, "go": 30, "java": 40, "rust": 60, "cpp": 120}
 # Kinds that cannot apply to a language (no way to express them there), see fixtures/forgery.py: Go and Rust
 # load no module by name that a new file could shadow; Go's os.Exit runs no exit handlers.
 NOT_APPLICABLE = {("go", "shadow_module"), ("rust", "shadow_module"), ("go", "exit_handler")}
@@ -35,13 +32,9 @@ JEST_INJECTED = {"test_js_injection": "test.js", "spec_js_injection": "spec.js",
 
 
 @pytest.fixture(scope="module")
-def outcome(mini_problems, allow_execution_module):
-    problems = {(p.language, p.slug): p for p in mini_problems}
-    tasks = [RunTask(problems[(a.language, a.slug)], a.files, timeout=TIMEOUT[a.language], key=a.key) for a in ATTACKS]
-    targets = sorted({(a.language, a.slug) for a in ATTACKS})
-    tasks += [RunTask(problems[t], mode="reference", key=("reference", *t)) for t in targets]
-    results = run_many(tasks, jobs=2, progress=False)
-    return {t.key: r for t, r in zip(tasks, results)}
+def outcome(forgery_catalogue):
+    """The whole catalogue's results by attack key, run once per session (conftest: test_rewards reuses the runs)."""
+    return forgery_catalogue.results
 
 
 def test_catalogue_covers_every_kind_in_every_language():

@@ -12,11 +12,12 @@ import asyncio
 import os
 import signal
 import time
+from collections import Counter
 
 import pytest
 
-from conftest import ALL_LANGUAGES
-from fixtures.forgery import ATTACKS, PY_LAST_DIGIT
+from conftest import ALL_LANGUAGES, shared_runs_executor
+from fixtures.forgery import ATTACKS, PY_LAST_DIGIT, TIMEOUT
 from polyglot_hrm.dataset.features import features_for
 from polyglot_hrm.edit_format import EditBlock, render_blocks
 from polyglot_hrm.execution import LocalExecutor
@@ -271,6 +272,10 @@ def test_server_shared_by_two_ranks_and_restarted_when_it_dies(allow_execution, 
 
 
 # ----------------------------------------------------------------------------- every language
+#: The references' runs as completions (job key -> result): made by the first test here that needs each, given again
+#: to a later one whose job is the same (conftest's ``shared_runs_executor``).
+REFERENCE_RUNS: dict = {}
+
 
 @pytest.mark.slow
 def test_references_one_stubs_zero_in_every_language(allow_execution, problems):
@@ -285,31 +290,48 @@ def test_references_one_stubs_zero_in_every_language(allow_execution, problems):
             rows.append(row)
             completions.append(completion)
             expected.append(value)
-    reward = ExecutionReward(server=False, jobs=2, malformed_penalty=0.25, timeout=180)
+    reward = ExecutionReward(server=False, executor=shared_runs_executor(2, REFERENCE_RUNS), malformed_penalty=0.25,
+                             timeout=180)
     rewards, extra, metrics = call(reward, rows, completions)
     assert rewards == expected, list(zip(rows and [r["problem_id"] for r in rows], extra["execution_status"]))
     assert metrics["execution_reward/runs"] == 2 * len(ALL_LANGUAGES)
 
 
 @pytest.mark.slow
-def test_every_forgery_attack_is_rewarded_zero(allow_execution, problems):
+def test_every_forgery_attack_is_rewarded_zero(allow_execution, problems, forgery_catalogue):
     """Issue 26, item 6: the catalogue of tests/test_forgery.py, each attack sent as a completion (its files in the
-    ``whole`` format), is rewarded 0 — not 1, and not None — and the attacked problems' references 1."""
-    rows, completions = [], []
+    ``whole`` format), is rewarded 0 — not 1, and not None — and the attacked problems' references 1.
+
+    The runs are the catalogue's own (conftest's ``forgery_catalogue``, made once per session and checked by
+    test_forgery): what this test adds is the completion's way to them — rendered, parsed back by the reward into
+    the same files, limits and expected tests, so that the reward's jobs equal the catalogue's (all of them must) —
+    and the reward each verdict maps to. The references go in as completions: jobs of their own, those of digit-sum
+    run by the test above (``REFERENCE_RUNS``)."""
+    by_language = {}
     for attack in ATTACKS:
+        rows, completions = by_language.setdefault(attack.language, ([], []))
         rows.append(generation_row(problems[(attack.language, attack.slug)]))
         completions.append(render_whole(attack.files, attack.language))
-    targets = sorted({(a.language, a.slug) for a in ATTACKS})
-    for target in targets:
-        rows.append(generation_row(problems[target]))
-        completions.append(reference_answer(problems[target]))
-    # A generous fixed timeout: an attack must come out 0 for its verdict, not because the clock ran out.
-    reward = ExecutionReward(server=False, jobs=2, timeout=180)
-    rewards, extra, _ = call(reward, rows, completions)
-    attacks = rewards[:len(ATTACKS)]
-    forged = [(a.language, a.name, s) for a, r, s in zip(ATTACKS, attacks, extra["execution_status"]) if r != 0.0]
+    executor = shared_runs_executor(2, dict(forgery_catalogue.runs))
+    forged, statuses = [], Counter()
+    for language, (rows, completions) in sorted(by_language.items()):
+        # The catalogue's limit for the language: generous, so that an attack comes out 0 on its verdict.
+        reward = ExecutionReward(server=False, executor=executor, timeout=TIMEOUT[language])
+        rewards, extra, _ = call(reward, rows, completions)
+        reward.close()
+        attacks = [a for a in ATTACKS if a.language == language]
+        forged += [(a.name, r, s) for a, r, s in zip(attacks, rewards, extra["execution_status"]) if r != 0.0]
+        statuses.update(extra["execution_status"])
+        assert all(s == forgery_catalogue.results[a.key].status for a, s in zip(attacks, extra["execution_status"]))
     assert not forged, forged
-    assert rewards[len(ATTACKS):] == [1.0] * len(targets)
+    assert executor.served == len(ATTACKS), f"{executor.served} of {len(ATTACKS)} jobs equal to the catalogue's"
+    assert statuses["passed"] == 0 and sum(statuses.values()) == len(ATTACKS), statuses
+    targets = sorted({(a.language, a.slug) for a in ATTACKS})
+    reward = ExecutionReward(server=False, executor=shared_runs_executor(2, REFERENCE_RUNS), timeout=180)
+    rewards, _, _ = call(reward, [generation_row(problems[t]) for t in targets],
+                         [reference_answer(problems[t]) for t in targets])
+    reward.close()
+    assert rewards == [1.0] * len(targets)
 
 
 # ---------------------------------------------------------------------------------------------- GRPO smoke run
