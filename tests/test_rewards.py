@@ -30,7 +30,8 @@ from polyglot_hrm.rewards import (REWARD_COLUMNS, AsyncExecutionReward, Executio
 from polyglot_hrm.rewards.reward import LOG_COLUMNS
 from polyglot_hrm.synthesis.examples import bug_fix_candidate, diff_edit_row, generation_row, mutant_pool, solved_files
 
-LOOP_PY = "def digit_sum(number):\n    while True:\n        pass\n"
+#: A completion that never returns, asleep: what it costs is the clock, not a core (test_hostile's infinite_loop spins).
+HANG_PY = "import time\n\n\ndef digit_sum(number):\n    time.sleep(3600)\n"
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +243,7 @@ def test_a_hanging_completion_costs_seconds(reward, problems):
     row = {**generation_row(problem), "reference_seconds": 1.0}
     call(reward, [row], [reference_answer(problem)])  # the reference's own seconds, recorded on this machine
     start = time.monotonic()
-    rewards, extra, _ = call(reward, [row], [render_whole({"digit_sum.py": LOOP_PY}, "python")])
+    rewards, extra, _ = call(reward, [row], [render_whole({"digit_sum.py": HANG_PY}, "python")])
     assert rewards == [0.0] and extra["execution_status"] == ["timeout"]
     assert time.monotonic() - start < 25  # the tests' 10 s (floor), not the 30 s "auto" floor or 180 s
 
