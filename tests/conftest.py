@@ -124,7 +124,7 @@ class Catalogue:
 
 @pytest.fixture(scope="session")
 def forgery_catalogue(mini_problems, tmp_path_factory) -> Catalogue:
-    """Every attack of ``fixtures/forgery.py`` on the local pool (four workers), then the references of the attacked
+    """Every attack of ``fixtures/forgery.py`` on the local pool (three workers), then the references of the attacked
     problems, once per session: test_forgery checks these verdicts; test_rewards sends the same attacks as
     completions, and the jobs they make, identical to these, get these runs."""
     from fixtures.forgery import ATTACKS, TIMEOUT
@@ -136,10 +136,10 @@ def forgery_catalogue(mini_problems, tmp_path_factory) -> Catalogue:
                  for a in ATTACKS]
         targets = sorted({(a.language, a.slug) for a in ATTACKS})
         tasks += [RunTask(problems[t], mode="reference", key=("reference", *t)) for t in targets]
-        # Four workers on two cores: four of the attacks sit idle until their limit (1-2 minutes; a hang is their
+        # Three workers on two cores: four of the attacks sit idle until their limit (a minute; a hang is their
         # defeat), and the long builds, started first, bring them together: two of them at once would leave a
         # two-worker pool idle that long.
-        executor = shared_runs_executor(4)
+        executor = shared_runs_executor(3)
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("POLYGLOT_HRM_ALLOW_CODE_EXECUTION", "1")
             results = run_many(tasks, executor=executor, progress=False)
