@@ -3,6 +3,7 @@ the test's process; results made once per session."""
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import io
 import json
@@ -16,6 +17,8 @@ from typing import Any, Callable, Sequence
 
 import pytest
 
+from polyglot_hrm.execution import LocalExecutor
+from polyglot_hrm.execution.job import JobOutcome
 from polyglot_hrm.problems import load_benchmark, mini_benchmark_root
 from polyglot_hrm.settings import BENCHMARK_ROOT_ENV
 
@@ -77,40 +80,33 @@ def job_key(job) -> tuple:
     return (job.problem.id, files, seen, job.mode, job.timeout_s, job.build_timeout_s, job.expected, job.missing)
 
 
-def shared_runs_executor(jobs: int, runs: dict | None = None):
+class SharedRunsExecutor(LocalExecutor):
     """The local pool (``jobs`` workers) remembering the runs it makes in ``runs`` (job key -> result): a job equal to
     one in ``runs`` gets a copy of that run's result instead of running again; ``.served`` counts those. For a test
     whose subject is what is done with runs (a reward's mapping) on runs another test made and checked."""
-    import copy
 
-    from polyglot_hrm.execution import LocalExecutor
-    from polyglot_hrm.execution.job import JobOutcome
+    def __init__(self, jobs: int, runs: dict | None = None):
+        super().__init__(jobs)
+        self.runs = {} if runs is None else runs
+        self.served = 0
 
-    class SharedRunsExecutor(LocalExecutor):
-        def __init__(self):
-            super().__init__(jobs)
-            self.runs = {} if runs is None else runs
-            self.served = 0
+    def run(self, batch, ctx, sandbox, output_limit, on_outcome):
+        todo, keys = [], {}
+        for job in batch:
+            key = job_key(job)
+            if key in self.runs:
+                self.served += 1
+                on_outcome(JobOutcome(job.index, copy.deepcopy(self.runs[key]), node=self.node))
+            else:
+                todo.append(job)
+                keys[job.index] = key
 
-        def run(self, batch, ctx, sandbox, output_limit, on_outcome):
-            todo, keys = [], {}
-            for job in batch:
-                key = job_key(job)
-                if key in self.runs:
-                    self.served += 1
-                    on_outcome(JobOutcome(job.index, copy.deepcopy(self.runs[key]), node=self.node))
-                else:
-                    todo.append(job)
-                    keys[job.index] = key
+        def remember(outcome):
+            self.runs[keys[outcome.index]] = copy.deepcopy(outcome.result)
+            on_outcome(outcome)
 
-            def remember(outcome):
-                self.runs[keys[outcome.index]] = copy.deepcopy(outcome.result)
-                on_outcome(outcome)
-
-            if todo:
-                super().run(todo, ctx, sandbox, output_limit, remember)
-
-    return SharedRunsExecutor()
+        if todo:
+            super().run(todo, ctx, sandbox, output_limit, remember)
 
 
 @dataclass
@@ -127,19 +123,18 @@ def forgery_catalogue(mini_problems, tmp_path_factory) -> Catalogue:
     """Every attack of ``fixtures/forgery.py`` on the local pool (three workers), then the references of the attacked
     problems, once per session: test_forgery checks these verdicts; test_rewards sends the same attacks as
     completions, and the jobs they make, identical to these, get these runs."""
-    from fixtures.forgery import ATTACKS, TIMEOUT
+    from fixtures.forgery import ATTACKS, TARGETS, TIMEOUT
     from polyglot_hrm.execution import RunTask, run_many
 
     def run():
         problems = {(p.language, p.slug): p for p in mini_problems}
         tasks = [RunTask(problems[(a.language, a.slug)], a.files, timeout=TIMEOUT[a.language], key=a.key)
                  for a in ATTACKS]
-        targets = sorted({(a.language, a.slug) for a in ATTACKS})
-        tasks += [RunTask(problems[t], mode="reference", key=("reference", *t)) for t in targets]
+        tasks += [RunTask(problems[t], mode="reference", key=("reference", *t)) for t in TARGETS]
         # Three workers on two cores: four of the attacks sit idle until their limit (a minute; a hang is their
         # defeat), and the long builds, started first, bring them together: two of them at once would leave a
         # two-worker pool idle that long.
-        executor = shared_runs_executor(3)
+        executor = SharedRunsExecutor(3)
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("POLYGLOT_HRM_ALLOW_CODE_EXECUTION", "1")
             results = run_many(tasks, executor=executor, progress=False)
@@ -278,9 +273,9 @@ def python_exercise(exercise: Path, slug_module: str = "greet") -> Path:
 # verification runs are not in the journal yet): with `make test`'s two workers (pytest-xdist, one file per worker at
 # a time, --no-loadscope-reorder) the long ones then overlap instead of ending the run alone. test_forgery leads: four
 # of its attacks wait, idle, for their whole time limit, which other files' work fills. test_rewards comes after the
-# catalogue is made (about 4 minutes in): its forgery test reuses those runs and would wait for them.
-_LONG_FIRST = ("test_forgery.py", "test_hostile.py", "test_dataset_execution.py", "test_executors.py", "test_rewards.py",
-               "test_training.py", "test_java_confinement.py", "test_backends.py",
+# catalogue is made (2-3 minutes in): its forgery test reuses those runs and would wait for them.
+_LONG_FIRST = ("test_forgery.py", "test_hostile.py", "test_dataset_execution.py", "test_executors.py",
+               "test_rewards.py", "test_training.py", "test_java_confinement.py", "test_backends.py",
                "test_runners.py", "test_architecture.py", "test_nothing_lost.py", "test_evaluation.py",
                "test_javascript_proxy.py", "test_metric.py", "test_javascript_deps.py", "test_modeling_hrm.py",
                "test_packaging.py")

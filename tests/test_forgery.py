@@ -18,7 +18,7 @@ from collections import Counter
 
 import pytest
 
-from fixtures.forgery import ATTACKS, FORGED_BEFORE_ISSUE_23, FORGED_TODAY, ISSUE_23_KINDS, KINDS, LANGUAGES
+from fixtures.forgery import ATTACKS, FORGED_BEFORE_ISSUE_23, FORGED_TODAY, ISSUE_23_KINDS, KINDS, LANGUAGES, TARGETS
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +76,7 @@ def test_jest_would_collect_no_candidate_file(outcome, name):
     assert JEST_INJECTED[name] in [item["path"] for item in r.ignored_files], r.ignored_files
 
 
-@pytest.mark.parametrize("target", sorted({(a.language, a.slug) for a in ATTACKS}), ids="/".join)
+@pytest.mark.parametrize("target", TARGETS, ids="/".join)
 def test_references_of_the_attacked_problems_still_pass(outcome, mini_problems, target):
     r = outcome[("reference", *target)]
     expected = next(p for p in mini_problems if (p.language, p.slug) == target).metadata.test_case_count

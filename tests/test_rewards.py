@@ -16,8 +16,8 @@ from collections import Counter
 
 import pytest
 
-from conftest import ALL_LANGUAGES, shared_runs_executor
-from fixtures.forgery import ATTACKS, PY_LAST_DIGIT, TIMEOUT
+from conftest import ALL_LANGUAGES, SharedRunsExecutor
+from fixtures.forgery import ATTACKS, PY_LAST_DIGIT, TARGETS, TIMEOUT, attacks_for
 from polyglot_hrm.dataset.features import features_for
 from polyglot_hrm.edit_format import EditBlock, render_blocks
 from polyglot_hrm.execution import LocalExecutor
@@ -274,7 +274,7 @@ def test_server_shared_by_two_ranks_and_restarted_when_it_dies(allow_execution, 
 
 # ----------------------------------------------------------------------------- every language
 #: The references' runs as completions (job key -> result): made by the first test here that needs each, given again
-#: to a later one whose job is the same (conftest's ``shared_runs_executor``).
+#: to a later one whose job is the same (conftest's ``SharedRunsExecutor``).
 REFERENCE_RUNS: dict = {}
 
 
@@ -291,7 +291,7 @@ def test_references_one_stubs_zero_in_every_language(allow_execution, problems):
             rows.append(row)
             completions.append(completion)
             expected.append(value)
-    reward = ExecutionReward(server=False, executor=shared_runs_executor(2, REFERENCE_RUNS), malformed_penalty=0.25,
+    reward = ExecutionReward(server=False, executor=SharedRunsExecutor(2, REFERENCE_RUNS), malformed_penalty=0.25,
                              timeout=180)
     rewards, extra, metrics = call(reward, rows, completions)
     assert rewards == expected, list(zip(rows and [r["problem_id"] for r in rows], extra["execution_status"]))
@@ -308,31 +308,26 @@ def test_every_forgery_attack_is_rewarded_zero(allow_execution, problems, forger
     the same files, limits and expected tests, so that the reward's jobs equal the catalogue's (all of them must) —
     and the reward each verdict maps to. The references go in as completions: jobs of their own, those of digit-sum
     run by the test above (``REFERENCE_RUNS``)."""
-    by_language = {}
-    for attack in ATTACKS:
-        rows, completions = by_language.setdefault(attack.language, ([], []))
-        rows.append(generation_row(problems[(attack.language, attack.slug)]))
-        completions.append(render_whole(attack.files, attack.language))
-    executor = shared_runs_executor(2, dict(forgery_catalogue.runs))
+    executor = SharedRunsExecutor(2, dict(forgery_catalogue.runs))
     forged, statuses = [], Counter()
-    for language, (rows, completions) in sorted(by_language.items()):
+    for language in sorted({a.language for a in ATTACKS}):
+        attacks = attacks_for(language)
         # The catalogue's limit for the language: generous, so that an attack comes out 0 on its verdict.
         reward = ExecutionReward(server=False, executor=executor, timeout=TIMEOUT[language])
-        rewards, extra, _ = call(reward, rows, completions)
+        rewards, extra, _ = call(reward, [generation_row(problems[(a.language, a.slug)]) for a in attacks],
+                                 [render_whole(a.files, language) for a in attacks])
         reward.close()
-        attacks = [a for a in ATTACKS if a.language == language]
         forged += [(a.name, r, s) for a, r, s in zip(attacks, rewards, extra["execution_status"]) if r != 0.0]
         statuses.update(extra["execution_status"])
         assert all(s == forgery_catalogue.results[a.key].status for a, s in zip(attacks, extra["execution_status"]))
     assert not forged, forged
     assert executor.served == len(ATTACKS), f"{executor.served} of {len(ATTACKS)} jobs equal to the catalogue's"
     assert statuses["passed"] == 0 and sum(statuses.values()) == len(ATTACKS), statuses
-    targets = sorted({(a.language, a.slug) for a in ATTACKS})
-    reward = ExecutionReward(server=False, executor=shared_runs_executor(2, REFERENCE_RUNS), timeout=180)
-    rewards, _, _ = call(reward, [generation_row(problems[t]) for t in targets],
-                         [reference_answer(problems[t]) for t in targets])
+    reward = ExecutionReward(server=False, executor=SharedRunsExecutor(2, REFERENCE_RUNS), timeout=180)
+    rewards, _, _ = call(reward, [generation_row(problems[t]) for t in TARGETS],
+                         [reference_answer(problems[t]) for t in TARGETS])
     reward.close()
-    assert rewards == [1.0] * len(targets)
+    assert rewards == [1.0] * len(TARGETS)
 
 
 # ---------------------------------------------------------------------------------------------- GRPO smoke run
